@@ -1,0 +1,1 @@
+"""The `pulsegate` command line: a thin Typer layer over pulsegate.ops."""

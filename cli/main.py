@@ -1,0 +1,100 @@
+"""The `pulsegate` command: a thin Typer layer that parses options and calls PulseGate.
+
+Heavy imports (Litestar, Granian, DuckDB) happen inside the commands that need them, so
+`pulsegate --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.output import console, reports_errors
+from cli.settings import ConfigOption, DatabaseOption, settings_for
+from pulsegate import __version__
+
+app = typer.Typer(
+    name="pulsegate",
+    help="Self-hosted web analytics and lead capture on one DuckDB file.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pulsegate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Self-hosted web analytics and lead capture on one DuckDB file."""
+
+
+@app.command()
+@reports_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (default 8787).")] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="debug, info, warning or error (default info).")
+    ] = None,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Run the server in the foreground until Ctrl-C or SIGTERM.
+
+    Creates the database on first start; no configuration is needed.
+
+    Example:
+
+        pulsegate serve --port 8787 --database /var/lib/pulsegate/pulsegate.duckdb
+    """
+    from pulsegate.server import serve as run_server
+
+    settings = settings_for(
+        config, database, server={"host": host, "port": port, "log_level": log_level}
+    )
+    console.print(
+        f"PulseGate {__version__}: http://{settings.server.host}:{settings.server.port} "
+        f"on {settings.database_path}",
+        highlight=False,
+    )
+    run_server(settings)
+
+
+@app.command()
+@reports_errors
+def init(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="Where to write the config file.")
+    ] = Path("pulsegate.toml"),
+    database: DatabaseOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented config file with freshly generated secrets.
+
+    `pulsegate serve` reads ./pulsegate.toml when it exists, so run this where you run the server.
+
+    Example:
+
+        pulsegate init --database /var/lib/pulsegate/pulsegate.duckdb
+    """
+    from pulsegate.ops.init_config import write_config
+
+    written = write_config(config, database=database, force=force)
+    console.print(f"Wrote {written} (mode 0600: it holds secrets). Edit it, then run: pulsegate serve")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,180 @@
+"""Settings: defaults < config TOML < environment (PULSEGATE_*) < command-line flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+from pulsegate.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "pulsegate.toml"
+DEFAULT_DATABASE = "pulsegate-data/pulsegate.duckdb"
+ENV_PREFIX = "PULSEGATE_"
+# Shorthand variables for the settings people change most; everything else is
+# PULSEGATE_<SECTION>__<KEY>, e.g. PULSEGATE_STORAGE__MAX_PENDING_ROWS=50000.
+ENV_SHORTHANDS: dict[str, tuple[str, str]] = {
+    "PULSEGATE_DATABASE": ("storage", "database"),
+    "PULSEGATE_HOST": ("server", "host"),
+    "PULSEGATE_PORT": ("server", "port"),
+}
+# How `pulsegate serve` hands the resolved settings to its Granian worker process.
+RESOLVED_SETTINGS_ENV = "_PULSEGATE_RESOLVED_SETTINGS"
+
+Port = Annotated[int, Meta(ge=1, le=65535)]
+PositiveInt = Annotated[int, Meta(ge=1)]
+
+
+class ServerSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Where the HTTP server listens."""
+
+    host: str = "127.0.0.1"
+    port: Port = 8787
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class StorageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The DuckDB file and the write queue in front of it."""
+
+    database: str = DEFAULT_DATABASE
+    max_pending_rows: Annotated[int, Meta(ge=100)] = 100_000
+    duckdb_threads: Annotated[int, Meta(ge=1, le=64)] = 2
+    duckdb_memory_limit: str = "1GB"
+
+
+class TrackingSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Limits on what browsers may send to /track/*."""
+
+    max_event_bytes: Annotated[int, Meta(ge=1024)] = 16 * 1024
+    max_batch_bytes: Annotated[int, Meta(ge=1024)] = 512 * 1024
+
+
+class PrivacySettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Secrets that make visitor ids unlinkable outside this server."""
+
+    # Empty: a random salt is generated once and kept in the database's meta table.
+    visitor_salt: str = ""
+
+
+class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Every setting PulseGate reads, grouped as in config.example.toml."""
+
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
+    tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
+    privacy: PrivacySettings = msgspec.field(default_factory=PrivacySettings)
+
+    @property
+    def database_path(self) -> Path:
+        """The database file as an absolute path."""
+        return Path(self.storage.database).expanduser().resolve()
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Resolve settings from defaults, the config file, the environment and flag overrides.
+
+    The config file is `config_file`, else $PULSEGATE_CONFIG, else ./pulsegate.toml when it
+    exists. Any unknown key or wrong type raises ConfigError naming it and where it came from.
+    """
+    environ = os.environ if environ is None else environ
+    layers: list[tuple[str, dict[str, Any]]] = []
+    path = _config_path(config_file, environ)
+    if path is not None:
+        layers.append((f"config file {path}", _read_toml(path)))
+    layers.append(("environment", _environment_layer(environ)))
+    layers.append(("command-line flags", _clean(overrides or {})))
+
+    merged: dict[str, Any] = {}
+    for source, layer in layers:
+        _convert(layer, source)  # validate each layer alone so the error names its source
+        for section, values in layer.items():
+            merged.setdefault(section, {}).update(values)
+    settings = _convert(merged, "settings")
+    # Relative database paths are relative to where the command runs; pin them now so the
+    # server's worker process and the CLI agree on the file.
+    settings.storage.database = str(settings.database_path)
+    return settings
+
+
+def settings_from_json(data: bytes | str) -> Settings:
+    """Decode settings that `pulsegate serve` serialised for its worker."""
+    return msgspec.json.decode(data, type=Settings)
+
+
+def settings_to_json(settings: Settings) -> bytes:
+    """Serialise resolved settings for a worker process."""
+    return msgspec.json.encode(settings)
+
+
+def _config_path(config_file: Path | None, environ: Mapping[str, str]) -> Path | None:
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"Config file not found: {config_file}")
+        return config_file
+    from_env = environ.get("PULSEGATE_CONFIG")
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"Config file not found: {path} (from PULSEGATE_CONFIG)")
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = msgspec.toml.decode(path.read_bytes())
+    except (msgspec.DecodeError, OSError) as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"Config file {path} must be a TOML table")
+    return data
+
+
+def _environment_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, dict[str, Any]] = {}
+    for name, value in environ.items():
+        if name in ENV_SHORTHANDS:
+            section, key = ENV_SHORTHANDS[name]
+        elif name.startswith(ENV_PREFIX) and "__" in name:
+            section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        else:
+            continue
+        layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def _clean(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Drop flags the user did not pass (None)."""
+    cleaned: dict[str, dict[str, Any]] = {}
+    for section, values in overrides.items():
+        kept = {key: value for key, value in values.items() if value is not None}
+        if kept:
+            cleaned[section] = kept
+    return cleaned
+
+
+def _convert(data: Mapping[str, Any], source: str) -> Settings:
+    try:
+        # strict=False lets environment strings such as "9000" or "true" become int and bool.
+        return msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"Invalid setting in {source}: {_describe(exc)}") from exc
+
+
+def _describe(exc: msgspec.ValidationError) -> str:
+    """Turn msgspec's `... - at `$.server.port`` into `server.port: ...`."""
+    message = str(exc)
+    text, sep, where = message.rpartition(" - at `$.")
+    if not sep:
+        return message
+    return f"{where.rstrip('`')}: {text}"

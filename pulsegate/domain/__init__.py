@@ -1,0 +1,1 @@
+"""Pure logic with no I/O: payload shapes, visitor ids, session state."""

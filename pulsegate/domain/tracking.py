@@ -1,0 +1,103 @@
+"""The tracking payloads browsers send to /track/*, with their limits and the answers they get."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+MAX_BATCH_EVENTS = 100  # fixed by the API reference: a batch of 101 is refused
+
+Url = Annotated[str, Meta(max_length=2048)]
+ShortText = Annotated[str, Meta(max_length=256)]
+Title = Annotated[str, Meta(max_length=512)]
+Project = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+SessionId = Annotated[str, Meta(min_length=1, max_length=64)]
+ScreenPixels = Annotated[int, Meta(ge=0, le=100_000)]
+EpochMillis = Annotated[int, Meta(ge=0, le=32_503_680_000_000)]  # up to the year 3000
+PropKey = Annotated[str, Meta(min_length=1, max_length=64)]
+PropValue = Annotated[str, Meta(max_length=512)] | int | float | bool | None
+# A small flat object: nested values would make every analytics query guess at shapes.
+Props = Annotated[dict[PropKey, PropValue], Meta(max_length=32)]
+
+EventType = Literal[
+    "pageview",
+    "click",
+    "outbound",
+    "download",
+    "scroll",
+    "engagement",
+    "form_start",
+    "form_submit",
+    "custom",
+]
+EVENT_TYPES: tuple[str, ...] = EventType.__args__
+
+
+class SessionStart(Struct, kw_only=True):
+    """POST /track/session/start: the landing page and what the browser knows about itself."""
+
+    url: Url
+    referrer: Url | None = None
+    title: Title | None = None
+    project: Project | None = None
+    utm_source: ShortText | None = None
+    utm_medium: ShortText | None = None
+    utm_campaign: ShortText | None = None
+    utm_term: ShortText | None = None
+    utm_content: ShortText | None = None
+    screen_width: ScreenPixels | None = None
+    screen_height: ScreenPixels | None = None
+    language: Annotated[str, Meta(max_length=35)] | None = None  # BCP 47 tags fit in 35
+    timezone: Annotated[str, Meta(max_length=64)] | None = None
+    timestamp: EpochMillis | None = None
+
+
+class EventFields(Struct, kw_only=True):
+    """One event as it appears inside a batch (the batch names the session once)."""
+
+    type: EventType
+    name: ShortText | None = None
+    url: Url | None = None
+    title: Title | None = None
+    referrer: Url | None = None
+    props: Props | None = None
+    timestamp: EpochMillis | None = None
+
+
+class Event(EventFields, kw_only=True):
+    """POST /track/event: one event of a started session."""
+
+    session_id: SessionId
+
+
+class EventBatch(Struct, kw_only=True):
+    """POST /track/events/batch: up to 100 events of one session."""
+
+    session_id: SessionId
+    events: Annotated[list[EventFields], Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
+
+
+class SessionEnd(Struct, kw_only=True):
+    """POST /track/session/end: the browser is leaving."""
+
+    session_id: SessionId
+    timestamp: EpochMillis | None = None
+
+
+class TrackingReceipt(Struct, kw_only=True, omit_defaults=True):
+    """The answer to every tracking call, as in the reference's success format."""
+
+    session_id: str
+    visitor_id: str
+    timestamp: int
+    accepted: int | None = None  # events stored, on the event routes
+
+
+class Caller(Struct, frozen=True, kw_only=True):
+    """Who sent a tracking request, as far as the server can tell (never stored raw)."""
+
+    client_ip: str
+    user_agent: str = ""
+    visitor_header: str | None = None
+    fingerprint_header: str | None = None

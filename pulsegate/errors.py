@@ -1,0 +1,82 @@
+"""PulseGate's exceptions, each carrying its HTTP status and CLI exit code.
+
+The tree:
+
+    PulseGateError                 500, exit 1
+    ├── InvalidInput               400, exit 2
+    ├── Unauthorized               401, exit 2
+    ├── NotFound                   404, exit 1
+    ├── PayloadTooLarge            413, exit 2
+    ├── RateLimited                429, exit 1
+    ├── StorageBusy                503, exit 1   (write queue full: try again shortly)
+    ├── StorageUnavailable         503, exit 1   (the database cannot be opened or written)
+    └── ConfigError                500, exit 2   (bad settings; stops start-up)
+
+Services raise these; `pulsegate.http.errors` maps them to responses and `cli` to exit codes,
+so neither layer needs to know the other.
+"""
+
+from __future__ import annotations
+
+
+class PulseGateError(Exception):
+    """Base of every error PulseGate raises on purpose; the message is meant for a human."""
+
+    status_code: int = 500
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers: dict[str, str] = dict(headers or {})
+
+
+class InvalidInput(PulseGateError):
+    """The request or command input is malformed or breaks a rule."""
+
+    status_code = 400
+    exit_code = 2
+
+
+class Unauthorized(PulseGateError):
+    """No valid API key or secret was presented."""
+
+    status_code = 401
+    exit_code = 2
+
+
+class NotFound(PulseGateError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+    status_code = 404
+
+
+class PayloadTooLarge(PulseGateError):
+    """The request body exceeds the route's size cap."""
+
+    status_code = 413
+    exit_code = 2
+
+
+class RateLimited(PulseGateError):
+    """The caller exceeded a rate limit; `headers` carries Retry-After."""
+
+    status_code = 429
+
+
+class StorageBusy(PulseGateError):
+    """The write queue is full; the caller should retry after a short pause."""
+
+    status_code = 503
+
+
+class StorageUnavailable(PulseGateError):
+    """The database cannot be opened or written."""
+
+    status_code = 503
+
+
+class ConfigError(PulseGateError):
+    """A setting is unknown, has the wrong type, or cannot be used."""
+
+    exit_code = 2

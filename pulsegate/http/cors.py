@@ -1,0 +1,28 @@
+"""CORS: the reference's three headers on every response, errors and preflights included."""
+
+from __future__ import annotations
+
+from litestar.types import Message, Scope
+
+CORS_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (
+        b"access-control-allow-headers",
+        b"Content-Type, X-Fingerprint-ID, X-Visitor-ID, Authorization, X-API-Key",
+    ),
+)
+_CORS_NAMES = frozenset(name for name, _ in CORS_HEADERS)
+
+
+def add_cors_headers(message: Message, scope: Scope) -> None:
+    """Before-send hook: stamp the CORS headers on every HTTP response start.
+
+    A hook rather than middleware because Litestar runs app hooks for every response, including
+    the 404 and 405 its router raises before any middleware sees the request.
+    """
+    if message["type"] != "http.response.start":
+        return
+    headers = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in _CORS_NAMES]
+    headers.extend(CORS_HEADERS)
+    message["headers"] = headers

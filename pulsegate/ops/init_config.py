@@ -1,0 +1,38 @@
+"""`pulsegate init`: write a commented config file with freshly generated secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from pulsegate.errors import ConfigError
+from pulsegate.resources import shipped_file
+
+SALT_LINE = 'visitor_salt = ""'
+DATABASE_LINE = 'database = "pulsegate-data/pulsegate.duckdb"'
+
+
+def render_config(*, visitor_salt: str, database: str | None = None) -> str:
+    """config.example.toml with the secrets filled in (and the database, if given)."""
+    template = shipped_file("config.example.toml").read_text("utf-8")
+    if SALT_LINE not in template or DATABASE_LINE not in template:
+        raise ConfigError("config.example.toml has lost the lines `pulsegate init` fills in")
+    text = template.replace(SALT_LINE, f"visitor_salt = {json.dumps(visitor_salt)}")
+    if database is not None:
+        text = text.replace(DATABASE_LINE, f"database = {json.dumps(database)}")
+    return text
+
+
+def write_config(path: Path, *, database: str | None = None, force: bool = False) -> Path:
+    """Write a new config file at `path` (mode 0600: it holds secrets) and return its path."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists; pass --force to overwrite it")
+    text = render_config(visitor_salt=secrets.token_hex(32), database=database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)  # also when --force overwrote a file created with looser permissions
+    return path

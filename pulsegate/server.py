@@ -1,0 +1,71 @@
+"""`pulsegate serve`: checks that the port and the database are free, then runs Granian."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+from pulsegate.config import RESOLVED_SETTINGS_ENV, Settings, settings_to_json
+from pulsegate.errors import ConfigError
+from pulsegate.store.database import Database
+
+APP_FACTORY = "pulsegate.app:app_from_environment"
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise ConfigError with a one-line reason if `host:port` cannot be listened on."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"Cannot listen on {host}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # The same option Granian sets, so a port in TIME_WAIT is not reported as taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"Port {port} on {host} is already in use: stop the other server or choose "
+                    "another port with --port"
+                ) from exc
+            if exc.errno == errno.EACCES:
+                raise ConfigError(f"Not allowed to listen on {host}:{port} (ports below 1024 need root)") from exc
+            raise ConfigError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def check_database(settings: Settings) -> None:
+    """Open, migrate and close the database, so a held or unwritable file fails here, clearly."""
+    storage = settings.storage
+    Database.open(
+        settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
+    ).close()
+
+
+def serve(settings: Settings) -> None:
+    """Run the server in the foreground until SIGINT or SIGTERM."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+
+    check_port_free(settings.server.host, settings.server.port)
+    check_database(settings)
+    # The worker is a forked process: hand it the settings resolved here, flags included.
+    os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(settings).decode()
+    Granian(
+        APP_FACTORY,
+        factory=True,
+        address=settings.server.host,
+        port=settings.server.port,
+        interface=Interfaces.ASGI,
+        # One worker process: DuckDB lets exactly one process open the file for writing, and a
+        # second worker adds nothing on two cores (DESIGN.md, measured).
+        workers=1,
+        # uvloop, not Granian's default rloop: rloop cannot serve the Unix control socket.
+        loop=Loops.uvloop,
+        log_level=LogLevels(settings.server.log_level),
+        # A SIGTERM'd worker gets this long to commit its queue and checkpoint before a kill.
+        workers_kill_timeout=30,
+    ).serve()

@@ -1,0 +1,122 @@
+"""The one object that owns the DuckDB file: opening, migrations, secrets, and reads on threads."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+
+from pulsegate.errors import StorageUnavailable
+from pulsegate.store.migrations import migrate
+
+T = TypeVar("T")
+LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+READ_THREADS = 4
+
+
+class DatabaseLocked(StorageUnavailable):
+    """Another process holds the database file."""
+
+    def __init__(self, path: Path, holder_pid: int | None, program: str | None) -> None:
+        who = f"process {holder_pid} ({program})" if holder_pid else "another process"
+        super().__init__(
+            f"The database {path} is in use by {who}. Only one process can open it: "
+            "stop that process, or point this command at the running server's database."
+        )
+        self.holder_pid = holder_pid
+
+
+class Database:
+    """Owns the DuckDB file: the writer's connection, and one cursor per reader thread.
+
+    Reads run in a small thread pool (DuckDB releases the GIL), so the event loop never blocks.
+    Writes go only through `pulsegate.store.writer.Writer`, which uses `connection` on its own thread.
+    """
+
+    def __init__(self, path: Path, connection: duckdb.DuckDBPyConnection) -> None:
+        self.path = path
+        self.connection = connection
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="pulsegate-read")
+
+    @classmethod
+    def open(cls, path: Path, *, threads: int = 2, memory_limit: str = "1GB") -> Database:
+        """Open (creating if needed) and migrate the database file at `path`."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"Cannot create the data directory {path.parent}: {exc}") from exc
+        try:
+            connection = duckdb.connect(
+                str(path), config={"threads": threads, "memory_limit": memory_limit}
+            )
+        except duckdb.IOException as exc:
+            match = LOCK_HOLDER.search(str(exc))
+            if match:
+                raise DatabaseLocked(path, int(match["pid"]), match["program"]) from exc
+            raise StorageUnavailable(f"Cannot open the database {path}: {exc}") from exc
+        except duckdb.Error as exc:
+            raise StorageUnavailable(f"Cannot open the database {path}: {exc}") from exc
+        try:
+            migrate(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return cls(path, connection)
+
+    def secret(self, name: str, *, configured: str = "") -> str:
+        """A long-lived secret: the configured value, else one generated once and kept in meta."""
+        if configured:
+            return configured
+        key = f"secret:{name}"
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        if row:
+            return str(row[0])
+        value = secrets.token_hex(32)
+        self.connection.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [key, value])
+        return value
+
+    def read_now(self, query: Callable[..., T], *args: Any) -> T:
+        """Run `query(cursor, *args)` on the calling thread, with that thread's cursor."""
+        return query(self._thread_cursor(), *args)
+
+    async def read(self, query: Callable[..., T], *args: Any) -> T:
+        """Run `query(cursor, *args)` on a reader thread and await its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self.read_now, query, *args)
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file."""
+        self.connection.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        """Wait for reads, checkpoint, and close every cursor and the connection."""
+        self._readers.shutdown(wait=True)
+        with self._cursors_lock:
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+        try:
+            self.checkpoint()
+        finally:
+            self.connection.close()
+
+    def _thread_cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            # A DuckDB connection must not be shared between threads; a cursor per thread is
+            # DuckDB's own answer (same database instance, separate connection state).
+            cursor = self.connection.cursor()
+            self._local.cursor = cursor
+            with self._cursors_lock:
+                self._cursors.append(cursor)
+        return cursor

@@ -1,0 +1,72 @@
+"""Numbered SQL migrations, each applied with its version bump in one transaction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import duckdb
+
+MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step: `version` is the number its file name starts with."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def available_migrations() -> list[Migration]:
+    """Every migration shipped in pulsegate/store/migrations, in version order."""
+    folder = resources.files("pulsegate.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda migration: migration.version)
+    versions = [migration.version for migration in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"Migration numbers must run 1, 2, 3 … without gaps; found {versions}")
+    return found
+
+
+def schema_version(connection: duckdb.DuckDBPyConnection) -> int:
+    """The version the database is at: 0 for a new file."""
+    has_meta = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'meta'"
+    ).fetchone()
+    if not has_meta or not has_meta[0]:
+        return 0
+    row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations the database lacks; return the names applied."""
+    current = schema_version(connection)
+    migrations = available_migrations()
+    if current > len(migrations):
+        raise RuntimeError(
+            f"The database is at schema version {current}, newer than this PulseGate knows "
+            f"({len(migrations)}); upgrade PulseGate"
+        )
+    applied = []
+    for migration in migrations[current:]:
+        connection.begin()
+        try:
+            connection.execute(migration.sql)
+            connection.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                [str(migration.version)],
+            )
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        applied.append(migration.name)
+    return applied

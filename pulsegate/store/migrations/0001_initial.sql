@@ -1,0 +1,45 @@
+-- The first schema: settings and secrets, sessions, and the append-only event log.
+-- Timestamps are UTC (TIMESTAMP without zone); the API speaks epoch milliseconds.
+
+CREATE TABLE meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+CREATE TABLE sessions (
+    session_id    VARCHAR PRIMARY KEY,
+    visitor_id    VARCHAR NOT NULL,
+    project       VARCHAR,
+    started_at    TIMESTAMP NOT NULL,
+    last_seen_at  TIMESTAMP NOT NULL,
+    ended_at      TIMESTAMP,
+    entry_url     VARCHAR NOT NULL,
+    referrer      VARCHAR,
+    title         VARCHAR,
+    utm_source    VARCHAR,
+    utm_medium    VARCHAR,
+    utm_campaign  VARCHAR,
+    utm_term      VARCHAR,
+    utm_content   VARCHAR,
+    screen_width  INTEGER,
+    screen_height INTEGER,
+    language      VARCHAR,
+    timezone      VARCHAR,
+    user_agent    VARCHAR
+);
+
+-- Append-only and written in arrival order, so DuckDB's per-row-group min/max on received_at
+-- prunes recent-window queries to the last few row groups. No index: appends stay cheap.
+CREATE TABLE events (
+    received_at TIMESTAMP NOT NULL,
+    session_id  VARCHAR NOT NULL,
+    visitor_id  VARCHAR NOT NULL,
+    project     VARCHAR,
+    type        VARCHAR NOT NULL,
+    name        VARCHAR,
+    url         VARCHAR,
+    title       VARCHAR,
+    referrer    VARCHAR,
+    props       JSON,
+    client_ts   TIMESTAMP
+);

@@ -1,0 +1,196 @@
+"""The only code that writes: queues row writes and commits them in groups on one thread.
+
+Group commit: while one commit runs, new writes gather; when it ends, everything gathered
+commits at once in a single transaction. A caller's `write()` returns only after its rows are
+committed, so an acknowledged write is in DuckDB's WAL. Idle, a write costs one small commit
+(≈1 ms); under load, hundreds of requests share one commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import duckdb
+
+from pulsegate.errors import StorageBusy, StorageUnavailable
+
+logger = logging.getLogger(__name__)
+
+WriteAction = Literal["insert", "update", "upsert"]
+
+
+@dataclass(frozen=True, slots=True)
+class RowWrite:
+    """Rows for one table, in `columns` order, appended through DuckDB's appender.
+
+    `update` and `upsert` match existing rows on `key` (update ignores rows that do not exist).
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    rows: Sequence[tuple[Any, ...]]
+    action: WriteAction = "insert"
+    key: tuple[str, ...] = ()
+
+    @property
+    def group_key(self) -> tuple[str, tuple[str, ...], WriteAction, tuple[str, ...]]:
+        """Writes with the same group key share one appender in a commit."""
+        return (self.table, self.columns, self.action, self.key)
+
+
+@dataclass(slots=True)
+class _PendingWrite:
+    writes: tuple[RowWrite, ...]
+    row_count: int
+    done: asyncio.Future[None]
+
+
+@dataclass(slots=True)
+class WriterStats:
+    """Counters for tests, `pulsegate status` and benchmarks."""
+
+    commits: int = 0
+    rows_committed: int = 0
+    failed_commits: int = 0
+    last_error: str | None = None
+    largest_group: int = 0
+
+
+class Writer:
+    """Serialises every database write through one thread, committing in groups."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, *, max_pending_rows: int = 100_000) -> None:
+        self._connection = connection
+        self._max_pending_rows = max_pending_rows
+        self._pending: list[_PendingWrite] = []
+        self._pending_rows = 0
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        # One thread, so the connection is never used from two threads at once.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pulsegate-writer")
+        self.stats = WriterStats()
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows queued and not yet committed."""
+        return self._pending_rows
+
+    def start(self) -> None:
+        """Start the commit loop on the running event loop."""
+        self._task = asyncio.get_running_loop().create_task(self._commit_loop(), name="pulsegate-writer")
+
+    async def write(self, *writes: RowWrite) -> None:
+        """Queue `writes` and return once they are committed (all of them, or none).
+
+        Raises StorageBusy when the queue is full, StorageUnavailable when the commit fails or
+        the writer is shutting down.
+        """
+        if self._closing or self._task is None:
+            raise StorageUnavailable("The server is shutting down; retry shortly", headers={"Retry-After": "5"})
+        row_count = sum(len(write.rows) for write in writes)
+        if self._pending_rows and self._pending_rows + row_count > self._max_pending_rows:
+            raise StorageBusy(
+                "The server is busy writing; retry shortly", headers={"Retry-After": "1"}
+            )
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append(_PendingWrite(writes, row_count, done))
+        self._pending_rows += row_count
+        self._wakeup.set()
+        await done
+
+    async def run(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        """Run `work(connection)` on the writer thread, between group commits.
+
+        For rare writes that are not row appends (migrations of data, key revocation, compaction).
+        `work` manages its own transaction.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, work, self._connection)
+
+    async def stop(self) -> None:
+        """Refuse new writes, commit everything queued, and stop the loop."""
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+        self._thread.shutdown(wait=True)
+
+    async def _commit_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            group, self._pending = self._pending, []
+            if not group:
+                if self._closing:
+                    return
+                continue
+            try:
+                failures = await loop.run_in_executor(self._thread, self._commit_group, group)
+            except BaseException as exc:  # never let the loop die: the server would wedge
+                failures = [exc] * len(group)
+            for pending, failure in zip(group, failures, strict=True):
+                self._pending_rows -= pending.row_count
+                if pending.done.done():  # the caller went away (cancelled); nothing to tell
+                    continue
+                if failure is None:
+                    pending.done.set_result(None)
+                else:
+                    pending.done.set_exception(
+                        StorageUnavailable(f"Could not write to the database: {failure}")
+                    )
+            if self._pending:
+                self._wakeup.set()
+
+    def _commit_group(self, group: list[_PendingWrite]) -> list[BaseException | None]:
+        """Commit the whole group at once; if that fails, each write alone, so one bad write
+        does not fail its neighbours."""
+        try:
+            self._commit([write for pending in group for write in pending.writes])
+        except duckdb.Error as exc:
+            if len(group) == 1:
+                self._record_failure(exc)
+                return [exc]
+            results: list[BaseException | None] = []
+            for pending in group:
+                try:
+                    self._commit(pending.writes)
+                    results.append(None)
+                except duckdb.Error as single_exc:
+                    self._record_failure(single_exc)
+                    results.append(single_exc)
+            return results
+        self.stats.largest_group = max(self.stats.largest_group, len(group))
+        return [None] * len(group)
+
+    def _commit(self, writes: Sequence[RowWrite]) -> None:
+        grouped: dict[tuple[Any, ...], list[RowWrite]] = {}
+        for write in writes:
+            grouped.setdefault(write.group_key, []).append(write)
+        connection = self._connection
+        connection.begin()
+        try:
+            for (table, columns, action, key), same_kind in grouped.items():
+                appender = connection.appender(
+                    table, columns=list(columns), action=action, key=list(key) or None
+                )
+                for write in same_kind:
+                    appender.append_rows(write.rows)
+                appender.flush()
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        self.stats.commits += 1
+        self.stats.rows_committed += sum(len(write.rows) for write in writes)
+
+    def _record_failure(self, exc: BaseException) -> None:
+        self.stats.failed_commits += 1
+        self.stats.last_error = str(exc)
+        logger.error("Database write failed: %s", exc)
