@@ -61,9 +61,7 @@ def serve(
     """
     from pulsegate.server import serve as run_server
 
-    settings = settings_for(
-        config, database, server={"host": host, "port": port, "log_level": log_level}
-    )
+    settings = settings_for(config, database, server={"host": host, "port": port, "log_level": log_level})
     console.print(
         f"PulseGate {__version__}: http://{settings.server.host}:{settings.server.port} "
         f"on {settings.database_path}",
@@ -75,9 +73,9 @@ def serve(
 @app.command()
 @reports_errors
 def init(
-    config: Annotated[
-        Path, typer.Option("--config", "-c", help="Where to write the config file.")
-    ] = Path("pulsegate.toml"),
+    config: Annotated[Path, typer.Option("--config", "-c", help="Where to write the config file.")] = Path(
+        "pulsegate.toml"
+    ),
     database: DatabaseOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:

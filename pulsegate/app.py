@@ -51,7 +51,9 @@ def create_app(settings: Settings) -> Litestar:
             # collector's full passes short, which is most of the tail latency (DESIGN.md).
             gc.collect()
             gc.freeze()
-            logger.info("PulseGate %s ready on %s (%d open sessions)", __version__, database.path, len(open_sessions))
+            logger.info(
+                "PulseGate %s ready on %s (%d open sessions)", __version__, database.path, len(open_sessions)
+            )
             yield
         finally:
             await writer.stop()

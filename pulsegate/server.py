@@ -32,7 +32,9 @@ def check_port_free(host: str, port: int) -> None:
                     "another port with --port"
                 ) from exc
             if exc.errno == errno.EACCES:
-                raise ConfigError(f"Not allowed to listen on {host}:{port} (ports below 1024 need root)") from exc
+                raise ConfigError(
+                    f"Not allowed to listen on {host}:{port} (ports below 1024 need root)"
+                ) from exc
             raise ConfigError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 

@@ -12,7 +12,9 @@ from pulsegate.errors import PulseGateError
 logger = logging.getLogger(__name__)
 
 
-def error_response(status_code: int, message: str, headers: dict[str, str] | None = None) -> Response[dict[str, str]]:
+def error_response(
+    status_code: int, message: str, headers: dict[str, str] | None = None
+) -> Response[dict[str, str]]:
     """The one shape of every error body."""
     return Response({"error": message}, status_code=status_code, headers=headers, media_type=MediaType.JSON)
 
@@ -26,6 +28,8 @@ def pulsegate_error(request: Request, exc: PulseGateError) -> Response[dict[str,
 
 def framework_error(request: Request, exc: HTTPException) -> Response[dict[str, str]]:
     """Litestar's own errors (unknown path, wrong method, body too large, bad request)."""
+    if exc.status_code >= 500:
+        return unexpected_error(request, exc)
     if isinstance(exc, NotFoundException):
         message = f"Not found: {request.url.path}"
     elif isinstance(exc, MethodNotAllowedException):

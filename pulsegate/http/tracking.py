@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from pulsegate.config import TrackingSettings
 from pulsegate.domain.tracking import Event, EventBatch, SessionEnd, SessionStart, TrackingReceipt
@@ -35,7 +35,10 @@ class TrackingController(Controller):
 
     @post("/session/start", status_code=200, operation_id="startSession")
     async def start_session(
-        self, request: Request, tracking: TrackingService, limits: TrackingSettings
+        self,
+        request: Request,
+        tracking: NamedDependency[TrackingService],
+        limits: NamedDependency[TrackingSettings],
     ) -> TrackingReceipt:
         """Start a new tracking session."""
         start = await decode_json_body(request, SessionStart, max_bytes=limits.max_event_bytes)
@@ -43,7 +46,10 @@ class TrackingController(Controller):
 
     @post("/event", status_code=200, operation_id="recordEvent")
     async def record_event(
-        self, request: Request, tracking: TrackingService, limits: TrackingSettings
+        self,
+        request: Request,
+        tracking: NamedDependency[TrackingService],
+        limits: NamedDependency[TrackingSettings],
     ) -> TrackingReceipt:
         """Record a single event."""
         event = await decode_json_body(request, Event, max_bytes=limits.max_event_bytes)
@@ -51,7 +57,10 @@ class TrackingController(Controller):
 
     @post("/events/batch", status_code=200, operation_id="recordEventBatch")
     async def record_batch(
-        self, request: Request, tracking: TrackingService, limits: TrackingSettings
+        self,
+        request: Request,
+        tracking: NamedDependency[TrackingService],
+        limits: NamedDependency[TrackingSettings],
     ) -> TrackingReceipt:
         """Record up to 100 events of one session."""
         batch = await decode_json_body(request, EventBatch, max_bytes=limits.max_batch_bytes)
@@ -59,7 +68,10 @@ class TrackingController(Controller):
 
     @post("/session/end", status_code=200, operation_id="endSession")
     async def end_session(
-        self, request: Request, tracking: TrackingService, limits: TrackingSettings
+        self,
+        request: Request,
+        tracking: NamedDependency[TrackingService],
+        limits: NamedDependency[TrackingSettings],
     ) -> TrackingReceipt:
         """End a session."""
         end = await decode_json_body(request, SessionEnd, max_bytes=limits.max_event_bytes)

@@ -44,7 +44,9 @@ class TrackingService:
             client_ip=caller.client_ip,
             user_agent=caller.user_agent,
         )
-        await self._writer.write(rows.new_session_row(session_id, visitor, start, received_ms, caller.user_agent))
+        await self._writer.write(
+            rows.new_session_row(session_id, visitor, start, received_ms, caller.user_agent)
+        )
         # Registered only after the commit: an event can only name a session the client was
         # told about, and the client is told only now.
         self._open.add(OpenSession(session_id, visitor, start.project, received_ms, received_ms))
@@ -69,14 +71,18 @@ class TrackingService:
             stored = await self._database.read(rows.find_session, end.session_id)
             if stored is None or stored.ended_ms is None:
                 raise NotFound(f"Unknown session: {end.session_id}")
-            return TrackingReceipt(session_id=stored.session_id, visitor_id=stored.visitor_id, timestamp=stored.ended_ms)
+            return TrackingReceipt(
+                session_id=stored.session_id, visitor_id=stored.visitor_id, timestamp=stored.ended_ms
+            )
         ended_ms = self._clock()
         try:
             await self._writer.write(rows.session_end_row(session, ended_ms))
         except BaseException:
             self._open.add(session)  # not ended after all: the client may retry
             raise
-        return TrackingReceipt(session_id=session.session_id, visitor_id=session.visitor_id, timestamp=ended_ms)
+        return TrackingReceipt(
+            session_id=session.session_id, visitor_id=session.visitor_id, timestamp=ended_ms
+        )
 
     async def _not_open(self, session_id: str) -> NotFound:
         stored = await self._database.read(rows.find_session, session_id)

@@ -56,9 +56,7 @@ class Database:
         except OSError as exc:
             raise StorageUnavailable(f"Cannot create the data directory {path.parent}: {exc}") from exc
         try:
-            connection = duckdb.connect(
-                str(path), config={"threads": threads, "memory_limit": memory_limit}
-            )
+            connection = duckdb.connect(str(path), config={"threads": threads, "memory_limit": memory_limit})
         except duckdb.IOException as exc:
             match = LOCK_HOLDER.search(str(exc))
             if match:

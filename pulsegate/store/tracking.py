@@ -44,11 +44,18 @@ def event_rows(session: OpenSession, events: Sequence[EventFields], received_ms:
     received_at = utc_datetime(received_ms)
     rows = [
         (
-            received_at, session.session_id, session.visitor_id, session.project, event.type,
-            event.name, event.url, event.title, event.referrer,
+            received_at,
+            session.session_id,
+            session.visitor_id,
+            session.project,
+            event.type,
+            event.name,
+            event.url,
+            event.title,
+            event.referrer,
             msgspec.json.encode(event.props).decode() if event.props else None,
             utc_datetime(event.timestamp) if event.timestamp is not None else None,
-        )  # fmt: skip
+        )
         for event in events
     ]
     return RowWrite("events", EVENT_COLUMNS, rows)

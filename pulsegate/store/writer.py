@@ -92,12 +92,12 @@ class Writer:
         the writer is shutting down.
         """
         if self._closing or self._task is None:
-            raise StorageUnavailable("The server is shutting down; retry shortly", headers={"Retry-After": "5"})
+            raise StorageUnavailable(
+                "The server is shutting down; retry shortly", headers={"Retry-After": "5"}
+            )
         row_count = sum(len(write.rows) for write in writes)
         if self._pending_rows and self._pending_rows + row_count > self._max_pending_rows:
-            raise StorageBusy(
-                "The server is busy writing; retry shortly", headers={"Retry-After": "1"}
-            )
+            raise StorageBusy("The server is busy writing; retry shortly", headers={"Retry-After": "1"})
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append(_PendingWrite(writes, row_count, done))
         self._pending_rows += row_count
@@ -124,16 +124,16 @@ class Writer:
     async def _commit_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            group, self._pending = self._pending, []
-            if not group:
+            if not self._pending:
                 if self._closing:
                     return
+                await self._wakeup.wait()
+                self._wakeup.clear()
                 continue
+            group, self._pending = self._pending, []
             try:
                 failures = await loop.run_in_executor(self._thread, self._commit_group, group)
-            except BaseException as exc:  # never let the loop die: the server would wedge
+            except Exception as exc:  # never let the loop die: the server would wedge
                 failures = [exc] * len(group)
             for pending, failure in zip(group, failures, strict=True):
                 self._pending_rows -= pending.row_count
@@ -145,8 +145,6 @@ class Writer:
                     pending.done.set_exception(
                         StorageUnavailable(f"Could not write to the database: {failure}")
                     )
-            if self._pending:
-                self._wakeup.set()
 
     def _commit_group(self, group: list[_PendingWrite]) -> list[BaseException | None]:
         """Commit the whole group at once; if that fails, each write alone, so one bad write

@@ -1,0 +1,39 @@
+"""Shared fixtures: a settings factory on a temporary database, and an in-process API client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from pulsegate.app import create_app
+from pulsegate.config import Settings, load_settings
+
+
+@pytest.fixture
+def database_path(tmp_path: Path) -> Path:
+    """Where this test's DuckDB file lives (not created yet)."""
+    return tmp_path / "data" / "pulsegate.duckdb"
+
+
+@pytest.fixture
+def make_settings(database_path: Path) -> Callable[..., Settings]:
+    """Settings on this test's database, with per-section overrides."""
+
+    def make(**sections: dict[str, Any]) -> Settings:
+        overrides: dict[str, dict[str, Any]] = {"storage": {"database": str(database_path)}}
+        for section, values in sections.items():
+            overrides.setdefault(section, {}).update(values)
+        return load_settings(None, environ={}, overrides=overrides)
+
+    return make
+
+
+@pytest.fixture
+def client(make_settings: Callable[..., Settings]) -> Iterator[TestClient[Any]]:
+    """An in-process client for the full app, lifespan included."""
+    with TestClient(create_app(make_settings())) as test_client:
+        yield test_client

@@ -1,0 +1,94 @@
+"""Opening the database: migrations, kept secrets, and a clear error when another process holds it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pulsegate.store.database import Database, DatabaseLocked
+from pulsegate.store.migrations import available_migrations, schema_version
+
+
+def test_new_database_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "p.duckdb"
+    database = Database.open(path)
+    try:
+        assert schema_version(database.connection) == len(available_migrations())
+        tables = {row[0] for row in database.connection.execute("SHOW TABLES").fetchall()}
+        assert {"meta", "sessions", "events"} <= tables
+    finally:
+        database.close()
+    assert path.is_file()
+
+
+def test_reopening_applies_nothing_and_keeps_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    first = Database.open(path)
+    salt = first.secret("visitor_salt")
+    first.close()
+    second = Database.open(path)
+    try:
+        assert second.secret("visitor_salt") == salt
+        assert len(salt) == 64
+        assert second.secret("visitor_salt", configured="mine") == "mine"
+    finally:
+        second.close()
+
+
+def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    database = Database.open(path)
+    database.connection.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    database.close()
+    with pytest.raises(RuntimeError, match="newer than this PulseGate knows"):
+        Database.open(path)
+
+
+def test_held_database_names_the_holding_process(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    Database.open(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        with pytest.raises(DatabaseLocked) as caught:
+            Database.open(path)
+        assert caught.value.holder_pid == holder.pid
+        assert f"process {holder.pid}" in caught.value.message
+        assert caught.value.status_code == 503
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    Database.open(path).close()  # free again once the holder is gone
+
+
+def test_reads_run_on_threads_with_their_own_cursors(tmp_path: Path) -> None:
+    import asyncio
+    import threading
+
+    database = Database.open(tmp_path / "p.duckdb")
+
+    def which_thread(cursor: object) -> tuple[str, int]:
+        return threading.current_thread().name, cursor.execute("SELECT 41 + 1").fetchone()[0]
+
+    async def scenario() -> list[tuple[str, int]]:
+        return await asyncio.gather(*(database.read(which_thread) for _ in range(8)))
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        database.close()
+    assert all(value == 42 for _, value in results)
+    assert all(name.startswith("pulsegate-read") for name, _ in results)

@@ -1,0 +1,163 @@
+"""The group-commit writer: acknowledged means committed, groups share commits, failures stay local."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pulsegate.errors import StorageBusy, StorageUnavailable
+from pulsegate.store.writer import RowWrite, Writer
+
+
+@pytest.fixture
+def connection(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE TABLE t (id INTEGER NOT NULL, label VARCHAR)")
+    con.execute("CREATE TABLE k (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    yield con
+    con.close()
+
+
+def rows_in(con: duckdb.DuckDBPyConnection, table: str = "t") -> list[tuple]:
+    # A fresh cursor sees only committed data, as another reader would.
+    cursor = con.cursor()
+    try:
+        return cursor.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+    finally:
+        cursor.close()
+
+
+def insert(*ids: int | None) -> RowWrite:
+    return RowWrite("t", ("id", "label"), [(i, f"row {i}") for i in ids])
+
+
+def test_write_returns_after_commit(connection: duckdb.DuckDBPyConnection) -> None:
+    async def scenario() -> list[tuple]:
+        writer = Writer(connection)
+        writer.start()
+        await writer.write(insert(1, 2))
+        seen = rows_in(connection)  # before stop: the commit already happened
+        await writer.stop()
+        return seen
+
+    assert asyncio.run(scenario()) == [(1, "row 1"), (2, "row 2")]
+
+
+def test_concurrent_writes_share_commits(connection: duckdb.DuckDBPyConnection) -> None:
+    async def scenario() -> Writer:
+        writer = Writer(connection)
+        writer.start()
+        await asyncio.gather(*(writer.write(insert(i)) for i in range(500)))
+        await writer.stop()
+        return writer
+
+    writer = asyncio.run(scenario())
+    assert [row[0] for row in rows_in(connection)] == list(range(500))
+    assert writer.stats.rows_committed == 500
+    assert writer.stats.commits < 500 / 5  # hundreds of writes, a handful of commits
+    assert writer.stats.largest_group > 1
+
+
+def test_a_failing_write_fails_alone(connection: duckdb.DuckDBPyConnection) -> None:
+    async def scenario() -> list[BaseException | None]:
+        writer = Writer(connection)
+        writer.start()
+        results = await asyncio.gather(
+            writer.write(insert(1)),
+            writer.write(insert(None)),
+            writer.write(insert(3)),
+            return_exceptions=True,
+        )
+        await writer.stop()
+        return results
+
+    first, bad, third = asyncio.run(scenario())
+    assert first is None and third is None
+    assert isinstance(bad, StorageUnavailable)
+    assert "NOT NULL" in bad.message
+    assert [row[0] for row in rows_in(connection)] == [1, 3]
+
+
+def test_multi_table_write_is_atomic(connection: duckdb.DuckDBPyConnection) -> None:
+    async def scenario() -> BaseException | None:
+        writer = Writer(connection)
+        writer.start()
+        try:
+            await writer.write(insert(7), insert(None))
+        except StorageUnavailable as exc:
+            return exc
+        finally:
+            await writer.stop()
+        return None
+
+    assert isinstance(asyncio.run(scenario()), StorageUnavailable)
+    assert rows_in(connection) == []
+
+
+def test_full_queue_answers_busy(connection: duckdb.DuckDBPyConnection) -> None:
+    async def scenario() -> tuple[list[BaseException | None], Writer]:
+        writer = Writer(connection, max_pending_rows=100)
+        writer.start()
+        # All queued in the same loop turn, before the writer can take any of them.
+        results = await asyncio.gather(
+            *(writer.write(insert(*range(i * 30, i * 30 + 30))) for i in range(5)), return_exceptions=True
+        )
+        await writer.stop()
+        return results, writer
+
+    results, _ = asyncio.run(scenario())
+    busy = [r for r in results if isinstance(r, StorageBusy)]
+    assert len(busy) == 2  # 3 × 30 rows fit under 100; the 4th and 5th do not
+    assert all(b.headers.get("Retry-After") == "1" for b in busy)
+    assert len(rows_in(connection)) == 90
+
+
+def test_oversized_single_write_is_accepted_when_queue_is_empty(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    async def scenario() -> None:
+        writer = Writer(connection, max_pending_rows=100)
+        writer.start()
+        await writer.write(insert(*range(150)))
+        await writer.stop()
+
+    asyncio.run(scenario())
+    assert len(rows_in(connection)) == 150
+
+
+def test_stop_commits_everything_queued_and_then_refuses(connection: duckdb.DuckDBPyConnection) -> None:
+    async def scenario() -> BaseException | None:
+        writer = Writer(connection)
+        writer.start()
+        pending = [asyncio.ensure_future(writer.write(insert(i))) for i in range(50)]
+        await asyncio.sleep(0)  # queued, not committed
+        await writer.stop()
+        await asyncio.gather(*pending)
+        try:
+            await writer.write(insert(99))
+        except StorageUnavailable as exc:
+            return exc
+        return None
+
+    refused = asyncio.run(scenario())
+    assert isinstance(refused, StorageUnavailable)
+    assert len(rows_in(connection)) == 50
+
+
+def test_update_and_upsert_actions(connection: duckdb.DuckDBPyConnection) -> None:
+    async def scenario() -> None:
+        writer = Writer(connection)
+        writer.start()
+        await writer.write(RowWrite("k", ("key", "value"), [("a", "1"), ("b", "1")]))
+        await writer.write(
+            RowWrite("k", ("key", "value"), [("a", "2"), ("zz", "9")], action="update", key=("key",))
+        )
+        await writer.write(RowWrite("k", ("key", "value"), [("b", "3"), ("c", "4")], action="upsert"))
+        await writer.stop()
+
+    asyncio.run(scenario())
+    assert rows_in(connection, "k") == [("a", "2"), ("b", "3"), ("c", "4")]
