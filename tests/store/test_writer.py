@@ -111,7 +111,7 @@ def test_full_queue_answers_busy(connection: duckdb.DuckDBPyConnection) -> None:
 
     results, _ = asyncio.run(scenario())
     busy = [r for r in results if isinstance(r, StorageBusy)]
-    assert len(busy) == 2  # 3 × 30 rows fit under 100; the 4th and 5th do not
+    assert len(busy) == 2  # 3 x 30 rows fit under 100; the 4th and 5th do not
     assert all(b.headers.get("Retry-After") == "1" for b in busy)
     assert len(rows_in(connection)) == 90
 
