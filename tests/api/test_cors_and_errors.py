@@ -30,7 +30,12 @@ def test_reference_values() -> None:
     [
         ("POST", "/track/session/start", {"json": {"url": "https://e.com"}}, 200),
         ("GET", "/health", {}, 200),
-        ("POST", "/track/session/start", {"content": b"{", "headers": {"content-type": "application/json"}}, 400),
+        (
+            "POST",
+            "/track/session/start",
+            {"content": b"{", "headers": {"content-type": "application/json"}},
+            400,
+        ),
         ("POST", "/track/event", {"json": {"session_id": "x", "type": "click"}}, 404),
         ("GET", "/no/such/path", {}, 404),
         ("POST", "/no/such/path", {}, 404),

@@ -1,0 +1,5 @@
+"""`python -m cli`: the same as the `pulsegate` command."""
+
+from cli.main import run
+
+run()

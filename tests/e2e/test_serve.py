@@ -1,0 +1,169 @@
+"""The real `pulsegate serve` over real HTTP: zero-config start, durability on kill -9, clean exits."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+
+from tests.e2e.running_server import RunningServer, free_port, pulsegate_command
+
+pytestmark = pytest.mark.e2e
+
+
+def test_zero_config_start_creates_the_default_database(tmp_path: Path) -> None:
+    server = RunningServer(None, tmp_path, cwd=tmp_path).start()
+    try:
+        response = httpx.post(
+            f"{server.base_url}/track/session/start",
+            json={"url": "https://example.com/", "referrer": "https://news.ycombinator.com/"},
+        )
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == "*"
+    finally:
+        assert server.stop() == 0
+    assert (tmp_path / "pulsegate-data" / "pulsegate.duckdb").is_file()
+
+
+def test_session_lifecycle_over_http(server: RunningServer) -> None:
+    with httpx.Client(base_url=server.base_url) as http:
+        started = http.post("/track/session/start", json={"url": "https://example.com/"}).json()
+        sid = started["session_id"]
+        assert http.post("/track/event", json={"session_id": sid, "type": "pageview"}).json()["accepted"] == 1
+        batch = {
+            "session_id": sid,
+            "events": [{"type": "scroll", "props": {"depth": d}} for d in (25, 50, 75)],
+        }
+        assert http.post("/track/events/batch", json=batch).json()["accepted"] == 3
+        assert http.post("/track/session/end", json={"session_id": sid}).status_code == 200
+        assert http.post("/track/event", json={"session_id": sid, "type": "click"}).status_code == 404
+        assert http.get("/track/event").status_code == 405
+        preflight = http.options(
+            "/track/event", headers={"Origin": "https://a.example", "Access-Control-Request-Method": "POST"}
+        )
+        assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
+    assert server.stop() == 0
+    con = duckdb.connect(str(server.database), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM events WHERE session_id = ?", [sid]).fetchone() == (4,)
+        assert con.execute(
+            "SELECT ended_at IS NOT NULL FROM sessions WHERE session_id = ?", [sid]
+        ).fetchone() == (True,)
+    finally:
+        con.close()
+
+
+class Traffic:
+    """Client threads that start sessions and send uniquely named events, noting every 200."""
+
+    def __init__(self, base_url: str, threads: int = 6) -> None:
+        self.base_url = base_url
+        self.acked_events: list[tuple[str, str]] = []  # (session_id, event name)
+        self.acked_sessions: list[str] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(n,)) for n in range(threads)]
+
+    def __enter__(self) -> Traffic:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def _run(self, worker: int) -> None:
+        counter = 0
+        with httpx.Client(base_url=self.base_url, timeout=5.0) as http:
+            while not self.stopping.is_set():
+                try:
+                    started = http.post("/track/session/start", json={"url": f"https://e.com/{worker}"})
+                    if started.status_code != 200:
+                        continue
+                    sid = started.json()["session_id"]
+                    with self.lock:
+                        self.acked_sessions.append(sid)
+                    for _ in range(5):
+                        names = [f"w{worker}-{counter + i}" for i in range(10)]
+                        counter += 10
+                        events = [{"type": "custom", "name": name} for name in names]
+                        if (
+                            http.post(
+                                "/track/events/batch", json={"session_id": sid, "events": events}
+                            ).status_code
+                            == 200
+                        ):
+                            with self.lock:
+                                self.acked_events.extend((sid, name) for name in names)
+                except httpx.TransportError:
+                    time.sleep(0.05)  # the server is down: keep trying until told to stop
+
+
+def test_acknowledged_writes_survive_kill_9(server: RunningServer) -> None:
+    with Traffic(server.base_url) as traffic:
+        time.sleep(1.5)
+        server.kill_hard()  # mid-traffic: requests are in flight
+        acked_before_kill = len(traffic.acked_events)
+    assert acked_before_kill > 100, "the test did not produce enough traffic to mean anything"
+
+    server.start()
+    # The restarted server rebuilt its open sessions from disk: an acknowledged session still takes events.
+    reopened = httpx.post(
+        f"{server.base_url}/track/event", json={"session_id": traffic.acked_sessions[0], "type": "click"}
+    )
+    assert reopened.status_code == 200
+    assert server.stop() == 0
+
+    con = duckdb.connect(str(server.database), read_only=True)
+    try:
+        stored_events = con.execute("SELECT session_id, name FROM events WHERE type = 'custom'").fetchall()
+        stored_sessions = {row[0] for row in con.execute("SELECT session_id FROM sessions").fetchall()}
+    finally:
+        con.close()
+    names = Counter(name for _, name in stored_events)
+    assert not [name for name, count in names.items() if count > 1], "an event was stored twice"
+    missing = set(traffic.acked_events) - set(stored_events)
+    assert not missing, f"{len(missing)} acknowledged events were lost, e.g. {sorted(missing)[:3]}"
+    assert set(traffic.acked_sessions) <= stored_sessions
+
+
+def test_sigterm_commits_in_flight_work_and_checkpoints(server: RunningServer) -> None:
+    with Traffic(server.base_url, threads=4) as traffic:
+        time.sleep(1.0)
+        assert server.stop() == 0
+    con = duckdb.connect(str(server.database), read_only=True)
+    try:
+        stored = set(con.execute("SELECT session_id, name FROM events").fetchall())
+    finally:
+        con.close()
+    assert traffic.acked_events and set(traffic.acked_events) <= stored
+    wal = server.database.with_name(server.database.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "shutdown should checkpoint the WAL away"
+
+
+def test_port_in_use_is_a_one_line_error(server: RunningServer, tmp_path: Path) -> None:
+    result = subprocess.run(
+        pulsegate_command("serve", "--port", str(server.port), "--database", str(tmp_path / "other.duckdb")),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert f"Port {server.port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_database_in_use_names_the_process(server: RunningServer) -> None:
+    result = subprocess.run(
+        pulsegate_command("serve", "--port", str(free_port()), "--database", str(server.database)),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "is in use by process" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
