@@ -160,3 +160,4 @@ def test_non_post_on_tracking_routes_is_405(client: TestClient[Any], method: str
     response = client.request(method, "/track/event")
     assert response.status_code == 405
     assert "POST" in response.json()["error"]
+

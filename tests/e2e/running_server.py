@@ -32,11 +32,18 @@ class RunningServer:
     """Starts, waits for, kills and restarts one `pulsegate serve` process."""
 
     def __init__(
-        self, database: Path | None, log_dir: Path, *, port: int | None = None, cwd: Path | None = None
+        self,
+        database: Path | None,
+        log_dir: Path,
+        *,
+        port: int | None = None,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.database = database
         self.port = port or free_port()
         self.cwd = cwd
+        self.env = env or {}
         self.log_dir = log_dir
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -57,7 +64,7 @@ class RunningServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=self.cwd,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

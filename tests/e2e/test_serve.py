@@ -167,3 +167,44 @@ def test_database_in_use_names_the_process(server: RunningServer) -> None:
     assert result.returncode == 1
     assert "is in use by process" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_full_write_queue_answers_503_with_retry_after(tmp_path: Path) -> None:
+    env = {"PULSEGATE_STORAGE__MAX_PENDING_ROWS": "100"}
+    server = RunningServer(tmp_path / "q.duckdb", tmp_path, env=env).start()
+    responses: list[httpx.Response] = []
+    lock = threading.Lock()
+    try:
+        sid = httpx.post(f"{server.base_url}/track/session/start", json={"url": "https://e.com"}).json()["session_id"]
+        batch = {"session_id": sid, "events": [{"type": "click"}] * 60}
+
+        def hammer() -> None:
+            # 60 rows each: a second batch queued behind a running commit overflows 100 rows.
+            with httpx.Client(base_url=server.base_url, timeout=10) as http:
+                deadline = time.monotonic() + 3
+                while time.monotonic() < deadline:
+                    response = http.post("/track/events/batch", json=batch)
+                    with lock:
+                        responses.append(response)
+                    if response.status_code == 503:
+                        return
+
+        threads = [threading.Thread(target=hammer) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        assert server.stop() == 0
+    statuses = Counter(response.status_code for response in responses)
+    assert set(statuses) <= {200, 503}
+    assert statuses[503] > 0, statuses
+    busy = next(response for response in responses if response.status_code == 503)
+    assert busy.headers["retry-after"] == "1"
+    assert busy.headers["access-control-allow-origin"] == "*"
+    assert "busy" in busy.json()["error"]
+    con = duckdb.connect(str(server.database), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM events").fetchone() == (60 * statuses[200],)
+    finally:
+        con.close()
