@@ -7,16 +7,23 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from litestar import Litestar
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from pulsegate import __version__
+from pulsegate.background import run_every
 from pulsegate.config import RESOLVED_SETTINGS_ENV, Settings, settings_from_json
+from pulsegate.domain.client_ip import parse_networks
+from pulsegate.domain.geo import GeoResolver
+from pulsegate.domain.rate_limit import FixedWindowLimiter
 from pulsegate.domain.sessions import OpenSessions
 from pulsegate.http.cors import add_cors_headers
 from pulsegate.http.errors import EXCEPTION_HANDLERS
 from pulsegate.http.health import health
+from pulsegate.http.rate_limits import RateLimitMiddleware
 from pulsegate.http.tracking import TrackingController
 from pulsegate.process import die_with_parent
 from pulsegate.services.tracking import TrackingService
@@ -29,6 +36,7 @@ logger = logging.getLogger("pulsegate")
 
 def create_app(settings: Settings) -> Litestar:
     """The PulseGate ASGI app for `settings`; the database opens when the lifespan starts."""
+    trusted_proxies = parse_networks(settings.network.trusted_proxies)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -38,36 +46,79 @@ def create_app(settings: Settings) -> Litestar:
         )
         writer = Writer(database.connection, max_pending_rows=storage.max_pending_rows)
         try:
+            geo = _geo_resolver(settings)
+            geo.load()  # now, not on the first request
             open_sessions = OpenSessions()
             for session in database.read_now(load_open_sessions):
                 open_sessions.add(session)
             salt = database.secret("visitor_salt", configured=settings.privacy.visitor_salt)
             writer.start()
+            tracking = TrackingService(database, writer, open_sessions, geo, visitor_salt=salt)
             app.state.settings = settings
+            app.state.trusted_proxies = trusted_proxies
             app.state.database = database
             app.state.writer = writer
-            app.state.tracking = TrackingService(database, writer, open_sessions, visitor_salt=salt)
-            # Everything built so far lives as long as the process: freezing it keeps the
-            # collector's full passes short, which is most of the tail latency (DESIGN.md).
-            gc.collect()
-            gc.freeze()
-            logger.info(
-                "PulseGate %s ready on %s (%d open sessions)", __version__, database.path, len(open_sessions)
-            )
-            yield
+            app.state.tracking = tracking
+            idle_minutes = settings.sessions.idle_timeout_minutes
+            async with run_every(
+                settings.sessions.sweep_interval_seconds,
+                lambda: tracking.end_idle_sessions(idle_minutes),
+                name="idle session sweep",
+            ):
+                # Everything built so far lives as long as the process: freezing it keeps the
+                # collector's full passes short, which is most of the tail latency (DESIGN.md).
+                gc.collect()
+                gc.freeze()
+                logger.info(
+                    "PulseGate %s ready on %s (%d open sessions)",
+                    __version__,
+                    database.path,
+                    len(open_sessions),
+                )
+                yield
         finally:
             await writer.stop()
             database.close()
             logger.info("Database committed, checkpointed and closed")
 
+    middleware = []
+    if settings.rate_limits.enabled:
+        middleware.append(
+            DefineMiddleware(
+                RateLimitMiddleware, limiters=_tracking_limiters(settings), trusted_proxies=trusted_proxies
+            )
+        )
     return Litestar(
         route_handlers=[TrackingController, health],
         lifespan=[lifespan],
+        middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_cors_headers],
         openapi_config=OpenAPIConfig(title="PulseGate", version=__version__),
         logging_config=None,
     )
+
+
+def _geo_resolver(settings: Settings) -> GeoResolver:
+    geo = settings.geo
+    return GeoResolver(
+        country_mmdb=Path(geo.country_mmdb).expanduser() if geo.country_mmdb else None,
+        asn_mmdb=Path(geo.asn_mmdb).expanduser() if geo.asn_mmdb else None,
+    )
+
+
+def _tracking_limiters(settings: Settings) -> dict[str, FixedWindowLimiter]:
+    limits = settings.rate_limits
+
+    def limiter(limit: int) -> FixedWindowLimiter:
+        return FixedWindowLimiter(limit, limits.window_seconds, max_keys=limits.max_tracked_clients)
+
+    return {
+        "/track/session/start": limiter(limits.session_start),
+        "/track/session/end": limiter(limits.session_end),
+        "/track/event": limiter(limits.event),
+        "/track/events/batch": limiter(limits.events_batch),
+    }
 
 
 def app_from_environment() -> Litestar:

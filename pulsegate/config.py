@@ -53,6 +53,40 @@ class TrackingSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     max_batch_bytes: Annotated[int, Meta(ge=1024)] = 512 * 1024
 
 
+class SessionSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """When an open session counts as over."""
+
+    # A session with no activity for this long is ended by the background sweep.
+    idle_timeout_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 30
+    sweep_interval_seconds: Annotated[int, Meta(ge=1, le=3600)] = 60
+
+
+class RateLimitSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Per-client fixed-window limits on the tracking routes (requests per window)."""
+
+    enabled: bool = True
+    window_seconds: PositiveInt = 60
+    session_start: PositiveInt = 10
+    session_end: PositiveInt = 10
+    event: PositiveInt = 120
+    events_batch: PositiveInt = 30
+    # Clients remembered per window; past this the oldest are forgotten (memory stays bounded).
+    max_tracked_clients: Annotated[int, Meta(ge=100)] = 100_000
+
+
+class NetworkSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Which peers may tell us the client's address (X-Forwarded-For, CF-Connecting-IP)."""
+
+    trusted_proxies: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+
+
+class GeoSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Optional MaxMind databases used instead of the bundled geoip2fast data."""
+
+    country_mmdb: str = ""  # e.g. GeoLite2-Country.mmdb
+    asn_mmdb: str = ""  # e.g. GeoLite2-ASN.mmdb
+
+
 class PrivacySettings(Struct, forbid_unknown_fields=True, kw_only=True):
     """Secrets that make visitor ids unlinkable outside this server."""
 
@@ -66,6 +100,10 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
     tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
+    sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
+    rate_limits: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
+    network: NetworkSettings = msgspec.field(default_factory=NetworkSettings)
+    geo: GeoSettings = msgspec.field(default_factory=GeoSettings)
     privacy: PrivacySettings = msgspec.field(default_factory=PrivacySettings)
 
     @property
@@ -99,6 +137,7 @@ def load_settings(
         for section, values in layer.items():
             merged.setdefault(section, {}).update(values)
     settings = _convert(merged, "settings")
+    _check_values(settings)
     # Relative database paths are relative to where the command runs; pin them now so the
     # server's worker process and the CLI agree on the file.
     settings.storage.database = str(settings.database_path)
@@ -169,6 +208,20 @@ def _convert(data: Mapping[str, Any], source: str) -> Settings:
         return msgspec.convert(data, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"Invalid setting in {source}: {_describe(exc)}") from exc
+
+
+def _check_values(settings: Settings) -> None:
+    """Checks a type cannot express: CIDR syntax, files that must exist."""
+    from pulsegate.domain.client_ip import parse_networks
+
+    try:
+        parse_networks(settings.network.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(f"Invalid setting network.trusted_proxies: {exc}") from exc
+    for name in ("country_mmdb", "asn_mmdb"):
+        value = getattr(settings.geo, name)
+        if value and not Path(value).expanduser().is_file():
+            raise ConfigError(f"Invalid setting geo.{name}: file not found: {value}")
 
 
 def _describe(exc: msgspec.ValidationError) -> str:

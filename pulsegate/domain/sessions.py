@@ -1,25 +1,29 @@
-"""The in-memory registry of sessions that are still open.
+"""The in-memory registry of sessions that are still open, with what each has done so far.
 
 The server is the only process that writes the database, so this registry is authoritative
 for "is this session open?": events are checked against it without a database read. It is
-rebuilt from the database at start-up.
+rebuilt from the database at start-up (sessions not ended, their events replayed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from pulsegate.domain.engagement import SessionActivity
 
 
 @dataclass(slots=True)
 class OpenSession:
-    """What the server needs at hand about a session that has not ended."""
+    """What the server keeps at hand about a session that has not ended."""
 
     session_id: str
     visitor_id: str
     project: str | None
     started_ms: int
     last_seen_ms: int
+    is_bot: bool = False
+    activity: SessionActivity = field(default_factory=SessionActivity)
 
 
 class OpenSessions:
@@ -51,3 +55,10 @@ class OpenSessions:
     def close(self, session_id: str) -> OpenSession | None:
         """Remove a session as it ends; returns it, or None if it was not open."""
         return self._by_id.pop(session_id, None)
+
+    def close_idle(self, idle_since_ms: int) -> list[OpenSession]:
+        """Remove and return every session whose last activity is older than `idle_since_ms`."""
+        idle = [session for session in self._by_id.values() if session.last_seen_ms < idle_since_ms]
+        for session in idle:
+            del self._by_id[session.session_id]
+        return idle

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1)
 
@@ -15,7 +15,8 @@ def now_ms() -> int:
 
 def utc_datetime(epoch_ms: int) -> datetime:
     """Epoch milliseconds as a naive datetime in UTC (DuckDB's TIMESTAMP)."""
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).replace(tzinfo=None)
+    # Integer arithmetic: going through float seconds loses a millisecond on some values.
+    return _EPOCH + timedelta(milliseconds=epoch_ms)
 
 
 def epoch_ms(moment: datetime) -> int:

@@ -79,10 +79,13 @@ class EventBatch(Struct, kw_only=True):
 
 
 class SessionEnd(Struct, kw_only=True):
-    """POST /track/session/end: the browser is leaving."""
+    """POST /track/session/end: the browser is leaving, with its last measurements."""
 
     session_id: SessionId
     timestamp: EpochMillis | None = None
+    # Engaged time not yet reported in an event, and the deepest scroll (percent).
+    engaged_ms: Annotated[int, Meta(ge=0, le=24 * 3600 * 1000)] | None = None
+    max_scroll: Annotated[int, Meta(ge=0, le=100)] | None = None
 
 
 class TrackingReceipt(Struct, kw_only=True, omit_defaults=True):
@@ -92,6 +95,7 @@ class TrackingReceipt(Struct, kw_only=True, omit_defaults=True):
     visitor_id: str
     timestamp: int
     accepted: int | None = None  # events stored, on the event routes
+    engagement_score: int | None = None  # 0-100, on session end
 
 
 class Caller(Struct, frozen=True, kw_only=True):

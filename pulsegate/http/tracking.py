@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from pulsegate.config import TrackingSettings
-from pulsegate.domain.tracking import Event, EventBatch, SessionEnd, SessionStart, TrackingReceipt
+from pulsegate.domain.tracking import Caller, Event, EventBatch, SessionEnd, SessionStart, TrackingReceipt
 from pulsegate.http.body import decode_json_body
 from pulsegate.http.client import caller_of
 from pulsegate.services.tracking import TrackingService
@@ -16,6 +16,11 @@ from pulsegate.services.tracking import TrackingService
 def provide_tracking(state: State) -> TrackingService:
     """The app's tracking service, created in the lifespan."""
     return state.tracking
+
+
+def provide_caller(request: Request, state: State) -> Caller:
+    """Who sent this request (client IP resolved through the trusted proxies)."""
+    return caller_of(request, state.trusted_proxies)
 
 
 def provide_limits(state: State) -> TrackingSettings:
@@ -31,6 +36,7 @@ class TrackingController(Controller):
     dependencies = {
         "tracking": Provide(provide_tracking, sync_to_thread=False),
         "limits": Provide(provide_limits, sync_to_thread=False),
+        "caller": Provide(provide_caller, sync_to_thread=False),
     }
 
     @post("/session/start", status_code=200, operation_id="startSession")
@@ -39,10 +45,11 @@ class TrackingController(Controller):
         request: Request,
         tracking: NamedDependency[TrackingService],
         limits: NamedDependency[TrackingSettings],
+        caller: NamedDependency[Caller],
     ) -> TrackingReceipt:
         """Start a new tracking session."""
         start = await decode_json_body(request, SessionStart, max_bytes=limits.max_event_bytes)
-        return await tracking.start_session(start, caller_of(request))
+        return await tracking.start_session(start, caller)
 
     @post("/event", status_code=200, operation_id="recordEvent")
     async def record_event(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 
+from pulsegate.domain.engagement import engagement_score
+from pulsegate.domain.enrichment import session_origin
+from pulsegate.domain.geo import GeoResolver
 from pulsegate.domain.sessions import OpenSession, OpenSessions
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.domain.tracking import Caller, EventFields, SessionEnd, SessionStart, TrackingReceipt
@@ -13,6 +17,8 @@ from pulsegate.errors import NotFound
 from pulsegate.store import tracking as rows
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
+
+logger = logging.getLogger(__name__)
 
 
 class TrackingService:
@@ -23,6 +29,7 @@ class TrackingService:
         database: Database,
         writer: Writer,
         open_sessions: OpenSessions,
+        geo: GeoResolver,
         *,
         visitor_salt: str,
         clock: Callable[[], int] = now_ms,
@@ -30,13 +37,18 @@ class TrackingService:
         self._database = database
         self._writer = writer
         self._open = open_sessions
+        self._geo = geo
         self._salt = visitor_salt
         self._clock = clock
 
+    @property
+    def open_sessions(self) -> int:
+        """How many sessions are open now."""
+        return len(self._open)
+
     async def start_session(self, start: SessionStart, caller: Caller) -> TrackingReceipt:
-        """Record a new session and return its id and the visitor's id."""
+        """Record a new session (and its landing page view) and return its id and the visitor's id."""
         received_ms = self._clock()
-        session_id = str(uuid.uuid4())
         visitor = visitor_id(
             self._salt,
             visitor_header=caller.visitor_header,
@@ -44,13 +56,16 @@ class TrackingService:
             client_ip=caller.client_ip,
             user_agent=caller.user_agent,
         )
-        await self._writer.write(
-            rows.new_session_row(session_id, visitor, start, received_ms, caller.user_agent)
+        origin = session_origin(start, caller, self._geo)
+        session = OpenSession(
+            str(uuid.uuid4()), visitor, start.project, received_ms, received_ms, is_bot=origin.is_bot
         )
+        session.activity.record("pageview", start.url, None)
+        await self._writer.write(*rows.new_session_rows(session, start, origin, caller.user_agent))
         # Registered only after the commit: an event can only name a session the client was
         # told about, and the client is told only now.
-        self._open.add(OpenSession(session_id, visitor, start.project, received_ms, received_ms))
-        return TrackingReceipt(session_id=session_id, visitor_id=visitor, timestamp=received_ms)
+        self._open.add(session)
+        return TrackingReceipt(session_id=session.session_id, visitor_id=visitor, timestamp=received_ms)
 
     async def record_events(self, session_id: str, events: Sequence[EventFields]) -> TrackingReceipt:
         """Append events to an open session."""
@@ -59,30 +74,61 @@ class TrackingService:
             raise await self._not_open(session_id)
         received_ms = self._clock()
         await self._writer.write(rows.event_rows(session, events, received_ms))
+        for event in events:
+            session.activity.record(event.type, event.url, event.props)
         self._open.touch(session_id, received_ms)
         return TrackingReceipt(
             session_id=session_id, visitor_id=session.visitor_id, timestamp=received_ms, accepted=len(events)
         )
 
     async def end_session(self, end: SessionEnd) -> TrackingReceipt:
-        """End a session; ending an ended session returns what was stored."""
+        """End a session and score it; ending an ended session returns what was stored."""
         session = self._open.close(end.session_id)
         if session is None:
             stored = await self._database.read(rows.find_session, end.session_id)
             if stored is None or stored.ended_ms is None:
                 raise NotFound(f"Unknown session: {end.session_id}")
             return TrackingReceipt(
-                session_id=stored.session_id, visitor_id=stored.visitor_id, timestamp=stored.ended_ms
+                session_id=stored.session_id,
+                visitor_id=stored.visitor_id,
+                timestamp=stored.ended_ms,
+                engagement_score=stored.engagement_score,
             )
         ended_ms = self._clock()
+        before = (session.activity.engaged_ms, session.activity.max_scroll, session.last_seen_ms)
+        session.activity.add_engaged_ms(end.engaged_ms)
+        session.activity.note_scroll(end.max_scroll)
+        session.last_seen_ms = ended_ms
+        score = engagement_score(session.activity)
         try:
-            await self._writer.write(rows.session_end_row(session, ended_ms))
+            await self._writer.write(rows.session_end_rows([(session, ended_ms, "client", score)]))
         except BaseException:
-            self._open.add(session)  # not ended after all: the client may retry
+            # Not ended after all: put it back as it was, so the client can retry.
+            session.activity.engaged_ms, session.activity.max_scroll, session.last_seen_ms = before
+            self._open.add(session)
             raise
         return TrackingReceipt(
-            session_id=session.session_id, visitor_id=session.visitor_id, timestamp=ended_ms
+            session_id=session.session_id,
+            visitor_id=session.visitor_id,
+            timestamp=ended_ms,
+            engagement_score=score,
         )
+
+    async def end_idle_sessions(self, idle_minutes: int) -> int:
+        """End every session idle for `idle_minutes`, at its last activity; returns how many."""
+        idle = self._open.close_idle(self._clock() - idle_minutes * 60_000)
+        if not idle:
+            return 0
+        ended = [
+            (session, session.last_seen_ms, "idle", engagement_score(session.activity)) for session in idle
+        ]
+        try:
+            await self._writer.write(rows.session_end_rows(ended))
+        except BaseException:
+            for session in idle:  # try again on the next sweep
+                self._open.add(session)
+            raise
+        return len(idle)
 
     async def _not_open(self, session_id: str) -> NotFound:
         stored = await self._database.read(rows.find_session, session_id)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from typing import Any
 
 import duckdb
 import msgspec
 
+from pulsegate.domain.engagement import SessionActivity
+from pulsegate.domain.enrichment import SessionOrigin
 from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
 from pulsegate.domain.tracking import EventFields, SessionStart
@@ -16,27 +18,38 @@ from pulsegate.store.writer import RowWrite
 SESSION_COLUMNS = (
     "session_id", "visitor_id", "project", "started_at", "last_seen_at", "entry_url", "referrer",
     "title", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-    "screen_width", "screen_height", "language", "timezone", "user_agent",
+    "screen_width", "screen_height", "language", "timezone", "user_agent", "source",
+    "referrer_host", "country", "as_organisation", "is_hosting", "browser", "os", "device", "is_bot",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "received_at", "session_id", "visitor_id", "project", "type", "name", "url", "title",
-    "referrer", "props", "client_ts",
+    "referrer", "props", "client_ts", "is_bot",
 )  # fmt: skip
-SESSION_END_COLUMNS = ("session_id", "last_seen_at", "ended_at")
+SESSION_END_COLUMNS = (
+    "session_id", "last_seen_at", "ended_at", "end_reason", "exit_url", "page_views", "event_count",
+    "interactions", "form_starts", "form_submits", "max_scroll", "engaged_ms", "duration_ms",
+    "engagement_score",
+)  # fmt: skip
 
 
-def new_session_row(
-    session_id: str, visitor_id: str, start: SessionStart, received_ms: int, user_agent: str
-) -> RowWrite:
-    """The sessions row for a session that starts now."""
-    started_at = utc_datetime(received_ms)
+def new_session_rows(
+    session: OpenSession, start: SessionStart, origin: SessionOrigin, user_agent: str
+) -> tuple[RowWrite, RowWrite]:
+    """The sessions row of a session starting now, and the page view of its landing page."""
+    started_at = utc_datetime(session.started_ms)
     row = (
-        session_id, visitor_id, start.project, started_at, started_at, start.url, start.referrer,
-        start.title, start.utm_source, start.utm_medium, start.utm_campaign, start.utm_term,
-        start.utm_content, start.screen_width, start.screen_height, start.language, start.timezone,
-        user_agent[:512] or None,
+        session.session_id, session.visitor_id, session.project, started_at, started_at, start.url,
+        start.referrer, start.title, origin.utm_source, origin.utm_medium, origin.utm_campaign,
+        origin.utm_term, origin.utm_content, start.screen_width, start.screen_height, start.language,
+        start.timezone, user_agent[:512] or None, origin.source, origin.referrer_host, origin.country,
+        origin.as_organisation, origin.is_hosting, origin.browser, origin.os, origin.device, origin.is_bot,
     )  # fmt: skip
-    return RowWrite("sessions", SESSION_COLUMNS, [row])
+    landing = EventFields(type="pageview", url=start.url, title=start.title, referrer=start.referrer,
+                          timestamp=start.timestamp)  # fmt: skip
+    return (
+        RowWrite("sessions", SESSION_COLUMNS, [row]),
+        event_rows(session, [landing], session.started_ms),
+    )
 
 
 def event_rows(session: OpenSession, events: Sequence[EventFields], received_ms: int) -> RowWrite:
@@ -55,16 +68,37 @@ def event_rows(session: OpenSession, events: Sequence[EventFields], received_ms:
             event.referrer,
             msgspec.json.encode(event.props).decode() if event.props else None,
             utc_datetime(event.timestamp) if event.timestamp is not None else None,
+            session.is_bot,
         )
         for event in events
     ]
     return RowWrite("events", EVENT_COLUMNS, rows)
 
 
-def session_end_row(session: OpenSession, ended_ms: int) -> RowWrite:
-    """The update that marks `session` ended."""
-    row = (session.session_id, utc_datetime(session.last_seen_ms), utc_datetime(ended_ms))
-    return RowWrite("sessions", SESSION_END_COLUMNS, [row], action="update", key=("session_id",))
+def session_end_rows(ended: Sequence[tuple[OpenSession, int, str, int]]) -> RowWrite:
+    """The updates that close sessions: (session, ended_ms, reason, engagement score) each."""
+    rows = []
+    for session, ended_ms, reason, score in ended:
+        activity = session.activity
+        rows.append(
+            (
+                session.session_id,
+                utc_datetime(session.last_seen_ms),
+                utc_datetime(ended_ms),
+                reason,
+                activity.exit_url,
+                activity.page_views,
+                activity.events,
+                activity.interactions,
+                activity.form_starts,
+                activity.form_submits,
+                activity.max_scroll,
+                activity.engaged_ms,
+                max(0, min(ended_ms, session.last_seen_ms) - session.started_ms),
+                score,
+            )
+        )
+    return RowWrite("sessions", SESSION_END_COLUMNS, rows, action="update", key=("session_id",))
 
 
 class StoredSession(msgspec.Struct, frozen=True):
@@ -72,60 +106,64 @@ class StoredSession(msgspec.Struct, frozen=True):
 
     session_id: str
     visitor_id: str
-    project: str | None
-    started_ms: int
-    last_seen_ms: int
     ended_ms: int | None
+    engagement_score: int | None
 
 
 def find_session(cursor: duckdb.DuckDBPyConnection, session_id: str) -> StoredSession | None:
     """The stored session with this id, if any."""
     row = cursor.execute(
-        "SELECT session_id, visitor_id, project, started_at, last_seen_at, ended_at "
-        "FROM sessions WHERE session_id = ?",
+        "SELECT session_id, visitor_id, ended_at, engagement_score FROM sessions WHERE session_id = ?",
         [session_id],
     ).fetchone()
-    return _stored_session(row) if row else None
+    if row is None:
+        return None
+    session_id, visitor_id, ended_at, score = row
+    return StoredSession(session_id, visitor_id, epoch_ms(ended_at) if ended_at else None, score)
 
 
 def load_open_sessions(cursor: duckdb.DuckDBPyConnection) -> list[OpenSession]:
-    """Every session not yet ended, with its last activity taken from its newest event.
+    """Every session not yet ended, with its activity rebuilt by replaying its events.
 
-    After a kill -9 the sessions row's last_seen_at is stale (it is written at session end),
-    so the events are the truth. Open sessions are recent, so the events scan is limited to
-    rows received since the oldest of them started: DuckDB skips older row groups.
+    After a kill -9 only the events are current (the summary is written at session end), so
+    replaying them through the same SessionActivity gives the same score a clean run would.
+    Open sessions are recent, so the events scan starts at the oldest open session's start:
+    DuckDB skips the older row groups.
     """
-    rows = cursor.execute(
-        """
-        WITH open_sessions AS (
-            SELECT session_id, visitor_id, project, started_at, last_seen_at
-            FROM sessions WHERE ended_at IS NULL
-        ),
-        activity AS (
-            SELECT session_id, max(received_at) AS last_event_at
-            FROM events
-            WHERE received_at >= (SELECT min(started_at) FROM open_sessions)
-              AND session_id IN (SELECT session_id FROM open_sessions)
-            GROUP BY session_id
+    sessions: dict[str, OpenSession] = {}
+    for session_id, visitor_id, project, started_at, last_seen_at, is_bot in cursor.execute(
+        "SELECT session_id, visitor_id, project, started_at, last_seen_at, is_bot "
+        "FROM sessions WHERE ended_at IS NULL"
+    ).fetchall():
+        sessions[session_id] = OpenSession(
+            session_id,
+            visitor_id,
+            project,
+            epoch_ms(started_at),
+            epoch_ms(last_seen_at),
+            is_bot,
+            SessionActivity(),
         )
-        SELECT o.session_id, o.visitor_id, o.project, o.started_at,
-               greatest(o.last_seen_at, coalesce(a.last_event_at, o.last_seen_at))
-        FROM open_sessions o LEFT JOIN activity a USING (session_id)
+    if not sessions:
+        return []
+    events = cursor.execute(
+        """
+        SELECT e.session_id, e.type, e.url, e.props, e.received_at
+        FROM events e
+        WHERE e.received_at >= (SELECT min(started_at) FROM sessions WHERE ended_at IS NULL)
+          AND e.session_id IN (SELECT session_id FROM sessions WHERE ended_at IS NULL)
+        ORDER BY e.received_at, e.rowid  -- rowid keeps a batch in the order it was sent
         """
     ).fetchall()
-    return [
-        OpenSession(session_id, visitor_id, project, epoch_ms(started_at), epoch_ms(last_seen))
-        for session_id, visitor_id, project, started_at, last_seen in rows
-    ]
+    for session_id, event_type, url, props, received_at in events:
+        session = sessions[session_id]
+        session.activity.record(event_type, url, _decode_props(props))
+        session.last_seen_ms = max(session.last_seen_ms, epoch_ms(received_at))
+    return list(sessions.values())
 
 
-def _stored_session(row: tuple[str, str, str | None, datetime, datetime, datetime | None]) -> StoredSession:
-    session_id, visitor_id, project, started_at, last_seen_at, ended_at = row
-    return StoredSession(
-        session_id=session_id,
-        visitor_id=visitor_id,
-        project=project,
-        started_ms=epoch_ms(started_at),
-        last_seen_ms=epoch_ms(last_seen_at),
-        ended_ms=epoch_ms(ended_at) if ended_at is not None else None,
-    )
+def _decode_props(props: str | None) -> dict[str, Any] | None:
+    if not props:
+        return None
+    decoded = msgspec.json.decode(props)
+    return decoded if isinstance(decoded, dict) else None

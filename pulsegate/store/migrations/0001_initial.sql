@@ -25,7 +25,29 @@ CREATE TABLE sessions (
     screen_height INTEGER,
     language      VARCHAR,
     timezone      VARCHAR,
-    user_agent    VARCHAR
+    user_agent    VARCHAR,
+    -- Enrichment, computed at session start (never the IP itself).
+    source           VARCHAR NOT NULL DEFAULT 'Direct',
+    referrer_host    VARCHAR,
+    country          VARCHAR,
+    as_organisation  VARCHAR,
+    is_hosting       BOOLEAN NOT NULL DEFAULT false,
+    browser          VARCHAR,
+    os               VARCHAR,
+    device           VARCHAR,
+    is_bot           BOOLEAN NOT NULL DEFAULT false,
+    -- The summary, written when the session ends, so analytics never scan its events.
+    end_reason       VARCHAR,          -- 'client' (session/end) or 'idle' (timeout sweep)
+    exit_url         VARCHAR,
+    page_views       INTEGER,
+    event_count      INTEGER,
+    interactions     INTEGER,
+    form_starts      INTEGER,
+    form_submits     INTEGER,
+    max_scroll       INTEGER,
+    engaged_ms       BIGINT,
+    duration_ms      BIGINT,
+    engagement_score INTEGER
 );
 
 -- Append-only and written in arrival order, so DuckDB's per-row-group min/max on received_at
@@ -41,5 +63,6 @@ CREATE TABLE events (
     title       VARCHAR,
     referrer    VARCHAR,
     props       JSON,
-    client_ts   TIMESTAMP
+    client_ts   TIMESTAMP,
+    is_bot      BOOLEAN NOT NULL DEFAULT false  -- copied from the session: analytics skip bots without a join
 );

@@ -1,0 +1,85 @@
+"""Per-client fixed-window rate limits on chosen routes, with the reference's headers.
+
+Every response of a limited route carries X-RateLimit-Limit, X-RateLimit-Remaining and
+X-RateLimit-Reset (seconds until the window ends); a refused request gets 429, Retry-After and
+an error body. Only POSTs count: preflights and wrong methods do not spend a client's budget.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import msgspec
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from pulsegate.domain.client_ip import IPNetwork
+from pulsegate.domain.rate_limit import FixedWindowLimiter, RateDecision
+from pulsegate.http.client import client_ip_of
+
+
+def _rate_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-ratelimit-limit", str(decision.limit).encode()),
+        (b"x-ratelimit-remaining", str(decision.remaining).encode()),
+        (b"x-ratelimit-reset", str(decision.reset_seconds).encode()),
+    ]
+
+
+class RateLimitMiddleware:
+    """ASGI middleware applying `limiters[path]` to POST requests on those paths."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiters: Mapping[str, FixedWindowLimiter],
+        trusted_proxies: Sequence[IPNetwork],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.limiters = limiters
+        self.trusted_proxies = trusted_proxies
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limiter = self.limiters.get(scope["path"]) if scope["type"] == "http" else None
+        if limiter is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        decision = limiter.hit(client_ip_of(scope, self.trusted_proxies), self.clock())
+        headers = _rate_headers(decision)
+        if not decision.allowed:
+            await self._refuse(send, decision, headers, scope["path"], limiter.window_seconds)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    async def _refuse(
+        send: Send, decision: RateDecision, headers: list[tuple[bytes, bytes]], path: str, window: int
+    ) -> None:
+        body = msgspec.json.encode(
+            {
+                "error": f"Too many requests to {path}: at most {decision.limit} per {window} s "
+                f"from one client; retry in {decision.reset_seconds} s"
+            }
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(decision.reset_seconds).encode()),
+                    *headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
