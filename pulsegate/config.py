@@ -188,8 +188,18 @@ def _environment_layer(environ: Mapping[str, str]) -> dict[str, Any]:
             section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
         else:
             continue
-        layer.setdefault(section, {})[key] = value
+        layer.setdefault(section, {})[key] = _environment_value(name, value)
     return layer
+
+
+def _environment_value(name: str, value: str) -> Any:
+    """Lists come as JSON (`["10.0.0.0/8", "::1/128"]`); everything else as plain text."""
+    if not value.lstrip().startswith("["):
+        return value
+    try:
+        return msgspec.json.decode(value)
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"Invalid setting in environment: {name} is not a JSON list: {exc}") from exc
 
 
 def _clean(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

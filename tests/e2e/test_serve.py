@@ -108,22 +108,23 @@ class Traffic:
                     time.sleep(0.05)  # the server is down: keep trying until told to stop
 
 
-def test_acknowledged_writes_survive_kill_9(server: RunningServer) -> None:
-    with Traffic(server.base_url) as traffic:
+def test_acknowledged_writes_survive_kill_9(unlimited_server: RunningServer) -> None:
+    with Traffic(unlimited_server.base_url) as traffic:
         time.sleep(1.5)
-        server.kill_hard()  # mid-traffic: requests are in flight
+        unlimited_server.kill_hard()  # mid-traffic: requests are in flight
         acked_before_kill = len(traffic.acked_events)
     assert acked_before_kill > 100, "the test did not produce enough traffic to mean anything"
 
-    server.start()
+    unlimited_server.start()
     # The restarted server rebuilt its open sessions from disk: an acknowledged session still takes events.
     reopened = httpx.post(
-        f"{server.base_url}/track/event", json={"session_id": traffic.acked_sessions[0], "type": "click"}
+        f"{unlimited_server.base_url}/track/event",
+        json={"session_id": traffic.acked_sessions[0], "type": "click"},
     )
     assert reopened.status_code == 200
-    assert server.stop() == 0
+    assert unlimited_server.stop() == 0
 
-    con = duckdb.connect(str(server.database), read_only=True)
+    con = duckdb.connect(str(unlimited_server.database), read_only=True)
     try:
         stored_events = con.execute("SELECT session_id, name FROM events WHERE type = 'custom'").fetchall()
         stored_sessions = {row[0] for row in con.execute("SELECT session_id FROM sessions").fetchall()}
@@ -136,17 +137,17 @@ def test_acknowledged_writes_survive_kill_9(server: RunningServer) -> None:
     assert set(traffic.acked_sessions) <= stored_sessions
 
 
-def test_sigterm_commits_in_flight_work_and_checkpoints(server: RunningServer) -> None:
-    with Traffic(server.base_url, threads=4) as traffic:
+def test_sigterm_commits_in_flight_work_and_checkpoints(unlimited_server: RunningServer) -> None:
+    with Traffic(unlimited_server.base_url, threads=4) as traffic:
         time.sleep(1.0)
-        assert server.stop() == 0
-    con = duckdb.connect(str(server.database), read_only=True)
+        assert unlimited_server.stop() == 0
+    con = duckdb.connect(str(unlimited_server.database), read_only=True)
     try:
         stored = set(con.execute("SELECT session_id, name FROM events").fetchall())
     finally:
         con.close()
     assert traffic.acked_events and set(traffic.acked_events) <= stored
-    wal = server.database.with_name(server.database.name + ".wal")
+    wal = unlimited_server.database.with_name(unlimited_server.database.name + ".wal")
     assert not wal.exists() or wal.stat().st_size == 0, "shutdown should checkpoint the WAL away"
 
 

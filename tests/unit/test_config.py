@@ -107,3 +107,19 @@ def test_example_config_lists_every_setting_with_its_default() -> None:
 def test_settings_survive_the_handoff_to_the_worker(tmp_path: Path) -> None:
     settings = load_settings(None, environ={"PULSEGATE_PORT": "9999"})
     assert settings_from_json(settings_to_json(settings)) == settings
+
+
+def test_lists_from_the_environment_are_json() -> None:
+    settings = load_settings(
+        None, environ={"PULSEGATE_NETWORK__TRUSTED_PROXIES": '["10.0.0.0/8", "::1/128"]'}
+    )
+    assert settings.network.trusted_proxies == ["10.0.0.0/8", "::1/128"]
+    with pytest.raises(ConfigError, match="not a JSON list"):
+        load_settings(None, environ={"PULSEGATE_NETWORK__TRUSTED_PROXIES": "[10.0.0.0/8"})
+
+
+def test_bad_trusted_proxy_and_missing_mmdb_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"network\.trusted_proxies"):
+        load_settings(None, environ={"PULSEGATE_NETWORK__TRUSTED_PROXIES": '["10.0.0.0/99"]'})
+    with pytest.raises(ConfigError, match=r"geo\.country_mmdb: file not found"):
+        load_settings(None, environ={"PULSEGATE_GEO__COUNTRY_MMDB": str(tmp_path / "absent.mmdb")})

@@ -1,0 +1,177 @@
+"""The tracking service on a real database: enrichment stored, idle sweep, scores rebuilt after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from pulsegate.domain.geo import GeoResolver
+from pulsegate.domain.sessions import OpenSessions
+from pulsegate.domain.tracking import Caller, EventFields, SessionEnd, SessionStart
+from pulsegate.errors import NotFound
+from pulsegate.services.tracking import TrackingService
+from pulsegate.store.database import Database
+from pulsegate.store.tracking import load_open_sessions
+from pulsegate.store.writer import Writer
+
+T = TypeVar("T")
+HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"
+FIREFOX = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0"
+
+
+class Clock:
+    """A clock the test moves by hand (epoch ms)."""
+
+    def __init__(self, now: int = 1_790_000_000_000) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def run_with_service(
+    path: Path,
+    clock: Clock,
+    scenario: Callable[[TrackingService], Awaitable[T]],
+    *,
+    reload_open: bool = False,
+) -> T:
+    async def main() -> T:
+        database = Database.open(path)
+        writer = Writer(database.connection)
+        writer.start()
+        sessions = OpenSessions()
+        if reload_open:
+            for session in database.read_now(load_open_sessions):
+                sessions.add(session)
+        service = TrackingService(database, writer, sessions, GeoResolver(), visitor_salt="salt", clock=clock)
+        try:
+            return await scenario(service)
+        finally:
+            await writer.stop()
+            database.close()
+
+    return asyncio.run(main())
+
+
+def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    database = Database.open(path)
+    try:
+        return database.connection.execute(sql, params or []).fetchall()
+    finally:
+        database.close()
+
+
+def test_enrichment_is_stored_with_the_session(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    start = SessionStart(
+        url="https://shop.example.com/?utm_medium=social",
+        referrer="https://news.ycombinator.com/item?id=1",
+        utm_campaign="launch",
+    )
+
+    async def scenario(service: TrackingService) -> list[str]:
+        human = await service.start_session(start, Caller(client_ip="5.9.0.1", user_agent=FIREFOX))
+        bot = await service.start_session(start, Caller(client_ip="8.8.8.8", user_agent=HEADLESS))
+        await service.record_events(bot.session_id, [EventFields(type="click")])
+        return [human.session_id, bot.session_id]
+
+    human_id, bot_id = run_with_service(path, Clock(), scenario)
+    rows = query(
+        path,
+        "SELECT session_id, source, referrer_host, utm_medium, utm_campaign, country, as_organisation, "
+        "is_hosting, browser, os, device, is_bot FROM sessions ORDER BY is_bot",
+    )
+    assert rows == [
+        (human_id, "Hacker News", "news.ycombinator.com", "social", "launch", "DE", "Hetzner Online GmbH",
+         True, "Firefox", "Mac OS X", "desktop", False),
+        (bot_id, "Hacker News", "news.ycombinator.com", "social", "launch", "US", "GOOGLE",
+         True, "HeadlessChrome", "Linux", "bot", True),
+    ]  # fmt: skip
+    # The bot's events carry its flag, so analytics can skip them without a join.
+    assert query(path, "SELECT type, is_bot FROM events WHERE session_id = ? ORDER BY type", [bot_id]) == [
+        ("click", True),
+        ("pageview", True),
+    ]
+    assert not any("5.9.0.1" in str(value) or "8.8.8.8" in str(value) for row in rows for value in row)
+
+
+def test_idle_sessions_are_ended_by_the_sweep_with_their_score(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    clock = Clock()
+
+    async def scenario(service: TrackingService) -> tuple[str, str, int, int]:
+        caller = Caller(client_ip="127.0.0.1", user_agent=FIREFOX)
+        quiet = await service.start_session(SessionStart(url="https://e.com/"), caller)
+        clock.now += 5 * 60_000
+        busy = await service.start_session(SessionStart(url="https://e.com/"), caller)
+        await service.record_events(quiet.session_id, [EventFields(type="scroll", props={"depth": 80})])
+        quiet_last_seen = clock.now
+        clock.now += 20 * 60_000
+        await service.record_events(busy.session_id, [EventFields(type="click")])
+        clock.now += 11 * 60_000  # quiet: idle 31 min; busy: idle 11 min
+        first_sweep = await service.end_idle_sessions(30)
+        with pytest.raises(NotFound, match="has ended"):
+            await service.record_events(quiet.session_id, [EventFields(type="click")])
+        return quiet.session_id, busy.session_id, first_sweep, quiet_last_seen
+
+    quiet_id, busy_id, swept, quiet_last_seen = run_with_service(path, clock, scenario)
+    assert swept == 1
+    rows = query(
+        path,
+        "SELECT session_id, end_reason, epoch_ms(ended_at), max_scroll, page_views, event_count, "
+        "engagement_score, duration_ms FROM sessions ORDER BY started_at",
+    )
+    # quiet: one page, scrolled 80% -> 20 * 0.8 = 16; it ended at its last activity, 5 min after start.
+    assert rows[0] == (quiet_id, "idle", quiet_last_seen, 80, 1, 2, 16, 5 * 60_000)
+    assert rows[1][:2] == (busy_id, None)
+
+
+def test_scores_survive_a_crash_because_open_sessions_are_replayed(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    clock = Clock()
+    events = [
+        EventFields(type="pageview", url="https://e.com/pricing"),
+        EventFields(type="pageview", url="https://e.com/signup"),
+        EventFields(type="engagement", props={"engaged_ms": 90_000}),
+        EventFields(type="form_start"),
+    ]
+
+    async def before_crash(service: TrackingService) -> str:
+        started = await service.start_session(
+            SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
+        )
+        await service.record_events(started.session_id, events)
+        return started.session_id
+
+    session_id = run_with_service(path, clock, before_crash)
+    clock.now += 60_000
+
+    async def after_restart(service: TrackingService) -> int | None:
+        receipt = await service.end_session(SessionEnd(session_id=session_id, max_scroll=40))
+        return receipt.engagement_score
+
+    score = run_with_service(path, clock, after_restart, reload_open=True)
+    # engaged 90 s: 35 * 0.75 = 26.25; scroll 40%: 8; 3 pages: 20 * 2/4 = 10; form started: 5. 49.25 -> 49
+    assert score == 49
+    assert query(path, "SELECT exit_url, page_views, engagement_score FROM sessions") == [
+        ("https://e.com/signup", 3, 49)
+    ]
+
+
+def test_ending_twice_returns_the_stored_score(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+
+    async def scenario(service: TrackingService) -> tuple[int | None, int | None]:
+        started = await service.start_session(
+            SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
+        )
+        first = await service.end_session(SessionEnd(session_id=started.session_id, engaged_ms=120_000))
+        second = await service.end_session(SessionEnd(session_id=started.session_id))
+        return first.engagement_score, second.engagement_score
+
+    assert run_with_service(path, Clock(), scenario) == (35, 35)
