@@ -24,7 +24,7 @@ from pulsegate.http.cors import add_cors_headers
 from pulsegate.http.errors import EXCEPTION_HANDLERS
 from pulsegate.http.health import health
 from pulsegate.http.rate_limits import RateLimitMiddleware
-from pulsegate.http.tracking import TrackingController
+from pulsegate.http.tracking import TRACKING_ROUTES
 from pulsegate.process import die_with_parent
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store.database import Database
@@ -89,7 +89,7 @@ def create_app(settings: Settings) -> Litestar:
             )
         )
     return Litestar(
-        route_handlers=[TrackingController, health],
+        route_handlers=[*TRACKING_ROUTES, health],
         lifespan=[lifespan],
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -1,15 +1,23 @@
-"""Decoding JSON request bodies into msgspec Structs, with errors a developer can act on."""
+"""Reading and decoding JSON request bodies from raw ASGI, with errors a developer can act on."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
 import msgspec
-from litestar import Request
+from litestar.types import Receive, Scope
 
 from pulsegate.errors import InvalidInput, PayloadTooLarge
 
 T = TypeVar("T")
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header (`name` in lower case), or None."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def is_json_content_type(content_type: str) -> bool:
@@ -20,31 +28,38 @@ def is_json_content_type(content_type: str) -> bool:
     )
 
 
-async def read_capped_body(request: Request, max_bytes: int) -> bytes:
+async def read_capped_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
     """The request body, refusing more than `max_bytes` without reading the rest of it."""
-    declared = request.headers.get("content-length")
+    declared = header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise InvalidInput("The client disconnected before sending the whole body")
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > max_bytes:  # a chunked or lying body: stop reading as soon as it overflows
             raise _too_large(max_bytes)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-async def decode_json_body(request: Request, type_: type[T], *, max_bytes: int) -> T:
-    """Check the content type, read at most `max_bytes`, and decode into `type_`."""
-    content_type = request.headers.get("content-type", "")
+async def decode_json_body(
+    scope: Scope, receive: Receive, decoder: msgspec.json.Decoder[T], *, max_bytes: int
+) -> T:
+    """Check the content type, read at most `max_bytes`, and decode with `decoder`."""
+    content_type = header(scope, b"content-type") or ""
     if not is_json_content_type(content_type):
         raise InvalidInput(f"Content-Type must be application/json (got {content_type or 'none'})")
-    body = await read_capped_body(request, max_bytes)
+    body = await read_capped_body(scope, receive, max_bytes)
     if not body.strip():
         raise InvalidInput("Request body is empty; send a JSON object")
     try:
-        return msgspec.json.decode(body, type=type_)
+        return decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise InvalidInput(f"Invalid request body: {exc}") from None
     except msgspec.DecodeError as exc:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from litestar import Request
 from litestar.types import Scope
 
 from pulsegate.domain.client_ip import IPNetwork, client_ip
 from pulsegate.domain.tracking import Caller
+from pulsegate.http.body import header
 
 _STATE_KEY = "pulsegate_client_ip"
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return value.decode("latin-1")
-    return None
 
 
 def client_ip_of(scope: Scope, trusted_proxies: Sequence[IPNetwork]) -> str:
@@ -29,20 +22,19 @@ def client_ip_of(scope: Scope, trusted_proxies: Sequence[IPNetwork]) -> str:
     peer = scope.get("client")
     resolved = client_ip(
         peer[0] if peer else "",
-        forwarded_for=_header(scope, b"x-forwarded-for"),
-        cf_connecting_ip=_header(scope, b"cf-connecting-ip"),
+        forwarded_for=header(scope, b"x-forwarded-for"),
+        cf_connecting_ip=header(scope, b"cf-connecting-ip"),
         trusted_proxies=trusted_proxies,
     )
     state[_STATE_KEY] = resolved
     return resolved
 
 
-def caller_of(request: Request, trusted_proxies: Sequence[IPNetwork]) -> Caller:
+def caller_of(scope: Scope, trusted_proxies: Sequence[IPNetwork]) -> Caller:
     """The Caller of a tracking request."""
-    headers = request.headers
     return Caller(
-        client_ip=client_ip_of(request.scope, trusted_proxies),
-        user_agent=headers.get("user-agent", ""),
-        visitor_header=headers.get("x-visitor-id"),
-        fingerprint_header=headers.get("x-fingerprint-id"),
+        client_ip=client_ip_of(scope, trusted_proxies),
+        user_agent=header(scope, b"user-agent") or "",
+        visitor_header=header(scope, b"x-visitor-id"),
+        fingerprint_header=header(scope, b"x-fingerprint-id"),
     )

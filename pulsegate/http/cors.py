@@ -15,11 +15,12 @@ CORS_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 _CORS_NAMES = frozenset(name for name, _ in CORS_HEADERS)
 
 
-def add_cors_headers(message: Message, scope: Scope) -> None:
+async def add_cors_headers(message: Message, scope: Scope) -> None:
     """Before-send hook: stamp the CORS headers on every HTTP response start.
 
     A hook rather than middleware because Litestar runs app hooks for every response, including
-    the 404 and 405 its router raises before any middleware sees the request.
+    the 404 and 405 its router raises before any middleware sees the request. Async because
+    Litestar runs a sync hook through a worker thread, twice per response.
     """
     if message["type"] != "http.response.start":
         return

@@ -76,9 +76,10 @@ class Database:
         if configured:
             return configured
         key = f"secret:{name}"
-        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-        if row:
-            return str(row[0])
+        # fetchall, not fetchone: a half-read result would block the writer's next flush.
+        rows = self.connection.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        if rows:
+            return str(rows[0][0])
         value = secrets.token_hex(32)
         self.connection.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [key, value])
         return value

@@ -37,13 +37,14 @@ def available_migrations() -> list[Migration]:
 
 def schema_version(connection: duckdb.DuckDBPyConnection) -> int:
     """The version the database is at: 0 for a new file."""
-    has_meta = connection.execute(
+    # fetchall, not fetchone: a half-read result left on the connection blocks later appends.
+    (has_meta,) = connection.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'meta'"
-    ).fetchone()
-    if not has_meta or not has_meta[0]:
+    ).fetchall()[0]
+    if not has_meta:
         return 0
-    row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    rows = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def migrate(connection: duckdb.DuckDBPyConnection) -> list[str]:

@@ -71,3 +71,36 @@ def test_country_file_alone_keeps_bundled_networks(tmp_path: Path) -> None:
     )
     origin = GeoResolver(country_mmdb=country_db).resolve("5.9.0.1")
     assert (origin.country, origin.as_organisation, origin.is_hosting) == ("AT", "Hetzner Online GmbH", True)
+
+
+def test_compact_ranges_agree_with_geoip2fast_itself(bundled: GeoResolver) -> None:
+    """Our compact copy answers as geoip2fast does, except that it never names an AS network
+    that does not contain the address (geoip2fast's IPv4 lookups in its IPv6 file return the
+    nearest preceding AS range even past its end)."""
+    import ipaddress
+    import random
+
+    from geoip2fast import GeoIP2Fast
+
+    reference = GeoIP2Fast(geoip2fast_data_file="geoip2fast-asn-ipv6.dat.gz")
+    generator = random.Random(7)
+    checked = 0
+    for n in range(4000):
+        bits = generator.getrandbits(32) if n % 2 else (0x2 << 125) | generator.getrandbits(125)
+        address = ipaddress.ip_address(bits)
+        if not address.is_global:
+            continue
+        expected = reference.lookup(str(address))
+        country = (
+            expected.country_code
+            if len(expected.country_code) == 2 and expected.country_code.isalpha()
+            else None
+        )
+        contains = bool(expected.asn_cidr) and address in ipaddress.ip_network(
+            expected.asn_cidr, strict=False
+        )
+        organisation = (expected.asn_name or None) if contains else None
+        got = bundled.resolve(str(address))
+        assert (got.country, got.as_organisation) == (country, organisation), str(address)
+        checked += 1
+    assert checked > 3000

@@ -1,0 +1,1 @@
+"""Bare apps the ingest benchmark compares PulseGate against, served by the same Granian setup."""

@@ -1,0 +1,265 @@
+"""Ingest benchmark: wrk against `pulsegate serve` and two bare baselines, in one run.
+
+Run from the repository root (wrk from Debian: `apt-get install -y wrk`):
+
+    python bench/ingest.py --duration 10 --connections 64
+
+Each target runs under the same Granian setup (ASGI, 1 worker, uvloop) and the same wrk load,
+one after another:
+  - bare ASGI: decodes the body with msgspec and answers (the ceiling);
+  - bare Litestar: one POST handler taking a msgspec Struct (the target's yardstick);
+  - PulseGate: the real server, rate limits off, every request committed to DuckDB first.
+It prints a Markdown table of requests/s, events/s, p50/p99 latency, errors and the server
+worker's RSS, plus PulseGate's ratios to the bare Litestar app and the stored-row check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import httpx
+import msgspec
+
+ROOT = Path(__file__).resolve().parent.parent
+PULSEGATE = Path(sys.executable).with_name("pulsegate")
+
+
+@dataclass
+class WrkResult:
+    """What one wrk run measured."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+    rss_mb_start: float = 0.0
+    rss_mb_max: float = 0.0
+    rss_mb_end: float = 0.0
+    rss_samples: list[float] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_listening(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port} after {timeout}s")
+
+
+def worker_pid(main_pid: int) -> int:
+    """Granian serves from a child process; its RSS is the one that matters."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{main_pid}/task/{main_pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("no Granian worker process found")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def run_wrk(url: str, body: bytes, *, duration: int, connections: int, pid: int) -> WrkResult:
+    """Run wrk with `body` POSTed as JSON, sampling the server's RSS twice a second."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
+        script.write(f"wrk.body = [==[{body.decode()}]==]\n")
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            samples.append(rss_mb(pid))
+            stop.wait(0.5)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        output = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script.name, url],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        stop.set()
+        sampler.join()
+        os.unlink(script.name)
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return WrkResult(
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        p50_ms=_to_ms(latency["50"]),
+        p99_ms=_to_ms(latency["99"]),
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        rss_mb_start=samples[0] if samples else 0.0,
+        rss_mb_max=max(samples, default=0.0),
+        rss_mb_end=samples[-1] if samples else 0.0,
+        rss_samples=samples,
+    )
+
+
+def start_granian(target: str, port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "asgi", "--workers", "1", "--loop", "uvloop",
+         "--port", str(port), "--log-level", "warning", target],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    wait_listening(port)
+    return process
+
+
+def start_pulsegate(database: Path, port: int) -> subprocess.Popen[bytes]:
+    command = [str(PULSEGATE)] if PULSEGATE.exists() else [sys.executable, "-m", "cli"]
+    env = {**os.environ, "PULSEGATE_RATE_LIMITS__ENABLED": "false", "PULSEGATE_SERVER__LOG_LEVEL": "warning"}
+    process = subprocess.Popen(
+        [*command, "serve", "--port", str(port), "--database", str(database)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("pulsegate serve did not become healthy")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+
+
+def bodies(session_id: str) -> tuple[bytes, bytes]:
+    """A realistic single event (~300 bytes) and a batch of 100 such events."""
+    event = {
+        "type": "click",
+        "name": "cta-start-trial",
+        "url": "https://www.example.com/pricing?plan=pro&utm_source=newsletter",
+        "title": "Pricing - Example",
+        "props": {"plan": "pro", "position": 3, "variant": "b"},
+        "timestamp": 1_790_000_000_000,
+    }
+    single = msgspec.json.encode({"session_id": session_id, **event})
+    batch = msgspec.json.encode({"session_id": session_id, "events": [event] * 100})
+    return single, batch
+
+
+def measure(args: argparse.Namespace) -> dict[str, dict[str, WrkResult]]:
+    results: dict[str, dict[str, WrkResult]] = {}
+    for name, target in (("bare ASGI + msgspec", "bench.baselines.bare_asgi:app"),
+                         ("bare Litestar handler", "bench.baselines.bare_litestar:app")):  # fmt: skip
+        port = free_port()
+        process = start_granian(target, port)
+        try:
+            pid = worker_pid(process.pid)
+            single, batch = bodies("00000000-0000-4000-8000-000000000000")
+            results[name] = {
+                "event": run_wrk(f"http://127.0.0.1:{port}/track/event", single,
+                                 duration=args.duration, connections=args.connections, pid=pid),
+                "batch": run_wrk(f"http://127.0.0.1:{port}/track/events/batch", batch,
+                                 duration=args.duration, connections=args.connections, pid=pid),
+            }  # fmt: skip
+        finally:
+            stop(process)
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / "bench.duckdb"
+        port = free_port()
+        process = start_pulsegate(database, port)
+        try:
+            pid = worker_pid(process.pid)
+            session = httpx.post(
+                f"http://127.0.0.1:{port}/track/session/start", json={"url": "https://www.example.com/"}
+            )
+            single, batch = bodies(session.json()["session_id"])
+            results["PulseGate"] = {
+                "event": run_wrk(f"http://127.0.0.1:{port}/track/event", single,
+                                 duration=args.duration, connections=args.connections, pid=pid),
+                "batch": run_wrk(f"http://127.0.0.1:{port}/track/events/batch", batch,
+                                 duration=args.duration, connections=args.connections, pid=pid),
+            }  # fmt: skip
+        finally:
+            stop(process)
+        con = duckdb.connect(str(database), read_only=True)
+        stored = con.execute("SELECT count(*) FROM events WHERE type = 'click'").fetchone()[0]  # type: ignore[index]
+        con.close()
+    pulsegate = results["PulseGate"]
+    acknowledged_floor = pulsegate["event"].requests - pulsegate["event"].non_2xx
+    acknowledged_floor += 100 * (pulsegate["batch"].requests - pulsegate["batch"].non_2xx)
+    print(f"\nStored click events: {stored:,}; wrk counted {acknowledged_floor:,} answered 2xx "
+          "(wrk stops mid-flight, so stored may exceed it by the requests still open; never fall short)")  # fmt: skip
+    return results
+
+
+def report(results: dict[str, dict[str, WrkResult]], args: argparse.Namespace) -> None:
+    print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, Granian 1 worker, uvloop\n")
+    print("| target | route | requests/s | events/s | p50 ms | p99 ms | errors | RSS MB start / max / end |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for name, routes in results.items():
+        for route, result in routes.items():
+            events = result.requests_per_second * (100 if route == "batch" else 1)
+            print(
+                f"| {name} | {'/track/events/batch' if route == 'batch' else '/track/event'} "
+                f"| {result.requests_per_second:,.0f} | {events:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} "
+                f"| {result.non_2xx + result.socket_errors} "
+                f"| {result.rss_mb_start:.0f} / {result.rss_mb_max:.0f} / {result.rss_mb_end:.0f} |"
+            )
+    ours, yardstick = results["PulseGate"], results["bare Litestar handler"]
+    print(
+        f"\nPulseGate /track/event: {ours['event'].requests_per_second / yardstick['event'].requests_per_second:.0%} "
+        f"of the bare Litestar handler (target >= 80%), p99 {ours['event'].p99_ms:.1f} ms (target <= 20 ms)."
+    )
+    print(
+        f"PulseGate batches: {ours['batch'].requests_per_second * 100:,.0f} events/s (target >= 100,000); "
+        f"{ours['batch'].requests_per_second / yardstick['batch'].requests_per_second:.0%} of the bare Litestar handler."
+    )
+    print(
+        f"PulseGate worker RSS max {max(r.rss_mb_max for r in ours.values()):.0f} MB (target <= 250 MB, flat)."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Ingest benchmark against bare baselines")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    report(measure(args), args)
+
+
+if __name__ == "__main__":
+    main()
