@@ -251,6 +251,9 @@ def report(results: dict[str, dict[str, WrkResult]], args: argparse.Namespace) -
     print(
         f"PulseGate worker RSS max {max(r.rss_mb_max for r in ours.values()):.0f} MB (target <= 250 MB, flat)."
     )
+    for route, result in ours.items():
+        series = ", ".join(f"{mb:.0f}" for mb in result.rss_samples[::4])
+        print(f"PulseGate RSS during the {route} run, MB every 2 s: {series}")
 
 
 def main() -> None:

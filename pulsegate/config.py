@@ -43,7 +43,7 @@ class StorageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     database: str = DEFAULT_DATABASE
     max_pending_rows: Annotated[int, Meta(ge=100)] = 100_000
     duckdb_threads: Annotated[int, Meta(ge=1, le=64)] = 2
-    duckdb_memory_limit: str = "1GB"
+    duckdb_memory_limit: str = "64MB"
 
 
 class TrackingSettings(Struct, forbid_unknown_fields=True, kw_only=True):

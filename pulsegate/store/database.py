@@ -49,7 +49,7 @@ class Database:
         self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="pulsegate-read")
 
     @classmethod
-    def open(cls, path: Path, *, threads: int = 2, memory_limit: str = "1GB") -> Database:
+    def open(cls, path: Path, *, threads: int = 2, memory_limit: str = "64MB") -> Database:
         """Open (creating if needed) and migrate the database file at `path`."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
