@@ -1,0 +1,21 @@
+"""The benchmarks still run (their numbers are judged in BENCHMARKS.md, never here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_writer_paths_benchmark_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/writer_paths.py", "--rows", "2000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| appender, 1000-row groups" in result.stdout and "| Writer: 64 callers" in result.stdout
