@@ -180,6 +180,20 @@ def bodies(session_id: str) -> tuple[bytes, bytes]:
     return single, batch
 
 
+def load_both_routes(port: int, pid: int, session_id: str, args: argparse.Namespace) -> dict[str, WrkResult]:
+    """wrk on /track/event, then on /track/events/batch, of the server on `port`."""
+    single, batch = bodies(session_id)
+    base = f"http://127.0.0.1:{port}"
+    return {
+        "event": run_wrk(
+            f"{base}/track/event", single, duration=args.duration, connections=args.connections, pid=pid
+        ),
+        "batch": run_wrk(
+            f"{base}/track/events/batch", batch, duration=args.duration, connections=args.connections, pid=pid
+        ),
+    }
+
+
 def measure(args: argparse.Namespace) -> dict[str, dict[str, WrkResult]]:
     results: dict[str, dict[str, WrkResult]] = {}
     for name, target in (("bare ASGI + msgspec", "bench.baselines.bare_asgi:app"),
@@ -188,13 +202,7 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, WrkResult]]:
         process = start_granian(target, port)
         try:
             pid = worker_pid(process.pid)
-            single, batch = bodies("00000000-0000-4000-8000-000000000000")
-            results[name] = {
-                "event": run_wrk(f"http://127.0.0.1:{port}/track/event", single,
-                                 duration=args.duration, connections=args.connections, pid=pid),
-                "batch": run_wrk(f"http://127.0.0.1:{port}/track/events/batch", batch,
-                                 duration=args.duration, connections=args.connections, pid=pid),
-            }  # fmt: skip
+            results[name] = load_both_routes(port, pid, "00000000-0000-4000-8000-000000000000", args)
         finally:
             stop(process)
     with tempfile.TemporaryDirectory() as folder:
@@ -206,13 +214,7 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, WrkResult]]:
             session = httpx.post(
                 f"http://127.0.0.1:{port}/track/session/start", json={"url": "https://www.example.com/"}
             )
-            single, batch = bodies(session.json()["session_id"])
-            results["PulseGate"] = {
-                "event": run_wrk(f"http://127.0.0.1:{port}/track/event", single,
-                                 duration=args.duration, connections=args.connections, pid=pid),
-                "batch": run_wrk(f"http://127.0.0.1:{port}/track/events/batch", batch,
-                                 duration=args.duration, connections=args.connections, pid=pid),
-            }  # fmt: skip
+            results["PulseGate"] = load_both_routes(port, pid, session.json()["session_id"], args)
         finally:
             stop(process)
         con = duckdb.connect(str(database), read_only=True)
