@@ -69,6 +69,14 @@ class SessionActivity:
             self.engaged_ms += min(int(engaged_ms), MAX_ENGAGED_MS_PER_EVENT)
 
 
+def reported_engaged_ms(props: dict[str, Any] | None) -> int | None:
+    """The engaged time an event's props report, clipped as the session totals clip it."""
+    engaged = props.get("engaged_ms") if props else None
+    if _is_number(engaged) and engaged > 0:  # type: ignore[operator]
+        return min(int(engaged), MAX_ENGAGED_MS_PER_EVENT)  # type: ignore[call-overload]
+    return None
+
+
 def _is_number(value: object) -> bool:
     """A finite int or float (JSON booleans are not numbers here)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

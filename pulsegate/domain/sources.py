@@ -74,6 +74,34 @@ def host_of(url: str | None) -> str | None:
     return host[4:] if host.startswith("www.") else host
 
 
+def path_of(url: str | None) -> str | None:
+    """The path of a URL ("/" when it has none), without query or fragment; None without a URL.
+
+    Plain string scanning: it runs for every stored event, where urlsplit costs three times more.
+    """
+    if not url:
+        return None
+    scheme_end = url.find("://")
+    host_start = scheme_end + 3 if scheme_end >= 0 else 0
+    end = len(url)
+    for mark in "/?#":
+        found = url.find(mark, host_start)
+        if 0 <= found < end:
+            end = found
+    if scheme_end < 0 and end == 0:  # already a path
+        path_start = 0
+    elif end < len(url) and url[end] == "/":
+        path_start = end
+    else:
+        return "/"
+    path_end = len(url)
+    for mark in "?#":
+        found = url.find(mark, path_start)
+        if 0 <= found < path_end:
+            path_end = found
+    return url[path_start:path_end] or "/"
+
+
 def group_referrer_host(host: str) -> str:
     """The source name for a referrer host: a known group, else the host itself."""
     for pattern, name in REFERRER_GROUPS:

@@ -8,9 +8,10 @@ from typing import Any
 import duckdb
 import msgspec
 
-from pulsegate.domain.engagement import SessionActivity
+from pulsegate.domain.engagement import SessionActivity, reported_engaged_ms
 from pulsegate.domain.enrichment import SessionOrigin
 from pulsegate.domain.sessions import OpenSession
+from pulsegate.domain.sources import path_of
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
 from pulsegate.domain.tracking import EventFields, SessionStart
 from pulsegate.store.writer import RowWrite
@@ -22,8 +23,8 @@ SESSION_COLUMNS = (
     "referrer_host", "country", "as_organisation", "is_hosting", "browser", "os", "device", "is_bot",
 )  # fmt: skip
 EVENT_COLUMNS = (
-    "received_at", "session_id", "visitor_id", "project", "type", "name", "url", "title",
-    "referrer", "props", "client_ts", "is_bot",
+    "received_at", "session_id", "visitor_id", "project", "type", "name", "url", "path", "title",
+    "referrer", "props", "client_ts", "engaged_ms", "is_bot",
 )  # fmt: skip
 SESSION_END_COLUMNS = (
     "session_id", "last_seen_at", "ended_at", "end_reason", "exit_url", "page_views", "event_count",
@@ -64,10 +65,12 @@ def event_rows(session: OpenSession, events: Sequence[EventFields], received_ms:
             event.type,
             event.name,
             event.url,
+            path_of(event.url),
             event.title,
             event.referrer,
             msgspec.json.encode(event.props).decode() if event.props else None,
             utc_datetime(event.timestamp) if event.timestamp is not None else None,
+            reported_engaged_ms(event.props),
             session.is_bot,
         )
         for event in events

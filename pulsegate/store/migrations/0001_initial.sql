@@ -60,9 +60,11 @@ CREATE TABLE events (
     type        VARCHAR NOT NULL,
     name        VARCHAR,
     url         VARCHAR,
+    path        VARCHAR,  -- the URL's path, kept at ingest so top-pages queries never parse URLs
     title       VARCHAR,
     referrer    VARCHAR,
     props       VARCHAR,  -- a JSON object; VARCHAR because JSON re-validates on every append (3x the cost)
     client_ts   TIMESTAMP,
+    engaged_ms  INTEGER,  -- props.engaged_ms when the event reports engaged time
     is_bot      BOOLEAN NOT NULL DEFAULT false  -- copied from the session: analytics skip bots without a join
 );

@@ -1,0 +1,30 @@
+"""What an operation runs with: a database connection, and the server's facts when inside one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import msgspec
+
+
+class ServerInfo(msgspec.Struct, kw_only=True):
+    """Facts only a running server knows."""
+
+    pid: int
+    version: str
+    started_ms: int
+    host: str
+    port: int
+    open_sessions: int
+    pending_rows: int
+    commits: int
+    rows_committed: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpContext:
+    """`connection` is the server's writer connection inside a server, or the CLI's own offline."""
+
+    connection: duckdb.DuckDBPyConnection
+    server: ServerInfo | None = None

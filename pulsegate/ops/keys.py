@@ -1,0 +1,95 @@
+"""`pulsegate keys …`: create, list and revoke API keys (offline or inside the running server)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from pulsegate.domain.api_keys import SHOWN_PREFIX_CHARS, hash_secret, new_key_id, new_secret
+from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
+from pulsegate.domain.tracking import Project
+from pulsegate.errors import InvalidInput, NotFound
+from pulsegate.ops.context import OpContext
+from pulsegate.store import api_keys as sql
+
+
+class CreateKey(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Arguments of `keys create`."""
+
+    name: str
+    projects: list[Project] = msgspec.field(default_factory=list)
+
+
+class RevokeKey(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Arguments of `keys revoke`."""
+
+    key_id: str
+
+
+class NoArguments(msgspec.Struct, forbid_unknown_fields=True):
+    """Operations that take nothing."""
+
+
+class KeyInfo(msgspec.Struct, kw_only=True):
+    """A key as `keys list` shows it (never its secret)."""
+
+    key_id: str
+    name: str
+    prefix: str
+    projects: list[str]
+    created_ms: int
+    last_used_ms: int | None
+    revoked_ms: int | None
+
+
+class CreatedKey(msgspec.Struct, kw_only=True):
+    """A new key, with its secret: the only time the secret is ever shown."""
+
+    key: KeyInfo
+    secret: str
+
+
+def create_key(context: OpContext, args: CreateKey) -> CreatedKey:
+    """Create a key for `args.projects` (none: every project)."""
+    name = args.name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("A key needs a name of 1 to 100 characters")
+    secret = new_secret()
+    key_id = new_key_id()
+    projects = sorted(set(args.projects))
+    created = utc_datetime(now_ms())
+    connection = context.connection
+    sql.insert_key(
+        connection, key_id, name, secret[:SHOWN_PREFIX_CHARS], hash_secret(secret), projects, created
+    )
+    row = sql.key_row(connection, key_id)
+    assert row is not None  # just inserted on this connection
+    return CreatedKey(key=_info(row), secret=secret)
+
+
+def list_keys(context: OpContext, args: NoArguments) -> list[KeyInfo]:
+    """Every key, revoked ones included."""
+    return [_info(row) for row in sql.key_rows(context.connection)]
+
+
+def revoke_key(context: OpContext, args: RevokeKey) -> KeyInfo:
+    """Revoke a key at once; revoking a revoked key changes nothing."""
+    connection = context.connection
+    if sql.key_row(connection, args.key_id) is None:
+        raise NotFound(f"No API key with id {args.key_id}; `pulsegate keys list` shows them")
+    sql.revoke_key(connection, args.key_id, utc_datetime(now_ms()))
+    row = sql.key_row(connection, args.key_id)
+    assert row is not None
+    return _info(row)
+
+
+def _info(row: sql.KeyRow) -> KeyInfo:
+    key_id, name, prefix, _hash, projects, created_at, last_used_at, revoked_at = row
+    return KeyInfo(
+        key_id=key_id,
+        name=name,
+        prefix=prefix,
+        projects=list(projects),
+        created_ms=epoch_ms(created_at),
+        last_used_ms=epoch_ms(last_used_at) if last_used_at else None,
+        revoked_ms=epoch_ms(revoked_at) if revoked_at else None,
+    )

@@ -1,0 +1,34 @@
+"""Every operation the CLI can run, offline or inside the server, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from pulsegate.ops import keys, status
+from pulsegate.ops.context import OpContext
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation: its function, its argument Struct, and its result type for decoding."""
+
+    name: str
+    run: Callable[[OpContext, Any], Any]
+    arguments: type[msgspec.Struct]
+    result: Any
+    changes_keys: bool = False  # the server reloads its key ring afterwards
+
+
+OPERATIONS: dict[str, Operation] = {
+    operation.name: operation
+    for operation in (
+        Operation("keys.create", keys.create_key, keys.CreateKey, keys.CreatedKey, changes_keys=True),
+        Operation("keys.list", keys.list_keys, keys.NoArguments, list[keys.KeyInfo]),
+        Operation("keys.revoke", keys.revoke_key, keys.RevokeKey, keys.KeyInfo, changes_keys=True),
+        Operation("status", status.status, keys.NoArguments, status.Status),
+    )
+}

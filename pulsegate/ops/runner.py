@@ -1,0 +1,100 @@
+"""Run an operation where the database is: inside the server over its control socket if one
+holds the file, else by opening the file here. Both paths call the same function."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from pulsegate.admin import ControlRequest, ControlResponse, control_socket_path, error_from
+from pulsegate.config import Settings
+from pulsegate.errors import InvalidInput, StorageUnavailable
+from pulsegate.ops.context import OpContext
+from pulsegate.ops.registry import OPERATIONS
+from pulsegate.store.database import Database, DatabaseLocked
+
+DEFAULT_TIMEOUT_SECONDS = 60.0
+
+
+def run_operation(
+    settings: Settings, name: str, args: msgspec.Struct, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> Any:
+    """Run operation `name` with `args` on the settings' database; returns its result Struct."""
+    operation = OPERATIONS[name]
+    path = control_socket_path(settings.database_path)
+    answer = _ask_server(path, name, msgspec.json.encode(args), timeout)
+    if answer is not None:
+        if not answer.ok:
+            raise error_from(answer)
+        return msgspec.json.decode(bytes(answer.result or b"null"), type=operation.result)
+    return _run_offline(settings, operation.name, args, path)
+
+
+def server_is_running(settings: Settings) -> bool:
+    """Does a server answer on this database's control socket?"""
+    return _connect(control_socket_path(settings.database_path), 2.0) is not None
+
+
+def _run_offline(settings: Settings, name: str, args: msgspec.Struct, path: Path) -> Any:
+    storage = settings.storage
+    try:
+        database = Database.open(
+            settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
+        )
+    except DatabaseLocked as exc:
+        who = f"process {exc.holder_pid}" if exc.holder_pid else "another process"
+        raise StorageUnavailable(
+            f"The database {settings.database_path} is held by {who}, which does not answer on the "
+            f"control socket {path}. If it is a PulseGate server it may still be starting: retry in a "
+            "moment. Otherwise stop that process first."
+        ) from exc
+    try:
+        return OPERATIONS[name].run(OpContext(database.connection), args)
+    finally:
+        database.close()
+
+
+def _connect(path: Path, timeout: float) -> socket.socket | None:
+    if not path.exists():
+        return None
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.settimeout(timeout)
+    try:
+        client.connect(str(path))
+    except (ConnectionRefusedError, FileNotFoundError):
+        client.close()
+        return None  # a stale socket of a server that is gone
+    except PermissionError as exc:
+        client.close()
+        raise StorageUnavailable(
+            f"A server holds {path.parent}, but this user may not use its control socket {path} "
+            "(it is private to the server's user): run the command as that user"
+        ) from exc
+    return client
+
+
+def _ask_server(path: Path, name: str, raw_args: bytes, timeout: float) -> ControlResponse | None:
+    client = _connect(path, timeout)
+    if client is None:
+        return None
+    with client:
+        request = ControlRequest(op=name, args=msgspec.Raw(raw_args))
+        client.sendall(msgspec.json.encode(request) + b"\n")
+        received = bytearray()
+        try:
+            while not received.endswith(b"\n"):
+                chunk = client.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        except TimeoutError as exc:
+            raise StorageUnavailable(f"The server did not answer {name!r} within {timeout:.0f} s") from exc
+    if not received:
+        raise StorageUnavailable("The server closed the control socket without answering")
+    try:
+        return msgspec.json.decode(bytes(received), type=ControlResponse)
+    except msgspec.DecodeError as exc:
+        raise InvalidInput(f"The server's answer could not be read: {exc}") from exc

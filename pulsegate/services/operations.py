@@ -1,0 +1,77 @@
+"""Running CLI operations inside the server: on the writer's thread, between group commits."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import msgspec
+
+from pulsegate import __version__
+from pulsegate.config import Settings
+from pulsegate.domain.api_keys import KeyRing
+from pulsegate.errors import InvalidInput
+from pulsegate.ops.context import OpContext, ServerInfo
+from pulsegate.ops.registry import OPERATIONS
+from pulsegate.store.api_keys import live_keys
+from pulsegate.store.database import Database
+from pulsegate.store.writer import Writer
+
+
+class OperationRunner:
+    """Executes named operations for the control socket and keeps the key ring current."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        writer: Writer,
+        *,
+        started_ms: int,
+        open_sessions: Callable[[], int],
+        on_keys_changed: Callable[[KeyRing], None],
+    ) -> None:
+        self._settings = settings
+        self._database = database
+        self._writer = writer
+        self._started_ms = started_ms
+        self._open_sessions = open_sessions
+        self._on_keys_changed = on_keys_changed
+
+    async def execute(self, name: str, raw_args: bytes) -> bytes:
+        """Run operation `name` with JSON `raw_args`; returns the JSON-encoded result."""
+        operation = OPERATIONS.get(name)
+        if operation is None:
+            raise InvalidInput(f"Unknown operation {name!r}; known: {', '.join(sorted(OPERATIONS))}")
+        try:
+            args = msgspec.json.decode(raw_args, type=operation.arguments)
+        except msgspec.DecodeError as exc:
+            raise InvalidInput(f"Invalid arguments for {name}: {exc}") from None
+        context_server = self.server_info()
+        # Writes must go through the writer's thread and connection; running every operation
+        # there also orders it after the events already acknowledged.
+        result = await self._writer.run(
+            lambda connection: operation.run(OpContext(connection, context_server), args)
+        )
+        if operation.changes_keys:
+            self._on_keys_changed(await self.load_key_ring())
+        return msgspec.json.encode(result)
+
+    async def load_key_ring(self) -> KeyRing:
+        """The keys as stored now."""
+        return KeyRing(await self._database.read(live_keys))
+
+    def server_info(self) -> ServerInfo:
+        """What `pulsegate status` shows about this process."""
+        stats = self._writer.stats
+        return ServerInfo(
+            pid=os.getpid(),
+            version=__version__,
+            started_ms=self._started_ms,
+            host=self._settings.server.host,
+            port=self._settings.server.port,
+            open_sessions=self._open_sessions(),
+            pending_rows=self._writer.pending_rows,
+            commits=stats.commits,
+            rows_committed=stats.rows_committed,
+        )
