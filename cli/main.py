@@ -11,8 +11,10 @@ from typing import Annotated
 
 import typer
 
+from cli import keys
 from cli.output import console, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
+from cli.status import status
 from pulsegate import __version__
 
 app = typer.Typer(
@@ -91,6 +93,10 @@ def init(
 
     written = write_config(config, database=database, force=force)
     console.print(f"Wrote {written} (mode 0600: it holds secrets). Edit it, then run: pulsegate serve")
+
+
+app.add_typer(keys.app, name="keys")
+app.command("status")(status)
 
 
 def run() -> None:

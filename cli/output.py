@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -16,6 +17,13 @@ R = TypeVar("R")
 
 console = Console(soft_wrap=True)
 error_console = Console(stderr=True, soft_wrap=True)
+
+
+def format_ms(epoch_ms: int | None) -> str:
+    """Epoch milliseconds as a UTC time a person reads (`2026-01-31 14:05`), or a dash."""
+    if epoch_ms is None:
+        return "-"
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:

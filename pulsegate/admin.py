@@ -39,7 +39,7 @@ class ControlResponse(msgspec.Struct, kw_only=True, omit_defaults=True):
     """What the server answers."""
 
     ok: bool
-    result: msgspec.Raw | None = None
+    result: msgspec.Raw = msgspec.Raw(b"null")  # msgspec cannot decode Raw inside an Optional
     error: str | None = None
     status: int | None = None
     exit_code: int | None = None

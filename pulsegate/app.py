@@ -6,7 +6,7 @@ import gc
 import logging
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
@@ -14,24 +14,32 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from pulsegate import __version__
+from pulsegate.admin import ControlServer, control_socket_path
 from pulsegate.background import run_every
 from pulsegate.config import RESOLVED_SETTINGS_ENV, Settings, settings_from_json
+from pulsegate.domain.api_keys import KeyRing
 from pulsegate.domain.client_ip import parse_networks
 from pulsegate.domain.geo import GeoResolver
 from pulsegate.domain.rate_limit import FixedWindowLimiter
 from pulsegate.domain.sessions import OpenSessions
+from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.http.analytics import AnalyticsController
 from pulsegate.http.cors import add_cors_headers
 from pulsegate.http.errors import EXCEPTION_HANDLERS
 from pulsegate.http.health import health
 from pulsegate.http.rate_limits import RateLimitMiddleware
 from pulsegate.http.tracking import TRACKING_ROUTES
 from pulsegate.process import die_with_parent
+from pulsegate.services.analytics import AnalyticsService
+from pulsegate.services.operations import OperationRunner
 from pulsegate.services.tracking import TrackingService
+from pulsegate.store.api_keys import last_used_rows
 from pulsegate.store.database import Database
 from pulsegate.store.tracking import load_open_sessions
 from pulsegate.store.writer import Writer
 
 logger = logging.getLogger("pulsegate")
+KEY_USAGE_FLUSH_SECONDS = 60
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -40,46 +48,15 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        storage = settings.storage
-        database = Database.open(
-            settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
-        )
-        writer = Writer(database.connection, max_pending_rows=storage.max_pending_rows)
-        try:
-            geo = _geo_resolver(settings)
-            geo.load()  # now, not on the first request
-            open_sessions = OpenSessions()
-            for session in database.read_now(load_open_sessions):
-                open_sessions.add(session)
-            salt = database.secret("visitor_salt", configured=settings.privacy.visitor_salt)
-            writer.start()
-            tracking = TrackingService(database, writer, open_sessions, geo, visitor_salt=salt)
-            app.state.settings = settings
-            app.state.trusted_proxies = trusted_proxies
-            app.state.database = database
-            app.state.writer = writer
-            app.state.tracking = tracking
-            idle_minutes = settings.sessions.idle_timeout_minutes
-            async with run_every(
-                settings.sessions.sweep_interval_seconds,
-                lambda: tracking.end_idle_sessions(idle_minutes),
-                name="idle session sweep",
-            ):
-                # Everything built so far lives as long as the process: freezing it keeps the
-                # collector's full passes short, which is most of the tail latency (DESIGN.md).
-                gc.collect()
-                gc.freeze()
-                logger.info(
-                    "PulseGate %s ready on %s (%d open sessions)",
-                    __version__,
-                    database.path,
-                    len(open_sessions),
-                )
-                yield
-        finally:
-            await writer.stop()
-            database.close()
-            logger.info("Database committed, checkpointed and closed")
+        async with AsyncExitStack() as stack:  # closes in reverse: jobs, socket, writer, file
+            await _start(app, settings, stack)
+            # Everything built so far lives as long as the process: freezing it keeps the
+            # collector's full passes short, which is most of the tail latency (DESIGN.md).
+            gc.collect()
+            gc.freeze()
+            logger.info("PulseGate %s ready on %s", __version__, settings.database_path)
+            yield
+        logger.info("Database committed, checkpointed and closed")
 
     middleware = []
     if settings.rate_limits.enabled:
@@ -88,14 +65,76 @@ def create_app(settings: Settings) -> Litestar:
                 RateLimitMiddleware, limiters=_tracking_limiters(settings), trusted_proxies=trusted_proxies
             )
         )
-    return Litestar(
-        route_handlers=[*TRACKING_ROUTES, health],
+    app = Litestar(
+        route_handlers=[*TRACKING_ROUTES, AnalyticsController, health],
         lifespan=[lifespan],
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_cors_headers],
         openapi_config=OpenAPIConfig(title="PulseGate", version=__version__),
         logging_config=None,
+    )
+    app.state.trusted_proxies = trusted_proxies
+    return app
+
+
+async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> None:
+    """Open the database and start everything that uses it, registering each shutdown step."""
+    storage = settings.storage
+    database = Database.open(
+        settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
+    )
+    stack.callback(database.close)
+    geo = _geo_resolver(settings)
+    geo.load()  # now, not on the first request
+    open_sessions = OpenSessions()
+    for session in database.read_now(load_open_sessions):
+        open_sessions.add(session)
+    salt = database.secret("visitor_salt", configured=settings.privacy.visitor_salt)
+    writer = Writer(database.connection, max_pending_rows=storage.max_pending_rows)
+    writer.start()
+    stack.push_async_callback(writer.stop)
+    tracking = TrackingService(database, writer, open_sessions, geo, visitor_salt=salt)
+    app.state.settings = settings
+    app.state.database = database
+    app.state.writer = writer
+    app.state.tracking = tracking
+    app.state.analytics = AnalyticsService(database)
+    app.state.key_usage = {}
+
+    def replace_key_ring(ring: KeyRing) -> None:
+        app.state.key_ring = ring
+
+    operations = OperationRunner(
+        settings,
+        database,
+        writer,
+        started_ms=now_ms(),
+        open_sessions=lambda: tracking.open_sessions,
+        on_keys_changed=replace_key_ring,
+    )
+    replace_key_ring(await operations.load_key_ring())
+
+    async def flush_key_usage() -> None:
+        used, app.state.key_usage = app.state.key_usage, {}
+        if used:
+            await writer.write(last_used_rows({key: utc_datetime(ms) for key, ms in used.items()}))
+
+    stack.push_async_callback(flush_key_usage)  # the last uses, before the writer stops
+    control = ControlServer(control_socket_path(settings.database_path), operations.execute)
+    await control.start()
+    stack.push_async_callback(control.stop)
+    idle_minutes = settings.sessions.idle_timeout_minutes
+    await stack.enter_async_context(
+        run_every(
+            settings.sessions.sweep_interval_seconds,
+            lambda: tracking.end_idle_sessions(idle_minutes),
+            name="idle session sweep",
+        )
+    )
+    # Key use is batched: one update a minute instead of a write per analytics request.
+    await stack.enter_async_context(
+        run_every(KEY_USAGE_FLUSH_SECONDS, flush_key_usage, name="key usage flush")
     )
 
 

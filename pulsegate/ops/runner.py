@@ -29,7 +29,7 @@ def run_operation(
     if answer is not None:
         if not answer.ok:
             raise error_from(answer)
-        return msgspec.json.decode(bytes(answer.result or b"null"), type=operation.result)
+        return msgspec.json.decode(bytes(answer.result), type=operation.result)
     return _run_offline(settings, operation.name, args, path)
 
 

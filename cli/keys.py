@@ -1,0 +1,92 @@
+"""`pulsegate keys …`: API keys for the analytics API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.output import console, format_ms, reports_errors
+from cli.settings import ConfigOption, DatabaseOption, settings_for
+
+app = typer.Typer(help="Create, list and revoke API keys for the analytics API.", no_args_is_help=True)
+
+
+@app.command("create")
+@reports_errors
+def create(
+    name: Annotated[str, typer.Argument(help="A name to recognise the key by, e.g. 'dashboard'.")],
+    project: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--project", "-p", help="Limit the key to this project (repeat for several). Default: all."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the secret, for scripts.")] = False,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Create a key and print its secret, once: it is stored only as a hash.
+
+    Works whether or not `pulsegate serve` is running on the database.
+
+    Example:
+
+        pulsegate keys create dashboard --project acme
+    """
+    from pulsegate.ops.keys import CreateKey
+    from pulsegate.ops.runner import run_operation
+
+    created = run_operation(
+        settings_for(config, database), "keys.create", CreateKey(name=name, projects=project or [])
+    )
+    if quiet:
+        typer.echo(created.secret)
+        return
+    scope = ", ".join(created.key.projects) or "all projects"
+    console.print(f"Created API key [bold]{created.key.key_id}[/] ({created.key.name}) for {scope}:\n")
+    console.print(f"    {created.secret}\n", highlight=False)
+    console.print("Copy it now: it is shown only this once. Use it as `Authorization: Bearer <key>`.")
+
+
+@app.command("list")
+@reports_errors
+def list_(config: ConfigOption = None, database: DatabaseOption = None) -> None:
+    """List every key (never their secrets), revoked ones included."""
+    from pulsegate.ops.keys import NoArguments
+    from pulsegate.ops.runner import run_operation
+
+    keys = run_operation(settings_for(config, database), "keys.list", NoArguments())
+    if not keys:
+        console.print("No API keys yet. Create one with: pulsegate keys create NAME")
+        return
+    table = Table("id", "name", "prefix", "projects", "created (UTC)", "last used", "revoked")
+    for column in table.columns[:3]:
+        column.no_wrap = True
+    for key in keys:
+        table.add_row(
+            key.key_id,
+            key.name,
+            key.prefix + "…",
+            ", ".join(key.projects) or "all",
+            format_ms(key.created_ms),
+            format_ms(key.last_used_ms),
+            format_ms(key.revoked_ms),
+        )
+    console.print(table)
+
+
+@app.command("revoke")
+@reports_errors
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `pulsegate keys list` shows it.")],
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Revoke a key: a running server refuses it from the next request on."""
+    from pulsegate.ops.keys import RevokeKey
+    from pulsegate.ops.runner import run_operation
+
+    key = run_operation(settings_for(config, database), "keys.revoke", RevokeKey(key_id=key_id))
+    console.print(f"Revoked {key.key_id} ({key.name}) at {format_ms(key.revoked_ms)} UTC.")

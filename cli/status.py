@@ -1,0 +1,36 @@
+"""`pulsegate status`: is a server running on the database, since when, and what it holds."""
+
+from __future__ import annotations
+
+from cli.output import console, format_ms, reports_errors
+from cli.settings import ConfigOption, DatabaseOption, settings_for
+
+
+@reports_errors
+def status(config: ConfigOption = None, database: DatabaseOption = None) -> None:
+    """Show whether a server runs on the database, since when, and the database's counts."""
+    from pulsegate.ops.keys import NoArguments
+    from pulsegate.ops.runner import run_operation
+
+    settings = settings_for(config, database)
+    answer = run_operation(settings, "status", NoArguments())
+    server = answer.server
+    if server is None:
+        console.print(f"No server is running on {settings.database_path}.")
+    else:
+        console.print(
+            f"Server running: pid {server.pid}, PulseGate {server.version}, "
+            f"since {format_ms(server.started_ms)} UTC, http://{server.host}:{server.port}",
+            highlight=False,
+        )
+        console.print(
+            f"  open sessions {server.open_sessions:,}, rows waiting to commit {server.pending_rows:,}, "
+            f"{server.commits:,} commits of {server.rows_committed:,} rows since start",
+            highlight=False,
+        )
+    counts = answer.counts
+    console.print(
+        f"Database {settings.database_path}: {counts.sessions:,} sessions ({counts.open_sessions:,} open), "
+        f"{counts.events:,} events, {counts.leads:,} leads, {counts.api_keys:,} live API keys",
+        highlight=False,
+    )

@@ -1,0 +1,185 @@
+"""The answers of the analytics API, and the small pure computations that shape them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+from msgspec import Struct
+
+from pulsegate.domain.periods import Window
+
+ENGAGEMENT_BUCKETS = ("0-20", "21-40", "41-60", "61-80", "81-100")
+
+
+class Period(Struct, kw_only=True):
+    """The window an answer covers: epoch ms, half-open, with the zone days are counted in."""
+
+    start: int = msgspec.field(name="from")
+    end: int = msgspec.field(name="to")
+    tz: str
+
+    @classmethod
+    def of(cls, window: Window) -> Period:
+        return cls(start=window.start_ms, end=window.end_ms, tz=window.tz)
+
+
+class Totals(Struct, kw_only=True):
+    """Headline numbers of one window."""
+
+    sessions: int
+    visitors: int
+    events: int
+    page_views: int
+    average_engaged_ms: float | None  # over ended sessions
+    bounce_rate: float | None  # share of ended sessions with one page view
+    leads: int
+
+
+class Overview(Struct, kw_only=True):
+    """GET /analytics/overview."""
+
+    period: Period
+    current: Totals
+    previous: Totals  # the window of the same length just before
+
+
+class DayCount(Struct, kw_only=True):
+    date: str  # ISO date in the answer's tz
+    sessions: int
+    visitors: int
+
+
+class DailySessions(Struct, kw_only=True):
+    """GET /analytics/sessions/daily: every day of the window, days without sessions as zeros."""
+
+    period: Period
+    days: list[DayCount]
+
+
+class PageCount(Struct, kw_only=True):
+    path: str
+    views: int
+    visitors: int  # approximate (HyperLogLog)
+    average_engaged_ms: float | None
+
+
+class TopPages(Struct, kw_only=True):
+    """GET /analytics/pages/top."""
+
+    period: Period
+    page: int
+    limit: int
+    pages: list[PageCount]
+    visitors_approximate: bool = True
+
+
+class CountryCount(Struct, kw_only=True):
+    country: str | None  # ISO 3166-1 alpha-2; null when unknown
+    sessions: int
+    visitors: int
+    share: float  # of all sessions in the window
+
+
+class Geo(Struct, kw_only=True):
+    """GET /analytics/geo."""
+
+    period: Period
+    page: int
+    limit: int
+    total_sessions: int
+    countries: list[CountryCount]
+
+
+class ScoreBucket(Struct, kw_only=True):
+    range: str
+    sessions: int
+
+
+class Engagement(Struct, kw_only=True):
+    """GET /analytics/engagement: scored (ended) sessions by score."""
+
+    period: Period
+    scored_sessions: int
+    buckets: list[ScoreBucket]
+    mean: float | None
+    median: float | None
+
+
+class SourceCount(Struct, kw_only=True):
+    source: str
+    sessions: int
+    visitors: int
+    leads: int
+    conversion_rate: float  # leads / sessions
+
+
+class Sources(Struct, kw_only=True):
+    """GET /analytics/sources."""
+
+    period: Period
+    page: int
+    limit: int
+    sources: list[SourceCount]
+
+
+class MinuteCount(Struct, kw_only=True):
+    minute: int  # epoch ms of the minute's start
+    events: int
+
+
+class PageViews(Struct, kw_only=True):
+    path: str
+    views: int
+
+
+class Realtime(Struct, kw_only=True):
+    """GET /analytics/realtime."""
+
+    timestamp: int
+    active_sessions: int  # with an event in the last 5 minutes
+    active_visitors: int
+    events_last_minute: int
+    events_per_minute: list[MinuteCount]  # the last 30 minutes, oldest first, zeros included
+    top_pages: list[PageViews]  # page views in the last 5 minutes
+
+
+class TableSize(Struct, kw_only=True):
+    table: str
+    rows: int
+    estimated_bytes: int
+
+
+class Storage(Struct, kw_only=True):
+    """GET /analytics/storage: the DuckDB file (the reference's "R2 storage stats", for our storage)."""
+
+    database_path: str
+    database_bytes: int
+    wal_bytes: int
+    tables: list[TableSize]
+    oldest_event_ms: int | None
+    newest_event_ms: int | None
+    archive_bytes: int | None  # Parquet archive of pruned events, when one is configured
+
+
+def zero_filled_days(days: list[date], counted: dict[date, tuple[int, int]]) -> list[DayCount]:
+    """One DayCount per day, with (sessions, visitors) from `counted` or zeros."""
+    return [
+        DayCount(
+            date=day.isoformat(), sessions=counted.get(day, (0, 0))[0], visitors=counted.get(day, (0, 0))[1]
+        )
+        for day in days
+    ]
+
+
+def zero_filled_minutes(first_minute_ms: int, minutes: int, counted: dict[int, int]) -> list[MinuteCount]:
+    """`minutes` consecutive minutes from `first_minute_ms`, with counts or zeros."""
+    return [
+        MinuteCount(minute=first_minute_ms + n * 60_000, events=counted.get(first_minute_ms + n * 60_000, 0))
+        for n in range(minutes)
+    ]
+
+
+def rate(part: int, whole: int) -> float:
+    """part / whole, 0 when there is no whole."""
+    return part / whole if whole else 0.0

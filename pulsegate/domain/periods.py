@@ -1,0 +1,155 @@
+"""The time window and paging of an analytics query, from its query parameters (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pulsegate.domain.timestamps import epoch_ms
+from pulsegate.errors import InvalidInput
+
+PERIODS = ("today", "24h", "7d", "30d", "90d", "12mo")
+DEFAULT_PERIOD = "30d"
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 1000
+MAX_WINDOW_DAYS = 3660  # ten years: a bound on zero-filled daily series
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EPOCH_MS = re.compile(r"^\d{1,14}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A half-open time range [start_ms, end_ms) and the zone its days are counted in."""
+
+    start_ms: int
+    end_ms: int
+    tz: str
+
+    @property
+    def previous(self) -> Window:
+        """The window of the same length just before this one."""
+        length = self.end_ms - self.start_ms
+        return Window(self.start_ms - length, self.start_ms, self.tz)
+
+    def local_days(self) -> list[date]:
+        """Every calendar day in `tz` that the window touches, in order."""
+        zone = ZoneInfo(self.tz)
+        first = datetime.fromtimestamp(self.start_ms / 1000, zone).date()
+        last = datetime.fromtimestamp((self.end_ms - 1) / 1000, zone).date()
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Which slice of a ranked list to return."""
+
+    limit: int
+    page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+def zone(name: str | None) -> str:
+    """A valid IANA zone name (default UTC); 400 naming `tz` otherwise."""
+    if name is None or name == "":
+        return "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"tz: unknown time zone {name!r} (use an IANA name such as Europe/Berlin)"
+        ) from None
+    return name
+
+
+def resolve_window(params: Mapping[str, str], now_ms: int) -> Window:
+    """The window asked for by `from`/`to` or `period` (default: the last 30 days), in `tz`."""
+    tz = zone(params.get("tz"))
+    local = ZoneInfo(tz)
+    period, start_text, end_text = params.get("period"), params.get("from"), params.get("to")
+    if period and (start_text or end_text):
+        raise InvalidInput("period: use either period or from/to, not both")
+    if start_text or end_text:
+        end_ms = _instant("to", end_text, local, end_of_day=True) if end_text else now_ms
+        start_ms = (
+            _instant("from", start_text, local, end_of_day=False) if start_text else end_ms - 30 * 86_400_000
+        )
+        if start_ms >= end_ms:
+            raise InvalidInput("from: must be before to")
+    else:
+        start_ms, end_ms = _period(period or DEFAULT_PERIOD, local, now_ms), now_ms
+    if end_ms - start_ms > MAX_WINDOW_DAYS * 86_400_000:
+        raise InvalidInput(f"from: a window may span at most {MAX_WINDOW_DAYS} days")
+    return Window(start_ms, end_ms, tz)
+
+
+def resolve_paging(params: Mapping[str, str]) -> Paging:
+    """`limit` (default 10, at most 1000) and `page` (from 1)."""
+    return Paging(
+        limit=_bounded_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        page=_bounded_int(params, "page", 1, 1, 1_000_000),
+    )
+
+
+def _period(period: str, local: ZoneInfo, now_ms: int) -> int:
+    now = datetime.fromtimestamp(now_ms / 1000, local)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "today":
+        start = midnight
+    elif period == "24h":
+        return now_ms - 86_400_000
+    elif period in ("7d", "30d", "90d"):
+        # The last N calendar days, today included: "7d" on a Monday starts last Tuesday.
+        start = _local_midnight(midnight.date() - timedelta(days=int(period[:-1]) - 1), local)
+    elif period == "12mo":
+        month_index = now.year * 12 + now.month - 1 - 11
+        start = _local_midnight(date(month_index // 12, month_index % 12 + 1, 1), local)
+    else:
+        raise InvalidInput(f"period: must be one of {', '.join(PERIODS)} (got {period!r})")
+    return epoch_ms(start)
+
+
+def _local_midnight(day: date, local: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=local)
+
+
+def _instant(name: str, text: str | None, local: ZoneInfo, *, end_of_day: bool) -> int:
+    """Epoch ms, an ISO date (a whole local day; `to` includes it), or an ISO datetime."""
+    assert text is not None
+    text = text.strip()
+    if _EPOCH_MS.match(text):
+        return int(text)
+    if _DATE.match(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(f"{name}: not a valid date: {text!r}") from None
+        if end_of_day:
+            day += timedelta(days=1)
+        return epoch_ms(_local_midnight(day, local))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"{name}: expected an ISO date (2026-01-31), an ISO datetime or epoch milliseconds, got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local)
+    return epoch_ms(moment.astimezone(UTC))
+
+
+def _bounded_int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    if not text.strip().isdigit():
+        raise InvalidInput(f"{name}: must be a whole number from {low} to {high}, got {text!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise InvalidInput(f"{name}: must be from {low} to {high}, got {value}")
+    return value

@@ -1,0 +1,53 @@
+"""API-key authentication for /analytics/*: Bearer or X-API-Key, 401 with WWW-Authenticate."""
+
+from __future__ import annotations
+
+import re
+
+from litestar import Request
+from litestar.datastructures import State
+
+from pulsegate.domain.api_keys import ApiKey
+from pulsegate.domain.timestamps import now_ms
+from pulsegate.errors import InvalidInput, NotFound, Unauthorized
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="PulseGate analytics"'}
+_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def presented_secret(request: Request) -> str | None:
+    """The key from `Authorization: Bearer <key>`, else from `X-API-Key`."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def provide_api_key(request: Request, state: State) -> ApiKey:
+    """The caller's live API key; its use is noted for the batched `last_used` update."""
+    secret = presented_secret(request)
+    if secret is None:
+        raise Unauthorized(
+            "Missing API key: send Authorization: Bearer <key> or X-API-Key: <key> "
+            "(create one with `pulsegate keys create NAME`)",
+            headers=CHALLENGE,
+        )
+    key = state.key_ring.authenticate(secret)
+    if key is None:
+        raise Unauthorized("Invalid or revoked API key", headers=CHALLENGE)
+    state.key_usage[key.key_id] = now_ms()
+    return key
+
+
+def projects_for(request: Request, key: ApiKey) -> tuple[str, ...] | None:
+    """The projects a query may count: the `project` parameter if the key may see it, else the
+    key's own projects (None: all)."""
+    requested = request.query_params.get("project")
+    if requested is not None:
+        if not _PROJECT.match(requested):
+            raise InvalidInput("project: 1-64 letters, digits, '.', '_' or '-'")
+        if not key.allows(requested):
+            # The same answer as for a project that does not exist: a scoped key learns nothing.
+            raise NotFound(f"project: no project {requested!r} for this API key")
+    return key.visible_projects(requested)
