@@ -1,0 +1,249 @@
+"""The analytics API against fixture traffic whose expected numbers are counted in the test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from pulsegate.app import create_app
+from pulsegate.config import Settings, load_settings
+from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.ops.keys import CreateKey, RevokeKey
+from pulsegate.ops.runner import run_operation
+from tests.api import analytics_fixture as fx
+
+START, END = datetime(2026, 3, 3), datetime(2026, 3, 8)  # from=2026-03-03 to=2026-03-07, UTC
+WINDOW = {"from": "2026-03-03", "to": "2026-03-07"}
+ROUTES = ["overview", "sessions/daily", "pages/top", "geo", "engagement", "sources", "realtime", "storage"]
+
+
+@pytest.fixture(scope="module")
+def fixture_data() -> fx.Fixture:
+    return fx.build()
+
+
+def serve_fixture(database: Path, fixture_data: fx.Fixture) -> Iterator[tuple[TestClient[Any], Settings]]:
+    settings = load_settings(None, environ={}, overrides={"storage": {"database": str(database)}})
+    with TestClient(create_app(settings)) as client:
+        cursor = client.app.state.database.connection.cursor()
+        fx.insert(cursor, fixture_data)
+        cursor.close()
+        yield client, settings
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, fixture_data: fx.Fixture) -> Iterator[tuple]:
+    """One server on the fixture for the read-only tests (they only add keys)."""
+    yield from serve_fixture(tmp_path_factory.mktemp("analytics") / "p.duckdb", fixture_data)
+
+
+@pytest.fixture
+def served_alone(tmp_path: Path, fixture_data: fx.Fixture) -> Iterator[tuple]:
+    """A server of its own, for a test that adds traffic."""
+    yield from serve_fixture(tmp_path / "p.duckdb", fixture_data)
+
+
+def new_key(settings: Settings, *projects: str) -> str:
+    # Through the control socket of the running app, as `pulsegate keys create` does.
+    return run_operation(settings, "keys.create", CreateKey(name="test", projects=list(projects))).secret
+
+
+def get(client: TestClient[Any], route: str, key: str, **params: str) -> Any:
+    response = client.get(f"/analytics/{route}", params=params, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def close(actual: float | None, expected: float | None) -> bool:
+    if actual is None or expected is None:
+        return actual is expected
+    return abs(actual - expected) < 1e-6
+
+
+def test_overview_and_previous_period(served: tuple, fixture_data: fx.Fixture) -> None:
+    client, settings = served
+    body = get(client, "overview", new_key(settings), **WINDOW)
+    assert body["period"] == {"from": 1772496000000, "to": 1772928000000, "tz": "UTC"}
+    for name, window in (("current", (START, END)), ("previous", (START - (END - START), START))):
+        expected = fx.totals(fixture_data, *window)
+        got = body[name]
+        assert {k: got[k] for k in ("sessions", "visitors", "events", "page_views", "leads")} == {
+            k: expected[k] for k in ("sessions", "visitors", "events", "page_views", "leads")
+        }, name
+        assert close(got["average_engaged_ms"], expected["average_engaged_ms"])
+        assert close(got["bounce_rate"], expected["bounce_rate"])
+    assert body["current"]["sessions"] > 100  # the fixture is not trivially empty
+
+
+def test_daily_sessions_in_tokyo_are_zero_filled(served: tuple, fixture_data: fx.Fixture) -> None:
+    client, settings = served
+    body = get(
+        client,
+        "sessions/daily",
+        new_key(settings),
+        **{"from": "2026-03-04", "to": "2026-03-05", "tz": "Asia/Tokyo"},
+    )
+    start, end = datetime(2026, 3, 3, 15), datetime(2026, 3, 5, 15)  # Tokyo midnights in UTC
+    expected = fx.daily(fixture_data, start, end, "Asia/Tokyo", [date(2026, 3, 4), date(2026, 3, 5)])
+    assert body["days"] == expected
+    # The 23:30 UTC session of the 4th counts on the 5th in Tokyo.
+    edge = next(s for s in fixture_data.sessions if s.session_id == "s-0400")
+    assert edge.started_at.date() == date(2026, 3, 4)
+    utc_days = get(client, "sessions/daily", new_key(settings), **{"from": "2026-03-04", "to": "2026-03-05"})[
+        "days"
+    ]
+    assert utc_days == fx.daily(fixture_data, datetime(2026, 3, 4), datetime(2026, 3, 6), "UTC",
+                                [date(2026, 3, 4), date(2026, 3, 5)])  # fmt: skip
+    assert utc_days != body["days"]
+
+
+def test_daily_zero_fills_days_without_traffic(served: tuple) -> None:
+    client, settings = served
+    days = get(client, "sessions/daily", new_key(settings), **{"from": "2026-04-01", "to": "2026-04-03"})[
+        "days"
+    ]
+    assert days == [{"date": f"2026-04-0{d}", "sessions": 0, "visitors": 0} for d in (1, 2, 3)]
+
+
+def test_top_pages(served: tuple, fixture_data: fx.Fixture) -> None:
+    client, settings = served
+    expected = fx.pages(fixture_data, START, END)
+    body = get(client, "pages/top", new_key(settings), **WINDOW)
+    assert [(p["path"], p["views"]) for p in body["pages"]] == [(p["path"], p["views"]) for p in expected]
+    for got, want in zip(body["pages"], expected, strict=True):
+        assert close(got["average_engaged_ms"], want["average_engaged_ms"])
+        assert abs(got["visitors"] - want["visitors"]) <= max(
+            1, want["visitors"] * 0.05
+        )  # approximate by design
+    second = get(client, "pages/top", new_key(settings), limit="2", page="2", **WINDOW)
+    assert [p["path"] for p in second["pages"]] == [p["path"] for p in expected[2:4]]
+    assert (second["page"], second["limit"]) == (2, 2)
+
+
+def test_geo(served: tuple, fixture_data: fx.Fixture) -> None:
+    client, settings = served
+    body = get(client, "geo", new_key(settings), **WINDOW)
+    expected = fx.geo(fixture_data, START, END)
+    assert [(c["country"], c["sessions"], c["visitors"]) for c in body["countries"]] == [
+        (c["country"], c["sessions"], c["visitors"]) for c in expected
+    ]
+    assert all(close(g["share"], e["share"]) for g, e in zip(body["countries"], expected, strict=True))
+    assert body["total_sessions"] == sum(c["sessions"] for c in expected)
+
+
+def test_engagement(served: tuple, fixture_data: fx.Fixture) -> None:
+    client, settings = served
+    body = get(client, "engagement", new_key(settings), **WINDOW)
+    expected = fx.engagement(fixture_data, START, END)
+    assert body["buckets"] == expected["buckets"]
+    assert body["scored_sessions"] == expected["scored_sessions"]
+    assert close(body["mean"], expected["mean"]) and close(body["median"], expected["median"])
+
+
+def test_sources_with_leads_and_conversion(served: tuple, fixture_data: fx.Fixture) -> None:
+    client, settings = served
+    body = get(client, "sources", new_key(settings), **WINDOW)
+    expected = fx.sources(fixture_data, START, END)
+    assert [(s["source"], s["sessions"], s["visitors"], s["leads"]) for s in body["sources"]] == [
+        (s["source"], s["sessions"], s["visitors"], s["leads"]) for s in expected
+    ]
+    assert all(
+        close(g["conversion_rate"], e["conversion_rate"])
+        for g, e in zip(body["sources"], expected, strict=True)
+    )
+    assert sum(s["leads"] for s in body["sources"]) > 0
+
+
+def test_scoped_key_sees_only_its_project(served: tuple, fixture_data: fx.Fixture) -> None:
+    client, settings = served
+    acme = new_key(settings, "acme")
+    body = get(client, "overview", acme, **WINDOW)
+    assert body["current"]["sessions"] == fx.totals(fixture_data, START, END, ("acme",))["sessions"]
+    assert body["current"]["sessions"] < fx.totals(fixture_data, START, END)["sessions"]
+    refused = client.get(
+        "/analytics/overview", params={"project": "globex", **WINDOW}, headers={"X-API-Key": acme}
+    )
+    assert refused.status_code == 404 and "globex" in refused.json()["error"]
+    unscoped = get(client, "overview", new_key(settings), project="globex", **WINDOW)
+    assert unscoped["current"]["sessions"] == fx.totals(fixture_data, START, END, ("globex",))["sessions"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_route_refuses_missing_wrong_and_revoked_keys(served: tuple, route: str) -> None:
+    client, settings = served
+    created = run_operation(settings, "keys.create", CreateKey(name="soon revoked"))
+    assert client.get(f"/analytics/{route}", headers={"X-API-Key": created.secret}).status_code == 200
+    run_operation(settings, "keys.revoke", RevokeKey(key_id=created.key.key_id))
+    for headers in ({}, {"Authorization": "Bearer pgk_wrong"}, {"X-API-Key": "nope"}, {"X-API-Key": created.secret},
+                    {"Authorization": "Basic dXNlcjpwYXNz"}):  # fmt: skip
+        response = client.get(f"/analytics/{route}", headers=headers)
+        assert response.status_code == 401, (route, headers)
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert response.json()["error"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_preflight_needs_no_key_and_other_methods_are_405(served: tuple, route: str) -> None:
+    client, _ = served
+    preflight = client.options(
+        f"/analytics/{route}", headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-headers"].endswith("X-API-Key")
+    assert client.post(f"/analytics/{route}").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [({"period": "forever"}, "period"), ({"tz": "Nowhere/Land"}, "tz"), ({"limit": "5000"}, "limit"),
+     ({"from": "garbage"}, "from"), ({"project": "bad project"}, "project")],
+)  # fmt: skip
+def test_bad_parameters_are_400_naming_them(served: tuple, params: dict[str, str], named: str) -> None:
+    client, settings = served
+    response = client.get("/analytics/pages/top", params=params, headers={"X-API-Key": new_key(settings)})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(f"{named}:")
+
+
+def test_realtime_counts_the_last_minutes(served_alone: tuple) -> None:
+    client, settings = served_alone
+    now = now_ms()
+    rows = [  # (ms ago, session, visitor, path)
+        (30_000, "rt-1", "rv-1", "/live"), (90_000, "rt-1", "rv-1", "/live"), (120_000, "rt-2", "rv-1", "/pricing"),
+        (240_000, "rt-3", "rv-2", "/live"), (600_000, "rt-4", "rv-3", "/old"), (1_500_000, "rt-5", "rv-4", "/old"),
+    ]  # fmt: skip
+    cursor = client.app.state.database.connection.cursor()
+    cursor.executemany(
+        "INSERT INTO events (received_at, session_id, visitor_id, type, url, path) VALUES (?, ?, ?, 'pageview', ?, ?)",
+        [(utc_datetime(now - ago), sid, vid, f"https://e.com{path}", path) for ago, sid, vid, path in rows],
+    )
+    cursor.close()
+    body = get(client, "realtime", new_key(settings))
+    recent = [r for r in rows if r[0] < 5 * 60_000]
+    assert body["active_sessions"] == len({r[1] for r in recent}) == 3
+    assert body["active_visitors"] == len({r[2] for r in recent}) == 2
+    assert body["events_last_minute"] == 1
+    assert len(body["events_per_minute"]) == 30
+    assert sum(m["events"] for m in body["events_per_minute"]) == 6  # all within the last 30 minutes
+    assert body["top_pages"][0] == {"path": "/live", "views": 3}
+
+
+def test_storage(served: tuple, fixture_data: fx.Fixture) -> None:
+    client, settings = served
+    client.app.state.database.connection.cursor().execute("CHECKPOINT")
+    body = get(client, "storage", new_key(settings))
+    tables = {t["table"]: t for t in body["tables"]}
+    assert tables["sessions"]["rows"] == len(fixture_data.sessions)
+    assert tables["events"]["rows"] == sum(len(s.events) for s in fixture_data.sessions)
+    assert tables["events"]["estimated_bytes"] > 0
+    assert body["database_bytes"] > 0 and body["database_path"] == str(client.app.state.database.path)
+    all_events = [at for s in fixture_data.sessions for at, *_ in s.events]
+    assert body["oldest_event_ms"] == int(
+        (min(all_events) - datetime(1970, 1, 1)) / timedelta(milliseconds=1)
+    )
