@@ -27,6 +27,7 @@ from pulsegate.http.analytics import AnalyticsController
 from pulsegate.http.cors import add_cors_headers
 from pulsegate.http.errors import EXCEPTION_HANDLERS
 from pulsegate.http.health import health
+from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware
 from pulsegate.http.tracking import TRACKING_ROUTES
 from pulsegate.process import die_with_parent
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     app.state.trusted_proxies = trusted_proxies
+    complete_openapi(app)
     return app
 
 

@@ -1,0 +1,117 @@
+"""Completing the OpenAPI document at /schema with what Litestar cannot see by itself.
+
+The tracking routes are raw ASGI handlers and the analytics routes read their query string
+themselves, so Litestar's generated document lacks their bodies, parameters and security. This
+module adds them, with body schemas generated from the same msgspec Structs that decode requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    PathItem,
+    Reference,
+    RequestBody,
+    Schema,
+    SecurityScheme,
+)
+
+from pulsegate.domain.periods import DEFAULT_LIMIT, MAX_LIMIT, PERIODS
+from pulsegate.domain.tracking import Event, EventBatch, SessionEnd, SessionStart, TrackingReceipt
+
+_REF = "#/components/schemas/{name}"
+_ERROR = "Error"
+TRACKING_OPERATIONS: tuple[tuple[str, str, type[msgspec.Struct], str], ...] = (
+    ("/track/session/start", "startSession", SessionStart, "Start a new tracking session"),
+    ("/track/event", "recordEvent", Event, "Record a single event"),
+    ("/track/events/batch", "recordEventBatch", EventBatch, "Record up to 100 events of one session"),
+    ("/track/session/end", "endSession", SessionEnd, "End a session and compute its engagement score"),
+)
+TRACKING_ERRORS = {
+    "400": "Wrong content type, malformed JSON or an invalid field (the message names it)",
+    "404": "Unknown or ended session",
+    "405": "Only POST and OPTIONS",
+    "413": "Body over the route's size cap",
+    "429": "Rate limited (Retry-After, X-RateLimit-Remaining, X-RateLimit-Reset)",
+    "503": "Write queue full or database unavailable (Retry-After)",
+}
+_STRING = Schema(type=OpenAPIType.STRING)
+ANALYTICS_PARAMETERS = (
+    Parameter(name="from", param_in="query", schema=_STRING, required=False,
+              description="Start: ISO date (a whole day in tz), ISO datetime, or epoch ms"),
+    Parameter(name="to", param_in="query", schema=_STRING, required=False,
+              description="End: ISO date (inclusive), ISO datetime, or epoch ms; default now"),
+    Parameter(name="period", param_in="query", required=False, description="Instead of from/to; default 30d",
+              schema=Schema(type=OpenAPIType.STRING, enum=list(PERIODS))),
+    Parameter(name="tz", param_in="query", schema=_STRING, required=False,
+              description="IANA time zone for day boundaries; default UTC"),
+    Parameter(name="project", param_in="query", schema=_STRING, required=False,
+              description="Only this project (must be one the key may see)"),
+    Parameter(name="limit", param_in="query", required=False,
+              description=f"Rows per page, default {DEFAULT_LIMIT}", schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT)),
+    Parameter(name="page", param_in="query", required=False, description="Page of a ranked list, from 1",
+              schema=Schema(type=OpenAPIType.INTEGER, minimum=1)),
+)  # fmt: skip
+
+
+def _json(schema: Reference) -> dict[str, OpenAPIMediaType]:
+    return {"application/json": OpenAPIMediaType(schema=schema)}
+
+
+def _ref(name: str) -> Reference:
+    return Reference(ref=_REF.format(name=name))
+
+
+def complete_openapi(app: Litestar) -> None:
+    """Add the tracking routes, the analytics parameters and the API-key security to /schema."""
+    schema = app.openapi_schema
+    components: dict[str, Any] = schema.components.schemas  # type: ignore[assignment]
+    _, generated = msgspec.json.schema_components(
+        [struct for *_, struct, _ in TRACKING_OPERATIONS] + [TrackingReceipt], ref_template=_REF
+    )
+    components.update(generated)
+    components[_ERROR] = {
+        "type": "object",
+        "properties": {"error": {"type": "string", "description": "What went wrong, for a human"}},
+        "required": ["error"],
+    }
+    errors = {
+        code: OpenAPIResponse(description=text, content=_json(_ref(_ERROR)))
+        for code, text in TRACKING_ERRORS.items()
+    }
+    for path, operation_id, struct, summary in TRACKING_OPERATIONS:
+        schema.paths[path] = PathItem(  # type: ignore[index]
+            post=Operation(
+                tags=["tracking"],
+                operation_id=operation_id,
+                summary=summary,
+                request_body=RequestBody(content=_json(_ref(struct.__name__)), required=True),
+                responses={
+                    "200": OpenAPIResponse(description="Committed", content=_json(_ref("TrackingReceipt"))),
+                    **errors,
+                },
+            )
+        )
+    schema.components.security_schemes = {
+        "bearer": SecurityScheme(type="http", scheme="bearer", description="Authorization: Bearer <API key>"),
+        "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
+    }
+    for path, item in schema.paths.items():  # type: ignore[union-attr]
+        if path.startswith("/analytics/") and item.get is not None:
+            item.get.parameters = [*(item.get.parameters or []), *ANALYTICS_PARAMETERS]
+            item.get.security = [{"bearer": []}, {"apiKey": []}]
+            item.get.responses = {
+                **(item.get.responses or {}),
+                "400": OpenAPIResponse(description="A bad parameter (named)", content=_json(_ref(_ERROR))),
+                "401": OpenAPIResponse(
+                    description="Missing, unknown or revoked key", content=_json(_ref(_ERROR))
+                ),
+            }
