@@ -19,7 +19,7 @@ def status(config: ConfigOption = None, database: DatabaseOption = None) -> None
         console.print(f"No server is running on {settings.database_path}.")
     else:
         console.print(
-            f"Server running: pid {server.pid}, PulseGate {server.version}, "
+            f"Server running: pid {server.parent_pid} (worker {server.pid}), PulseGate {server.version}, "
             f"since {format_ms(server.started_ms)} UTC, http://{server.host}:{server.port}",
             highlight=False,
         )

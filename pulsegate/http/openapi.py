@@ -56,7 +56,8 @@ ANALYTICS_PARAMETERS = (
     Parameter(name="project", param_in="query", schema=_STRING, required=False,
               description="Only this project (must be one the key may see)"),
     Parameter(name="limit", param_in="query", required=False,
-              description=f"Rows per page, default {DEFAULT_LIMIT}", schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT)),
+              description=f"Rows per page, default {DEFAULT_LIMIT}",
+              schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT)),
     Parameter(name="page", param_in="query", required=False, description="Page of a ranked list, from 1",
               schema=Schema(type=OpenAPIType.INTEGER, minimum=1)),
 )  # fmt: skip

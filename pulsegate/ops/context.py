@@ -11,7 +11,8 @@ import msgspec
 class ServerInfo(msgspec.Struct, kw_only=True):
     """Facts only a running server knows."""
 
-    pid: int
+    pid: int  # the process serving requests (Granian's worker)
+    parent_pid: int  # the `pulsegate serve` process a person would signal
     version: str
     started_ms: int
     host: str

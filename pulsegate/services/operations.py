@@ -66,6 +66,7 @@ class OperationRunner:
         stats = self._writer.stats
         return ServerInfo(
             pid=os.getpid(),
+            parent_pid=os.getppid(),
             version=__version__,
             started_ms=self._started_ms,
             host=self._settings.server.host,

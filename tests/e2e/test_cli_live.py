@@ -1,0 +1,87 @@
+"""The CLI against a live server on the same database: keys over the control socket, status, and
+clear errors when the file is held by something that does not answer."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pulsegate.admin import control_socket_path
+from tests.e2e.running_server import RunningServer, pulsegate_command
+
+pytestmark = pytest.mark.e2e
+
+
+def cli(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        pulsegate_command(*args, "--database", str(database)),
+        capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def test_keys_created_while_the_server_runs_work_at_once(server: RunningServer) -> None:
+    created = cli("keys", "create", "dashboard", "--quiet", database=server.database)
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    assert secret.startswith("pgk_") and len(secret) > 40
+    overview = httpx.get(
+        f"{server.base_url}/analytics/overview", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert overview.status_code == 200
+    socket_path = control_socket_path(server.database)
+    assert stat.S_IMODE(socket_path.stat().st_mode) == 0o600
+
+    status = cli("status", database=server.database)
+    assert status.returncode == 0
+    assert f"Server running: pid {server.process.pid} (worker " in status.stdout
+    assert "1 live API keys" in status.stdout
+
+    listed = cli("keys", "list", database=server.database)
+    key_id = next(line.split()[1] for line in listed.stdout.splitlines() if "dashboard" in line)
+    revoked = cli("keys", "revoke", key_id, database=server.database)
+    assert revoked.returncode == 0 and f"Revoked {key_id}" in revoked.stdout
+    refused = httpx.get(f"{server.base_url}/analytics/overview", headers={"X-API-Key": secret})
+    assert refused.status_code == 401
+
+    assert server.stop() == 0
+    assert not socket_path.exists()
+    offline = cli("keys", "list", database=server.database)
+    row = next(line for line in offline.stdout.splitlines() if "dashboard" in line)
+    # Opened without the server: the key's batched last use was written at shutdown, and it is revoked.
+    assert row.count("20") >= 3, row  # created, last used and revoked dates all present
+    assert "No server is running" in cli("status", database=server.database).stdout
+
+
+def test_a_stale_socket_after_kill_9_is_not_mistaken_for_a_server(server: RunningServer) -> None:
+    server.kill_hard()
+    assert control_socket_path(server.database).exists()  # left behind by the killed server
+    result = cli("keys", "create", "after-crash", database=server.database)
+    assert result.returncode == 0, result.stderr
+    assert "Created API key" in result.stdout
+    server.start()  # replaces the stale socket
+    assert "Server running" in cli("status", database=server.database).stdout
+
+
+def test_a_held_database_that_does_not_answer_is_named(tmp_path: Path) -> None:
+    database = tmp_path / "held.duckdb"
+    assert cli("keys", "list", database=database).returncode == 0  # creates and migrates it
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(database)!r}); print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = cli("keys", "list", database=database)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    assert f"held by process {holder.pid}" in result.stderr
+    assert "does not answer on the control socket" in result.stderr
+    assert "Traceback" not in result.stderr
