@@ -24,8 +24,15 @@ def run_operation(
 ) -> Any:
     """Run operation `name` with `args` on the settings' database; returns its result Struct."""
     operation = OPERATIONS[name]
+    raw_args = msgspec.json.encode(args)
+    # Validate here too, so the offline path refuses what the server would (Struct constructors
+    # do not check constraints; decoding does).
+    try:
+        args = msgspec.json.decode(raw_args, type=operation.arguments)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"Invalid arguments for {name}: {exc}") from None
     path = control_socket_path(settings.database_path)
-    answer = _ask_server(path, name, msgspec.json.encode(args), timeout)
+    answer = _ask_server(path, name, raw_args, timeout)
     if answer is not None:
         if not answer.ok:
             raise error_from(answer)

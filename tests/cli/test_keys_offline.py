@@ -1,0 +1,62 @@
+"""`pulsegate keys` and `status` with no server: the same operations on the file directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli.main import app
+from pulsegate.domain.api_keys import hash_secret
+from pulsegate.store.database import Database
+
+runner = CliRunner()
+
+
+def invoke(database: Path, *args: str) -> object:
+    return runner.invoke(app, [*args, "--database", str(database)], env={"COLUMNS": "200"})
+
+
+def test_create_list_revoke(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    created = invoke(database, "keys", "create", "reports", "--project", "acme", "--project", "globex")
+    assert created.exit_code == 0, created.output
+    secret = next(word for word in created.output.split() if word.startswith("pgk_"))
+    assert "shown only this once" in created.output
+    quiet = invoke(database, "keys", "create", "script", "-q")
+    assert quiet.exit_code == 0 and quiet.output.strip().startswith("pgk_") and len(quiet.output.split()) == 1
+
+    listed = invoke(database, "keys", "list")
+    assert "reports" in listed.output and "acme, globex" in listed.output and "script" in listed.output
+    assert secret not in listed.output and secret[:12] in listed.output  # the prefix only
+
+    db = Database.open(database)
+    try:
+        stored = db.connection.execute(
+            "SELECT secret_hash, projects FROM api_keys WHERE name = 'reports'"
+        ).fetchall()
+    finally:
+        db.close()
+    assert stored == [(hash_secret(secret), ["acme", "globex"])]  # the secret itself is nowhere on disk
+    assert secret.encode() not in database.read_bytes()
+
+    key_id = next(line.split()[1] for line in listed.output.splitlines() if "reports" in line)
+    assert invoke(database, "keys", "revoke", key_id).exit_code == 0
+    again = invoke(database, "keys", "list")
+    reports_row = next(line for line in again.output.splitlines() if "reports" in line)
+    assert reports_row.rstrip(" │").split("│")[-1].strip() != "-"
+
+
+def test_errors_are_one_line_with_exit_codes(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    unknown = invoke(database, "keys", "revoke", "key_nope")
+    assert unknown.exit_code == 1 and "No API key with id key_nope" in unknown.output
+    bad_project = invoke(database, "keys", "create", "x", "--project", "not a project")
+    assert bad_project.exit_code == 2 and "Error:" in bad_project.output
+    assert "Traceback" not in unknown.output + bad_project.output
+
+
+def test_status_without_a_server(tmp_path: Path) -> None:
+    result = invoke(tmp_path / "p.duckdb", "status")
+    assert result.exit_code == 0
+    assert "No server is running" in result.output and "0 sessions" in result.output
