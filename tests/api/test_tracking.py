@@ -58,7 +58,7 @@ def test_event_and_batch_are_stored_with_the_session(client: TestClient[Any]) ->
     assert batch.status_code == 200 and batch.json()["accepted"] == 100
     rows = stored(
         client,
-        "SELECT type, count(*), count(DISTINCT visitor_id), any_value(session_id) FROM events GROUP BY type ORDER BY type",
+        "SELECT type, count(*), count(DISTINCT visitor_id), any_value(session_id) FROM events GROUP BY type ORDER BY type::VARCHAR",
     )
     # The landing page view is recorded by session start; the explicit one adds a second.
     assert rows == [("click", 100, 1, session["session_id"]), ("pageview", 2, 1, session["session_id"])]

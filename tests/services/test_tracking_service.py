@@ -93,7 +93,9 @@ def test_enrichment_is_stored_with_the_session(tmp_path: Path) -> None:
          True, "HeadlessChrome", "Linux", "bot", True),
     ]  # fmt: skip
     # The bot's events carry its flag, so analytics can skip them without a join.
-    assert query(path, "SELECT type, is_bot FROM events WHERE session_id = ? ORDER BY type", [bot_id]) == [
+    assert query(
+        path, "SELECT type, is_bot FROM events WHERE session_id = ? ORDER BY type::VARCHAR", [bot_id]
+    ) == [
         ("click", True),
         ("pageview", True),
     ]

@@ -92,3 +92,14 @@ def test_reads_run_on_threads_with_their_own_cursors(tmp_path: Path) -> None:
         database.close()
     assert all(value == 42 for _, value in results)
     assert all(name.startswith("pulsegate-read") for name, _ in results)
+
+
+def test_event_type_enum_matches_the_domain(tmp_path: Path) -> None:
+    from pulsegate.domain.tracking import EVENT_TYPES
+
+    database = Database.open(tmp_path / "p.duckdb")
+    try:
+        values = database.connection.execute("SELECT enum_range(NULL::event_type)").fetchall()[0][0]
+    finally:
+        database.close()
+    assert tuple(values) == EVENT_TYPES

@@ -50,6 +50,13 @@ CREATE TABLE sessions (
     engagement_score INTEGER
 );
 
+-- The event types of pulsegate.domain.tracking.EventType (a test keeps the two equal). An ENUM,
+-- not VARCHAR: filtering on type runs twice as fast at 10M events (BENCHMARKS.md). A new type
+-- needs a migration that recreates the type and converts the column.
+CREATE TYPE event_type AS ENUM (
+    'pageview', 'click', 'outbound', 'download', 'scroll', 'engagement', 'form_start', 'form_submit', 'custom'
+);
+
 -- Append-only and written in arrival order, so DuckDB's per-row-group min/max on received_at
 -- prunes recent-window queries to the last few row groups. No index: appends stay cheap.
 CREATE TABLE events (
@@ -57,7 +64,7 @@ CREATE TABLE events (
     session_id  VARCHAR NOT NULL,
     visitor_id  VARCHAR NOT NULL,
     project     VARCHAR,
-    type        VARCHAR NOT NULL,
+    type        event_type NOT NULL,
     name        VARCHAR,
     url         VARCHAR,
     path        VARCHAR,  -- the URL's path, kept at ingest so top-pages queries never parse URLs
