@@ -87,8 +87,8 @@ def top_pages(
 
     Visitors per path are approximate (HyperLogLog, typically within 2%): exact distinct counts
     per path cost five times more at millions of events. Engaged time is summed in a second,
-    narrower query over just the paths on this page of results: one query with both aggregates
-    FILTERed by type costs twice as much as the two together (BENCHMARKS.md).
+    narrower query: one query with both aggregates FILTERed by type costs twice as much as the
+    two together (BENCHMARKS.md).
     """
     where, params = scope.where("received_at", extra="type = 'pageview' AND path IS NOT NULL")
     ranked = cursor.execute(
@@ -101,14 +101,12 @@ def top_pages(
     ).fetchall()
     if not ranked:
         return []
-    paths = [path for path, _views, _visitors in ranked]
-    engaged_where, engaged_params = scope.where(
-        "received_at", extra=f"engaged_ms IS NOT NULL AND path IN ({', '.join('?' for _ in paths)})"
-    )
+    # Every path's engaged time, not just the ranked ones: an IN list of paths makes DuckDB
+    # compare strings row by row, which costs more than summing a few hundred groups.
+    engaged_where, engaged_params = scope.where("received_at", extra="engaged_ms IS NOT NULL")
     engaged = dict(
         cursor.execute(
-            f"SELECT path, sum(engaged_ms) FROM events WHERE {engaged_where} GROUP BY path",
-            [*engaged_params, *paths],
+            f"SELECT path, sum(engaged_ms) FROM events WHERE {engaged_where} GROUP BY path", engaged_params
         ).fetchall()
     )
     return [(path, views, visitors, engaged.get(path, 0) / views) for path, views, visitors in ranked]
