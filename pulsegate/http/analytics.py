@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import NamedDependency, Provide
 
 from pulsegate.domain import analytics as answers
 from pulsegate.domain.api_keys import ApiKey
-from pulsegate.domain.periods import resolve_paging, resolve_window
+from pulsegate.domain.periods import Paging, Window, resolve_paging, resolve_window
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.http.auth import projects_for, provide_api_key
 from pulsegate.services.analytics import AnalyticsService
@@ -19,6 +22,31 @@ def provide_analytics(state: State) -> AnalyticsService:
     return state.analytics
 
 
+@dataclass(frozen=True, slots=True)
+class AnalyticsQuery:
+    """One request's query parameters, parsed only where a route uses them (bad values are 400)."""
+
+    params: Mapping[str, str]
+    projects: tuple[str, ...] | None
+
+    @property
+    def window(self) -> Window:
+        return resolve_window(self.params, now_ms())
+
+    @property
+    def paging(self) -> Paging:
+        return resolve_paging(self.params)
+
+
+def provide_query(request: Request, api_key: NamedDependency[ApiKey]) -> AnalyticsQuery:
+    """The request's parameters, with the projects its key may count."""
+    return AnalyticsQuery(request.query_params, projects_for(request, api_key))
+
+
+Query = NamedDependency[AnalyticsQuery]
+Service = NamedDependency[AnalyticsService]
+
+
 class AnalyticsController(Controller):
     """Every route needs an API key; a key scoped to projects only ever counts those."""
 
@@ -27,79 +55,46 @@ class AnalyticsController(Controller):
     cache_control = CacheControlHeader(no_store=True)
     dependencies = {
         "api_key": Provide(provide_api_key, sync_to_thread=False),
+        "asked": Provide(provide_query, sync_to_thread=False),
         "analytics": Provide(provide_analytics, sync_to_thread=False),
     }
 
     @get("/overview", operation_id="analyticsOverview")
-    async def overview(
-        self, request: Request, api_key: NamedDependency[ApiKey], analytics: NamedDependency[AnalyticsService]
-    ) -> answers.Overview:
+    async def overview(self, asked: Query, analytics: Service) -> answers.Overview:
         """Headline numbers (sessions, visitors, events, leads, …) and the previous period's."""
-        return await analytics.overview(
-            resolve_window(request.query_params, now_ms()), projects_for(request, api_key)
-        )
+        return await analytics.overview(asked.window, asked.projects)
 
     @get("/sessions/daily", operation_id="analyticsDailySessions")
-    async def daily_sessions(
-        self, request: Request, api_key: NamedDependency[ApiKey], analytics: NamedDependency[AnalyticsService]
-    ) -> answers.DailySessions:
+    async def daily_sessions(self, asked: Query, analytics: Service) -> answers.DailySessions:
         """Sessions and visitors per day in `tz`, zero-filled."""
-        return await analytics.daily_sessions(
-            resolve_window(request.query_params, now_ms()), projects_for(request, api_key)
-        )
+        return await analytics.daily_sessions(asked.window, asked.projects)
 
     @get("/pages/top", operation_id="analyticsTopPages")
-    async def top_pages(
-        self, request: Request, api_key: NamedDependency[ApiKey], analytics: NamedDependency[AnalyticsService]
-    ) -> answers.TopPages:
+    async def top_pages(self, asked: Query, analytics: Service) -> answers.TopPages:
         """Most viewed paths, with approximate unique visitors and average engaged time."""
-        return await analytics.top_pages(
-            resolve_window(request.query_params, now_ms()),
-            projects_for(request, api_key),
-            resolve_paging(request.query_params),
-        )
+        return await analytics.top_pages(asked.window, asked.projects, asked.paging)
 
     @get("/geo", operation_id="analyticsGeo")
-    async def geo(
-        self, request: Request, api_key: NamedDependency[ApiKey], analytics: NamedDependency[AnalyticsService]
-    ) -> answers.Geo:
+    async def geo(self, asked: Query, analytics: Service) -> answers.Geo:
         """Sessions and visitors by country, with each country's share."""
-        return await analytics.geo(
-            resolve_window(request.query_params, now_ms()),
-            projects_for(request, api_key),
-            resolve_paging(request.query_params),
-        )
+        return await analytics.geo(asked.window, asked.projects, asked.paging)
 
     @get("/engagement", operation_id="analyticsEngagement")
-    async def engagement(
-        self, request: Request, api_key: NamedDependency[ApiKey], analytics: NamedDependency[AnalyticsService]
-    ) -> answers.Engagement:
+    async def engagement(self, asked: Query, analytics: Service) -> answers.Engagement:
         """Engagement score buckets with mean and median."""
-        return await analytics.engagement(
-            resolve_window(request.query_params, now_ms()), projects_for(request, api_key)
-        )
+        return await analytics.engagement(asked.window, asked.projects)
 
     @get("/sources", operation_id="analyticsSources")
-    async def sources(
-        self, request: Request, api_key: NamedDependency[ApiKey], analytics: NamedDependency[AnalyticsService]
-    ) -> answers.Sources:
+    async def sources(self, asked: Query, analytics: Service) -> answers.Sources:
         """Traffic sources ranked by sessions, with leads and conversion rate."""
-        return await analytics.sources(
-            resolve_window(request.query_params, now_ms()),
-            projects_for(request, api_key),
-            resolve_paging(request.query_params),
-        )
+        return await analytics.sources(asked.window, asked.projects, asked.paging)
 
     @get("/realtime", operation_id="analyticsRealtime")
-    async def realtime(
-        self, request: Request, api_key: NamedDependency[ApiKey], analytics: NamedDependency[AnalyticsService]
-    ) -> answers.Realtime:
+    async def realtime(self, asked: Query, analytics: Service) -> answers.Realtime:
         """Active sessions and visitors, events per minute for 30 minutes, top pages right now."""
-        return await analytics.realtime(projects_for(request, api_key))
+        return await analytics.realtime(asked.projects)
 
     @get("/storage", operation_id="analyticsStorage")
-    async def storage(
-        self, request: Request, api_key: NamedDependency[ApiKey], analytics: NamedDependency[AnalyticsService]
-    ) -> answers.Storage:
+    async def storage(self, asked: Query, analytics: Service) -> answers.Storage:
         """Database file and WAL size, rows and bytes per table, oldest and newest event."""
         return await analytics.storage()
