@@ -24,8 +24,8 @@ from pulsegate.store.writer import RowWrite, Writer
 def event_row(n: int) -> tuple:
     now = datetime(2026, 11, 26, 12, 0, 0)
     return (now, f"session-{n % 500}", f"visitor-{n % 300}", "acme", "click", f"button-{n}",
-            "https://example.com/pricing", "/pricing", "Pricing", None, '{"plan":"pro"}', now, None,
-            False)  # fmt: skip
+            "https://example.com/pricing", "/pricing", "Pricing", None, '{"plan":"pro"}', 1_790_000_000_000,
+            None, False)  # fmt: skip
 
 
 def row_by_row(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> float:

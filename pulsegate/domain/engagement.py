@@ -77,9 +77,14 @@ def reported_engaged_ms(props: dict[str, Any] | None) -> int | None:
     return None
 
 
+_NUMBER_TYPES = (int, float)  # a tuple: `int | float` would build a union object on every call
+
+
 def _is_number(value: object) -> bool:
     """A finite int or float (JSON booleans are not numbers here)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return (
+        isinstance(value, _NUMBER_TYPES) and value is not True and value is not False and math.isfinite(value)
+    )
 
 
 def engagement_score(activity: SessionActivity) -> int:

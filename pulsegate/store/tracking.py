@@ -24,7 +24,7 @@ SESSION_COLUMNS = (
 )  # fmt: skip
 EVENT_COLUMNS = (
     "received_at", "session_id", "visitor_id", "project", "type", "name", "url", "path", "title",
-    "referrer", "props", "client_ts", "engaged_ms", "is_bot",
+    "referrer", "props", "client_ms", "engaged_ms", "is_bot",
 )  # fmt: skip
 SESSION_END_COLUMNS = (
     "session_id", "last_seen_at", "ended_at", "end_reason", "exit_url", "page_views", "event_count",
@@ -56,25 +56,30 @@ def new_session_rows(
 def event_rows(session: OpenSession, events: Sequence[EventFields], received_ms: int) -> RowWrite:
     """The events rows for events of `session` received now."""
     received_at = utc_datetime(received_ms)
-    rows = [
-        (
-            received_at,
-            session.session_id,
-            session.visitor_id,
-            session.project,
-            event.type,
-            event.name,
-            event.url,
-            path_of(event.url),
-            event.title,
-            event.referrer,
-            msgspec.json.encode(event.props).decode() if event.props else None,
-            utc_datetime(event.timestamp) if event.timestamp is not None else None,
-            reported_engaged_ms(event.props),
-            session.is_bot,
+    paths: dict[str | None, str | None] = {}  # events of one batch mostly share a page
+    rows = []
+    for event in events:
+        path = paths.get(event.url)
+        if path is None:
+            path = paths[event.url] = path_of(event.url)
+        rows.append(
+            (
+                received_at,
+                session.session_id,
+                session.visitor_id,
+                session.project,
+                event.type,
+                event.name,
+                event.url,
+                path,
+                event.title,
+                event.referrer,
+                msgspec.json.encode(event.props).decode() if event.props else None,
+                event.timestamp,
+                reported_engaged_ms(event.props) if event.props else None,
+                session.is_bot,
+            )
         )
-        for event in events
-    ]
     return RowWrite("events", EVENT_COLUMNS, rows)
 
 

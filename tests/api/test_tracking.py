@@ -63,7 +63,7 @@ def test_event_and_batch_are_stored_with_the_session(client: TestClient[Any]) ->
     # The landing page view is recorded by session start; the explicit one adds a second.
     assert rows == [("click", 100, 1, session["session_id"]), ("pageview", 2, 1, session["session_id"])]
     props, client_ts = stored(
-        client, "SELECT props, epoch_ms(client_ts) FROM events WHERE url = 'https://example.com/a'"
+        client, "SELECT props, client_ms FROM events WHERE url = 'https://example.com/a'"
     )[0]
     assert props == '{"plan":"pro"}' and client_ts == 1_740_000_000_000
 
