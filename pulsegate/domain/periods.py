@@ -6,7 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from pulsegate.domain.timestamps import epoch_ms
 from pulsegate.errors import InvalidInput
@@ -16,8 +17,12 @@ DEFAULT_PERIOD = "30d"
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
 MAX_WINDOW_DAYS = 3660  # ten years: a bound on zero-filled daily series
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_EPOCH_MS = re.compile(r"^\d{1,14}$")
+# Instants outside these years are refused: the previous period of a window must stay
+# representable, and nothing was tracked before 1970 or after 9000.
+EARLIEST_MS = 0
+LATEST_MS = 221_845_392_000_000  # 9000-01-01
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_EPOCH_MS = re.compile(r"^[0-9]{1,15}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +59,19 @@ class Paging:
         return (self.page - 1) * self.limit
 
 
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    # The IANA names proper: ZoneInfo also opens files such as "localtime" or "posixrules",
+    # which DuckDB's own zone data does not know.
+    return frozenset(available_timezones() - {"localtime", "posixrules"})
+
+
 def zone(name: str | None) -> str:
     """A valid IANA zone name (default UTC); 400 naming `tz` otherwise."""
     if name is None or name == "":
         return "UTC"
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"tz: unknown time zone {name!r} (use an IANA name such as Europe/Berlin)"
-        ) from None
+    if name not in _known_zones():
+        raise InvalidInput(f"tz: unknown time zone {name!r} (use an IANA name such as Europe/Berlin)")
     return name
 
 
@@ -85,6 +93,10 @@ def resolve_window(params: Mapping[str, str], now_ms: int) -> Window:
         start_ms, end_ms = _period(period or DEFAULT_PERIOD, local, now_ms), now_ms
     if end_ms - start_ms > MAX_WINDOW_DAYS * 86_400_000:
         raise InvalidInput(f"from: a window may span at most {MAX_WINDOW_DAYS} days")
+    if not EARLIEST_MS < end_ms <= LATEST_MS:
+        raise InvalidInput("to: must lie between 1970 and 9000")
+    if start_ms - (end_ms - start_ms) < EARLIEST_MS:
+        raise InvalidInput("from: the window and the period before it must start after 1970")
     return Window(start_ms, end_ms, tz)
 
 
@@ -124,30 +136,27 @@ def _instant(name: str, text: str | None, local: ZoneInfo, *, end_of_day: bool) 
     text = text.strip()
     if _EPOCH_MS.match(text):
         return int(text)
-    if _DATE.match(text):
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise InvalidInput(f"{name}: not a valid date: {text!r}") from None
-        if end_of_day:
-            day += timedelta(days=1)
-        return epoch_ms(_local_midnight(day, local))
     try:
+        if _DATE.match(text):
+            day = date.fromisoformat(text)
+            if end_of_day:
+                day += timedelta(days=1)
+            return epoch_ms(_local_midnight(day, local))
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=local)
+        return epoch_ms(moment.astimezone(UTC))
+    except (ValueError, OverflowError):  # not a date, or a date at the edge of the calendar
         raise InvalidInput(
             f"{name}: expected an ISO date (2026-01-31), an ISO datetime or epoch milliseconds, got {text!r}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local)
-    return epoch_ms(moment.astimezone(UTC))
 
 
 def _bounded_int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     text = params.get(name)
     if text is None or text == "":
         return default
-    if not text.strip().isdigit():
+    if not (text.strip().isascii() and text.strip().isdigit()):  # "²" is a digit to isdigit()
         raise InvalidInput(f"{name}: must be a whole number from {low} to {high}, got {text!r}")
     value = int(text)
     if not low <= value <= high:

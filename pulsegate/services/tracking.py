@@ -13,7 +13,7 @@ from pulsegate.domain.sessions import OpenSession, OpenSessions
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.domain.tracking import Caller, EventFields, SessionEnd, SessionStart, TrackingReceipt
 from pulsegate.domain.visitor import visitor_id
-from pulsegate.errors import NotFound
+from pulsegate.errors import NotFound, PulseGateError
 from pulsegate.store import tracking as rows
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
@@ -61,10 +61,14 @@ class TrackingService:
             str(uuid.uuid4()), visitor, start.project, received_ms, received_ms, is_bot=origin.is_bot
         )
         session.activity.record("pageview", start.url, None)
-        await self._writer.write(*rows.new_session_rows(session, start, origin, caller.user_agent))
-        # Registered only after the commit: an event can only name a session the client was
-        # told about, and the client is told only now.
+        # Registered before the write, so a commit that completes after its request was cancelled
+        # still leaves an open session behind it. Nobody knows the id until the answer anyway.
         self._open.add(session)
+        try:
+            await self._writer.write(*rows.new_session_rows(session, start, origin, caller.user_agent))
+        except PulseGateError:
+            self._open.close(session.session_id)
+            raise
         return TrackingReceipt(session_id=session.session_id, visitor_id=visitor, timestamp=received_ms)
 
     async def record_events(self, session_id: str, events: Sequence[EventFields]) -> TrackingReceipt:
@@ -73,10 +77,14 @@ class TrackingService:
         if session is None:
             raise await self._not_open(session_id)
         received_ms = self._clock()
-        await self._writer.write(rows.event_rows(session, events, received_ms))
+        # Counted before the write is awaited: a session end that arrives while these rows are
+        # being committed (a tracker's last batch, then session/end, on page unload) must score
+        # them. If the commit fails the client gets 503 and the totals keep a batch that was not
+        # stored: rare, and an over-count of one batch beats missing the last one.
         for event in events:
             session.activity.record(event.type, event.url, event.props)
         self._open.touch(session_id, received_ms)
+        await self._writer.write(rows.event_rows(session, events, received_ms))
         return TrackingReceipt(
             session_id=session_id, visitor_id=session.visitor_id, timestamp=received_ms, accepted=len(events)
         )
@@ -102,8 +110,9 @@ class TrackingService:
         score = engagement_score(session.activity)
         try:
             await self._writer.write(rows.session_end_rows([(session, ended_ms, "client", score)]))
-        except BaseException:
-            # Not ended after all: put it back as it was, so the client can retry.
+        except PulseGateError:
+            # Not stored: put it back as it was, so the client can retry. (A cancelled request
+            # is not a failure: its queued write still commits, so the session stays ended.)
             session.activity.engaged_ms, session.activity.max_scroll, session.last_seen_ms = before
             self._open.add(session)
             raise
@@ -124,7 +133,7 @@ class TrackingService:
         ]
         try:
             await self._writer.write(rows.session_end_rows(ended))
-        except BaseException:
+        except PulseGateError:
             for session in idle:  # try again on the next sweep
                 self._open.add(session)
             raise

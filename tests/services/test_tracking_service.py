@@ -177,3 +177,26 @@ def test_ending_twice_returns_the_stored_score(tmp_path: Path) -> None:
         return first.engagement_score, second.engagement_score
 
     assert run_with_service(path, Clock(), scenario) == (35, 35)
+
+
+def test_a_session_end_racing_the_last_batch_scores_it(tmp_path: Path) -> None:
+    """The tracker's page-unload pattern: the last batch and session/end sent together."""
+    path = tmp_path / "p.duckdb"
+
+    async def scenario(service: TrackingService) -> int | None:
+        started = await service.start_session(
+            SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
+        )
+        batch = [EventFields(type="pageview", url=f"https://e.com/{n}") for n in range(4)]
+        batch += [EventFields(type="click", props={"engaged_ms": 60_000}) for _ in range(5)]
+        # Both in flight at once: the end must not score the session without the batch.
+        _, ended = await asyncio.gather(
+            service.record_events(started.session_id, batch),
+            service.end_session(SessionEnd(session_id=started.session_id)),
+        )
+        return ended.engagement_score
+
+    score = run_with_service(path, Clock(), scenario)
+    # 5 pages: 20; 5 interactions: 15; engaged 300 s (capped at 120): 35. Total 70.
+    assert score == 70
+    assert query(path, "SELECT page_views, event_count, engagement_score FROM sessions") == [(5, 10, 70)]

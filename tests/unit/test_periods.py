@@ -70,6 +70,14 @@ def test_from_alone_runs_to_now() -> None:
         ({"to": "2026-13-01"}, "to:"),
         ({"from": "2026-03-05", "to": "2026-03-01"}, "from:"),
         ({"from": "1990-01-01", "to": "2026-01-01"}, "from:"),
+        ({"to": "9999-12-31"}, "to:"),
+        ({"from": "0001-01-01T00:00:00+05:00"}, "from:"),
+        ({"to": "0001-01-01T01:00"}, "to:"),
+        ({"from": "0001-01-01", "to": "0001-01-03"}, "to:"),
+        ({"from": "1970-01-01", "to": "1970-01-03"}, "from:"),  # its previous period starts before 1970
+        ({"tz": "localtime"}, "tz:"),
+        ({"tz": "posixrules"}, "tz:"),
+        ({"from": "\u0663\u0663"}, "from:"),  # Arabic-Indic digits are not epoch milliseconds
     ],
 )
 def test_bad_parameters_are_named(params: dict[str, str], named: str) -> None:
