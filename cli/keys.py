@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.output import console, format_ms, reports_errors
@@ -45,7 +46,10 @@ def create(
         typer.echo(created.secret)
         return
     scope = ", ".join(created.key.projects) or "all projects"
-    console.print(f"Created API key [bold]{created.key.key_id}[/] ({created.key.name}) for {scope}:\n")
+    # Names are the user's text: escaped, or "[/]" in a name would break Rich's markup.
+    console.print(
+        f"Created API key [bold]{created.key.key_id}[/] ({escape(created.key.name)}) for {scope}:\n"
+    )
     console.print(f"    {created.secret}\n", highlight=False)
     console.print("Copy it now: it is shown only this once. Use it as `Authorization: Bearer <key>`.")
 
@@ -67,7 +71,7 @@ def list_(config: ConfigOption = None, database: DatabaseOption = None) -> None:
     for key in keys:
         table.add_row(
             key.key_id,
-            key.name,
+            escape(key.name),
             key.prefix + "…",
             ", ".join(key.projects) or "all",
             format_ms(key.created_ms),
@@ -89,4 +93,4 @@ def revoke(
     from pulsegate.ops.runner import run_operation
 
     key = run_operation(settings_for(config, database), "keys.revoke", RevokeKey(key_id=key_id))
-    console.print(f"Revoked {key.key_id} ({key.name}) at {format_ms(key.revoked_ms)} UTC.")
+    console.print(f"Revoked {key.key_id} ({escape(key.name)}) at {format_ms(key.revoked_ms)} UTC.")

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pulsegate.errors import PulseGateError
 
@@ -34,7 +35,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except PulseGateError as exc:
-            error_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+            error_console.print(f"[bold red]Error:[/] {escape(exc.message)}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper

@@ -13,13 +13,14 @@ import contextlib
 import hashlib
 import logging
 import os
+import stat
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import msgspec
 
-from pulsegate.errors import InvalidInput, PulseGateError
+from pulsegate.errors import ConfigError, InvalidInput, PulseGateError
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,25 @@ def control_socket_path(database: Path) -> Path:
     if len(os.fsencode(beside)) <= MAX_SOCKET_PATH:
         return beside
     digest = hashlib.sha256(os.fsencode(database)).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"pulsegate-{digest}.sock"
+    return _private_socket_folder() / f"{digest}.sock"
+
+
+def _private_socket_folder() -> Path:
+    """A folder only this user can use, for sockets whose natural path is too long.
+
+    Not the shared temp folder itself: another user could create the predictable name there
+    first, then block the server or answer the CLI in its place.
+    """
+    folder = Path(tempfile.gettempdir()) / f"pulsegate-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    details = folder.lstat()
+    if (
+        not stat.S_ISDIR(details.st_mode)
+        or details.st_uid != os.getuid()
+        or stat.S_IMODE(details.st_mode) != 0o700
+    ):
+        raise ConfigError(f"{folder} must be a folder owned by this user with mode 0700; remove it and retry")
+    return folder
 
 
 Execute = Callable[[str, bytes], Awaitable[bytes]]

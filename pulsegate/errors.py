@@ -5,6 +5,7 @@ The tree:
     PulseGateError                 500, exit 1
     ├── InvalidInput               400, exit 2
     ├── Unauthorized               401, exit 2
+    ├── Forbidden                  403, exit 2
     ├── NotFound                   404, exit 1
     ├── PayloadTooLarge            413, exit 2
     ├── RateLimited                429, exit 1
@@ -42,6 +43,13 @@ class Unauthorized(PulseGateError):
     """No valid API key or secret was presented."""
 
     status_code = 401
+    exit_code = 2
+
+
+class Forbidden(PulseGateError):
+    """The caller is known but may not do this (a project-scoped key asking for global data)."""
+
+    status_code = 403
     exit_code = 2
 
 

@@ -9,8 +9,11 @@ never memory).
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
+
+IPV6_PREFIX = 64  # one subscriber usually holds a whole /64: counting per /128 would be no limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,19 @@ class RateDecision:
     limit: int
     remaining: int
     reset_seconds: int  # until the current window ends, rounded up, at least 1
+
+
+def client_key(client_ip: str) -> str:
+    """What a limit counts against: the IPv4 address, or the IPv6 address's /64 network."""
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return client_ip
+    if address.version == 6:
+        return str(
+            ipaddress.IPv6Network((int(address) >> (128 - IPV6_PREFIX) << (128 - IPV6_PREFIX), IPV6_PREFIX))
+        )
+    return client_ip
 
 
 class FixedWindowLimiter:

@@ -10,7 +10,8 @@ from ua_parser import parse
 
 # Automation and crawlers that ua-parser's "Spider" device family does not always catch.
 BOT_PATTERN = re.compile(
-    r"bot\b|bot/|crawl|spider|slurp|scrape|headless|phantomjs|puppeteer|playwright|selenium|"
+    # "bot" only as a word or before / ; ) - _: phone names such as "CUBOT X30" are people.
+    r"\bbot\b|bot[/;)_-]|_bot|crawl|spider|slurp|scrape|headless|phantomjs|puppeteer|playwright|selenium|"
     r"lighthouse|pagespeed|gtmetrix|pingdom|uptimerobot|uptime-kuma|statuscake|site24x7|"
     r"betteruptime|better\s+stack|newrelicpinger|datadog|checkly|"
     r"gptbot|chatgpt-user|oai-searchbot|claudebot|claude-web|anthropic-ai|perplexitybot|"

@@ -13,6 +13,7 @@ from pulsegate.domain import analytics as answers
 from pulsegate.domain.api_keys import ApiKey
 from pulsegate.domain.periods import Paging, Window, resolve_paging, resolve_window
 from pulsegate.domain.timestamps import now_ms
+from pulsegate.errors import Forbidden
 from pulsegate.http.auth import projects_for, provide_api_key
 from pulsegate.services.analytics import AnalyticsService
 
@@ -95,6 +96,9 @@ class AnalyticsController(Controller):
         return await analytics.realtime(asked.projects)
 
     @get("/storage", operation_id="analyticsStorage")
-    async def storage(self, asked: Query, analytics: Service) -> answers.Storage:
+    async def storage(self, api_key: NamedDependency[ApiKey], analytics: Service) -> answers.Storage:
         """Database file and WAL size, rows and bytes per table, oldest and newest event."""
+        if api_key.projects:
+            # The figures are the whole database's: a key limited to projects may not see them.
+            raise Forbidden("Storage stats cover every project: they need a key created without --project")
         return await analytics.storage()

@@ -14,7 +14,7 @@ import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulsegate.domain.client_ip import IPNetwork
-from pulsegate.domain.rate_limit import FixedWindowLimiter, RateDecision
+from pulsegate.domain.rate_limit import FixedWindowLimiter, RateDecision, client_key
 from pulsegate.http.client import client_ip_of
 
 
@@ -47,7 +47,7 @@ class RateLimitMiddleware:
         if limiter is None or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        decision = limiter.hit(client_ip_of(scope, self.trusted_proxies), self.clock())
+        decision = limiter.hit(client_key(client_ip_of(scope, self.trusted_proxies)), self.clock())
         headers = _rate_headers(decision)
         if not decision.allowed:
             await self._refuse(send, decision, headers, scope["path"], limiter.window_seconds)

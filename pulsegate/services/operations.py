@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 
@@ -37,6 +38,7 @@ class OperationRunner:
         self._started_ms = started_ms
         self._open_sessions = open_sessions
         self._on_keys_changed = on_keys_changed
+        self._lock = asyncio.Lock()
 
     async def execute(self, name: str, raw_args: bytes) -> bytes:
         """Run operation `name` with JSON `raw_args`; returns the JSON-encoded result."""

@@ -135,6 +135,7 @@ class Writer:
             try:
                 failures = await loop.run_in_executor(self._thread, self._commit_group, group)
             except Exception as exc:  # never let the loop die: the server would wedge
+                self._record_failure(exc)
                 failures = [exc] * len(group)
             for pending, failure in zip(group, failures, strict=True):
                 self._pending_rows -= pending.row_count
@@ -143,8 +144,11 @@ class Writer:
                 if failure is None:
                     pending.done.set_result(None)
                 else:
+                    # The database's own message stays in the log: it can quote stored values.
                     pending.done.set_exception(
-                        StorageUnavailable(f"Could not write to the database: {failure}")
+                        StorageUnavailable(
+                            "Could not store the data; retry shortly", headers={"Retry-After": "1"}
+                        )
                     )
 
     def _commit_group(self, group: list[_PendingWrite]) -> list[BaseException | None]:

@@ -169,6 +169,8 @@ def test_scoped_key_sees_only_its_project(served: tuple, fixture_data: fx.Fixtur
         "/analytics/overview", params={"project": "globex", **WINDOW}, headers={"X-API-Key": acme}
     )
     assert refused.status_code == 404 and "globex" in refused.json()["error"]
+    storage = client.get("/analytics/storage", headers={"X-API-Key": acme})
+    assert storage.status_code == 403 and "without --project" in storage.json()["error"]
     unscoped = get(client, "overview", new_key(settings), project="globex", **WINDOW)
     assert unscoped["current"]["sessions"] == fx.totals(fixture_data, START, END, ("globex",))["sessions"]
 

@@ -60,3 +60,12 @@ def test_status_without_a_server(tmp_path: Path) -> None:
     result = invoke(tmp_path / "p.duckdb", "status")
     assert result.exit_code == 0
     assert "No server is running" in result.output and "0 sessions" in result.output
+
+
+def test_names_with_markup_are_printed_as_text(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    created = invoke(database, "keys", "create", "ci[/][bold]x")
+    assert created.exit_code == 0, created.output
+    assert "ci[/][bold]x" in created.output and "pgk_" in created.output
+    listed = invoke(database, "keys", "list")
+    assert listed.exit_code == 0 and "ci[/][bold]x" in listed.output

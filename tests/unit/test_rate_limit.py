@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pulsegate.domain.rate_limit import FixedWindowLimiter
+from pulsegate.domain.rate_limit import FixedWindowLimiter, client_key
 
 
 def test_eleventh_request_in_a_window_is_refused() -> None:
@@ -41,3 +41,10 @@ def test_memory_is_bounded_under_a_flood_of_addresses() -> None:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         FixedWindowLimiter(0)
+
+
+def test_ipv6_clients_are_counted_per_64() -> None:
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("203.0.113.7") == "203.0.113.7"
+    assert client_key("testclient") == "testclient"

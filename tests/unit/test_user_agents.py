@@ -11,6 +11,7 @@ SAFARI_IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWeb
 SAFARI_IPAD = "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1"
 CHROME_ANDROID_PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
 CHROME_ANDROID_TABLET = "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+CUBOT_PHONE = "Mozilla/5.0 (Linux; Android 11; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"
 FIREFOX_MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0"
 
 
@@ -23,6 +24,7 @@ FIREFOX_MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/2010
         (SAFARI_IPAD, "Mobile Safari", "iOS", "tablet"),
         (CHROME_ANDROID_PHONE, "Chrome Mobile", "Android", "mobile"),
         (CHROME_ANDROID_TABLET, "Chrome", "Android", "tablet"),
+        (CUBOT_PHONE, "Chrome Mobile", "Android", "mobile"),  # "bot" inside a phone's name
     ],
 )
 def test_people(user_agent: str, browser: str, os: str, device: str) -> None:
