@@ -27,11 +27,13 @@ from pulsegate.http.analytics import AnalyticsController
 from pulsegate.http.cors import add_cors_headers
 from pulsegate.http.errors import EXCEPTION_HANDLERS
 from pulsegate.http.health import health
+from pulsegate.http.leads import LEAD_ROUTES
 from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware
 from pulsegate.http.tracking import TRACKING_ROUTES
 from pulsegate.process import die_with_parent
 from pulsegate.services.analytics import AnalyticsService
+from pulsegate.services.leads import LeadService
 from pulsegate.services.operations import OperationRunner
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store.api_keys import last_used_rows
@@ -67,7 +69,7 @@ def create_app(settings: Settings) -> Litestar:
             )
         )
     app = Litestar(
-        route_handlers=[*TRACKING_ROUTES, AnalyticsController, health],
+        route_handlers=[*TRACKING_ROUTES, *LEAD_ROUTES, AnalyticsController, health],
         lifespan=[lifespan],
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -102,6 +104,9 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     app.state.writer = writer
     app.state.tracking = tracking
     app.state.analytics = AnalyticsService(database)
+    app.state.leads = LeadService(
+        database, writer, settings.leads, forward_to_crm=bool(settings.crm.webhook_url)
+    )
     app.state.key_usage = {}
 
     def replace_key_ring(ring: KeyRing) -> None:
@@ -154,7 +159,11 @@ def _tracking_limiters(settings: Settings) -> dict[str, FixedWindowLimiter]:
     def limiter(limit: int) -> FixedWindowLimiter:
         return FixedWindowLimiter(limit, limits.window_seconds, max_keys=limits.max_tracked_clients)
 
+    leads = limiter(settings.leads.rate_limit)  # one budget across the capture route and its aliases
     return {
+        "/lead.capture": leads,
+        "/lead": leads,
+        "/": leads,
         "/track/session/start": limiter(limits.session_start),
         "/track/session/end": limiter(limits.session_end),
         "/track/event": limiter(limits.event),

@@ -74,6 +74,30 @@ class RateLimitSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     max_tracked_clients: Annotated[int, Meta(ge=100)] = 100_000
 
 
+class LeadSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Lead capture."""
+
+    # Submissions faster than this (from the form being shown) are stored as spam.
+    min_fill_ms: Annotated[int, Meta(ge=0, le=600_000)] = 2000
+    # Captures allowed per client per rate-limit window, on /lead.capture and its aliases.
+    rate_limit: PositiveInt = 10
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 64 * 1024
+    # "accept": POST /lead and POST / keep taking leads (with deprecation headers);
+    # "gone": they answer 410 and point to /lead.capture.
+    deprecated_routes: Literal["accept", "gone"] = "accept"
+
+
+class CrmSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Forwarding leads to a CRM webhook (Make.com or any HTTPS endpoint)."""
+
+    webhook_url: str = ""  # empty: leads are kept here only
+    signing_secret: str = ""  # HMAC-SHA256 key for the X-PulseGate-Signature header
+    callback_secret: str = ""  # bearer token Make.com sends to /lead.capture/crm-callback
+    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 8
+    timeout_seconds: Annotated[float, Meta(gt=0, le=120)] = 10.0
+    first_retry_seconds: Annotated[float, Meta(gt=0, le=3600)] = 5.0
+
+
 class NetworkSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     """Which peers may tell us the client's address (X-Forwarded-For, CF-Connecting-IP)."""
 
@@ -102,6 +126,8 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
     sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
     rate_limits: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
+    leads: LeadSettings = msgspec.field(default_factory=LeadSettings)
+    crm: CrmSettings = msgspec.field(default_factory=CrmSettings)
     network: NetworkSettings = msgspec.field(default_factory=NetworkSettings)
     geo: GeoSettings = msgspec.field(default_factory=GeoSettings)
     privacy: PrivacySettings = msgspec.field(default_factory=PrivacySettings)
@@ -228,6 +254,15 @@ def _check_values(settings: Settings) -> None:
         parse_networks(settings.network.trusted_proxies)
     except ValueError as exc:
         raise ConfigError(f"Invalid setting network.trusted_proxies: {exc}") from exc
+    crm = settings.crm
+    if crm.webhook_url:
+        if not crm.webhook_url.startswith(("https://", "http://")):
+            raise ConfigError("Invalid setting crm.webhook_url: must be an http(s) URL")
+        if not crm.signing_secret:
+            raise ConfigError(
+                "Invalid setting crm.signing_secret: required when crm.webhook_url is set "
+                "(`pulsegate init` writes a random one)"
+            )
     for name in ("country_mmdb", "asn_mmdb"):
         value = getattr(settings.geo, name)
         if value and not Path(value).expanduser().is_file():

@@ -7,6 +7,7 @@ The tree:
     ├── Unauthorized               401, exit 2
     ├── Forbidden                  403, exit 2
     ├── NotFound                   404, exit 1
+    ├── Gone                       410, exit 1
     ├── PayloadTooLarge            413, exit 2
     ├── RateLimited                429, exit 1
     ├── StorageBusy                503, exit 1   (write queue full: try again shortly)
@@ -57,6 +58,12 @@ class NotFound(PulseGateError):
     """The thing asked for does not exist (or is not visible to the caller)."""
 
     status_code = 404
+
+
+class Gone(PulseGateError):
+    """A retired route."""
+
+    status_code = 410
 
 
 class PayloadTooLarge(PulseGateError):

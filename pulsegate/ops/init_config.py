@@ -11,15 +11,19 @@ from pulsegate.errors import ConfigError
 from pulsegate.resources import shipped_file
 
 SALT_LINE = 'visitor_salt = ""'
+SIGNING_LINE = 'signing_secret = ""'
+CALLBACK_LINE = 'callback_secret = ""'
 DATABASE_LINE = 'database = "pulsegate-data/pulsegate.duckdb"'
 
 
 def render_config(*, visitor_salt: str, database: str | None = None) -> str:
     """config.example.toml with the secrets filled in (and the database, if given)."""
     template = shipped_file("config.example.toml").read_text("utf-8")
-    if SALT_LINE not in template or DATABASE_LINE not in template:
+    if any(line not in template for line in (SALT_LINE, DATABASE_LINE, SIGNING_LINE, CALLBACK_LINE)):
         raise ConfigError("config.example.toml has lost the lines `pulsegate init` fills in")
     text = template.replace(SALT_LINE, f"visitor_salt = {json.dumps(visitor_salt)}")
+    text = text.replace(SIGNING_LINE, f"signing_secret = {json.dumps(secrets.token_urlsafe(32))}")
+    text = text.replace(CALLBACK_LINE, f"callback_secret = {json.dumps(secrets.token_urlsafe(32))}")
     if database is not None:
         text = text.replace(DATABASE_LINE, f"database = {json.dumps(database)}")
     return text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import duckdb
@@ -10,17 +9,11 @@ import httpx
 import pytest
 
 from tests.e2e.running_server import RunningServer
+from tests.windows import wait_for_fresh_window
 
 pytestmark = pytest.mark.e2e
 FIREFOX = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0"
 HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"
-
-
-def wait_for_fresh_window(window_seconds: int = 60, margin: float = 8.0) -> None:
-    """Rate-limit windows are clock-aligned: start near the beginning of one so a burst stays inside it."""
-    into_window = time.time() % window_seconds
-    if into_window > window_seconds - margin:
-        time.sleep(window_seconds - into_window + 0.05)
 
 
 def start(http: httpx.Client, ip: str, user_agent: str = FIREFOX) -> httpx.Response:

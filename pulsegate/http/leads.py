@@ -1,0 +1,65 @@
+"""POST /lead.capture and its deprecated aliases POST /lead and POST /."""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.datastructures import State
+
+from pulsegate.domain.leads import LeadReceipt, LeadSubmission
+from pulsegate.errors import Gone
+from pulsegate.http.body import decode_json_body, header
+from pulsegate.services.leads import LeadService
+
+logger = logging.getLogger(__name__)
+_DECODER = msgspec.json.Decoder(LeadSubmission)
+SUNSET = "Mon, 01 Jun 2026 00:00:00 GMT"
+DEPRECATION_HEADERS = {
+    "Deprecation": "true",
+    "Sunset": SUNSET,
+    "Link": '</lead.capture>; rel="successor-version"',
+}
+
+
+async def _capture(request: Request, state: State) -> LeadReceipt:
+    submission = await decode_json_body(
+        request.scope, request.receive, _DECODER, max_bytes=state.settings.leads.max_body_bytes
+    )
+    leads: LeadService = state.leads
+    return await leads.capture(submission)
+
+
+@post("/lead.capture", status_code=200, operation_id="captureLead", tags=["leads"])
+async def capture_lead(request: Request, state: State) -> LeadReceipt:
+    """Capture a lead: committed to disk before the answer; the same submission_id twice is one lead."""
+    return await _capture(request, state)
+
+
+async def _deprecated(request: Request, state: State) -> Response[LeadReceipt]:
+    path = request.url.path
+    if state.settings.leads.deprecated_routes == "gone":
+        raise Gone(f"POST {path} is retired: send leads to POST /lead.capture", headers=DEPRECATION_HEADERS)
+    receipt = await _capture(request, state)
+    page = header(request.scope, b"referer") or header(request.scope, b"origin") or "an unknown page"
+    # A lead refused is a lead lost, so the alias keeps working; the log names who to fix.
+    logger.warning(
+        "Deprecated POST %s used by %s; switch it to POST /lead.capture (sunset %s)", path, page, SUNSET
+    )
+    return Response(receipt, headers=DEPRECATION_HEADERS)
+
+
+@post("/lead", status_code=200, operation_id="captureLeadDeprecated", tags=["leads"], deprecated=True)
+async def capture_lead_alias(request: Request, state: State) -> Response[LeadReceipt]:
+    """Deprecated: use /lead.capture (sunset 2026-06-01)."""
+    return await _deprecated(request, state)
+
+
+@post("/", status_code=200, operation_id="captureLeadAtRootDeprecated", tags=["leads"], deprecated=True)
+async def capture_lead_root(request: Request, state: State) -> Response[LeadReceipt]:
+    """Deprecated: use /lead.capture (sunset 2026-06-01)."""
+    return await _deprecated(request, state)
+
+
+LEAD_ROUTES = [capture_lead, capture_lead_alias, capture_lead_root]
