@@ -33,6 +33,7 @@ from pulsegate.http.rate_limits import RateLimitMiddleware
 from pulsegate.http.tracking import TRACKING_ROUTES
 from pulsegate.process import die_with_parent
 from pulsegate.services.analytics import AnalyticsService
+from pulsegate.services.delivery import CrmDelivery
 from pulsegate.services.leads import LeadService
 from pulsegate.services.operations import OperationRunner
 from pulsegate.services.tracking import TrackingService
@@ -43,6 +44,7 @@ from pulsegate.store.writer import Writer
 
 logger = logging.getLogger("pulsegate")
 KEY_USAGE_FLUSH_SECONDS = 60
+DELIVERY_POLL_SECONDS = 1.0
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -143,6 +145,13 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     await stack.enter_async_context(
         run_every(KEY_USAGE_FLUSH_SECONDS, flush_key_usage, name="key usage flush")
     )
+    if settings.crm.webhook_url:
+        crm = CrmDelivery(database, writer, settings.crm)
+        stack.push_async_callback(crm.close)
+        # Pending deliveries survive restarts in the outbox table: this resumes them.
+        await stack.enter_async_context(
+            run_every(DELIVERY_POLL_SECONDS, crm.deliver_due, name="CRM delivery")
+        )
 
 
 def _geo_resolver(settings: Settings) -> GeoResolver:

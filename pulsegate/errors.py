@@ -12,6 +12,7 @@ The tree:
     ├── RateLimited                429, exit 1
     ├── StorageBusy                503, exit 1   (write queue full: try again shortly)
     ├── StorageUnavailable         503, exit 1   (the database cannot be opened or written)
+    ├── NotConfigured              503, exit 2   (a feature needs a setting that is empty)
     └── ConfigError                500, exit 2   (bad settings; stops start-up)
 
 Services raise these; `pulsegate.http.errors` maps them to responses and `cli` to exit codes,
@@ -89,6 +90,13 @@ class StorageUnavailable(PulseGateError):
     """The database cannot be opened or written."""
 
     status_code = 503
+
+
+class NotConfigured(PulseGateError):
+    """The feature asked for needs a setting that is not set."""
+
+    status_code = 503
+    exit_code = 2
 
 
 class ConfigError(PulseGateError):

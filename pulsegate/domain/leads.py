@@ -104,3 +104,19 @@ def spam_reason(submission: LeadSubmission, *, min_fill_ms: int) -> str | None:
     if submission.elapsed_ms is not None and submission.elapsed_ms < min_fill_ms:
         return "too fast"
     return None
+
+
+class CrmCallback(Struct, kw_only=True):
+    """POST /lead.capture/crm-callback: the CRM's id for a lead it created (other keys ignored)."""
+
+    lead_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    crm_lead_id: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class CrmSynced(Struct, kw_only=True):
+    """The answer to a CRM callback."""
+
+    lead_id: str
+    crm_lead_id: str
+    crm_synced_at: int  # epoch ms
+    changed: bool  # False when the same CRM id was already recorded

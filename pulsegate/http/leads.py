@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
 
-from pulsegate.domain.leads import LeadReceipt, LeadSubmission
-from pulsegate.errors import Gone
+from pulsegate.domain.leads import CrmCallback, CrmSynced, LeadReceipt, LeadSubmission
+from pulsegate.errors import Gone, NotConfigured, Unauthorized
+from pulsegate.http.auth import CHALLENGE, presented_secret
 from pulsegate.http.body import decode_json_body, header
 from pulsegate.services.leads import LeadService
 
@@ -62,4 +64,24 @@ async def capture_lead_root(request: Request, state: State) -> Response[LeadRece
     return await _deprecated(request, state)
 
 
-LEAD_ROUTES = [capture_lead, capture_lead_alias, capture_lead_root]
+_CALLBACK_DECODER = msgspec.json.Decoder(CrmCallback)
+CALLBACK_MAX_BYTES = 16 * 1024
+
+
+@post("/lead.capture/crm-callback", status_code=200, operation_id="crmCallback", tags=["leads"])
+async def crm_callback(request: Request, state: State) -> CrmSynced:
+    """Make.com reports the CRM record it created for a lead (Authorization: Bearer <callback secret>)."""
+    secret = state.settings.crm.callback_secret
+    if not secret:
+        raise NotConfigured("The CRM callback is not configured: set crm.callback_secret (see the README)")
+    presented = presented_secret(request) or ""
+    if not hmac.compare_digest(presented.encode(), secret.encode()):
+        raise Unauthorized("Missing or wrong callback secret", headers=CHALLENGE)
+    callback = await decode_json_body(
+        request.scope, request.receive, _CALLBACK_DECODER, max_bytes=CALLBACK_MAX_BYTES
+    )
+    leads: LeadService = state.leads
+    return await leads.record_crm_id(callback)
+
+
+LEAD_ROUTES = [capture_lead, capture_lead_alias, capture_lead_root, crm_callback]

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from pulsegate.ops import keys, status
+from pulsegate.ops import keys, leads, status
 from pulsegate.ops.context import OpContext
 
 
@@ -30,5 +30,6 @@ OPERATIONS: dict[str, Operation] = {
         Operation("keys.list", keys.list_keys, keys.NoArguments, list[keys.KeyInfo]),
         Operation("keys.revoke", keys.revoke_key, keys.RevokeKey, keys.KeyInfo, changes_keys=True),
         Operation("status", status.status, keys.NoArguments, status.Status),
+        Operation("leads.retry", leads.retry_deliveries, leads.RetryDeliveries, leads.Requeued),
     )
 }

@@ -9,9 +9,16 @@ from collections.abc import Callable
 import msgspec
 
 from pulsegate.config import LeadSettings
-from pulsegate.domain.leads import LeadReceipt, LeadSubmission, check_submission, spam_reason
+from pulsegate.domain.leads import (
+    CrmCallback,
+    CrmSynced,
+    LeadReceipt,
+    LeadSubmission,
+    check_submission,
+    spam_reason,
+)
 from pulsegate.domain.timestamps import now_ms
-from pulsegate.errors import StorageUnavailable
+from pulsegate.errors import NotFound, StorageUnavailable
 from pulsegate.store import leads as rows
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
@@ -104,6 +111,22 @@ class LeadService:
             session_id=submission.session_id,
             visitor_id=visitor_id,
             timestamp=created_ms,
+        )
+
+    async def record_crm_id(self, callback: CrmCallback) -> CrmSynced:
+        """Store the CRM's id for a lead; the same id again changes nothing."""
+        current = await self._database.read(rows.crm_link, callback.lead_id)
+        if current is None:
+            raise NotFound(f"Unknown lead: {callback.lead_id}")
+        crm_lead_id, synced_ms = current
+        if crm_lead_id == callback.crm_lead_id and synced_ms is not None:
+            return CrmSynced(
+                lead_id=callback.lead_id, crm_lead_id=crm_lead_id, crm_synced_at=synced_ms, changed=False
+            )
+        synced_ms = self._clock()
+        await self._writer.write(rows.crm_synced_row(callback.lead_id, callback.crm_lead_id, synced_ms))
+        return CrmSynced(
+            lead_id=callback.lead_id, crm_lead_id=callback.crm_lead_id, crm_synced_at=synced_ms, changed=True
         )
 
     async def _link(self, submission: LeadSubmission) -> tuple[str | None, str | None]:

@@ -80,3 +80,25 @@ def session_link(cursor: duckdb.DuckDBPyConnection, session_id: str) -> tuple[st
         "SELECT visitor_id, source FROM sessions WHERE session_id = ?", [session_id]
     ).fetchall()
     return (rows[0][0], rows[0][1]) if rows else None
+
+
+def crm_link(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> tuple[str | None, int | None] | None:
+    """(crm_lead_id, crm_synced_at ms) of a lead, or None for an unknown lead."""
+    rows = cursor.execute(
+        "SELECT crm_lead_id, crm_synced_at FROM leads WHERE lead_id = ?", [lead_id]
+    ).fetchall()
+    if not rows:
+        return None
+    crm_lead_id, synced_at = rows[0]
+    return crm_lead_id, epoch_ms(synced_at) if synced_at else None
+
+
+def crm_synced_row(lead_id: str, crm_lead_id: str, synced_ms: int) -> RowWrite:
+    """Record the CRM's id for a lead."""
+    return RowWrite(
+        "leads",
+        ("lead_id", "crm_lead_id", "crm_synced_at", "status"),
+        [(lead_id, crm_lead_id, utc_datetime(synced_ms), "synced")],
+        action="update",
+        key=("lead_id",),
+    )

@@ -1,0 +1,136 @@
+"""CRM forwarding through the outbox, against a real local HTTP receiver, and the callback's auth."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from pulsegate.app import create_app
+from pulsegate.ops.leads import RetryDeliveries
+from pulsegate.ops.runner import run_operation
+from tests.crm_receiver import CrmReceiver
+
+SECRET = "signing-secret-for-tests"
+LEAD = {"submission_id": "sub-000001", "name": "Ann Lee", "email": "ann@example.com", "elapsed_ms": 8000}
+
+
+def crm_settings(make_settings: Callable[..., Any], url: str, **crm: Any) -> Any:
+    return make_settings(
+        crm={"webhook_url": url, "signing_secret": SECRET, "first_retry_seconds": 0.05, **crm}
+    )
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def query(client: TestClient[Any], sql: str) -> list[tuple]:
+    cursor = client.app.state.database.connection.cursor()
+    try:
+        return cursor.execute(sql).fetchall()
+    finally:
+        cursor.close()
+
+
+def test_leads_are_forwarded_signed_and_spam_is_not(make_settings: Callable[..., Any]) -> None:
+    with CrmReceiver() as crm, TestClient(create_app(crm_settings(make_settings, crm.url))) as client:
+        client.post("/lead.capture", json={**LEAD, "submission_id": "spam-00001", "website": "x"})
+        lead = client.post("/lead.capture", json=LEAD).json()
+        wait_for(lambda: query(client, "SELECT status FROM leads WHERE status = 'forwarded'"))
+        assert len(crm.received) == 1  # the spam lead was never sent
+        post = crm.received[0]
+        expected = hmac.new(SECRET.encode(), post.body, hashlib.sha256).hexdigest()
+        assert post.headers["x-pulsegate-signature"] == f"sha256={expected}"
+        assert post.headers["idempotency-key"] == lead["lead_id"]
+        payload = json.loads(post.body)
+        assert (payload["lead_id"], payload["email"], payload["name"]) == (
+            lead["lead_id"],
+            "ann@example.com",
+            "Ann Lee",
+        )
+        assert query(client, "SELECT status, attempts, last_status FROM deliveries") == [
+            ("delivered", 1, 200)
+        ]
+
+
+def test_failures_are_retried_with_the_same_body(make_settings: Callable[..., Any]) -> None:
+    with (
+        CrmReceiver(fail_first=2, fail_status=503) as crm,
+        TestClient(create_app(crm_settings(make_settings, crm.url))) as client,
+    ):
+        client.post("/lead.capture", json=LEAD)
+        wait_for(lambda: query(client, "SELECT 1 FROM deliveries WHERE status = 'delivered'"))
+        assert len(crm.received) == 3
+        assert len({r.body for r in crm.received}) == 1
+        assert query(client, "SELECT attempts, last_status FROM deliveries") == [(3, 200)]
+        assert query(client, "SELECT status FROM leads") == [("forwarded",)]
+
+
+def test_gives_up_after_max_attempts_then_retry_failed_sends_again(make_settings: Callable[..., Any]) -> None:
+    settings = crm_settings(make_settings, "", max_attempts=2)
+    with CrmReceiver(fail_first=1000) as crm:
+        settings.crm.webhook_url = crm.url
+        with TestClient(create_app(settings)) as client:
+            client.post("/lead.capture", json=LEAD)
+            wait_for(lambda: query(client, "SELECT 1 FROM deliveries WHERE status = 'failed'"))
+            assert query(client, "SELECT status FROM leads") == [("failed",)]
+            assert len(crm.received) == 2
+            crm.fail_first = 0
+            requeued = run_operation(settings, "leads.retry", RetryDeliveries(include_failed=True))
+            assert requeued.deliveries == 1
+            wait_for(lambda: query(client, "SELECT 1 FROM deliveries WHERE status = 'delivered'"))
+            assert query(client, "SELECT status FROM leads") == [("forwarded",)]
+
+
+def test_a_4xx_from_the_crm_is_not_retried(make_settings: Callable[..., Any]) -> None:
+    with (
+        CrmReceiver(fail_first=1000, fail_status=400) as crm,
+        TestClient(create_app(crm_settings(make_settings, crm.url))) as client,
+    ):
+        client.post("/lead.capture", json=LEAD)
+        wait_for(lambda: query(client, "SELECT 1 FROM deliveries WHERE status = 'failed'"))
+        assert len(crm.received) == 1
+
+
+def test_callback_needs_its_secret(make_settings: Callable[..., Any]) -> None:
+    with TestClient(create_app(make_settings())) as unconfigured:
+        response = unconfigured.post("/lead.capture/crm-callback", json={"lead_id": "x", "crm_lead_id": "y"})
+        assert response.status_code == 503 and "callback_secret" in response.json()["error"]
+    with TestClient(create_app(make_settings(crm={"callback_secret": "cb-secret"}))) as client:
+        lead = client.post("/lead.capture", json=LEAD).json()
+        body = {"lead_id": lead["lead_id"], "crm_lead_id": "CRM-42"}
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            refused = client.post("/lead.capture/crm-callback", json=body, headers=headers)
+            assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
+        good = {"Authorization": "Bearer cb-secret"}
+        first = client.post("/lead.capture/crm-callback", json=body, headers=good)
+        assert first.status_code == 200 and first.json()["changed"] is True
+        again = client.post("/lead.capture/crm-callback", json=body, headers=good)
+        assert again.status_code == 200 and again.json()["changed"] is False
+        assert again.json()["crm_synced_at"] == first.json()["crm_synced_at"]
+        unknown = client.post("/lead.capture/crm-callback", json={**body, "lead_id": "nope"}, headers=good)
+        assert unknown.status_code == 404
+        assert query(client, "SELECT crm_lead_id, status FROM leads") == [("CRM-42", "synced")]
+
+
+@pytest.mark.parametrize("url", ["ftp://crm.example/hook", "crm.example"])
+def test_webhook_must_be_http_and_needs_a_signing_secret(make_settings: Callable[..., Any], url: str) -> None:
+    from pulsegate.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"crm\.webhook_url"):
+        make_settings(crm={"webhook_url": url, "signing_secret": "s"})
+    with pytest.raises(ConfigError, match=r"crm\.signing_secret"):
+        make_settings(crm={"webhook_url": "https://hook.example/x"})

@@ -1,0 +1,80 @@
+"""The whole CRM loop against a real server: capture, signed delivery, Make.com's callback, and
+deliveries that outlive a server restart."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pytest
+
+from tests.crm_receiver import CrmReceiver
+from tests.e2e.running_server import RunningServer
+
+pytestmark = pytest.mark.e2e
+LEAD = {"submission_id": "sub-e2e-0001", "name": "Bo", "email": "bo@example.com", "elapsed_ms": 9000}
+
+
+def crm_env(url: str) -> dict[str, str]:
+    return {
+        "PULSEGATE_CRM__WEBHOOK_URL": url,
+        "PULSEGATE_CRM__SIGNING_SECRET": "sign-me",
+        "PULSEGATE_CRM__CALLBACK_SECRET": "call-me-back",
+        "PULSEGATE_CRM__FIRST_RETRY_SECONDS": "0.2",
+    }
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def stored(database: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_capture_delivery_and_callback(tmp_path: Path) -> None:
+    with CrmReceiver(callback_secret="call-me-back") as crm:
+        server = RunningServer(tmp_path / "p.duckdb", tmp_path, env=crm_env(crm.url))
+        crm.callback_url = f"{server.base_url}/lead.capture/crm-callback"
+        server.start()
+        try:
+            lead = httpx.post(f"{server.base_url}/lead.capture", json=LEAD).json()
+            wait_for(lambda: crm.callbacks)
+        finally:
+            assert server.stop() == 0
+    assert crm.callbacks == [200]
+    assert stored(server.database, "SELECT lead_id, crm_lead_id, status FROM leads") == [
+        (lead["lead_id"], f"crm-{lead['lead_id'][:8]}", "synced")
+    ]
+    assert stored(server.database, "SELECT status, attempts FROM deliveries") == [("delivered", 1)]
+
+
+def test_pending_deliveries_resume_after_a_restart(tmp_path: Path) -> None:
+    with CrmReceiver(fail_first=10_000) as crm:
+        server = RunningServer(tmp_path / "p.duckdb", tmp_path, env=crm_env(crm.url)).start()
+        httpx.post(f"{server.base_url}/lead.capture", json=LEAD)
+        wait_for(lambda: len(crm.received) >= 1)  # it tried, and the CRM was down
+        server.kill_hard()
+        crm.fail_first = 0  # the CRM comes back while PulseGate is down
+        server.start()
+        try:
+            wait_for(lambda: len(crm.received) >= 2)  # resumed from the outbox table
+            time.sleep(0.5)  # the outcome is written right after the CRM's answer
+        finally:
+            assert server.stop() == 0
+    assert stored(server.database, "SELECT status FROM deliveries") == [("delivered",)]
+    assert stored(server.database, "SELECT status FROM leads") == [("forwarded",)]
+    assert len({r.body for r in crm.received}) == 1  # every attempt sent the same bytes
