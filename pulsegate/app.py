@@ -34,6 +34,7 @@ from pulsegate.http.tracking import TRACKING_ROUTES
 from pulsegate.process import die_with_parent
 from pulsegate.services.analytics import AnalyticsService
 from pulsegate.services.delivery import CrmDelivery
+from pulsegate.services.lead_views import LeadViews
 from pulsegate.services.leads import LeadService
 from pulsegate.services.operations import OperationRunner
 from pulsegate.services.tracking import TrackingService
@@ -106,6 +107,7 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     app.state.writer = writer
     app.state.tracking = tracking
     app.state.analytics = AnalyticsService(database)
+    app.state.lead_views = LeadViews(database)
     app.state.leads = LeadService(
         database, writer, settings.leads, forward_to_crm=bool(settings.crm.webhook_url)
     )

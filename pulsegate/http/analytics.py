@@ -8,14 +8,24 @@ from dataclasses import dataclass
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from pulsegate.domain import analytics as answers
 from pulsegate.domain.api_keys import ApiKey
+from pulsegate.domain.lead_views import DistinctValues, LeadDetail, LeadList
+from pulsegate.domain.leads import LEAD_STATUSES
 from pulsegate.domain.periods import Paging, Window, resolve_paging, resolve_window
-from pulsegate.domain.timestamps import now_ms
-from pulsegate.errors import Forbidden
+from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.errors import Forbidden, InvalidInput
 from pulsegate.http.auth import projects_for, provide_api_key
 from pulsegate.services.analytics import AnalyticsService
+from pulsegate.services.lead_views import LeadViews
+from pulsegate.store.lead_queries import LeadFilter
+
+
+def provide_lead_views(state: State) -> LeadViews:
+    """The app's leads API reads."""
+    return state.lead_views
 
 
 def provide_analytics(state: State) -> AnalyticsService:
@@ -46,6 +56,7 @@ def provide_query(request: Request, api_key: NamedDependency[ApiKey]) -> Analyti
 
 Query = NamedDependency[AnalyticsQuery]
 Service = NamedDependency[AnalyticsService]
+LeadViewsDep = NamedDependency[LeadViews]
 
 
 class AnalyticsController(Controller):
@@ -58,6 +69,7 @@ class AnalyticsController(Controller):
         "api_key": Provide(provide_api_key, sync_to_thread=False),
         "asked": Provide(provide_query, sync_to_thread=False),
         "analytics": Provide(provide_analytics, sync_to_thread=False),
+        "lead_views": Provide(provide_lead_views, sync_to_thread=False),
     }
 
     @get("/overview", operation_id="analyticsOverview")
@@ -102,3 +114,41 @@ class AnalyticsController(Controller):
             # The figures are the whole database's: a key limited to projects may not see them.
             raise Forbidden("Storage stats cover every project: they need a key created without --project")
         return await analytics.storage()
+
+    @get("/leads", operation_id="listLeads")
+    async def leads(self, request: Request, asked: Query, lead_views: LeadViewsDep) -> LeadList:
+        """Leads, newest first, filtered by project, source, status, date range and free text `q`."""
+        return await lead_views.list(lead_filter(request, asked), asked.paging)
+
+    @get("/leads/projects", operation_id="leadProjects")
+    async def lead_projects(self, asked: Query, lead_views: LeadViewsDep) -> DistinctValues:
+        """Distinct projects of the leads this key may see (for filter dropdowns)."""
+        return await lead_views.distinct("project", asked.projects)
+
+    @get("/leads/sources", operation_id="leadSources")
+    async def lead_sources(self, asked: Query, lead_views: LeadViewsDep) -> DistinctValues:
+        """Distinct form sources of the leads this key may see (for filter dropdowns)."""
+        return await lead_views.distinct("source", asked.projects)
+
+    @get("/leads/{lead_id:str}", operation_id="leadDetail")
+    async def lead(self, lead_id: FromPath[str], asked: Query, lead_views: LeadViewsDep) -> LeadDetail:
+        """One lead with its CRM deliveries and the visitor's sessions and events before it."""
+        return await lead_views.detail(lead_id, asked.projects)
+
+
+def lead_filter(request: Request, asked: AnalyticsQuery) -> LeadFilter:
+    """The listing's filters from the query string; the date range applies only when given."""
+    params = request.query_params
+    status = params.get("status")
+    if status is not None and status not in LEAD_STATUSES:
+        raise InvalidInput(f"status: must be one of {', '.join(LEAD_STATUSES)} (got {status!r})")
+    source, text = params.get("source"), params.get("q")
+    if source is not None and len(source) > 100:
+        raise InvalidInput("source: at most 100 characters")
+    if text is not None and len(text) > 200:
+        raise InvalidInput("q: at most 200 characters")
+    start = end = None
+    if any(params.get(name) for name in ("from", "to", "period")):
+        window = asked.window
+        start, end = utc_datetime(window.start_ms), utc_datetime(window.end_ms)
+    return LeadFilter(asked.projects, start, end, source, status, text.strip() if text else None)

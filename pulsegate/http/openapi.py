@@ -24,6 +24,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
+from pulsegate.domain.leads import LEAD_STATUSES, CrmCallback, LeadSubmission
 from pulsegate.domain.periods import DEFAULT_LIMIT, MAX_LIMIT, PERIODS
 from pulsegate.domain.tracking import Event, EventBatch, SessionEnd, SessionStart, TrackingReceipt
 
@@ -63,6 +64,23 @@ ANALYTICS_PARAMETERS = (
 )  # fmt: skip
 
 
+# Litestar routes that read their body themselves: the Struct each one decodes.
+RAW_BODIES: dict[str, type[msgspec.Struct]] = {
+    "/lead.capture": LeadSubmission,
+    "/lead": LeadSubmission,
+    "/": LeadSubmission,
+    "/lead.capture/crm-callback": CrmCallback,
+}
+LEAD_LIST_PARAMETERS = (
+    Parameter(name="status", param_in="query", required=False, description="Only leads with this status",
+              schema=Schema(type=OpenAPIType.STRING, enum=list(LEAD_STATUSES))),
+    Parameter(name="source", param_in="query", schema=_STRING, required=False,
+              description="Only this form source"),
+    Parameter(name="q", param_in="query", schema=_STRING, required=False,
+              description="Text to find in name, email or company"),
+)  # fmt: skip
+
+
 def _json(schema: Reference) -> dict[str, OpenAPIMediaType]:
     return {"application/json": OpenAPIMediaType(schema=schema)}
 
@@ -76,7 +94,8 @@ def complete_openapi(app: Litestar) -> None:
     schema = app.openapi_schema
     components: dict[str, Any] = schema.components.schemas  # type: ignore[assignment]
     _, generated = msgspec.json.schema_components(
-        [struct for *_, struct, _ in TRACKING_OPERATIONS] + [TrackingReceipt], ref_template=_REF
+        [struct for *_, struct, _ in TRACKING_OPERATIONS] + [TrackingReceipt, *set(RAW_BODIES.values())],
+        ref_template=_REF,
     )
     components.update(generated)
     components[_ERROR] = {
@@ -101,6 +120,13 @@ def complete_openapi(app: Litestar) -> None:
                 },
             )
         )
+    for path, struct in RAW_BODIES.items():
+        item = schema.paths.get(path) if schema.paths else None
+        if item is not None and item.post is not None:
+            item.post.request_body = RequestBody(content=_json(_ref(struct.__name__)), required=True)
+    leads_item = schema.paths.get("/analytics/leads") if schema.paths else None
+    if leads_item is not None and leads_item.get is not None:
+        leads_item.get.parameters = [*(leads_item.get.parameters or []), *LEAD_LIST_PARAMETERS]
     schema.components.security_schemes = {
         "bearer": SecurityScheme(type="http", scheme="bearer", description="Authorization: Bearer <API key>"),
         "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
