@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
-from cli.output import console, reports_errors
+from cli.output import console, error_console, format_ms, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
+from pulsegate.errors import InvalidInput
 
 app = typer.Typer(help="Leads and their CRM deliveries.", no_args_is_help=True)
 
@@ -37,3 +41,136 @@ def retry(
         settings_for(config, database), "leads.retry", RetryDeliveries(include_failed=failed)
     )
     console.print(f"{done.deliveries} deliveries due now.")
+
+
+ProjectOption = Annotated[str | None, typer.Option("--project", "-p", help="Only this project.")]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="From this date (inclusive), ISO datetime or epoch ms (UTC).")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Up to this date (inclusive), ISO datetime or epoch ms (UTC).")
+]
+StatusOption = Annotated[str | None, typer.Option("--status", help="new, forwarded, synced, failed or spam.")]
+
+
+@app.command("export")
+@reports_errors
+def export(
+    csv: Annotated[bool, typer.Option("--csv", help="CSV with a header row (the default).")] = False,
+    json: Annotated[bool, typer.Option("--json", help="JSON lines: one lead object per line.")] = False,
+    parquet: Annotated[bool, typer.Option("--parquet", help="A Parquet file (needs --output).")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")
+    ] = None,
+    project: ProjectOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    status: StatusOption = None,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Export leads, oldest first, streaming: a million leads never sit in memory at once.
+
+    CSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) are
+    prefixed with an apostrophe. Works with or without a running server.
+
+    Example:
+
+        pulsegate leads export --csv -o leads.csv --project acme --since 2026-01-01
+    """
+    from pulsegate.ops.leads import ExportParquet, LeadSelection
+
+    if sum((csv, json, parquet)) > 1:
+        raise InvalidInput("choose one of --csv, --json and --parquet")
+    settings = settings_for(config, database)
+    selection = LeadSelection(project=project, since=since, until=until, status=status)  # type: ignore[arg-type]
+    if parquet:
+        from pulsegate.ops.runner import run_operation
+
+        if output is None:
+            raise InvalidInput("--parquet needs --output FILE")
+        done = run_operation(
+            settings, "leads.export_parquet", ExportParquet(selection=selection, path=str(output.resolve())),
+            timeout=3600,
+        )  # fmt: skip
+        error_console.print(f"Wrote {done.rows:,} leads to {done.path}")
+        return
+    from cli.export import write_export  # imports DuckDB: not at module level, so --help stays fast
+
+    written = write_export(settings, selection, output, "json" if json else "csv")
+    if output is not None:
+        error_console.print(f"Wrote {written:,} leads to {output}")
+
+
+@app.command("list")
+@reports_errors
+def list_(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 20,
+    project: ProjectOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    status: StatusOption = None,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """List the newest leads as a table."""
+    from pulsegate.ops.leads import LeadSelection, ListLeads
+    from pulsegate.ops.runner import run_operation
+
+    selection = LeadSelection(project=project, since=since, until=until, status=status)  # type: ignore[arg-type]
+    found = run_operation(
+        settings_for(config, database), "leads.list", ListLeads(selection=selection, limit=limit)
+    )
+    if not found.leads:
+        console.print("No leads match.")
+        return
+    table = Table("created (UTC)", "status", "project", "name", "email", "company", "source", "lead id")
+    for lead in found.leads:
+        table.add_row(
+            format_ms(lead.created_at), lead.status, *(escape(value or "-") for value in
+            (lead.project, lead.name, lead.email, lead.company, lead.traffic_source)), lead.lead_id,
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"{len(found.leads)} of {found.total:,} matching leads.")
+
+
+@app.command("show")
+@reports_errors
+def show(
+    lead_id: Annotated[str, typer.Argument(help="The lead's id, as `leads list` shows it.")],
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Show one lead: its fields, CRM deliveries, and the visitor's sessions and events before it."""
+    from pulsegate.ops.leads import ShowLead
+    from pulsegate.ops.runner import run_operation
+
+    detail = run_operation(settings_for(config, database), "leads.show", ShowLead(lead_id=lead_id))
+    lead = detail.lead
+    console.print(f"[bold]{escape(lead.name or lead.email or lead.phone or lead.lead_id)}[/] ({lead.status})")
+    fields = (
+        ("email", lead.email), ("phone", lead.phone), ("company", lead.company), ("project", lead.project),
+        ("form", lead.source), ("arrived via", lead.traffic_source), ("page", detail.page_url),
+        ("message", detail.message), ("CRM id", lead.crm_lead_id),
+    )  # fmt: skip
+    for label, value in fields:
+        if value:
+            console.print(f"  {label}: {escape(value)}", highlight=False)
+    console.print(f"  captured: {format_ms(lead.created_at)} UTC, lead id {lead.lead_id}")
+    for delivery in detail.deliveries:
+        console.print(
+            f"  delivery to {delivery.target}: {delivery.status} after {delivery.attempts} attempt(s)"
+            + (f", last error: {escape(delivery.last_error)}" if delivery.last_error else ""),
+            highlight=False,
+        )
+    if not detail.timeline:
+        console.print("  No tracked sessions are linked to this lead.")
+    for session in detail.timeline:
+        console.print(
+            f"\\n  session {format_ms(session.started_at)} from {escape(session.source)}, "
+            f"{session.device or '?'} in {session.country or '?'}, score {session.engagement_score}",
+            highlight=False,
+        )
+        for event in session.events:
+            what = " ".join(escape(part) for part in (event.name or "", event.path or "") if part)
+            console.print(f"    {format_ms(event.at)}  {event.type:<11} {what}", highlight=False)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-import msgspec
+from datetime import datetime
+from typing import Annotated
 
-from pulsegate.domain.timestamps import now_ms, utc_datetime
+import msgspec
+from msgspec import Meta
+
+from pulsegate.domain.lead_views import LeadDetail, LeadList
+from pulsegate.domain.leads import LeadStatus
+from pulsegate.domain.periods import Paging, resolve_window
+from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
+from pulsegate.domain.tracking import Project
+from pulsegate.errors import InvalidInput
 from pulsegate.ops.context import OpContext
+from pulsegate.services import lead_views
+from pulsegate.store import lead_queries as sql
 from pulsegate.store.deliveries import requeue
+from pulsegate.store.lead_queries import LeadFilter
 
 
 class RetryDeliveries(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -25,3 +37,100 @@ def retry_deliveries(context: OpContext, args: RetryDeliveries) -> Requeued:
     """Make pending deliveries due now; with include_failed, give failed ones a fresh start too."""
     count = requeue(context.connection, utc_datetime(now_ms()), include_failed=args.include_failed)
     return Requeued(deliveries=count)
+
+
+class LeadSelection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Which leads a command works on."""
+
+    project: Project | None = None
+    since: str | None = None  # ISO date (inclusive), ISO datetime or epoch ms, in UTC
+    until: str | None = None  # ISO date (inclusive), ISO datetime or epoch ms, in UTC
+    status: LeadStatus | None = None
+
+    def to_filter(self) -> LeadFilter:
+        start = end = None
+        if self.since or self.until:
+            params = {name: value for name, value in (("from", self.since), ("to", self.until)) if value}
+            try:
+                window = resolve_window(params, now_ms())
+            except InvalidInput as exc:  # name the CLI's options, not the API's parameters
+                raise InvalidInput(
+                    exc.message.replace("from:", "--since:").replace("to:", "--until:")
+                ) from None
+            start, end = utc_datetime(window.start_ms), utc_datetime(window.end_ms)
+        projects = (self.project,) if self.project else None
+        return LeadFilter(projects, start, end, None, self.status, None)
+
+
+class ExportPage(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One page of an export: the leads after (after_ms, after_id)."""
+
+    selection: LeadSelection
+    after_ms: int | None = None
+    after_id: str | None = None
+    limit: Annotated[int, Meta(ge=1, le=10_000)] = 2000
+
+
+class ExportedPage(msgspec.Struct, kw_only=True):
+    """Rows in EXPORT_COLUMNS order (times as epoch ms); `total` only on the first page."""
+
+    rows: list[list[str | int | None]]
+    total: int | None
+
+
+class ExportParquet(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Arguments of a Parquet export, written by DuckDB where the database is."""
+
+    selection: LeadSelection
+    path: str  # absolute
+
+
+class Exported(msgspec.Struct, kw_only=True):
+    rows: int
+    path: str
+
+
+class ListLeads(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    selection: LeadSelection
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 20
+
+
+class ShowLead(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    lead_id: str
+
+
+def export_page(context: OpContext, args: ExportPage) -> ExportedPage:
+    """The next page of leads, oldest first, for streaming exports."""
+    leads = args.selection.to_filter()
+    after = (utc_datetime(args.after_ms), args.after_id or "") if args.after_ms is not None else None
+    rows = sql.export_page(context.connection, leads, after, args.limit)
+    total = sql.count_leads(context.connection, leads) if after is None else None
+    return ExportedPage(rows=[[_plain(value) for value in row] for row in rows], total=total)
+
+
+def export_parquet(context: OpContext, args: ExportParquet) -> Exported:
+    """Write the selected leads to a Parquet file."""
+    if not args.path.startswith("/"):
+        raise InvalidInput("--output: give an absolute path for a Parquet export")
+    rows = sql.export_parquet(context.connection, args.selection.to_filter(), args.path)
+    return Exported(rows=rows, path=args.path)
+
+
+def list_leads(context: OpContext, args: ListLeads) -> LeadList:
+    """The newest leads matching the selection."""
+    return lead_views.list_leads(
+        context.connection, args.selection.to_filter(), Paging(limit=args.limit, page=1)
+    )
+
+
+def show_lead(context: OpContext, args: ShowLead) -> LeadDetail:
+    """One lead with its deliveries and timeline."""
+    return lead_views.lead_detail(context.connection, args.lead_id, None)
+
+
+def _plain(value: object) -> str | int | None:
+    if isinstance(value, datetime):
+        return epoch_ms(value)
+    if value is None or isinstance(value, int | str):
+        return value
+    return str(value)

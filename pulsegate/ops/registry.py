@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from pulsegate.domain.lead_views import LeadDetail, LeadList
 from pulsegate.ops import keys, leads, status
 from pulsegate.ops.context import OpContext
 
@@ -31,5 +32,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation("keys.revoke", keys.revoke_key, keys.RevokeKey, keys.KeyInfo, changes_keys=True),
         Operation("status", status.status, keys.NoArguments, status.Status),
         Operation("leads.retry", leads.retry_deliveries, leads.RetryDeliveries, leads.Requeued),
+        Operation("leads.export_page", leads.export_page, leads.ExportPage, leads.ExportedPage),
+        Operation("leads.export_parquet", leads.export_parquet, leads.ExportParquet, leads.Exported),
+        Operation("leads.list", leads.list_leads, leads.ListLeads, LeadList),
+        Operation("leads.show", leads.show_lead, leads.ShowLead, LeadDetail),
     )
 }

@@ -23,21 +23,47 @@ def run_operation(
     settings: Settings, name: str, args: msgspec.Struct, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
 ) -> Any:
     """Run operation `name` with `args` on the settings' database; returns its result Struct."""
-    operation = OPERATIONS[name]
-    raw_args = msgspec.json.encode(args)
-    # Validate here too, so the offline path refuses what the server would (Struct constructors
-    # do not check constraints; decoding does).
-    try:
-        args = msgspec.json.decode(raw_args, type=operation.arguments)
-    except msgspec.ValidationError as exc:
-        raise InvalidInput(f"Invalid arguments for {name}: {exc}") from None
-    path = control_socket_path(settings.database_path)
-    answer = _ask_server(path, name, raw_args, timeout)
-    if answer is not None:
-        if not answer.ok:
-            raise error_from(answer)
-        return msgspec.json.decode(bytes(answer.result), type=operation.result)
-    return _run_offline(settings, operation.name, args, path)
+    with OperationSession(settings, timeout=timeout) as session:
+        return session.run(name, args)
+
+
+class OperationSession:
+    """Several operations against one database: each over the control socket while a server
+    answers there, else all on one offline opening of the file (an export of a million leads
+    is hundreds of pages; opening the file for each would dominate)."""
+
+    def __init__(self, settings: Settings, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        self._settings = settings
+        self._timeout = timeout
+        self._path = control_socket_path(settings.database_path)
+        self._database: Database | None = None
+
+    def __enter__(self) -> OperationSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._database is not None:
+            self._database.close()
+            self._database = None
+
+    def run(self, name: str, args: msgspec.Struct) -> Any:
+        """Run one operation; returns its result Struct."""
+        operation = OPERATIONS[name]
+        raw_args = msgspec.json.encode(args)
+        # Validate here too, so the offline path refuses what the server would (Struct
+        # constructors do not check constraints; decoding does).
+        try:
+            args = msgspec.json.decode(raw_args, type=operation.arguments)
+        except msgspec.ValidationError as exc:
+            raise InvalidInput(f"Invalid arguments for {name}: {exc}") from None
+        if self._database is None:
+            answer = _ask_server(self._path, name, raw_args, self._timeout)
+            if answer is not None:
+                if not answer.ok:
+                    raise error_from(answer)
+                return msgspec.json.decode(bytes(answer.result), type=operation.result)
+            self._database = _open_offline(self._settings, self._path)
+        return operation.run(OpContext(self._database.connection), args)
 
 
 def server_is_running(settings: Settings) -> bool:
@@ -45,10 +71,10 @@ def server_is_running(settings: Settings) -> bool:
     return _connect(control_socket_path(settings.database_path), 2.0) is not None
 
 
-def _run_offline(settings: Settings, name: str, args: msgspec.Struct, path: Path) -> Any:
+def _open_offline(settings: Settings, path: Path) -> Database:
     storage = settings.storage
     try:
-        database = Database.open(
+        return Database.open(
             settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
         )
     except DatabaseLocked as exc:
@@ -58,10 +84,6 @@ def _run_offline(settings: Settings, name: str, args: msgspec.Struct, path: Path
             f"control socket {path}. If it is a PulseGate server it may still be starting: retry in a "
             "moment. Otherwise stop that process first."
         ) from exc
-    try:
-        return OPERATIONS[name].run(OpContext(database.connection), args)
-    finally:
-        database.close()
 
 
 def _connect(path: Path, timeout: float) -> socket.socket | None:

@@ -33,6 +33,39 @@ def _summary(row: tuple) -> views.LeadSummary:
     )  # fmt: skip
 
 
+def list_leads(cursor: duckdb.DuckDBPyConnection, leads: sql.LeadFilter, paging: Paging) -> views.LeadList:
+    """One page of matching leads and the total."""
+    total, rows = sql.list_leads(cursor, leads, paging.limit, paging.offset)
+    return views.LeadList(
+        page=paging.page, limit=paging.limit, total=total, leads=[_summary(row) for row in rows]
+    )
+
+
+def lead_detail(cursor: duckdb.DuckDBPyConnection, lead_id: str, projects: Projects) -> views.LeadDetail:
+    """One lead, its deliveries, and its visitor's sessions and events up to the submission."""
+    row = sql.lead_detail(cursor, lead_id)
+    if row is None or (projects is not None and row[3] not in projects):
+        # Outside the key's projects reads exactly like a lead that does not exist.
+        raise NotFound(f"Unknown lead: {lead_id}")
+    (message, fields, page_url, utm_source, utm_medium, utm_campaign, session_id, visitor_id,
+     spam_reason, crm_synced_at) = row[11:]  # fmt: skip
+    return views.LeadDetail(
+        lead=_summary(row), message=message, fields=fields, page_url=page_url, utm_source=utm_source,
+        utm_medium=utm_medium, utm_campaign=utm_campaign, session_id=session_id, visitor_id=visitor_id,
+        spam_reason=spam_reason, crm_synced_at=_ms(crm_synced_at),
+        deliveries=[
+            views.DeliveryInfo(
+                target=target, status=status, attempts=attempts, next_attempt_at=_ms(next_at),
+                last_attempt_at=_ms(last_at), last_status=last_status, last_error=last_error,
+                delivered_at=_ms(delivered_at),
+            )
+            for target, status, attempts, next_at, last_at, last_status, last_error, delivered_at
+            in sql.lead_deliveries(cursor, lead_id)
+        ],
+        timeline=_timeline(cursor, visitor_id, row[1]),
+    )  # fmt: skip
+
+
 class LeadViews:
     """Reads for GET /analytics/leads…; project scoping is applied in every query."""
 
@@ -41,41 +74,11 @@ class LeadViews:
 
     async def list(self, leads: sql.LeadFilter, paging: Paging) -> views.LeadList:
         """One page of matching leads and the total."""
-        total, rows = await self._database.read(sql.list_leads, leads, paging.limit, paging.offset)
-        return views.LeadList(
-            page=paging.page, limit=paging.limit, total=total, leads=[_summary(row) for row in rows]
-        )
+        return await self._database.read(list_leads, leads, paging)
 
     async def detail(self, lead_id: str, projects: Projects) -> views.LeadDetail:
-        """One lead, its deliveries, and its visitor's sessions and events up to the submission."""
-
-        def run(cursor: duckdb.DuckDBPyConnection) -> views.LeadDetail:
-            row = sql.lead_detail(cursor, lead_id)
-            if row is None or (projects is not None and row[3] not in projects):
-                # Outside the key's projects reads exactly like a lead that does not exist.
-                raise NotFound(f"Unknown lead: {lead_id}")
-            summary = _summary(row)
-            (message, fields, page_url, utm_source, utm_medium, utm_campaign, session_id, visitor_id,
-             spam_reason, crm_synced_at) = row[11:]  # fmt: skip
-            created_at = row[1]
-            return views.LeadDetail(
-                lead=summary, message=message, fields=fields, page_url=page_url, utm_source=utm_source,
-                utm_medium=utm_medium, utm_campaign=utm_campaign, session_id=session_id,
-                visitor_id=visitor_id,
-                spam_reason=spam_reason, crm_synced_at=_ms(crm_synced_at),
-                deliveries=[
-                    views.DeliveryInfo(
-                        target=target, status=status, attempts=attempts, next_attempt_at=_ms(next_at),
-                        last_attempt_at=_ms(last_at), last_status=last_status, last_error=last_error,
-                        delivered_at=_ms(delivered_at),
-                    )
-                    for target, status, attempts, next_at, last_at, last_status, last_error, delivered_at
-                    in sql.lead_deliveries(cursor, lead_id)
-                ],
-                timeline=_timeline(cursor, visitor_id, created_at),
-            )  # fmt: skip
-
-        return await self._database.read(run)
+        """One lead with its deliveries and its visitor's timeline."""
+        return await self._database.read(lead_detail, lead_id, projects)
 
     async def distinct(self, column: str, projects: Projects) -> views.DistinctValues:
         """Distinct projects or sources of the leads a key may see."""

@@ -142,3 +142,53 @@ def distinct_values(
         f"SELECT DISTINCT {column} FROM leads WHERE {column} IS NOT NULL AND {where} ORDER BY 1", params
     ).fetchall()
     return [row[0] for row in rows]
+
+
+EXPORT_COLUMNS = (
+    "lead_id", "created_at", "status", "project", "source", "traffic_source", "name", "email", "phone",
+    "company", "message", "fields", "page_url", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+    "utm_content", "session_id", "visitor_id", "crm_lead_id", "crm_synced_at", "spam_reason",
+)  # fmt: skip
+_EXPORT_SELECT = ", ".join(EFFECTIVE_STATUS + " AS status" if c == "status" else c for c in EXPORT_COLUMNS)
+
+
+def export_page(
+    cursor: duckdb.DuckDBPyConnection, leads: LeadFilter, after: tuple[datetime, str] | None, limit: int
+) -> list[tuple]:
+    """The next `limit` leads after `after` (created_at, lead_id), oldest first: keyset paging,
+    so each page costs the same however deep the export is."""
+    where, params = leads.where()
+    if after is not None:
+        where += " AND (created_at, lead_id) > (?, ?)"
+        params.extend(after)
+    return cursor.execute(
+        f"SELECT {_EXPORT_SELECT} FROM leads WHERE {where} ORDER BY created_at, lead_id LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+
+
+def count_leads(cursor: duckdb.DuckDBPyConnection, leads: LeadFilter) -> int:
+    """How many leads match."""
+    where, params = leads.where()
+    return cursor.execute(f"SELECT count(*) FROM leads WHERE {where}", params).fetchall()[0][0]
+
+
+def export_parquet(connection: duckdb.DuckDBPyConnection, leads: LeadFilter, path: str) -> int:
+    """Write the matching leads to a Parquet file with DuckDB's own writer; returns the row count.
+
+    COPY takes no parameters, so the filtered rows go through a temporary table first; the path
+    (from the operator's own command line) is quoted as an SQL string.
+    """
+    where, params = leads.where()
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE lead_export AS SELECT {_EXPORT_SELECT} FROM leads WHERE {where} "
+        "ORDER BY created_at, lead_id",
+        params,
+    )
+    try:
+        rows = connection.execute("SELECT count(*) FROM lead_export").fetchall()[0][0]
+        quoted = path.replace("'", "''")
+        connection.execute(f"COPY lead_export TO '{quoted}' (FORMAT parquet)")
+    finally:
+        connection.execute("DROP TABLE IF EXISTS lead_export")
+    return rows

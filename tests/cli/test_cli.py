@@ -20,7 +20,11 @@ runner = CliRunner()
 HEAVY_MODULES = ("litestar", "granian", "duckdb")
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"], ["init", "--help"], ["--version"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["serve", "--help"], ["init", "--help"], ["--version"], ["keys", "create", "--help"],
+     ["leads", "export", "--help"], ["leads", "--help"], ["status", "--help"]],
+)  # fmt: skip
 def test_help_does_not_import_the_server_stack(argv: list[str]) -> None:
     probe = (
         "import sys\n"

@@ -85,3 +85,24 @@ def test_a_held_database_that_does_not_answer_is_named(tmp_path: Path) -> None:
     assert f"held by process {holder.pid}" in result.stderr
     assert "does not answer on the control socket" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_leads_export_and_show_while_the_server_runs(server: RunningServer, tmp_path: Path) -> None:
+    lead = httpx.post(
+        f"{server.base_url}/lead.capture",
+        json={
+            "submission_id": "live-000001",
+            "email": "live@example.com",
+            "name": "=HYPERLINK(1)",
+            "elapsed_ms": 5000,
+        },
+    ).json()
+    out = tmp_path / "live.csv"
+    exported = cli("leads", "export", "--csv", "-o", str(out), database=server.database)
+    assert exported.returncode == 0, exported.stderr
+    text = out.read_text()
+    assert lead["lead_id"] in text and "'=HYPERLINK(1)" in text
+    shown = cli("leads", "show", lead["lead_id"], database=server.database)
+    assert shown.returncode == 0 and "live@example.com" in shown.stdout
+    retried = cli("leads", "retry", "--failed", database=server.database)
+    assert retried.returncode == 0 and "0 deliveries due now" in retried.stdout

@@ -1,0 +1,59 @@
+"""Streaming lead exports (CSV, JSON lines) page by page, with a progress bar on a terminal."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO
+
+import msgspec
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cli.output import error_console
+from pulsegate.config import Settings
+from pulsegate.domain.csv_safety import csv_safe
+from pulsegate.ops.leads import ExportPage, LeadSelection
+from pulsegate.ops.runner import OperationSession
+from pulsegate.store.lead_queries import EXPORT_COLUMNS
+
+PAGE_SIZE = 2000
+
+
+def write_export(settings: Settings, selection: LeadSelection, output: Path | None, kind: str) -> int:
+    """Write every selected lead to `output` (or stdout) as CSV or JSON lines; returns the count."""
+    with ExitStack() as stack:
+        handle: IO[str] = (
+            stack.enter_context(output.open("w", newline="", encoding="utf-8")) if output else sys.stdout
+        )
+        session = stack.enter_context(OperationSession(settings))
+        writer = csv.writer(handle) if kind == "csv" else None
+        if writer is not None:
+            writer.writerow(EXPORT_COLUMNS)
+        progress = stack.enter_context(
+            Progress(
+                TextColumn("exporting leads"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                console=error_console, disable=not error_console.is_terminal,
+            )
+        )  # fmt: skip
+        task = progress.add_task("export", total=None)
+        written = 0
+        page = ExportPage(selection=selection, limit=PAGE_SIZE)
+        while True:
+            answer = session.run("leads.export_page", page)
+            if answer.total is not None:
+                progress.update(task, total=answer.total)
+            for row in answer.rows:
+                if writer is not None:
+                    writer.writerow([csv_safe(value) for value in row])
+                else:
+                    handle.write(
+                        msgspec.json.encode(dict(zip(EXPORT_COLUMNS, row, strict=True))).decode() + "\n"
+                    )
+            written += len(answer.rows)
+            progress.update(task, completed=written)
+            if len(answer.rows) < PAGE_SIZE:
+                return written
+            last = answer.rows[-1]
+            page = ExportPage(selection=selection, limit=PAGE_SIZE, after_ms=last[1], after_id=last[0])

@@ -1,0 +1,142 @@
+"""`pulsegate leads export/list/show`: formats, filters, CSV injection, and streaming memory."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+from typer.testing import CliRunner
+
+from cli.main import app
+from pulsegate.store.database import Database
+
+runner = CliRunner()
+NASTY = ["=SUM(A1:A9)", "+1 555", "-cmd", "@import", "\tdata", "\rline", "plain"]
+
+
+def seed(database: Path, count: int, *, nasty: bool = False) -> None:
+    """Leads written straight into the file, as lead capture stores them."""
+    db = Database.open(database)
+    try:
+        appender = db.connection.appender(
+            "leads",
+            columns=[
+                "lead_id",
+                "submission_id",
+                "created_at",
+                "project",
+                "name",
+                "email",
+                "status",
+                "is_spam",
+            ],
+        )
+        start = datetime(2026, 1, 1)
+        appender.append_rows(
+            [
+                (f"lead-{n:07d}", f"sub-{n:07d}", start + timedelta(minutes=n), ("acme", "globex")[n % 2],
+                 NASTY[n % len(NASTY)] if nasty else f"Person {n}", f"p{n}@example.com",
+                 "spam" if n % 10 == 9 else "new", n % 10 == 9)
+                for n in range(count)
+            ]
+        )  # fmt: skip
+        appender.flush()
+    finally:
+        db.close()
+
+
+def invoke(database: Path, *args: str) -> object:
+    return runner.invoke(app, [*args, "--database", str(database)], env={"COLUMNS": "200"})
+
+
+def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    seed(database, len(NASTY), nasty=True)
+    out = tmp_path / "leads.csv"
+    result = invoke(database, "leads", "export", "--csv", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    names = [row["name"] for row in rows]
+    assert names == ["'=SUM(A1:A9)", "'+1 555", "'-cmd", "'@import", "'\tdata", "'\rline", "plain"]
+
+
+def test_json_lines_and_filters(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    seed(database, 40)
+    out = tmp_path / "leads.jsonl"
+    result = invoke(database, "leads", "export", "--json", "-o", str(out), "--project", "acme", "--status", "new",
+                    "--since", "2026-01-01T00:10", "--until", "2026-01-01T00:30")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    leads = [json.loads(line) for line in out.read_text().splitlines()]
+    expected = [n for n in range(40) if n % 2 == 0 and n % 10 != 9 and 10 <= n < 30]
+    assert [lead["lead_id"] for lead in leads] == [f"lead-{n:07d}" for n in expected]
+    assert leads[0]["email"] == "p10@example.com" and isinstance(leads[0]["created_at"], int)
+
+
+def test_parquet_export(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    seed(database, 25)
+    out = tmp_path / "leads.parquet"
+    result = invoke(database, "leads", "export", "--parquet", "-o", str(out), "--project", "globex")
+    assert result.exit_code == 0, result.output
+    rows = duckdb.connect().execute(f"SELECT count(*), min(lead_id) FROM read_parquet('{out}')").fetchall()
+    assert rows == [(12, "lead-0000001")]
+    assert invoke(database, "leads", "export", "--parquet").exit_code == 2  # needs --output
+
+
+def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    seed(database, 1)
+    both = invoke(database, "leads", "export", "--csv", "--json")
+    assert both.exit_code == 2 and "choose one" in both.output
+    since = invoke(database, "leads", "export", "--since", "yesterday")
+    assert since.exit_code == 2 and "--since:" in since.output
+    status = invoke(database, "leads", "list", "--status", "won")
+    assert status.exit_code == 2 and "status" in status.output
+
+
+def test_list_and_show(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    seed(database, 5)
+    listed = invoke(database, "leads", "list", "-n", "3")
+    assert (
+        listed.exit_code == 0
+        and "p4@example.com" in listed.output
+        and "3 of 5 matching leads" in listed.output
+    )
+    shown = invoke(database, "leads", "show", "lead-0000002")
+    assert shown.exit_code == 0 and "p2@example.com" in shown.output and "No tracked sessions" in shown.output
+    missing = invoke(database, "leads", "show", "lead-nope")
+    assert missing.exit_code == 1 and "Unknown lead" in missing.output
+
+
+def peak_rss_mb_of_export(database: Path, out: Path) -> float:
+    probe = (
+        "import resource, sys\n"
+        f"sys.argv = ['pulsegate', 'leads', 'export', '--csv', '-o', {str(out)!r}, '--database', {str(database)!r}]\n"
+        "from cli.main import run\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def test_export_of_100k_leads_streams_in_bounded_memory(tmp_path: Path) -> None:
+    small, large = tmp_path / "small.duckdb", tmp_path / "large.duckdb"
+    seed(small, 10_000)
+    seed(large, 100_000)
+    small_rss = peak_rss_mb_of_export(small, tmp_path / "small.csv")
+    large_rss = peak_rss_mb_of_export(large, tmp_path / "large.csv")
+    with (tmp_path / "large.csv").open() as handle:
+        assert sum(1 for _ in handle) == 100_001  # header + every lead
+    # Ten times the leads, about the same memory: pages are written and dropped as they come.
+    assert large_rss - small_rss < 25, (small_rss, large_rss)
