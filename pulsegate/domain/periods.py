@@ -101,9 +101,10 @@ def resolve_window(params: Mapping[str, str], now_ms: int) -> Window:
 
 
 def resolve_paging(params: Mapping[str, str]) -> Paging:
-    """`limit` (default 10, at most 1000) and `page` (from 1)."""
+    """`limit` (or its alias `page_size`; default 10, at most 1000) and `page` (from 1)."""
+    size_name = "limit" if params.get("limit") is not None or params.get("page_size") is None else "page_size"
     return Paging(
-        limit=_bounded_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        limit=_bounded_int(params, size_name, DEFAULT_LIMIT, 1, MAX_LIMIT),
         page=_bounded_int(params, "page", 1, 1, 1_000_000),
     )
 

@@ -200,3 +200,29 @@ def test_a_session_end_racing_the_last_batch_scores_it(tmp_path: Path) -> None:
     # 5 pages: 20; 5 interactions: 15; engaged 300 s (capped at 120): 35. Total 70.
     assert score == 70
     assert query(path, "SELECT page_views, event_count, engagement_score FROM sessions") == [(5, 10, 70)]
+
+
+def test_identical_submissions_at_once_make_one_lead(tmp_path: Path) -> None:
+    from pulsegate.config import LeadSettings
+    from pulsegate.domain.leads import LeadSubmission
+    from pulsegate.services.leads import LeadService
+
+    path = tmp_path / "p.duckdb"
+
+    async def scenario() -> list[str]:
+        database = Database.open(path)
+        writer = Writer(database.connection)
+        writer.start()
+        leads = LeadService(database, writer, LeadSettings(), forward_to_crm=False)
+        submission = LeadSubmission(submission_id="twice-0001", email="a@example.com")
+        try:
+            # Both pass the "seen before?" check, then meet in one commit group.
+            receipts = await asyncio.gather(leads.capture(submission), leads.capture(submission))
+        finally:
+            await writer.stop()
+            database.close()
+        return [receipt.lead_id for receipt in receipts]
+
+    first, second = asyncio.run(scenario())
+    assert first == second
+    assert query(path, "SELECT count(*) FROM leads") == [(1,)]

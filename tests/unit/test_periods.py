@@ -89,6 +89,7 @@ def test_bad_parameters_are_named(params: dict[str, str], named: str) -> None:
 def test_paging() -> None:
     assert resolve_paging({}).limit == 10 and resolve_paging({}).offset == 0
     assert resolve_paging({"limit": "25", "page": "3"}).offset == 50
+    assert resolve_paging({"page_size": "25", "page": "2"}).limit == 25
     for params, named in [
         ({"limit": "0"}, "limit:"),
         ({"limit": "1001"}, "limit:"),
