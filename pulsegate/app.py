@@ -23,7 +23,7 @@ from pulsegate.domain.geo import GeoResolver
 from pulsegate.domain.rate_limit import FixedWindowLimiter
 from pulsegate.domain.sessions import OpenSessions
 from pulsegate.domain.timestamps import now_ms, utc_datetime
-from pulsegate.http.analytics import AnalyticsController
+from pulsegate.http.analytics import AnalyticsController, anomalies
 from pulsegate.http.cors import add_cors_headers
 from pulsegate.http.errors import EXCEPTION_HANDLERS
 from pulsegate.http.health import health
@@ -72,7 +72,7 @@ def create_app(settings: Settings) -> Litestar:
             )
         )
     app = Litestar(
-        route_handlers=[*TRACKING_ROUTES, *LEAD_ROUTES, AnalyticsController, health],
+        route_handlers=[*TRACKING_ROUTES, *LEAD_ROUTES, AnalyticsController, anomalies, health],
         lifespan=[lifespan],
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,

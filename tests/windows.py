@@ -1,4 +1,4 @@
-"""Helpers for tests that depend on clock-aligned rate-limit windows."""
+"""Helpers for tests that depend on clock-aligned windows (rate limits, whole hours)."""
 
 from __future__ import annotations
 

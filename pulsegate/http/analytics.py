@@ -19,7 +19,9 @@ from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import Forbidden, InvalidInput
 from pulsegate.http.auth import projects_for, provide_api_key
 from pulsegate.services.analytics import AnalyticsService
+from pulsegate.services.anomalies import AnomalyReport, scan, sensitivity_of, window_hours
 from pulsegate.services.lead_views import LeadViews
+from pulsegate.store.database import Database
 from pulsegate.store.lead_queries import LeadFilter
 
 
@@ -152,3 +154,18 @@ def lead_filter(request: Request, asked: AnalyticsQuery) -> LeadFilter:
         window = asked.window
         start, end = utc_datetime(window.start_ms), utc_datetime(window.end_ms)
     return LeadFilter(asked.projects, start, end, source, status, text.strip() if text else None)
+
+
+@get(
+    "/analytics/anomalies",
+    operation_id="analyticsAnomalies",
+    tags=["analytics"],
+    cache_control=CacheControlHeader(no_store=True),
+    dependencies={"api_key": Provide(provide_api_key, sync_to_thread=False)},
+)
+async def anomalies(request: Request, api_key: NamedDependency[ApiKey], state: State) -> AnomalyReport:
+    """Submission drops, traffic spikes and drops, and hosting/VPN floods in the recent window."""
+    params = request.query_params
+    hours, sensitivity = window_hours(params.get("window")), sensitivity_of(params.get("sensitivity"))
+    database: Database = state.database
+    return await database.read(scan, now_ms(), hours, sensitivity, projects_for(request, api_key))

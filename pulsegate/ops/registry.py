@@ -9,8 +9,9 @@ from typing import Any
 import msgspec
 
 from pulsegate.domain.lead_views import LeadDetail, LeadList
-from pulsegate.ops import keys, leads, status
+from pulsegate.ops import anomalies, keys, leads, status
 from pulsegate.ops.context import OpContext
+from pulsegate.services.anomalies import AnomalyReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("keys.list", keys.list_keys, keys.NoArguments, list[keys.KeyInfo]),
         Operation("keys.revoke", keys.revoke_key, keys.RevokeKey, keys.KeyInfo, changes_keys=True),
         Operation("status", status.status, keys.NoArguments, status.Status),
+        Operation("anomalies.scan", anomalies.scan_anomalies, anomalies.ScanArgs, AnomalyReport),
         Operation("leads.retry", leads.retry_deliveries, leads.RetryDeliveries, leads.Requeued),
         Operation("leads.export_page", leads.export_page, leads.ExportPage, leads.ExportedPage),
         Operation("leads.export_parquet", leads.export_parquet, leads.ExportParquet, leads.Exported),

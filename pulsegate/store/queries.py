@@ -244,3 +244,28 @@ def _lead_where(scope: Scope) -> tuple[str, Sequence[Any]]:
         clause += f" AND project IN ({', '.join('?' for _ in scope.projects)})"
         params.extend(scope.projects)
     return clause, params
+
+
+def hourly_counts(
+    cursor: duckdb.DuckDBPyConnection, start: datetime, end: datetime, projects: tuple[str, ...] | None
+) -> list[tuple[str | None, datetime, int, int, int]]:
+    """(project, hour, sessions, hosting sessions, leads) for every hour with any of them."""
+    sessions_where, sessions_params = Scope(start, end, projects).where("started_at")
+    leads_where, leads_params = _lead_where(Scope(start, end, projects))
+    return cursor.execute(
+        f"""
+        WITH s AS (
+            SELECT project, date_trunc('hour', started_at) AS hour, count(*) AS sessions,
+                   count(*) FILTER (WHERE is_hosting) AS hosting
+            FROM sessions WHERE {sessions_where} GROUP BY ALL
+        ),
+        l AS (
+            SELECT project, date_trunc('hour', created_at) AS hour, count(*) AS leads
+            FROM leads WHERE {leads_where} GROUP BY ALL
+        )
+        SELECT coalesce(s.project, l.project), coalesce(s.hour, l.hour), coalesce(s.sessions, 0),
+               coalesce(s.hosting, 0), coalesce(l.leads, 0)
+        FROM s FULL JOIN l ON s.project IS NOT DISTINCT FROM l.project AND s.hour = l.hour
+        """,
+        [*sessions_params, *leads_params],
+    ).fetchall()
