@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli import anomalies, keys, leads
+from cli import anomalies, keys, leads, storage
 from cli.output import console, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 from cli.status import status
@@ -98,6 +98,8 @@ def init(
 app.add_typer(keys.app, name="keys")
 app.add_typer(leads.app, name="leads")
 app.add_typer(anomalies.app, name="anomalies")
+app.add_typer(storage.app, name="storage")
+app.command("backup")(storage.backup)
 app.command("status")(status)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import msgspec
@@ -29,3 +31,5 @@ class OpContext:
 
     connection: duckdb.DuckDBPyConnection
     server: ServerInfo | None = None
+    # Swaps the database file for a rewritten one and returns the new connection (compaction).
+    replace_file: Callable[[Path], duckdb.DuckDBPyConnection] | None = None

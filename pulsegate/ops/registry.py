@@ -8,8 +8,9 @@ from typing import Any
 
 import msgspec
 
+from pulsegate.domain.analytics import Storage
 from pulsegate.domain.lead_views import LeadDetail, LeadList
-from pulsegate.ops import anomalies, keys, leads, status
+from pulsegate.ops import anomalies, keys, leads, status, storage
 from pulsegate.ops.context import OpContext
 from pulsegate.services.anomalies import AnomalyReport
 
@@ -32,6 +33,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation("keys.list", keys.list_keys, keys.NoArguments, list[keys.KeyInfo]),
         Operation("keys.revoke", keys.revoke_key, keys.RevokeKey, keys.KeyInfo, changes_keys=True),
         Operation("status", status.status, keys.NoArguments, status.Status),
+        Operation("storage.stats", storage.stats, keys.NoArguments, Storage),
+        Operation("storage.backup", storage.backup, storage.BackupArgs, storage.BackupDone),
+        Operation("storage.compact", storage.compact, storage.CompactArgs, storage.CompactDone),
         Operation("anomalies.scan", anomalies.scan_anomalies, anomalies.ScanArgs, AnomalyReport),
         Operation("leads.retry", leads.retry_deliveries, leads.RetryDeliveries, leads.Requeued),
         Operation("leads.export_page", leads.export_page, leads.ExportPage, leads.ExportedPage),

@@ -63,7 +63,8 @@ class OperationSession:
                     raise error_from(answer)
                 return msgspec.json.decode(bytes(answer.result), type=operation.result)
             self._database = _open_offline(self._settings, self._path)
-        return operation.run(OpContext(self._database.connection), args)
+        database = self._database
+        return operation.run(OpContext(database.connection, replace_file=database.swap_file), args)
 
 
 def server_is_running(settings: Settings) -> bool:

@@ -163,27 +163,28 @@ class AnalyticsService:
 
     async def storage(self) -> answers.Storage:
         """Sizes of the database file, its WAL and its tables."""
-        path = self._database.path
-
-        def run(cursor: duckdb.DuckDBPyConnection) -> answers.Storage:
-            oldest, newest = queries.event_time_range(cursor)
-            return answers.Storage(
-                database_path=str(path),
-                database_bytes=_size(path),
-                wal_bytes=_size(path.with_name(path.name + ".wal")),
-                tables=[
-                    answers.TableSize(table=name, rows=rows, estimated_bytes=size)
-                    for name, rows, size in queries.table_stats(cursor)
-                ],
-                oldest_event_ms=epoch_ms(oldest) if oldest else None,
-                newest_event_ms=epoch_ms(newest) if newest else None,
-                archive_bytes=None,
-            )
-
-        return await self._database.read(run)
+        return await self._database.read(storage_stats, self._database.path)
 
 
-def _size(path: Path) -> int:
+def storage_stats(cursor: duckdb.DuckDBPyConnection, path: Path) -> answers.Storage:
+    """The database file and WAL sizes, rows and bytes per table, the oldest and newest event."""
+    oldest, newest = queries.event_time_range(cursor)
+    return answers.Storage(
+        database_path=str(path),
+        database_bytes=file_size(path),
+        wal_bytes=file_size(path.with_name(path.name + ".wal")),
+        tables=[
+            answers.TableSize(table=name, rows=rows, estimated_bytes=size)
+            for name, rows, size in queries.table_stats(cursor)
+        ],
+        oldest_event_ms=epoch_ms(oldest) if oldest else None,
+        newest_event_ms=epoch_ms(newest) if newest else None,
+        archive_bytes=None,
+    )
+
+
+def file_size(path: Path) -> int:
+    """A file's size in bytes, 0 when it does not exist."""
     try:
         return path.stat().st_size
     except FileNotFoundError:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
+from pathlib import Path
 
+import duckdb
 import msgspec
 
 from pulsegate import __version__
@@ -49,15 +51,26 @@ class OperationRunner:
             args = msgspec.json.decode(raw_args, type=operation.arguments)
         except msgspec.DecodeError as exc:
             raise InvalidInput(f"Invalid arguments for {name}: {exc}") from None
-        context_server = self.server_info()
-        # Writes must go through the writer's thread and connection; running every operation
-        # there also orders it after the events already acknowledged.
-        result = await self._writer.run(
-            lambda connection: operation.run(OpContext(connection, context_server), args)
-        )
-        if operation.changes_keys:
-            self._on_keys_changed(await self.load_key_ring())
+        context = self.server_info()
+        # One at a time: two overlapping key changes could otherwise install their reloaded key
+        # rings in the wrong order, and a revoked key would work again until the next change.
+        async with self._lock:
+            # Writes must go through the writer's thread and connection; running every operation
+            # there also orders it after the events already acknowledged.
+            result = await self._writer.run(
+                lambda connection: operation.run(
+                    OpContext(connection, context, replace_file=self._replace_file), args
+                )
+            )
+            if operation.changes_keys:
+                self._on_keys_changed(await self.load_key_ring())
         return msgspec.json.encode(result)
+
+    def _replace_file(self, replacement: Path) -> duckdb.DuckDBPyConnection:
+        """Swap the database file (on the writer's thread) and hand the writer the new connection."""
+        connection = self._database.swap_file(replacement)
+        self._writer.replace_connection(connection)
+        return connection
 
     async def load_key_ring(self) -> KeyRing:
         """The keys as stored now."""

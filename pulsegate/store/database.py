@@ -40,12 +40,21 @@ class Database:
     Writes go only through `pulsegate.store.writer.Writer`, which uses `connection` on its own thread.
     """
 
-    def __init__(self, path: Path, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, path: Path, connection: duckdb.DuckDBPyConnection, *, config: dict[str, object] | None = None
+    ) -> None:
         self.path = path
         self.connection = connection
+        self._config = dict(config or {})
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
+        # Reads pass through a gate that a file swap (compaction) closes while it replaces the
+        # connection; the generation tells each reader thread its old cursor is gone.
+        self._gate = threading.Condition()
+        self._active_reads = 0
+        self._swapping = False
+        self._generation = 0
         self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="pulsegate-read")
 
     @classmethod
@@ -55,8 +64,9 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageUnavailable(f"Cannot create the data directory {path.parent}: {exc}") from exc
+        config: dict[str, object] = {"threads": threads, "memory_limit": memory_limit}
         try:
-            connection = duckdb.connect(str(path), config={"threads": threads, "memory_limit": memory_limit})
+            connection = duckdb.connect(str(path), config=config)
         except duckdb.IOException as exc:
             match = LOCK_HOLDER.search(str(exc))
             if match:
@@ -69,7 +79,7 @@ class Database:
         except BaseException:
             connection.close()
             raise
-        return cls(path, connection)
+        return cls(path, connection, config=config)
 
     def secret(self, name: str, *, configured: str = "") -> str:
         """A long-lived secret: the configured value, else one generated once and kept in meta."""
@@ -86,7 +96,46 @@ class Database:
 
     def read_now(self, query: Callable[..., T], *args: Any) -> T:
         """Run `query(cursor, *args)` on the calling thread, with that thread's cursor."""
-        return query(self._thread_cursor(), *args)
+        with self._gate:
+            while self._swapping:
+                self._gate.wait()
+            self._active_reads += 1
+        try:
+            return query(self._thread_cursor(), *args)
+        finally:
+            with self._gate:
+                self._active_reads -= 1
+                self._gate.notify_all()
+
+    def swap_file(self, replacement: Path) -> duckdb.DuckDBPyConnection:
+        """Replace the database file with `replacement` and reopen; returns the new connection.
+
+        For compaction, on the writer's thread (so no commit runs meanwhile): waits for reads in
+        flight, holds new ones, closes every cursor and the connection, moves the old file to
+        `<name>.old` and the replacement into its place, and reopens. The caller gives the new
+        connection to the writer and removes `<name>.old` once it has checked the result.
+        """
+        with self._gate:
+            self._swapping = True
+            while self._active_reads:
+                self._gate.wait()
+        try:
+            with self._cursors_lock:
+                for cursor in self._cursors:
+                    cursor.close()
+                self._cursors.clear()
+            self.connection.execute("CHECKPOINT")
+            self.connection.close()
+            old = self.path.with_name(self.path.name + ".old")
+            self.path.replace(old)
+            replacement.replace(self.path)
+            self.connection = duckdb.connect(str(self.path), config=self._config)
+            self._generation += 1
+            return self.connection
+        finally:
+            with self._gate:
+                self._swapping = False
+                self._gate.notify_all()
 
     async def read(self, query: Callable[..., T], *args: Any) -> T:
         """Run `query(cursor, *args)` on a reader thread and await its result."""
@@ -111,11 +160,12 @@ class Database:
 
     def _thread_cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = getattr(self._local, "cursor", None)
-        if cursor is None:
+        if cursor is None or getattr(self._local, "generation", -1) != self._generation:
             # A DuckDB connection must not be shared between threads; a cursor per thread is
             # DuckDB's own answer (same database instance, separate connection state).
             cursor = self.connection.cursor()
             self._local.cursor = cursor
+            self._local.generation = self._generation
             with self._cursors_lock:
                 self._cursors.append(cursor)
         return cursor

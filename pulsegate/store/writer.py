@@ -105,6 +105,12 @@ class Writer:
         self._wakeup.set()
         await done
 
+    def replace_connection(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Use `connection` from now on (after a compaction swapped the file). Call it only on
+        the writer's thread, from work given to `run`, so no commit is in progress."""
+        self._connection = connection
+        self._appenders.clear()
+
     async def run(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         """Run `work(connection)` on the writer thread, between group commits.
 

@@ -1,0 +1,100 @@
+"""`pulsegate storage …` and `pulsegate backup`: the database file itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.output import console, format_ms, reports_errors
+from cli.settings import ConfigOption, DatabaseOption, settings_for
+
+app = typer.Typer(help="The database file: sizes, compaction.", no_args_is_help=True)
+LONG_OPERATION_SECONDS = 6 * 3600.0
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
+
+
+@app.command("stats")
+@reports_errors
+def stats(config: ConfigOption = None, database: DatabaseOption = None) -> None:
+    """What /analytics/storage shows: file and WAL size, rows and bytes per table, event range."""
+    from pulsegate.ops.keys import NoArguments
+    from pulsegate.ops.runner import run_operation
+
+    answer = run_operation(settings_for(config, database), "storage.stats", NoArguments())
+    console.print(
+        f"{answer.database_path}: {_megabytes(answer.database_bytes)}, WAL {_megabytes(answer.wal_bytes)}"
+    )
+    table = Table("table", "rows", "estimated size")
+    for size in answer.tables:
+        table.add_row(size.table, f"{size.rows:,}", _megabytes(size.estimated_bytes))
+    console.print(table)
+    if answer.oldest_event_ms is not None:
+        console.print(
+            f"Events from {format_ms(answer.oldest_event_ms)} to {format_ms(answer.newest_event_ms)} UTC."
+        )
+
+
+@app.command("compact")
+@reports_errors
+def compact(
+    keep_old: Annotated[
+        bool, typer.Option("--keep-old", help="Keep the previous file as <name>.old.")
+    ] = False,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Rewrite the database into a fresh file to give back the space of deleted rows.
+
+    Every table's row count is checked in the new file before it is swapped in, and again
+    after. Against a running server it runs inside it; events arriving meanwhile wait and are
+    written after.
+
+    Example:
+
+        pulsegate storage compact
+    """
+    from pulsegate.ops.runner import run_operation
+    from pulsegate.ops.storage import CompactArgs
+
+    with console.status("Compacting: copying every table into a fresh file…"):
+        done = run_operation(
+            settings_for(config, database), "storage.compact", CompactArgs(keep_old=keep_old),
+            timeout=LONG_OPERATION_SECONDS,
+        )  # fmt: skip
+    rows = sum(done.tables.values())
+    before, after = _megabytes(done.bytes_before), _megabytes(done.bytes_after)
+    console.print(f"Compacted {rows:,} rows: {before} before, {after} after.")
+    if done.old_file:
+        console.print(f"The previous file is kept as {done.old_file}.")
+
+
+@reports_errors
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy (a new DuckDB file).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Write a consistent copy of the database to FILE, also while the server runs.
+
+    Example:
+
+        pulsegate backup /backups/pulsegate-$(date +%F).duckdb
+    """
+    from pulsegate.ops.runner import run_operation
+    from pulsegate.ops.storage import BackupArgs
+
+    with console.status("Copying the database…"):
+        done = run_operation(
+            settings_for(config, database),
+            "storage.backup",
+            BackupArgs(path=str(file.resolve()), force=force),
+            timeout=LONG_OPERATION_SECONDS,
+        )  # fmt: skip
+    console.print(f"Backed up {sum(done.tables.values()):,} rows to {done.path} ({_megabytes(done.bytes)}).")

@@ -1,0 +1,94 @@
+"""Compaction gives back the space of deleted rows and keeps every other row; backups are whole."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli.main import app
+from pulsegate.store.database import Database
+
+runner = CliRunner()
+
+
+def seed_events(database: Path, count: int) -> None:
+    db = Database.open(database)
+    try:
+        appender = db.connection.appender(
+            "events", columns=["received_at", "session_id", "visitor_id", "type", "url"]
+        )
+        start = datetime(2026, 1, 1)
+        for offset in range(0, count, 100_000):
+            appender.append_rows(
+                [(start + timedelta(seconds=n), f"s{n // 50}", f"v{n % 977}", "pageview", f"https://e.com/{n % 300}")
+                 for n in range(offset, min(count, offset + 100_000))]
+            )  # fmt: skip
+            appender.flush()
+        db.checkpoint()
+    finally:
+        db.close()
+
+
+def test_compaction_after_deleting_a_million_events(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    seed_events(database, 1_200_000)
+    db = Database.open(database)
+    try:
+        db.connection.execute(
+            "DELETE FROM events WHERE received_at < TIMESTAMP '2026-01-01' + INTERVAL 1000000 SECOND"
+        )
+        db.checkpoint()
+        kept = db.connection.execute(
+            "SELECT count(*), sum(hash(session_id, received_at)) FROM events"
+        ).fetchall()[0]
+    finally:
+        db.close()
+    assert kept[0] == 200_000
+    before = database.stat().st_size
+
+    result = runner.invoke(app, ["storage", "compact", "--database", str(database)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Compacted" in result.output
+    after = database.stat().st_size
+    assert after < before * 0.6, (before, after)
+    assert not database.with_name(database.name + ".old").exists()
+
+    db = Database.open(database)
+    try:
+        assert (
+            db.connection.execute(
+                "SELECT count(*), sum(hash(session_id, received_at)) FROM events"
+            ).fetchall()[0]
+            == kept
+        )
+        assert db.connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [
+            ("3",)
+        ]
+    finally:
+        db.close()
+
+
+def test_backup_is_a_whole_database(tmp_path: Path) -> None:
+    database, copy = tmp_path / "p.duckdb", tmp_path / "backups" / "copy.duckdb"
+    seed_events(database, 5000)
+    result = runner.invoke(app, ["backup", str(copy), "--database", str(database)])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(app, ["backup", str(copy), "--database", str(database)])
+    assert again.exit_code == 2 and "--force" in again.output
+    db = Database.open(copy)
+    try:
+        assert db.connection.execute("SELECT count(*) FROM events").fetchall() == [(5000,)]
+    finally:
+        db.close()
+
+
+def test_storage_stats(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    seed_events(database, 3000)
+    result = runner.invoke(app, ["storage", "stats", "--database", str(database)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert (
+        "3,000" in result.output and "Events from 2026-01-01 00:00 to 2026-01-01 00:49 UTC" in result.output
+    )
