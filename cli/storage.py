@@ -74,6 +74,53 @@ def compact(
         console.print(f"The previous file is kept as {done.old_file}.")
 
 
+@app.command("prune")
+@reports_errors
+def prune(
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Age of the events to delete, in days: 400d.")
+    ],
+    archive: Annotated[
+        Path | None,
+        typer.Option("--archive", help="First write them to Parquet files here, one folder per day."),
+    ] = None,
+    sessions: Annotated[
+        bool, typer.Option("--sessions", help="Also delete ended sessions that started before the cutoff.")
+    ] = False,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Delete raw events older than a cutoff (sessions and leads are kept by default).
+
+    Example:
+
+        pulsegate storage prune --older-than 400d --archive /var/lib/pulsegate/archive
+    """
+    import re
+
+    from pulsegate.errors import InvalidInput
+    from pulsegate.ops.runner import run_operation
+    from pulsegate.ops.storage import PruneArgs
+
+    match = re.fullmatch(r"([0-9]{1,6})d", older_than.strip())
+    if not match or int(match.group(1)) < 1:
+        raise InvalidInput(f"--older-than: a number of days such as 400d (got {older_than!r})")
+    args = PruneArgs(
+        older_than_days=int(match.group(1)),
+        archive_dir=str(archive.resolve()) if archive else None,
+        include_sessions=sessions,
+    )
+    with console.status("Pruning…"):
+        done = run_operation(
+            settings_for(config, database), "storage.prune", args, timeout=LONG_OPERATION_SECONDS
+        )
+    archived = f", archived to {done.archive_dir}" if done.archive_dir else ""
+    console.print(
+        f"Deleted {done.events:,} events and {done.sessions:,} sessions from before "
+        f"{format_ms(done.cutoff_ms)} UTC{archived}. Run `pulsegate storage compact` to shrink the file."
+    )
+
+
 @reports_errors
 def backup(
     file: Annotated[Path, typer.Argument(help="Where to write the copy (a new DuckDB file).")],

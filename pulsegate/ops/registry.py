@@ -36,6 +36,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("storage.stats", storage.stats, keys.NoArguments, Storage),
         Operation("storage.backup", storage.backup, storage.BackupArgs, storage.BackupDone),
         Operation("storage.compact", storage.compact, storage.CompactArgs, storage.CompactDone),
+        Operation("storage.prune", storage.prune, storage.PruneArgs, storage.Pruned),
         Operation("anomalies.scan", anomalies.scan_anomalies, anomalies.ScanArgs, AnomalyReport),
         Operation("leads.retry", leads.retry_deliveries, leads.RetryDeliveries, leads.Requeued),
         Operation("leads.export_page", leads.export_page, leads.ExportPage, leads.ExportedPage),

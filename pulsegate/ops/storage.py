@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
 from pulsegate.domain.analytics import Storage
+from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import InvalidInput, StorageUnavailable
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.keys import NoArguments
@@ -133,3 +136,61 @@ def _row_counts(connection, catalog: str) -> dict[str, int]:  # type: ignore[no-
         name: connection.execute(f'SELECT count(*) FROM "{catalog}".main."{name}"').fetchall()[0][0]
         for (name,) in tables
     }
+
+
+class PruneArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    older_than_days: Annotated[int, Meta(ge=1, le=100_000)]
+    archive_dir: str | None = None  # absolute; Parquet files partitioned by day
+    include_sessions: bool = False
+
+
+class Pruned(msgspec.Struct, kw_only=True):
+    cutoff_ms: int
+    events: int
+    sessions: int
+    archive_dir: str | None
+
+
+def prune(context: OpContext, args: PruneArgs) -> Pruned:
+    """Delete raw events older than the cutoff, first archiving them to Parquet when asked.
+
+    Sessions (their summaries feed every session metric) and leads are kept unless
+    `include_sessions`, which also removes ended sessions that started before the cutoff.
+    Run `storage compact` afterwards to give the space back to the file system.
+    """
+    connection = context.connection
+    cutoff_ms = now_ms() - args.older_than_days * 86_400_000
+    cutoff = utc_datetime(cutoff_ms)
+    if args.archive_dir is not None:
+        folder = Path(args.archive_dir)
+        if not folder.is_absolute():
+            raise InvalidInput("--archive: give an absolute folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        # COPY takes no parameters: the rows go through a temporary table; the folder is quoted.
+        connection.execute(
+            "CREATE OR REPLACE TEMP TABLE prune_archive AS "
+            "SELECT *, CAST(received_at AS DATE) AS day FROM events WHERE received_at < ?",
+            [cutoff],
+        )
+        try:
+            if connection.execute("SELECT count(*) FROM prune_archive").fetchall()[0][0]:
+                quoted = str(folder).replace("'", "''")
+                connection.execute(
+                    f"COPY prune_archive TO '{quoted}' (FORMAT parquet, PARTITION_BY (day), "
+                    "FILENAME_PATTERN 'events_{uuid}', OVERWRITE_OR_IGNORE true)"
+                )
+        finally:
+            connection.execute("DROP TABLE IF EXISTS prune_archive")
+    events = connection.execute("SELECT count(*) FROM events WHERE received_at < ?", [cutoff]).fetchall()[0][
+        0
+    ]
+    connection.execute("DELETE FROM events WHERE received_at < ?", [cutoff])
+    sessions = 0
+    if args.include_sessions:
+        where = "started_at < ? AND ended_at IS NOT NULL"
+        sessions = connection.execute(f"SELECT count(*) FROM sessions WHERE {where}", [cutoff]).fetchall()[0][
+            0
+        ]
+        connection.execute(f"DELETE FROM sessions WHERE {where}", [cutoff])
+    connection.execute("CHECKPOINT")
+    return Pruned(cutoff_ms=cutoff_ms, events=events, sessions=sessions, archive_dir=args.archive_dir)

@@ -92,3 +92,50 @@ def test_storage_stats(tmp_path: Path) -> None:
     assert (
         "3,000" in result.output and "Events from 2026-01-01 00:00 to 2026-01-01 00:49 UTC" in result.output
     )
+
+
+def test_prune_with_archive(tmp_path: Path) -> None:
+    import duckdb
+
+    from pulsegate.domain.timestamps import now_ms, utc_datetime
+
+    database = tmp_path / "p.duckdb"
+    db = Database.open(database)
+    now = utc_datetime(now_ms())
+    try:
+        appender = db.connection.appender(
+            "events", columns=["received_at", "session_id", "visitor_id", "type"]
+        )
+        appender.append_rows(
+            [(now - timedelta(days=days, hours=1), f"s{days}", "v", "pageview") for days in range(0, 20)]
+        )
+        appender.flush()
+        appender = db.connection.appender("sessions", columns=["session_id", "visitor_id", "started_at", "last_seen_at",
+                                                               "ended_at", "entry_url"])  # fmt: skip
+        appender.append_rows([(f"s{days}", "v", now - timedelta(days=days, hours=2), now, now, "https://e.com/")
+                              for days in range(0, 20)])  # fmt: skip
+        appender.flush()
+    finally:
+        db.close()
+    archive = tmp_path / "archive"
+    result = runner.invoke(app, ["storage", "prune", "--older-than", "10d", "--archive", str(archive),
+                                 "--database", str(database)], env={"COLUMNS": "200"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Deleted 10 events and 0 sessions" in result.output
+    archived = (
+        duckdb.connect()
+        .execute(
+            f"SELECT count(*), min(session_id) FROM read_parquet('{archive}/**/*.parquet', hive_partitioning = true)"
+        )
+        .fetchall()
+    )
+    assert archived == [(10, "s10")]
+    assert len(list(archive.glob("day=*"))) == 10  # one folder per day
+    db = Database.open(database)
+    try:
+        assert db.connection.execute("SELECT count(*) FROM events").fetchall() == [(10,)]
+        assert db.connection.execute("SELECT count(*) FROM sessions").fetchall() == [(20,)]  # kept
+    finally:
+        db.close()
+    bad = runner.invoke(app, ["storage", "prune", "--older-than", "ten", "--database", str(database)])
+    assert bad.exit_code == 2 and "--older-than" in bad.output
