@@ -32,8 +32,9 @@ from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware
 from pulsegate.http.tracking import TRACKING_ROUTES
 from pulsegate.process import die_with_parent
+from pulsegate.services.alerts import AlertScanner
 from pulsegate.services.analytics import AnalyticsService
-from pulsegate.services.delivery import CrmDelivery
+from pulsegate.services.delivery import DeliveryTarget, DeliveryWorker
 from pulsegate.services.lead_views import LeadViews
 from pulsegate.services.leads import LeadService
 from pulsegate.services.operations import OperationRunner
@@ -147,13 +148,33 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     await stack.enter_async_context(
         run_every(KEY_USAGE_FLUSH_SECONDS, flush_key_usage, name="key usage flush")
     )
-    if settings.crm.webhook_url:
-        crm = CrmDelivery(database, writer, settings.crm)
-        stack.push_async_callback(crm.close)
+    targets = _delivery_targets(settings)
+    if targets:
+        deliveries = DeliveryWorker(database, writer, targets, timeout_seconds=settings.crm.timeout_seconds)
+        stack.push_async_callback(deliveries.close)
         # Pending deliveries survive restarts in the outbox table: this resumes them.
         await stack.enter_async_context(
-            run_every(DELIVERY_POLL_SECONDS, crm.deliver_due, name="CRM delivery")
+            run_every(DELIVERY_POLL_SECONDS, deliveries.deliver_due, name="webhook deliveries")
         )
+    if settings.alerts.webhook_url:
+        alerts = AlertScanner(database, writer, settings.alerts)
+        await stack.enter_async_context(
+            run_every(settings.alerts.scan_interval_seconds, alerts.scan_and_queue, name="anomaly alerts")
+        )
+
+
+def _delivery_targets(settings: Settings) -> dict[str, DeliveryTarget]:
+    targets = {}
+    crm, alerts = settings.crm, settings.alerts
+    if crm.webhook_url:
+        targets["crm"] = DeliveryTarget(
+            crm.webhook_url, crm.signing_secret, crm.max_attempts, crm.first_retry_seconds
+        )
+    if alerts.webhook_url:
+        targets["alerts"] = DeliveryTarget(
+            alerts.webhook_url, alerts.signing_secret, alerts.max_attempts, crm.first_retry_seconds
+        )
+    return targets
 
 
 def _geo_resolver(settings: Settings) -> GeoResolver:

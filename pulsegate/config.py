@@ -98,6 +98,19 @@ class CrmSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     first_retry_seconds: Annotated[float, Meta(gt=0, le=3600)] = 5.0
 
 
+class AlertSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Scheduled anomaly scans, with new findings posted to a webhook (Slack-compatible)."""
+
+    webhook_url: str = ""  # empty: no scheduled scan
+    signing_secret: str = ""  # optional X-PulseGate-Signature on alert posts
+    scan_interval_seconds: Annotated[int, Meta(ge=1, le=86_400)] = 900
+    window_hours: Annotated[int, Meta(ge=1, le=72)] = 6
+    sensitivity: Literal["low", "normal", "high"] = "normal"
+    # The same finding (kind and project) is not posted again within this time.
+    repeat_after_hours: Annotated[float, Meta(ge=0, le=24 * 30)] = 12.0
+    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 5
+
+
 class NetworkSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     """Which peers may tell us the client's address (X-Forwarded-For, CF-Connecting-IP)."""
 
@@ -128,6 +141,7 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     rate_limits: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     leads: LeadSettings = msgspec.field(default_factory=LeadSettings)
     crm: CrmSettings = msgspec.field(default_factory=CrmSettings)
+    alerts: AlertSettings = msgspec.field(default_factory=AlertSettings)
     network: NetworkSettings = msgspec.field(default_factory=NetworkSettings)
     geo: GeoSettings = msgspec.field(default_factory=GeoSettings)
     privacy: PrivacySettings = msgspec.field(default_factory=PrivacySettings)
@@ -263,6 +277,8 @@ def _check_values(settings: Settings) -> None:
                 "Invalid setting crm.signing_secret: required when crm.webhook_url is set "
                 "(`pulsegate init` writes a random one)"
             )
+    if settings.alerts.webhook_url and not settings.alerts.webhook_url.startswith(("https://", "http://")):
+        raise ConfigError("Invalid setting alerts.webhook_url: must be an http(s) URL")
     for name in ("country_mmdb", "asn_mmdb"):
         value = getattr(settings.geo, name)
         if value and not Path(value).expanduser().is_file():

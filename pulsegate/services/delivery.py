@@ -1,4 +1,4 @@
-"""The CRM delivery worker: posts queued leads to the webhook, retrying until they land."""
+"""The delivery worker: posts queued leads (CRM) and alerts to their webhooks, retrying until they land."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 
-from pulsegate.config import CrmSettings
 from pulsegate.domain.delivery import outcome, retry_after_seconds, retry_delay, signature
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.store import deliveries as sql
@@ -21,23 +21,34 @@ logger = logging.getLogger(__name__)
 BATCH = 20  # deliveries attempted together; the rest wait for the next round
 
 
-class CrmDelivery:
+@dataclass(frozen=True, slots=True)
+class DeliveryTarget:
+    """Where deliveries of one target go, and how hard to try."""
+
+    url: str
+    signing_secret: str  # empty: no signature header
+    max_attempts: int
+    first_retry_seconds: float
+
+
+class DeliveryWorker:
     """Sends due deliveries; every outcome is written back through the writer."""
 
     def __init__(
         self,
         database: Database,
         writer: Writer,
-        settings: CrmSettings,
+        targets: dict[str, DeliveryTarget],
         *,
+        timeout_seconds: float = 10.0,
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], int] = now_ms,
         rng: random.Random | None = None,
     ) -> None:
         self._database = database
         self._writer = writer
-        self._settings = settings
-        self._client = client or httpx.AsyncClient(timeout=settings.timeout_seconds, follow_redirects=False)
+        self._targets = targets
+        self._client = client or httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
         self._clock = clock
         self._rng = rng or random.Random()
 
@@ -51,7 +62,9 @@ class CrmDelivery:
         Capture never waits for this: leads are acknowledged once queued, and a slow or broken
         CRM only delays their forwarding.
         """
-        due = await self._database.read(sql.due_deliveries, utc_datetime(self._clock()), BATCH)
+        due = await self._database.read(
+            sql.due_deliveries, utc_datetime(self._clock()), BATCH, tuple(self._targets)
+        )
         if not due:
             return 0
         results = await asyncio.gather(*(self._attempt(delivery) for delivery in due))
@@ -61,18 +74,22 @@ class CrmDelivery:
     async def _attempt(
         self, delivery: sql.DueDelivery
     ) -> tuple[sql.DueDelivery, str, int | None, str | None, int, int | None]:
+        target = self._targets[delivery.target]
         body = delivery.payload.encode()
         headers = {
             "Content-Type": "application/json",
-            "X-PulseGate-Signature": signature(self._settings.signing_secret, body),
-            "Idempotency-Key": delivery.lead_id,
-            "User-Agent": "PulseGate CRM delivery",
+            "Idempotency-Key": f"{delivery.target}:{delivery.delivery_id}",
+            "User-Agent": "PulseGate delivery",
         }
+        if delivery.target == "crm":
+            headers["Idempotency-Key"] = delivery.subject_id  # the lead id: stable for the CRM to dedupe
+        if target.signing_secret:
+            headers["X-PulseGate-Signature"] = signature(target.signing_secret, body)
         status: int | None = None
         error: str | None = None
         retry_after: float | None = None
         try:
-            response = await self._client.post(self._settings.webhook_url, content=body, headers=headers)
+            response = await self._client.post(target.url, content=body, headers=headers)
             status = response.status_code
             retry_after = retry_after_seconds(response.headers.get("retry-after"), time.time())
             if status >= 300:
@@ -82,15 +99,19 @@ class CrmDelivery:
         attempted_ms = self._clock()
         result = outcome(status)
         attempts = delivery.attempts + 1
-        if result == "retry" and attempts >= self._settings.max_attempts:
+        if result == "retry" and attempts >= target.max_attempts:
             result = "failed"
         if result == "failed":
             logger.error(
-                "CRM delivery of lead %s failed after %d attempts: %s", delivery.lead_id, attempts, error
+                "Delivery %s to %s failed after %d attempts: %s",
+                delivery.subject_id,
+                delivery.target,
+                attempts,
+                error,
             )
         next_ms = None
         if result == "retry":
-            delay = retry_delay(attempts, self._settings.first_retry_seconds, retry_after, self._rng)
+            delay = retry_delay(attempts, target.first_retry_seconds, retry_after, self._rng)
             next_ms = attempted_ms + int(delay * 1000)
         status_name = {"delivered": "delivered", "failed": "failed", "retry": "pending"}[result]
         return delivery, status_name, status, error, attempted_ms, next_ms

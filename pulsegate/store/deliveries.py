@@ -7,7 +7,7 @@ from datetime import datetime
 import duckdb
 import msgspec
 
-from pulsegate.domain.timestamps import utc_datetime
+from pulsegate.domain.timestamps import epoch_ms, utc_datetime
 from pulsegate.store.writer import RowWrite
 
 ATTEMPT_COLUMNS = (
@@ -20,20 +20,23 @@ class DueDelivery(msgspec.Struct, frozen=True):
     """A delivery whose next attempt is due."""
 
     delivery_id: str
-    lead_id: str
+    subject_id: str  # the lead (crm) or the finding's key (alerts)
     target: str
     payload: str
     attempts: int
 
 
-def due_deliveries(cursor: duckdb.DuckDBPyConnection, now: datetime, limit: int) -> list[DueDelivery]:
-    """Pending deliveries due at `now`, oldest first."""
+def due_deliveries(
+    cursor: duckdb.DuckDBPyConnection, now: datetime, limit: int, targets: tuple[str, ...]
+) -> list[DueDelivery]:
+    """Pending deliveries of `targets` due at `now`, oldest first."""
     rows = cursor.execute(
         """
-        SELECT delivery_id, lead_id, target, payload, attempts FROM deliveries
-        WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT ?
+        SELECT delivery_id, subject_id, target, payload, attempts FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at <= ? AND list_contains(?, target)
+        ORDER BY next_attempt_at, created_at LIMIT ?
         """,
-        [now, limit],
+        [now, list(targets), limit],
     ).fetchall()
     return [DueDelivery(*row) for row in rows]
 
@@ -62,7 +65,7 @@ def attempt_rows(
             )
         )
         if delivery.target == "crm" and status in ("delivered", "failed"):
-            lead_rows.append((delivery.lead_id, "forwarded" if status == "delivered" else "failed"))
+            lead_rows.append((delivery.subject_id, "forwarded" if status == "delivered" else "failed"))
     writes = [RowWrite("deliveries", ATTEMPT_COLUMNS, delivery_rows, action="update", key=("delivery_id",))]
     if lead_rows:
         writes.append(RowWrite("leads", ("lead_id", "status"), lead_rows, action="update", key=("lead_id",)))
@@ -86,6 +89,14 @@ def requeue(connection: duckdb.DuckDBPyConnection, now: datetime, *, include_fai
     if include_failed:
         connection.execute(
             "UPDATE leads SET status = 'new' WHERE status = 'failed' AND lead_id IN "
-            "(SELECT lead_id FROM deliveries WHERE target = 'crm' AND status = 'pending')"
+            "(SELECT subject_id FROM deliveries WHERE target = 'crm' AND status = 'pending')"
         )
     return count
+
+
+def last_queued_ms(cursor: duckdb.DuckDBPyConnection, target: str, subject_id: str) -> int | None:
+    """When a delivery for this subject was last queued (for repeat suppression), or None."""
+    rows = cursor.execute(
+        "SELECT max(created_at) FROM deliveries WHERE target = ? AND subject_id = ?", [target, subject_id]
+    ).fetchall()
+    return epoch_ms(rows[0][0]) if rows and rows[0][0] else None

@@ -90,7 +90,7 @@ def lead_deliveries(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> list[tup
         """
         SELECT target, status, attempts, next_attempt_at, last_attempt_at, last_status, last_error,
                delivered_at
-        FROM deliveries WHERE lead_id = ? ORDER BY created_at
+        FROM deliveries WHERE target = 'crm' AND subject_id = ? ORDER BY created_at
         """,
         [lead_id],
     ).fetchall()

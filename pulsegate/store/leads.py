@@ -15,7 +15,15 @@ LEAD_COLUMNS = (
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "is_spam", "status",
     "spam_reason",
 )  # fmt: skip
-DELIVERY_COLUMNS = ("delivery_id", "lead_id", "target", "payload", "status", "next_attempt_at", "created_at")
+DELIVERY_COLUMNS = (
+    "delivery_id",
+    "subject_id",
+    "target",
+    "payload",
+    "status",
+    "next_attempt_at",
+    "created_at",
+)
 
 
 class StoredLeadRef(msgspec.Struct, frozen=True):
@@ -50,14 +58,14 @@ def new_lead_row(
 
 
 def new_delivery_row(
-    delivery_id: str, lead_id: str, target: str, payload: bytes, created_ms: int
+    delivery_id: str, subject_id: str, target: str, payload: bytes, created_ms: int
 ) -> RowWrite:
     """A delivery waiting for its first attempt, due now."""
     created = utc_datetime(created_ms)
     return RowWrite(
         "deliveries",
         DELIVERY_COLUMNS,
-        [(delivery_id, lead_id, target, payload.decode(), "pending", created, created)],
+        [(delivery_id, subject_id, target, payload.decode(), "pending", created, created)],
     )
 
 

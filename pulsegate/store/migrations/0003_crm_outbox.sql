@@ -3,8 +3,8 @@
 
 CREATE TABLE deliveries (
     delivery_id     VARCHAR PRIMARY KEY,
-    lead_id         VARCHAR NOT NULL,
-    target          VARCHAR NOT NULL,    -- 'crm' (later also 'alerts')
+    subject_id      VARCHAR NOT NULL,    -- target crm: the lead's id; target alerts: the finding's key
+    target          VARCHAR NOT NULL,    -- 'crm' or 'alerts'
     payload         VARCHAR NOT NULL,    -- the JSON body, fixed at capture: every retry sends the same bytes
     status          VARCHAR NOT NULL,    -- pending, delivered, failed
     attempts        INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,67 @@
+"""Scheduled anomaly scans: new findings are queued as webhook deliveries, repeats suppressed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import msgspec
+
+from pulsegate.config import AlertSettings
+from pulsegate.domain.anomalies import Finding
+from pulsegate.domain.timestamps import now_ms
+from pulsegate.services.anomalies import scan
+from pulsegate.store.database import Database
+from pulsegate.store.deliveries import last_queued_ms
+from pulsegate.store.leads import new_delivery_row
+from pulsegate.store.writer import Writer
+
+SEVERITY_MARKS = {"critical": "🔴", "warning": "🟠"}
+
+
+class AlertPayload(msgspec.Struct, kw_only=True):
+    """One alert post: `text` for Slack-style webhooks, `finding` for programs."""
+
+    text: str
+    finding: Finding
+
+
+def finding_key(finding: Finding) -> str:
+    """What makes two findings 'the same' for repeat suppression: their kind and project."""
+    return f"{finding.kind}:{finding.project or '*'}"
+
+
+class AlertScanner:
+    """Runs the anomaly scan and queues alerts for findings not posted recently."""
+
+    def __init__(
+        self,
+        database: Database,
+        writer: Writer,
+        settings: AlertSettings,
+        *,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self._database = database
+        self._writer = writer
+        self._settings = settings
+        self._clock = clock
+
+    async def scan_and_queue(self) -> int:
+        """Scan now; returns how many alerts were queued (delivered by the delivery worker)."""
+        now = self._clock()
+        settings = self._settings
+        report = await self._database.read(scan, now, settings.window_hours, settings.sensitivity, None)
+        repeat_ms = settings.repeat_after_hours * 3_600_000
+        writes = []
+        for finding in report.findings:
+            key = finding_key(finding)
+            last = await self._database.read(last_queued_ms, "alerts", key)
+            if last is not None and now - last < repeat_ms:
+                continue
+            text = f"{SEVERITY_MARKS[finding.severity]} PulseGate {finding.severity}: {finding.message}"
+            payload = msgspec.json.encode(AlertPayload(text=text, finding=finding))
+            writes.append(new_delivery_row(str(uuid.uuid4()), key, "alerts", payload, now))
+        if writes:
+            await self._writer.write(*writes)
+        return len(writes)

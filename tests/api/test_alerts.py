@@ -1,0 +1,43 @@
+"""Scheduled anomaly alerts: a broken form is posted to the webhook once, not on every scan."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from litestar.testing import TestClient
+
+from pulsegate.app import create_app
+from tests.api.test_anomalies_api import seed_broken_form
+from tests.crm_receiver import CrmReceiver
+from tests.windows import wait_for_fresh_window
+
+
+def test_findings_are_posted_once_with_a_slack_text(make_settings: Any, database_path: Path) -> None:
+    wait_for_fresh_window(3600, margin=20)
+    database_path.parent.mkdir(parents=True)
+    seed_broken_form(database_path)
+    with CrmReceiver() as hook:
+        settings = make_settings(
+            alerts={"webhook_url": hook.url, "scan_interval_seconds": 1, "signing_secret": "a"}
+        )
+        with TestClient(create_app(settings)) as client:
+            deadline = time.monotonic() + 10
+            while not hook.received and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(3)  # three more scans: the same finding must not be posted again
+            delivered = (
+                client.app.state.database.connection.cursor()
+                .execute("SELECT target, subject_id, status FROM deliveries")
+                .fetchall()
+            )
+    assert len(hook.received) == 1
+    body = json.loads(hook.received[0].body)
+    assert body["text"].startswith(
+        "🔴 PulseGate critical: Lead submissions for project acme: 0 in the last 6 h"
+    )
+    assert body["finding"]["kind"] == "submission_drop"
+    assert hook.received[0].headers["x-pulsegate-signature"].startswith("sha256=")
+    assert delivered == [("alerts", "submission_drop:acme", "delivered")]
