@@ -82,7 +82,10 @@ def prune(
     ],
     archive: Annotated[
         Path | None,
-        typer.Option("--archive", help="First write them to Parquet files here, one folder per day."),
+        typer.Option(
+            "--archive",
+            help="First write them to Parquet here, a folder a day (default: retention.archive_dir).",
+        ),
     ] = None,
     sessions: Annotated[
         bool, typer.Option("--sessions", help="Also delete ended sessions that started before the cutoff.")
@@ -105,15 +108,15 @@ def prune(
     match = re.fullmatch(r"([0-9]{1,6})d", older_than.strip())
     if not match or int(match.group(1)) < 1:
         raise InvalidInput(f"--older-than: a number of days such as 400d (got {older_than!r})")
+    settings = settings_for(config, database)
+    folder = archive.resolve() if archive else settings.archive_path  # default: the configured archive
     args = PruneArgs(
         older_than_days=int(match.group(1)),
-        archive_dir=str(archive.resolve()) if archive else None,
+        archive_dir=str(folder) if folder else None,
         include_sessions=sessions,
     )
     with console.status("Pruning…"):
-        done = run_operation(
-            settings_for(config, database), "storage.prune", args, timeout=LONG_OPERATION_SECONDS
-        )
+        done = run_operation(settings, "storage.prune", args, timeout=LONG_OPERATION_SECONDS)
     archived = f", archived to {done.archive_dir}" if done.archive_dir else ""
     console.print(
         f"Deleted {done.events:,} events and {done.sessions:,} sessions from before "

@@ -31,6 +31,8 @@ from pulsegate.http.leads import LEAD_ROUTES
 from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware
 from pulsegate.http.tracking import TRACKING_ROUTES
+from pulsegate.ops.context import OpContext
+from pulsegate.ops.storage import PruneArgs, prune
 from pulsegate.process import die_with_parent
 from pulsegate.services.alerts import AlertScanner
 from pulsegate.services.analytics import AnalyticsService
@@ -90,7 +92,10 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     """Open the database and start everything that uses it, registering each shutdown step."""
     storage = settings.storage
     database = Database.open(
-        settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
+        settings.database_path,
+        threads=storage.duckdb_threads,
+        memory_limit=storage.duckdb_memory_limit,
+        archive_dir=settings.archive_path if settings.retention.query_archive else None,
     )
     stack.callback(database.close)
     geo = _geo_resolver(settings)
@@ -155,6 +160,23 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
         # Pending deliveries survive restarts in the outbox table: this resumes them.
         await stack.enter_async_context(
             run_every(DELIVERY_POLL_SECONDS, deliveries.deliver_due, name="webhook deliveries")
+        )
+    retention = settings.retention
+    if retention.events_older_than_days:
+        prune_args = PruneArgs(
+            older_than_days=retention.events_older_than_days,
+            archive_dir=str(settings.archive_path) if settings.archive_path else None,
+        )
+
+        async def prune_old_events() -> None:
+            pruned = await writer.run(lambda connection: prune(OpContext(connection), prune_args))
+            database.refresh_readers()
+            logger.info(
+                "Retention: deleted %d events older than %d days", pruned.events, prune_args.older_than_days
+            )
+
+        await stack.enter_async_context(
+            run_every(retention.run_every_hours * 3600, prune_old_events, name="retention", first_delay=60)
         )
     if settings.alerts.webhook_url:
         alerts = AlertScanner(database, writer, settings.alerts)

@@ -13,17 +13,20 @@ logger = logging.getLogger(__name__)
 
 @contextlib.asynccontextmanager
 async def run_every(
-    interval_seconds: float, job: Callable[[], Awaitable[Any]], *, name: str
+    interval_seconds: float, job: Callable[[], Awaitable[Any]], *, name: str, first_delay: float | None = None
 ) -> AsyncIterator[asyncio.Task[None]]:
-    """Run `job` every `interval_seconds` while the context is open; cancel it on exit.
+    """Run `job` every `interval_seconds` (first after `first_delay`, default the same) while the
+    context is open; cancel it on exit.
 
     A failing run is logged and the next one still happens: one bad sweep must not stop
     sessions from ever being ended again.
     """
 
     async def loop() -> None:
+        delay = interval_seconds if first_delay is None else first_delay
         while True:
-            await asyncio.sleep(interval_seconds)
+            await asyncio.sleep(delay)
+            delay = interval_seconds
             try:
                 await job()
             except Exception:  # logged, and retried on the next tick (see docstring)

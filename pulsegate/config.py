@@ -111,6 +111,16 @@ class AlertSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     max_attempts: Annotated[int, Meta(ge=1, le=100)] = 5
 
 
+class RetentionSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Deleting old raw events on a schedule, optionally archiving them to Parquet first."""
+
+    events_older_than_days: Annotated[int, Meta(ge=0, le=100_000)] = 0  # 0: keep everything
+    archive_dir: str = ""  # empty: pruned events are deleted without an archive
+    # Analytics read archived events too (a view over the table and the Parquet files).
+    query_archive: bool = True
+    run_every_hours: Annotated[float, Meta(gt=0, le=24 * 30)] = 24.0
+
+
 class NetworkSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     """Which peers may tell us the client's address (X-Forwarded-For, CF-Connecting-IP)."""
 
@@ -142,9 +152,15 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     leads: LeadSettings = msgspec.field(default_factory=LeadSettings)
     crm: CrmSettings = msgspec.field(default_factory=CrmSettings)
     alerts: AlertSettings = msgspec.field(default_factory=AlertSettings)
+    retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     network: NetworkSettings = msgspec.field(default_factory=NetworkSettings)
     geo: GeoSettings = msgspec.field(default_factory=GeoSettings)
     privacy: PrivacySettings = msgspec.field(default_factory=PrivacySettings)
+
+    @property
+    def archive_path(self) -> Path | None:
+        """The Parquet archive folder as an absolute path, if one is configured."""
+        return Path(self.retention.archive_dir).expanduser().resolve() if self.retention.archive_dir else None
 
     @property
     def database_path(self) -> Path:

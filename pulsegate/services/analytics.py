@@ -163,10 +163,12 @@ class AnalyticsService:
 
     async def storage(self) -> answers.Storage:
         """Sizes of the database file, its WAL and its tables."""
-        return await self._database.read(storage_stats, self._database.path)
+        return await self._database.read(storage_stats, self._database.path, self._database.archive_dir)
 
 
-def storage_stats(cursor: duckdb.DuckDBPyConnection, path: Path) -> answers.Storage:
+def storage_stats(
+    cursor: duckdb.DuckDBPyConnection, path: Path, archive_dir: Path | None = None
+) -> answers.Storage:
     """The database file and WAL sizes, rows and bytes per table, the oldest and newest event."""
     oldest, newest = queries.event_time_range(cursor)
     return answers.Storage(
@@ -179,7 +181,9 @@ def storage_stats(cursor: duckdb.DuckDBPyConnection, path: Path) -> answers.Stor
         ],
         oldest_event_ms=epoch_ms(oldest) if oldest else None,
         newest_event_ms=epoch_ms(newest) if newest else None,
-        archive_bytes=None,
+        archive_bytes=sum(file_size(part) for part in archive_dir.rglob("*.parquet"))
+        if archive_dir
+        else None,
     )
 
 

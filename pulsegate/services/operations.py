@@ -64,6 +64,8 @@ class OperationRunner:
             )
             if operation.changes_keys:
                 self._on_keys_changed(await self.load_key_ring())
+            if name.startswith("storage."):  # the archive may have grown: readers look again
+                self._database.refresh_readers()
         return msgspec.json.encode(result)
 
     def _replace_file(self, replacement: Path) -> duckdb.DuckDBPyConnection:

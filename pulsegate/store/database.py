@@ -41,11 +41,17 @@ class Database:
     """
 
     def __init__(
-        self, path: Path, connection: duckdb.DuckDBPyConnection, *, config: dict[str, object] | None = None
+        self,
+        path: Path,
+        connection: duckdb.DuckDBPyConnection,
+        *,
+        config: dict[str, object] | None = None,
+        archive_dir: Path | None = None,
     ) -> None:
         self.path = path
         self.connection = connection
         self._config = dict(config or {})
+        self.archive_dir = archive_dir
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
@@ -58,7 +64,9 @@ class Database:
         self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="pulsegate-read")
 
     @classmethod
-    def open(cls, path: Path, *, threads: int = 2, memory_limit: str = "64MB") -> Database:
+    def open(
+        cls, path: Path, *, threads: int = 2, memory_limit: str = "64MB", archive_dir: Path | None = None
+    ) -> Database:
         """Open (creating if needed) and migrate the database file at `path`."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +87,7 @@ class Database:
         except BaseException:
             connection.close()
             raise
-        return cls(path, connection, config=config)
+        return cls(path, connection, config=config, archive_dir=archive_dir)
 
     def secret(self, name: str, *, configured: str = "") -> str:
         """A long-lived secret: the configured value, else one generated once and kept in meta."""
@@ -142,6 +150,27 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self.read_now, query, *args)
 
+    def refresh_readers(self) -> None:
+        """Give every reader thread a fresh cursor on its next read (the archive may have grown)."""
+        self._generation += 1
+
+    def _see_archive(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Make `events` on this reader cursor include the Parquet archive, when there is one.
+
+        A temporary view named `events` shadows the table on this cursor only: analytics SQL
+        stays the same, and the writer's connection, which has no such view, appends to the
+        table itself.
+        """
+        if self.archive_dir is None or not any(self.archive_dir.glob("day=*/*.parquet")):
+            return
+        catalog = cursor.execute("SELECT current_database()").fetchall()[0][0]
+        pattern = str(self.archive_dir / "day=*" / "*.parquet").replace("'", "''")
+        cursor.execute(
+            f'CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM "{catalog}".main.events '
+            "UNION ALL BY NAME SELECT * EXCLUDE (day) "
+            f"FROM read_parquet('{pattern}', hive_partitioning = true)"
+        )
+
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the database file."""
         self.connection.execute("CHECKPOINT")
@@ -164,6 +193,7 @@ class Database:
             # A DuckDB connection must not be shared between threads; a cursor per thread is
             # DuckDB's own answer (same database instance, separate connection state).
             cursor = self.connection.cursor()
+            self._see_archive(cursor)
             self._local.cursor = cursor
             self._local.generation = self._generation
             with self._cursors_lock:

@@ -216,13 +216,14 @@ def table_stats(cursor: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]
     """
     block_size = cursor.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0]
     tables = cursor.execute(
-        "SELECT table_name, estimated_size FROM duckdb_tables() "
-        "WHERE schema_name = 'main' ORDER BY table_name"
+        "SELECT database_name, table_name, estimated_size FROM duckdb_tables() "
+        "WHERE schema_name = 'main' AND database_name = current_database() ORDER BY table_name"
     ).fetchall()
     stats = []
-    for name, rows in tables:
-        # The name comes from DuckDB's own catalog, never from a request.
-        quoted = name.replace("'", "''")
+    for catalog, name, rows in tables:
+        # Names from DuckDB's own catalog, never from a request; qualified, because a reader's
+        # temporary `events` view (the Parquet archive) would shadow the table.
+        quoted = f"{catalog}.main.{name}".replace("'", "''")
         blocks = cursor.execute(
             f"SELECT count(DISTINCT block_id) FROM pragma_storage_info('{quoted}') "
             "WHERE persistent AND block_id >= 0"
