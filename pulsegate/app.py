@@ -194,7 +194,7 @@ def _delivery_targets(settings: Settings) -> dict[str, DeliveryTarget]:
         )
     if alerts.webhook_url:
         targets["alerts"] = DeliveryTarget(
-            alerts.webhook_url, alerts.signing_secret, alerts.max_attempts, crm.first_retry_seconds
+            alerts.webhook_url, alerts.signing_secret, alerts.max_attempts, alerts.first_retry_seconds
         )
     return targets
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta, Struct
@@ -109,6 +110,7 @@ class AlertSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     # The same finding (kind and project) is not posted again within this time.
     repeat_after_hours: Annotated[float, Meta(ge=0, le=24 * 30)] = 12.0
     max_attempts: Annotated[int, Meta(ge=1, le=100)] = 5
+    first_retry_seconds: Annotated[float, Meta(gt=0, le=3600)] = 30.0
 
 
 class RetentionSettings(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -286,19 +288,29 @@ def _check_values(settings: Settings) -> None:
         raise ConfigError(f"Invalid setting network.trusted_proxies: {exc}") from exc
     crm = settings.crm
     if crm.webhook_url:
-        if not crm.webhook_url.startswith(("https://", "http://")):
-            raise ConfigError("Invalid setting crm.webhook_url: must be an http(s) URL")
+        _check_url("crm.webhook_url", crm.webhook_url)
         if not crm.signing_secret:
             raise ConfigError(
                 "Invalid setting crm.signing_secret: required when crm.webhook_url is set "
                 "(`pulsegate init` writes a random one)"
             )
-    if settings.alerts.webhook_url and not settings.alerts.webhook_url.startswith(("https://", "http://")):
-        raise ConfigError("Invalid setting alerts.webhook_url: must be an http(s) URL")
+    if settings.alerts.webhook_url:
+        _check_url("alerts.webhook_url", settings.alerts.webhook_url)
     for name in ("country_mmdb", "asn_mmdb"):
         value = getattr(settings.geo, name)
         if value and not Path(value).expanduser().is_file():
             raise ConfigError(f"Invalid setting geo.{name}: file not found: {value}")
+
+
+def _check_url(name: str, url: str) -> None:
+    """An http(s) URL with a host and, if any, a valid port."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it validates the port
+    except ValueError as exc:
+        raise ConfigError(f"Invalid setting {name}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"Invalid setting {name}: must be an http(s) URL with a host")
 
 
 def _describe(exc: msgspec.ValidationError) -> str:

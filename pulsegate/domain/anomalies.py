@@ -78,12 +78,9 @@ def poisson_cdf(k: int, mean: float) -> float:
     """P(X <= k) for X ~ Poisson(mean)."""
     if mean <= 0:
         return 1.0
-    term = math.exp(-mean)
-    total = term
-    for i in range(1, k + 1):
-        term *= mean / i
-        total += term
-    return min(total, 1.0)
+    # In log space: exp(-mean) underflows to 0 past a mean of about 745 (a busy site's window).
+    log_mean = math.log(mean)
+    return min(math.fsum(math.exp(i * log_mean - mean - math.lgamma(i + 1)) for i in range(k + 1)), 1.0)
 
 
 def _window_total(series: Mapping[int, HourCounts], start: int, hours: int) -> HourCounts:

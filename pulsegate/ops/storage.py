@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -47,15 +48,25 @@ def backup(context: OpContext, args: BackupArgs) -> BackupDone:
     target = Path(args.path)
     if not target.is_absolute():
         raise InvalidInput("FILE: give an absolute path")
-    if target.exists():
-        if not args.force:
-            raise InvalidInput(f"FILE: {target} exists; pass --force to replace it")
-        target.unlink()
-    target.parent.mkdir(parents=True, exist_ok=True)
     connection = context.connection
-    source = connection.execute("SELECT current_database()").fetchall()[0][0]
+    source, database_path = connection.execute(
+        "SELECT database_name, path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0]
+    database_file, resolved = Path(database_path).resolve(), target.resolve()
+    own_files = resolved.parent == database_file.parent and (
+        resolved.name == database_file.name or resolved.name.startswith(database_file.name + ".")
+    )
+    if own_files:
+        raise InvalidInput(f"FILE: {target} is the database itself or one of its own files")
+    if target.exists() and not args.force:
+        raise InvalidInput(f"FILE: {target} exists; pass --force to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target and moved over it only once its counts check out: a failed
+    # backup never costs the previous one.
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
     counts = _row_counts(connection, source)
-    quoted = str(target).replace("'", "''")
+    quoted = str(partial).replace("'", "''")
     connection.execute(f"ATTACH '{quoted}' AS pulsegate_backup")
     try:
         connection.execute(f'COPY FROM DATABASE "{source}" TO pulsegate_backup')
@@ -64,8 +75,9 @@ def backup(context: OpContext, args: BackupArgs) -> BackupDone:
         connection.execute("DETACH pulsegate_backup")
     if copied != counts:
         with contextlib.suppress(OSError):
-            target.unlink()
+            partial.unlink()
         raise StorageUnavailable(f"The backup's row counts differ from the database's ({copied} vs {counts})")
+    partial.replace(target)
     return BackupDone(path=str(target), bytes=file_size(target), tables=counts)
 
 
@@ -161,8 +173,9 @@ def prune(context: OpContext, args: PruneArgs) -> Pruned:
     connection = context.connection
     cutoff_ms = now_ms() - args.older_than_days * 86_400_000
     cutoff = utc_datetime(cutoff_ms)
-    if args.archive_dir is not None:
-        folder = Path(args.archive_dir)
+    run = uuid.uuid4().hex[:12]  # this prune's files, so a failed delete can take them back
+    folder = Path(args.archive_dir) if args.archive_dir is not None else None
+    if folder is not None:
         if not folder.is_absolute():
             raise InvalidInput("--archive: give an absolute folder")
         folder.mkdir(parents=True, exist_ok=True)
@@ -177,14 +190,21 @@ def prune(context: OpContext, args: PruneArgs) -> Pruned:
                 quoted = str(folder).replace("'", "''")
                 connection.execute(
                     f"COPY prune_archive TO '{quoted}' (FORMAT parquet, PARTITION_BY (day), "
-                    "FILENAME_PATTERN 'events_{uuid}', OVERWRITE_OR_IGNORE true)"
+                    f"FILENAME_PATTERN 'events_{run}_{{i}}', OVERWRITE_OR_IGNORE true)"
                 )
         finally:
             connection.execute("DROP TABLE IF EXISTS prune_archive")
-    events = connection.execute("SELECT count(*) FROM events WHERE received_at < ?", [cutoff]).fetchall()[0][
+    (events,) = connection.execute("SELECT count(*) FROM events WHERE received_at < ?", [cutoff]).fetchall()[
         0
     ]
-    connection.execute("DELETE FROM events WHERE received_at < ?", [cutoff])
+    try:
+        connection.execute("DELETE FROM events WHERE received_at < ?", [cutoff])
+    except Exception:
+        # The rows stay in the table: remove this run's copies, or they would count twice.
+        if folder is not None:
+            for written in folder.glob(f"day=*/events_{run}_*.parquet"):
+                written.unlink(missing_ok=True)
+        raise
     sessions = 0
     if args.include_sessions:
         where = "started_at < ? AND ended_at IS NOT NULL"

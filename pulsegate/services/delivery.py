@@ -13,12 +13,14 @@ import httpx
 
 from pulsegate.domain.delivery import outcome, retry_after_seconds, retry_delay, signature
 from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.errors import StorageBusy
 from pulsegate.store import deliveries as sql
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
 
 logger = logging.getLogger(__name__)
 BATCH = 20  # deliveries attempted together; the rest wait for the next round
+RESULT_WRITE_TRIES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +70,19 @@ class DeliveryWorker:
         if not due:
             return 0
         results = await asyncio.gather(*(self._attempt(delivery) for delivery in due))
-        await self._writer.write(*sql.attempt_rows(list(results)))
+        await self._record(sql.attempt_rows(list(results)))
         return len(due)
+
+    async def _record(self, writes: list) -> None:  # type: ignore[type-arg]
+        """Write the outcomes, waiting out a full write queue: an outcome not written is a webhook
+        sent again on the next round."""
+        for attempt in range(RESULT_WRITE_TRIES):
+            try:
+                await self._writer.write(*writes)
+                return
+            except StorageBusy:
+                await asyncio.sleep(0.2 * 2**attempt)
+        logger.error("Could not record %d delivery outcomes: the write queue stayed full", len(writes))
 
     async def _attempt(
         self, delivery: sql.DueDelivery
@@ -94,7 +107,9 @@ class DeliveryWorker:
             retry_after = retry_after_seconds(response.headers.get("retry-after"), time.time())
             if status >= 300:
                 error = f"HTTP {status}: {response.text[:200]}"
-        except httpx.HTTPError as exc:  # connection refused, timeout, TLS: worth retrying
+        except (
+            Exception
+        ) as exc:  # connection refused, timeout, TLS, a URL httpx rejects: an attempt that failed
             error = f"{type(exc).__name__}: {exc}"
         attempted_ms = self._clock()
         result = outcome(status)

@@ -17,10 +17,11 @@ from pulsegate.domain.leads import (
     check_submission,
     spam_reason,
 )
-from pulsegate.domain.timestamps import now_ms
+from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import NotFound, StorageUnavailable
 from pulsegate.store import leads as rows
 from pulsegate.store.database import Database
+from pulsegate.store.deliveries import delivered_rows, open_crm_deliveries
 from pulsegate.store.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,13 @@ class LeadService:
                 lead_id=callback.lead_id, crm_lead_id=crm_lead_id, crm_synced_at=synced_ms, changed=False
             )
         synced_ms = self._clock()
-        await self._writer.write(rows.crm_synced_row(callback.lead_id, callback.crm_lead_id, synced_ms))
+        writes = [rows.crm_synced_row(callback.lead_id, callback.crm_lead_id, synced_ms)]
+        # The CRM has the lead: a delivery still pending (say its answer timed out) or failed
+        # must not post it again.
+        unfinished = await self._database.read(open_crm_deliveries, callback.lead_id)
+        if unfinished:
+            writes.append(delivered_rows(unfinished, utc_datetime(synced_ms)))
+        await self._writer.write(*writes)
         return CrmSynced(
             lead_id=callback.lead_id, crm_lead_id=callback.crm_lead_id, crm_synced_at=synced_ms, changed=True
         )

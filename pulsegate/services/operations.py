@@ -70,8 +70,11 @@ class OperationRunner:
 
     def _replace_file(self, replacement: Path) -> duckdb.DuckDBPyConnection:
         """Swap the database file (on the writer's thread) and hand the writer the new connection."""
-        connection = self._database.swap_file(replacement)
-        self._writer.replace_connection(connection)
+        try:
+            connection = self._database.swap_file(replacement)
+        finally:
+            # On failure too: the database reopened its original file on a new connection.
+            self._writer.replace_connection(self._database.connection)
         return connection
 
     async def load_key_ring(self) -> KeyRing:

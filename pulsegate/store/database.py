@@ -127,19 +127,33 @@ class Database:
             self._swapping = True
             while self._active_reads:
                 self._gate.wait()
+        old = self.path.with_name(self.path.name + ".old")
+        moved_old = moved_new = False
         try:
             with self._cursors_lock:
                 for cursor in self._cursors:
                     cursor.close()
                 self._cursors.clear()
+            self._generation += 1  # every reader thread gets a new cursor, whatever happens next
             self.connection.execute("CHECKPOINT")
             self.connection.close()
-            old = self.path.with_name(self.path.name + ".old")
             self.path.replace(old)
+            moved_old = True
             replacement.replace(self.path)
+            moved_new = True
             self.connection = duckdb.connect(str(self.path), config=self._config)
-            self._generation += 1
             return self.connection
+        except Exception as exc:
+            # Put the original file back and reopen it: a failed compaction must leave a
+            # working server, not one holding a closed connection.
+            if moved_new:
+                self.path.replace(replacement)
+            if moved_old:
+                old.replace(self.path)
+            self.connection = duckdb.connect(str(self.path), config=self._config)
+            raise StorageUnavailable(
+                f"Could not swap in the compacted file; kept the original: {exc}"
+            ) from exc
         finally:
             with self._gate:
                 self._swapping = False
@@ -165,9 +179,11 @@ class Database:
             return
         catalog = cursor.execute("SELECT current_database()").fetchall()[0][0]
         pattern = str(self.archive_dir / "day=*" / "*.parquet").replace("'", "''")
+        # `rowid` is kept as a column: queries order a batch's events by it. Archived rows are
+        # older than every row in the table, so their position among themselves is enough.
         cursor.execute(
-            f'CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM "{catalog}".main.events '
-            "UNION ALL BY NAME SELECT * EXCLUDE (day) "
+            f'CREATE OR REPLACE TEMP VIEW events AS SELECT *, rowid FROM "{catalog}".main.events '
+            "UNION ALL BY NAME SELECT * EXCLUDE (day), CAST(-1 AS BIGINT) AS rowid "
             f"FROM read_parquet('{pattern}', hive_partitioning = true)"
         )
 

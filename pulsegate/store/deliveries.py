@@ -34,6 +34,8 @@ def due_deliveries(
         """
         SELECT delivery_id, subject_id, target, payload, attempts FROM deliveries
         WHERE status = 'pending' AND next_attempt_at <= ? AND list_contains(?, target)
+          -- a lead the CRM already reported back needs no more posts
+          AND NOT (target = 'crm' AND subject_id IN (SELECT lead_id FROM leads WHERE crm_lead_id IS NOT NULL))
         ORDER BY next_attempt_at, created_at LIMIT ?
         """,
         [now, list(targets), limit],
@@ -83,6 +85,7 @@ def requeue(connection: duckdb.DuckDBPyConnection, now: datetime, *, include_fai
         UPDATE deliveries SET status = 'pending', next_attempt_at = ?,
                attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END
         WHERE list_contains(?, status)
+          AND NOT (target = 'crm' AND subject_id IN (SELECT lead_id FROM leads WHERE crm_lead_id IS NOT NULL))
         """,
         [now, statuses],
     )
@@ -100,3 +103,24 @@ def last_queued_ms(cursor: duckdb.DuckDBPyConnection, target: str, subject_id: s
         "SELECT max(created_at) FROM deliveries WHERE target = ? AND subject_id = ?", [target, subject_id]
     ).fetchall()
     return epoch_ms(rows[0][0]) if rows and rows[0][0] else None
+
+
+def open_crm_deliveries(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> list[str]:
+    """Ids of a lead's CRM deliveries not yet delivered."""
+    rows = cursor.execute(
+        "SELECT delivery_id FROM deliveries "
+        "WHERE target = 'crm' AND subject_id = ? AND status != 'delivered'",
+        [lead_id],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def delivered_rows(delivery_ids: list[str], at: datetime) -> RowWrite:
+    """Mark deliveries delivered (the CRM confirmed the lead by calling back)."""
+    return RowWrite(
+        "deliveries",
+        ("delivery_id", "status", "delivered_at"),
+        [(delivery_id, "delivered", at) for delivery_id in delivery_ids],
+        action="update",
+        key=("delivery_id",),
+    )

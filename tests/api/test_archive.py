@@ -47,3 +47,13 @@ def test_archived_events_are_still_counted(make_settings: Any, tmp_path: Path) -
         assert table_only == [(29,)]
         storage = client.get("/analytics/storage", headers=headers).json()
         assert storage["archive_bytes"] > 0
+        # An open session and a lead with a timeline: both read events through the archive view.
+        sid = client.post("/track/session/start", json={"url": "https://e.com/"},
+                          headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0"}).json()["session_id"]  # fmt: skip
+        lead = client.post(
+            "/lead.capture", json={"submission_id": "arch-00001", "email": "a@example.com", "session_id": sid}
+        ).json()
+        detail = client.get(f"/analytics/leads/{lead['lead_id']}", headers=headers)
+        assert detail.status_code == 200 and detail.json()["timeline"][0]["session_id"] == sid
+    with TestClient(create_app(settings)) as restarted:  # rebuilds open sessions through the view
+        assert restarted.app.state.tracking.open_sessions == 1

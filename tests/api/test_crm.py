@@ -134,3 +134,30 @@ def test_webhook_must_be_http_and_needs_a_signing_secret(make_settings: Callable
         make_settings(crm={"webhook_url": url, "signing_secret": "s"})
     with pytest.raises(ConfigError, match=r"crm\.signing_secret"):
         make_settings(crm={"webhook_url": "https://hook.example/x"})
+
+
+def test_a_callback_stops_a_pending_delivery(make_settings: Callable[..., Any]) -> None:
+    """Make.com timed out on us but created the record and called back: no second post."""
+    with CrmReceiver(fail_first=1000, fail_status=503) as crm:
+        settings = crm_settings(make_settings, crm.url, callback_secret="cb", first_retry_seconds=0.3)
+        with TestClient(create_app(settings)) as client:
+            lead = client.post("/lead.capture", json=LEAD).json()
+            wait_for(lambda: len(crm.received) >= 1)
+            synced = client.post(
+                "/lead.capture/crm-callback",
+                json={"lead_id": lead["lead_id"], "crm_lead_id": "CRM-9"},
+                headers={"Authorization": "Bearer cb"},
+            )
+            assert synced.status_code == 200
+            posts = len(crm.received)
+            time.sleep(2.5)  # several worker rounds and retry times
+            assert len(crm.received) == posts
+            assert query(client, "SELECT status FROM deliveries") == [("delivered",)]
+            assert query(client, "SELECT status, crm_lead_id FROM leads") == [("synced", "CRM-9")]
+
+
+def test_a_webhook_url_with_a_bad_port_is_refused(make_settings: Callable[..., Any]) -> None:
+    from pulsegate.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"crm\.webhook_url"):
+        make_settings(crm={"webhook_url": "https://hook.example:443x/x", "signing_secret": "s"})

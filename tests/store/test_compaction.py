@@ -139,3 +139,18 @@ def test_prune_with_archive(tmp_path: Path) -> None:
         db.close()
     bad = runner.invoke(app, ["storage", "prune", "--older-than", "ten", "--database", str(database)])
     assert bad.exit_code == 2 and "--older-than" in bad.output
+
+
+def test_backup_refuses_the_database_itself(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    seed_events(database, 100)
+    for target in (database, tmp_path / "p.duckdb.wal"):
+        result = runner.invoke(app, ["backup", str(target), "--force", "--database", str(database)])
+        assert result.exit_code == 2 and "the database itself" in result.output
+    db = Database.open(database)
+    try:
+        assert db.connection.execute("SELECT count(*) FROM events").fetchall() == [(100,)]
+    finally:
+        db.close()
+    beside = runner.invoke(app, ["backup", str(tmp_path / "p.duckdb-copy"), "--database", str(database)])
+    assert beside.exit_code == 0, beside.output  # a different file in the same folder is fine

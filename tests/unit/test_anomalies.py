@@ -116,3 +116,11 @@ def test_poisson_cdf() -> None:
     assert poisson_cdf(0, 3) == pytest.approx(math.exp(-3))
     assert poisson_cdf(2, 1.5) == pytest.approx(math.exp(-1.5) * (1 + 1.5 + 1.5**2 / 2))
     assert poisson_cdf(5, 0) == 1.0
+
+
+def test_busy_sites_do_not_underflow() -> None:
+    # exp(-840) is 0.0 in floating point: the tail must be computed in log space.
+    assert poisson_cdf(840, 840) == pytest.approx(0.509, abs=0.01)
+    assert poisson_cdf(700, 840) < 1e-5
+    busy = series(scale=12_000)  # about 480 leads an hour at 4%
+    assert [f.kind for f in detect(busy, project=None, window_end_ms=END, window_hours=6)] == []
