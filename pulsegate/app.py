@@ -141,6 +141,14 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     control = ControlServer(control_socket_path(settings.database_path), operations.execute)
     await control.start()
     stack.push_async_callback(control.stop)
+    if storage.checkpoint_interval_seconds:
+
+        async def checkpoint() -> None:
+            await writer.run(lambda connection: connection.execute("CHECKPOINT"))
+
+        await stack.enter_async_context(
+            run_every(storage.checkpoint_interval_seconds, checkpoint, name="checkpoint")
+        )
     idle_minutes = settings.sessions.idle_timeout_minutes
     await stack.enter_async_context(
         run_every(

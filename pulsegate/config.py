@@ -45,6 +45,9 @@ class StorageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     max_pending_rows: Annotated[int, Meta(ge=100)] = 100_000
     duckdb_threads: Annotated[int, Meta(ge=1, le=64)] = 2
     duckdb_memory_limit: str = "64MB"
+    # Fold the write-ahead log into the file this often (0: only when DuckDB decides), so the
+    # WAL stays small: short checkpoints instead of rare long ones, and a fast replay after a crash.
+    checkpoint_interval_seconds: Annotated[float, Meta(ge=0, le=3600)] = 5.0
 
 
 class TrackingSettings(Struct, forbid_unknown_fields=True, kw_only=True):

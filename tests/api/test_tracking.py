@@ -161,3 +161,19 @@ def test_non_post_on_tracking_routes_is_405(client: TestClient[Any], method: str
     response = client.request(method, "/track/event")
     assert response.status_code == 405
     assert "POST" in response.json()["error"]
+
+
+def test_scheduled_checkpoints_keep_the_wal_small(make_settings: Any) -> None:
+    import time
+
+    from pulsegate.app import create_app
+
+    settings = make_settings(storage={"checkpoint_interval_seconds": 0.2})
+    with TestClient(create_app(settings)) as client:
+        sid = start_session(client)["session_id"]
+        client.post("/track/events/batch", json={"session_id": sid, "events": [{"type": "click"}] * 100})
+        wal = client.app.state.database.path.with_name(client.app.state.database.path.name + ".wal")
+        deadline = time.monotonic() + 5
+        while wal.exists() and wal.stat().st_size > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not wal.exists() or wal.stat().st_size == 0
