@@ -65,14 +65,7 @@ def backup(context: OpContext, args: BackupArgs) -> BackupDone:
     # backup never costs the previous one.
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    counts = _row_counts(connection, source)
-    quoted = str(partial).replace("'", "''")
-    connection.execute(f"ATTACH '{quoted}' AS pulsegate_backup")
-    try:
-        connection.execute(f'COPY FROM DATABASE "{source}" TO pulsegate_backup')
-        copied = _row_counts(connection, "pulsegate_backup")
-    finally:
-        connection.execute("DETACH pulsegate_backup")
+    counts, copied = _copy_database(connection, source, partial)
     if copied != counts:
         with contextlib.suppress(OSError):
             partial.unlink()
@@ -108,17 +101,10 @@ def compact(context: OpContext, args: CompactArgs) -> CompactDone:
     ).fetchall()[0]
     path = Path(path_text)
     before = file_size(path)
-    counts = _row_counts(connection, catalog)
     fresh = path.with_name(path.name + ".compact")
     for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    quoted = str(fresh).replace("'", "''")
-    connection.execute(f"ATTACH '{quoted}' AS pulsegate_compact")
-    try:
-        connection.execute(f'COPY FROM DATABASE "{catalog}" TO pulsegate_compact')
-        copied = _row_counts(connection, "pulsegate_compact")
-    finally:
-        connection.execute("DETACH pulsegate_compact")
+    counts, copied = _copy_database(connection, catalog, fresh)
     if copied != counts:
         fresh.unlink(missing_ok=True)
         raise StorageUnavailable(
@@ -137,6 +123,19 @@ def compact(context: OpContext, args: CompactArgs) -> CompactDone:
         old.with_name(old.name + ".wal").unlink(missing_ok=True)
     return CompactDone(bytes_before=before, bytes_after=file_size(path), tables=counts,
                        old_file=str(old) if args.keep_old else None)  # fmt: skip
+
+
+def _copy_database(connection, catalog: str, target: Path) -> tuple[dict[str, int], dict[str, int]]:  # type: ignore[no-untyped-def]
+    """Copy every table of `catalog` into a new DuckDB file at `target`; returns the row counts
+    per table before and in the copy, for the caller to compare."""
+    counts = _row_counts(connection, catalog)
+    quoted = str(target).replace("'", "''")
+    connection.execute(f"ATTACH '{quoted}' AS pulsegate_copy")
+    try:
+        connection.execute(f'COPY FROM DATABASE "{catalog}" TO pulsegate_copy')
+        return counts, _row_counts(connection, "pulsegate_copy")
+    finally:
+        connection.execute("DETACH pulsegate_copy")
 
 
 def _row_counts(connection, catalog: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
