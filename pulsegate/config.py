@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import Meta, Struct
 
+from pulsegate.domain.client_ip import DEFAULT_TRUSTED_PROXIES, parse_networks
 from pulsegate.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "pulsegate.toml"
@@ -129,7 +130,7 @@ class RetentionSettings(Struct, forbid_unknown_fields=True, kw_only=True):
 class NetworkSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     """Which peers may tell us the client's address (X-Forwarded-For, CF-Connecting-IP)."""
 
-    trusted_proxies: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    trusted_proxies: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_TRUSTED_PROXIES))
 
 
 class GeoSettings(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -283,8 +284,6 @@ def _convert(data: Mapping[str, Any], source: str) -> Settings:
 
 def _check_values(settings: Settings) -> None:
     """Checks a type cannot express: CIDR syntax, files that must exist."""
-    from pulsegate.domain.client_ip import parse_networks
-
     try:
         parse_networks(settings.network.trusted_proxies)
     except ValueError as exc:

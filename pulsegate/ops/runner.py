@@ -67,11 +67,6 @@ class OperationSession:
         return operation.run(OpContext(database.connection, replace_file=database.swap_file), args)
 
 
-def server_is_running(settings: Settings) -> bool:
-    """Does a server answer on this database's control socket?"""
-    return _connect(control_socket_path(settings.database_path), 2.0) is not None
-
-
 def _open_offline(settings: Settings, path: Path) -> Database:
     storage = settings.storage
     try:

@@ -61,8 +61,8 @@ def list_leads(
     cursor: duckdb.DuckDBPyConnection, leads: LeadFilter, limit: int, offset: int
 ) -> tuple[int, list[tuple]]:
     """(total matches, one page of summaries), newest first with the id breaking ties."""
+    total = count_leads(cursor, leads)
     where, params = leads.where()
-    total = cursor.execute(f"SELECT count(*) FROM leads WHERE {where}", params).fetchall()[0][0]
     rows = cursor.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM leads WHERE {where} "
         "ORDER BY created_at DESC, lead_id DESC LIMIT ? OFFSET ?",
