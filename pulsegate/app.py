@@ -107,7 +107,14 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     writer = Writer(database.connection, max_pending_rows=storage.max_pending_rows)
     writer.start()
     stack.push_async_callback(writer.stop)
-    tracking = TrackingService(database, writer, open_sessions, geo, visitor_salt=salt)
+    tracking = TrackingService(
+        database,
+        writer,
+        open_sessions,
+        geo,
+        visitor_salt=salt,
+        resume_within_ms=settings.sessions.idle_timeout_minutes * 60_000,
+    )
     app.state.settings = settings
     app.state.database = database
     app.state.writer = writer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ class TrackingService:
         geo: GeoResolver,
         *,
         visitor_salt: str,
+        resume_within_ms: int = 30 * 60_000,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._database = database
@@ -39,7 +41,12 @@ class TrackingService:
         self._open = open_sessions
         self._geo = geo
         self._salt = visitor_salt
+        self._resume_within_ms = resume_within_ms
         self._clock = clock
+        # Client ends whose write is still in flight, and resumes whose read is: a page's end
+        # and the next page's first events can arrive within a millisecond of each other.
+        self._ending: dict[str, asyncio.Future[None]] = {}
+        self._resuming: dict[str, asyncio.Task[OpenSession | None]] = {}
 
     @property
     def open_sessions(self) -> int:
@@ -73,7 +80,7 @@ class TrackingService:
 
     async def record_events(self, session_id: str, events: Sequence[EventFields]) -> TrackingReceipt:
         """Append events to an open session."""
-        session = self._open.get(session_id)
+        session = self._open.get(session_id) or await self._resume(session_id)
         if session is None:
             raise await self._not_open(session_id)
         received_ms = self._clock()
@@ -108,6 +115,7 @@ class TrackingService:
         session.activity.note_scroll(end.max_scroll)
         session.last_seen_ms = ended_ms
         score = engagement_score(session.activity)
+        ending = self._ending[session.session_id] = asyncio.get_running_loop().create_future()
         try:
             await self._writer.write(rows.session_end_rows([(session, ended_ms, "client", score)]))
         except PulseGateError:
@@ -116,6 +124,9 @@ class TrackingService:
             session.activity.engaged_ms, session.activity.max_scroll, session.last_seen_ms = before
             self._open.add(session)
             raise
+        finally:
+            ending.set_result(None)
+            del self._ending[session.session_id]
         return TrackingReceipt(
             session_id=session.session_id,
             visitor_id=session.visitor_id,
@@ -138,6 +149,34 @@ class TrackingService:
                 self._open.add(session)
             raise
         return len(idle)
+
+    async def _resume(self, session_id: str) -> OpenSession | None:
+        """Reopen a session its browser ended within the idle timeout (the visitor moved to the
+        next page, or came back to the tab), or None when it cannot be resumed."""
+        resuming = self._resuming.get(session_id)
+        if resuming is None:
+            resuming = self._resuming[session_id] = asyncio.create_task(self._reopen(session_id))
+            resuming.add_done_callback(lambda _: self._resuming.pop(session_id, None))
+        # Shielded: one caller giving up must not cancel the resume the others wait for.
+        return await asyncio.shield(resuming)
+
+    async def _reopen(self, session_id: str) -> OpenSession | None:
+        ending = self._ending.get(session_id)
+        if ending is not None:
+            await ending  # read the session only once its end is on disk
+        if (session := self._open.get(session_id)) is not None:
+            return session
+        since_ms = self._clock() - self._resume_within_ms
+        session = await self._database.read(rows.load_resumable_session, session_id, since_ms)
+        if session is None:
+            return None
+        self._open.add(session)
+        try:
+            await self._writer.write(rows.reopen_rows(session))
+        except PulseGateError:
+            self._open.close(session_id)
+            raise
+        return session
 
     async def _not_open(self, session_id: str) -> NotFound:
         stored = await self._database.read(rows.find_session, session_id)

@@ -135,13 +135,45 @@ def load_open_sessions(cursor: duckdb.DuckDBPyConnection) -> list[OpenSession]:
 
     After a kill -9 only the events are current (the summary is written at session end), so
     replaying them through the same SessionActivity gives the same score a clean run would.
-    Open sessions are recent, so the events scan starts at the oldest open session's start:
-    DuckDB skips the older row groups.
     """
+    return _replayed_sessions(cursor, "ended_at IS NULL", [])
+
+
+def load_resumable_session(
+    cursor: duckdb.DuckDBPyConnection, session_id: str, ended_since_ms: int
+) -> OpenSession | None:
+    """A session its browser ended at or after `ended_since_ms`, with its activity replayed.
+
+    A tracker ends its session whenever the page is hidden or left, including when the visitor
+    merely moves to the next page of the site; that page then carries on in the same session.
+    Sessions ended by the idle sweep are not resumable: their visit is over.
+    """
+    sessions = _replayed_sessions(
+        cursor,
+        "session_id = ? AND end_reason = 'client' AND ended_at >= ?",
+        [session_id, utc_datetime(ended_since_ms)],
+    )
+    return sessions[0] if sessions else None
+
+
+def reopen_rows(session: OpenSession) -> RowWrite:
+    """The update marking a resumed session as open again (so a restart replays it)."""
+    return RowWrite(
+        "sessions", ("session_id", "ended_at", "end_reason"), [(session.session_id, None, None)],
+        action="update", key=("session_id",),
+    )  # fmt: skip
+
+
+def _replayed_sessions(cursor: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[OpenSession]:
+    # `where` is one of this module's constant conditions on the sessions table, never user input.
     sessions: dict[str, OpenSession] = {}
-    for session_id, visitor_id, project, started_at, last_seen_at, is_bot in cursor.execute(
-        "SELECT session_id, visitor_id, project, started_at, last_seen_at, is_bot "
-        "FROM sessions WHERE ended_at IS NULL"
+    summaries: dict[str, tuple[int, int]] = {}
+    # A summary written by an earlier end also holds what that end reported besides events
+    # (its unreported engaged time, its deepest scroll): replaying events alone would lose it.
+    for session_id, visitor_id, project, started_at, last_seen_at, is_bot, engaged, scroll in cursor.execute(
+        "SELECT session_id, visitor_id, project, started_at, last_seen_at, is_bot, "
+        f"coalesce(engaged_ms, 0), coalesce(max_scroll, 0) FROM sessions WHERE {where}",
+        params,
     ).fetchall():
         sessions[session_id] = OpenSession(
             session_id,
@@ -152,21 +184,29 @@ def load_open_sessions(cursor: duckdb.DuckDBPyConnection) -> list[OpenSession]:
             is_bot,
             SessionActivity(),
         )
+        summaries[session_id] = (engaged, scroll)
     if not sessions:
         return []
+    # The sessions are recent, so the scan starts at the oldest one's start: DuckDB skips the
+    # older row groups.
     events = cursor.execute(
-        """
+        f"""
         SELECT e.session_id, e.type, e.url, e.props, e.received_at
         FROM events e
-        WHERE e.received_at >= (SELECT min(started_at) FROM sessions WHERE ended_at IS NULL)
-          AND e.session_id IN (SELECT session_id FROM sessions WHERE ended_at IS NULL)
+        WHERE e.received_at >= (SELECT min(started_at) FROM sessions WHERE {where})
+          AND e.session_id IN (SELECT session_id FROM sessions WHERE {where})
         ORDER BY e.received_at, e.rowid  -- rowid keeps a batch in the order it was sent
-        """
+        """,
+        params + params,
     ).fetchall()
     for session_id, event_type, url, props, received_at in events:
         session = sessions[session_id]
         session.activity.record(event_type, url, _decode_props(props))
         session.last_seen_ms = max(session.last_seen_ms, epoch_ms(received_at))
+    for session_id, (engaged, scroll) in summaries.items():
+        activity = sessions[session_id].activity
+        activity.engaged_ms = max(activity.engaged_ms, engaged)
+        activity.max_scroll = max(activity.max_scroll, scroll)
     return list(sessions.values())
 
 

@@ -79,19 +79,34 @@ def test_batch_of_101_is_refused_and_stores_nothing(client: TestClient[Any]) -> 
     assert stored(client, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
 
 
-def test_session_end_then_events_are_refused_and_end_is_idempotent(
-    client: TestClient[Any],
-) -> None:
+def test_session_end_is_idempotent_and_the_next_page_resumes_it(client: TestClient[Any]) -> None:
     session = start_session(client)
     ended = client.post("/track/session/end", json={"session_id": session["session_id"]})
     assert ended.status_code == 200
     again = client.post("/track/session/end", json={"session_id": session["session_id"]})
     assert again.status_code == 200 and again.json() == ended.json()
+    (ended_at,) = stored(client, "SELECT epoch_ms(ended_at) FROM sessions")[0]
+    assert ended_at == ended.json()["timestamp"]
+    # The tracker ends its session on every page it leaves; the next page carries on in it.
+    next_page = {"session_id": session["session_id"], "type": "pageview", "url": "https://example.com/b"}
+    assert client.post("/track/event", json=next_page).status_code == 200
+    assert stored(client, "SELECT ended_at, end_reason FROM sessions") == [(None, None)]
+    final = client.post("/track/session/end", json={"session_id": session["session_id"]})
+    assert final.status_code == 200
+    assert stored(client, "SELECT page_views, exit_url, end_reason FROM sessions") == [
+        (2, "https://example.com/b", "client")
+    ]
+
+
+def test_events_after_the_idle_timeout_are_refused(client: TestClient[Any]) -> None:
+    session = start_session(client)
+    assert client.post("/track/session/end", json={"session_id": session["session_id"]}).status_code == 200
+    # As if the visitor left 31 minutes ago (the default idle timeout is 30).
+    stored(client, "UPDATE sessions SET ended_at = ended_at - INTERVAL 31 MINUTE")
     late = client.post("/track/event", json={"session_id": session["session_id"], "type": "click"})
     assert late.status_code == 404
     assert "has ended" in late.json()["error"]
-    (ended_at,) = stored(client, "SELECT epoch_ms(ended_at) FROM sessions")[0]
-    assert ended_at == ended.json()["timestamp"]
+    assert stored(client, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
 
 
 def test_unknown_session_is_404(client: TestClient[Any]) -> None:

@@ -202,6 +202,95 @@ def test_a_session_end_racing_the_last_batch_scores_it(tmp_path: Path) -> None:
     assert query(path, "SELECT page_views, event_count, engagement_score FROM sessions") == [(5, 10, 70)]
 
 
+def test_a_session_its_browser_ended_resumes_on_the_next_page(tmp_path: Path) -> None:
+    """The tracker ends its session whenever the page is left; the next page carries it on."""
+    path = tmp_path / "p.duckdb"
+    clock = Clock()
+
+    async def scenario(service: TrackingService) -> tuple[str, int | None]:
+        started = await service.start_session(
+            SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
+        )
+        await service.end_session(SessionEnd(session_id=started.session_id, engaged_ms=20_000, max_scroll=70))
+        clock.now += 10 * 60_000  # well inside the 30 min idle timeout
+        await service.record_events(started.session_id, [EventFields(type="pageview", url="https://e.com/b")])
+        assert service.open_sessions == 1
+        ended = await service.end_session(SessionEnd(session_id=started.session_id, engaged_ms=10_000))
+        return started.session_id, ended.engagement_score
+
+    session_id, score = run_with_service(path, clock, scenario)
+    # engaged 30 s: 35 * 30/120 = 8.75; scroll 70% (from the first end): 14; 2 pages: 20 * 1/4 = 5. 27.75 -> 28
+    assert score == 28
+    assert query(
+        path, "SELECT end_reason, page_views, engaged_ms, max_scroll, exit_url, duration_ms FROM sessions"
+    ) == [("client", 2, 30_000, 70, "https://e.com/b", 10 * 60_000)]
+    assert query(path, "SELECT count(*) FROM events WHERE session_id = ?", [session_id]) == [(2,)]
+
+
+def test_sessions_are_not_resumed_after_the_idle_timeout_or_an_idle_end(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    clock = Clock()
+
+    async def scenario(service: TrackingService) -> None:
+        caller = Caller(client_ip="", user_agent=FIREFOX)
+        left = await service.start_session(SessionStart(url="https://e.com/"), caller)
+        await service.end_session(SessionEnd(session_id=left.session_id))
+        idle = await service.start_session(SessionStart(url="https://e.com/"), caller)
+        clock.now += 31 * 60_000
+        await service.end_idle_sessions(30)
+        for session_id in (left.session_id, idle.session_id):
+            with pytest.raises(NotFound, match="has ended"):
+                await service.record_events(session_id, [EventFields(type="click")])
+        assert service.open_sessions == 0
+
+    run_with_service(path, clock, scenario)
+    assert query(path, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
+
+
+def test_a_resumed_session_is_replayed_after_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    clock = Clock()
+
+    async def before_crash(service: TrackingService) -> str:
+        started = await service.start_session(
+            SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
+        )
+        await service.end_session(SessionEnd(session_id=started.session_id, engaged_ms=60_000))
+        await service.record_events(started.session_id, [EventFields(type="click")])
+        return started.session_id
+
+    session_id = run_with_service(path, clock, before_crash)
+    assert query(path, "SELECT ended_at, end_reason FROM sessions") == [(None, None)]
+
+    async def after_restart(service: TrackingService) -> int | None:
+        assert service.open_sessions == 1
+        return (await service.end_session(SessionEnd(session_id=session_id))).engagement_score
+
+    # engaged 60 s (reported by the first end): 17.5; 1 page: 0; 1 interaction: 3. 20.5 -> 21
+    assert run_with_service(path, clock, after_restart, reload_open=True) == 21
+
+
+def test_events_racing_the_end_of_the_previous_page_join_the_session(tmp_path: Path) -> None:
+    """A page's session/end and the next page's first batch can be in flight together."""
+    path = tmp_path / "p.duckdb"
+
+    async def scenario(service: TrackingService) -> None:
+        started = await service.start_session(
+            SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
+        )
+        next_page = [EventFields(type="pageview", url="https://e.com/next")]
+        await asyncio.gather(
+            service.end_session(SessionEnd(session_id=started.session_id)),
+            service.record_events(started.session_id, next_page),
+            service.record_events(started.session_id, [EventFields(type="click")]),
+        )
+        assert service.open_sessions == 1
+        await service.end_session(SessionEnd(session_id=started.session_id))
+
+    run_with_service(path, Clock(), scenario)
+    assert query(path, "SELECT page_views, event_count, end_reason FROM sessions") == [(2, 3, "client")]
+
+
 def test_identical_submissions_at_once_make_one_lead(tmp_path: Path) -> None:
     from pulsegate.config import LeadSettings
     from pulsegate.domain.leads import LeadSubmission
