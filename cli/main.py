@@ -52,23 +52,35 @@ def serve(
     ] = None,
     config: ConfigOption = None,
     database: DatabaseOption = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Also serve a demo site at /demo/ that shows the tracker and forms at work."
+        ),
+    ] = False,
 ) -> None:
     """Run the server in the foreground until Ctrl-C or SIGTERM.
 
     Creates the database on first start; no configuration is needed.
 
-    Example:
+    Examples:
 
         pulsegate serve --port 8787 --database /var/lib/pulsegate/pulsegate.duckdb
+
+        pulsegate serve --demo      then open http://127.0.0.1:8787/demo/
     """
     from pulsegate.server import serve as run_server
 
-    settings = settings_for(config, database, server={"host": host, "port": port, "log_level": log_level})
-    console.print(
-        f"PulseGate {__version__}: http://{settings.server.host}:{settings.server.port} "
-        f"on {settings.database_path}",
-        highlight=False,
+    settings = settings_for(
+        config,
+        database,
+        server={"host": host, "port": port, "log_level": log_level},
+        web={"demo": True if demo else None},
     )
+    base = f"http://{settings.server.host}:{settings.server.port}"
+    console.print(f"PulseGate {__version__}: {base} on {settings.database_path}", highlight=False)
+    if settings.web.demo:
+        console.print(f"Demo site: {base}/demo/", highlight=False)
     run_server(settings)
 
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import duckdb
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -24,13 +25,14 @@ from pulsegate.domain.rate_limit import FixedWindowLimiter
 from pulsegate.domain.sessions import OpenSessions
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.http.analytics import AnalyticsController, anomalies
+from pulsegate.http.assets import asset_routes
 from pulsegate.http.cors import add_cors_headers
 from pulsegate.http.errors import EXCEPTION_HANDLERS
 from pulsegate.http.health import health
 from pulsegate.http.leads import LEAD_ROUTES
 from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware
-from pulsegate.http.tracking import TRACKING_ROUTES
+from pulsegate.http.tracking import TRACKING_PREFIX, tracking_paths, tracking_routes
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.storage import PruneArgs, prune
 from pulsegate.process import die_with_parent
@@ -75,7 +77,14 @@ def create_app(settings: Settings) -> Litestar:
             )
         )
     app = Litestar(
-        route_handlers=[*TRACKING_ROUTES, *LEAD_ROUTES, AnalyticsController, anomalies, health],
+        route_handlers=[
+            *tracking_routes(settings.web.tracking_prefix),
+            *LEAD_ROUTES,
+            AnalyticsController,
+            anomalies,
+            health,
+            *asset_routes(settings.web),
+        ],
         lifespan=[lifespan],
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -151,7 +160,12 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     if storage.checkpoint_interval_seconds:
 
         async def checkpoint() -> None:
-            await writer.run(lambda connection: connection.execute("CHECKPOINT"))
+            try:
+                await writer.run(lambda connection: connection.execute("CHECKPOINT"))
+            except duckdb.TransactionException as exc:
+                # A read was in a transaction at that instant: DuckDB declines rather than wait.
+                # Nothing is lost; the next tick checkpoints.
+                logger.debug("Checkpoint skipped: %s", exc)
 
         await stack.enter_async_context(
             run_every(storage.checkpoint_interval_seconds, checkpoint, name="checkpoint")
@@ -229,15 +243,14 @@ def _tracking_limiters(settings: Settings) -> dict[str, FixedWindowLimiter]:
         return FixedWindowLimiter(limit, limits.window_seconds, max_keys=limits.max_tracked_clients)
 
     leads = limiter(settings.leads.rate_limit)  # one budget across the capture route and its aliases
-    return {
-        "/lead.capture": leads,
-        "/lead": leads,
-        "/": leads,
-        "/track/session/start": limiter(limits.session_start),
-        "/track/session/end": limiter(limits.session_end),
-        "/track/event": limiter(limits.event),
-        "/track/events/batch": limiter(limits.events_batch),
-    }
+    limiters = {"/lead.capture": leads, "/lead": leads, "/": leads}
+    # One budget per route under both prefixes: the extra prefix is another name, not more quota.
+    tracking = [limiter(limits.session_start), limiter(limits.event), limiter(limits.events_batch),
+                limiter(limits.session_end)]  # fmt: skip
+    for prefix in (TRACKING_PREFIX, settings.web.tracking_prefix):
+        if prefix:
+            limiters.update(zip(tracking_paths(prefix), tracking, strict=True))
+    return limiters
 
 
 def app_from_environment() -> Litestar:

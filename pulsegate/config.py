@@ -58,6 +58,18 @@ class TrackingSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     max_batch_bytes: Annotated[int, Meta(ge=1024)] = 512 * 1024
 
 
+class WebSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The browser scripts, the extra names they can be reached by, and the demo site."""
+
+    # Block lists know /pulse.js and /track/: these serve the same script and routes under
+    # names of the operator's choosing as well (the reference paths keep working).
+    script_alias: Annotated[str, Meta(pattern=r"^$|^/[A-Za-z0-9_-][A-Za-z0-9._/-]*\.js$")] = ""
+    tracking_prefix: Annotated[str, Meta(pattern=r"^$|^(/[A-Za-z0-9_.-]+)+$")] = ""
+    # How long browsers and CDNs may reuse a script before asking again (with its ETag).
+    script_max_age_seconds: Annotated[int, Meta(ge=0, le=7 * 24 * 3600)] = 3600
+    demo: bool = False
+
+
 class SessionSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     """When an open session counts as over."""
 
@@ -153,6 +165,7 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
     tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
+    web: WebSettings = msgspec.field(default_factory=WebSettings)
     sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
     rate_limits: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     leads: LeadSettings = msgspec.field(default_factory=LeadSettings)
@@ -298,10 +311,38 @@ def _check_values(settings: Settings) -> None:
             )
     if settings.alerts.webhook_url:
         _check_url("alerts.webhook_url", settings.alerts.webhook_url)
+    _check_web_paths(settings.web)
     for name in ("country_mmdb", "asn_mmdb"):
         value = getattr(settings.geo, name)
         if value and not Path(value).expanduser().is_file():
             raise ConfigError(f"Invalid setting geo.{name}: file not found: {value}")
+
+
+# Paths the extra script name and tracking prefix must not shadow.
+RESERVED_PATHS = (
+    "/track",
+    "/analytics",
+    "/lead",
+    "/lead.capture",
+    "/health",
+    "/schema",
+    "/dashboard",
+    "/demo",
+)
+SCRIPT_PATHS = ("/tracker.js", "/form.js", "/pulse.js")
+
+
+def _check_web_paths(web: WebSettings) -> None:
+    if web.script_alias in SCRIPT_PATHS or any(
+        web.script_alias.startswith(reserved + "/") for reserved in RESERVED_PATHS
+    ):
+        raise ConfigError(f"Invalid setting web.script_alias: {web.script_alias} is already a PulseGate path")
+    prefix = web.tracking_prefix
+    if prefix and any(
+        prefix == reserved or prefix.startswith(reserved + "/") or reserved.startswith(prefix + "/")
+        for reserved in RESERVED_PATHS
+    ):
+        raise ConfigError(f"Invalid setting web.tracking_prefix: {prefix} overlaps a PulseGate path")
 
 
 def _check_url(name: str, url: str) -> None:

@@ -86,6 +86,14 @@ class SessionEnd(Struct, kw_only=True):
     # Engaged time not yet reported in an event, and the deepest scroll (percent).
     engaged_ms: Annotated[int, Meta(ge=0, le=24 * 3600 * 1000)] | None = None
     max_scroll: Annotated[int, Meta(ge=0, le=100)] | None = None
+    # Events still queued in the page, stored with the end in one request: a page going away
+    # gets one request out reliably, and two could arrive in either order.
+    events: Annotated[list[EventFields], Meta(max_length=MAX_BATCH_EVENTS)] | None = None
+
+    @property
+    def reports_activity(self) -> bool:
+        """True when the end brings something to add (events or engaged time), not just a close."""
+        return bool(self.events) or bool(self.engaged_ms)
 
 
 class TrackingReceipt(Struct, kw_only=True, omit_defaults=True):

@@ -11,8 +11,16 @@ CORS_HEADERS: tuple[tuple[bytes, bytes], ...] = (
         b"access-control-allow-headers",
         b"Content-Type, X-Fingerprint-ID, X-Visitor-ID, Authorization, X-API-Key",
     ),
+    # Without this a page's script cannot read when a 429 lets it try again.
+    (
+        b"access-control-expose-headers",
+        b"Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset",
+    ),
 )
-_CORS_NAMES = frozenset(name for name, _ in CORS_HEADERS)
+# Browsers may reuse a preflight's answer this long (Chromium caps it at 2 h): without it every
+# tracking call, which carries X-Visitor-ID, costs two requests.
+PREFLIGHT_MAX_AGE = (b"access-control-max-age", b"7200")
+_CORS_NAMES = frozenset(name for name, _ in (*CORS_HEADERS, PREFLIGHT_MAX_AGE))
 
 
 async def add_cors_headers(message: Message, scope: Scope) -> None:
@@ -26,4 +34,6 @@ async def add_cors_headers(message: Message, scope: Scope) -> None:
         return
     headers = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in _CORS_NAMES]
     headers.extend(CORS_HEADERS)
+    if scope.get("method") == "OPTIONS":
+        headers.append(PREFLIGHT_MAX_AGE)
     message["headers"] = headers

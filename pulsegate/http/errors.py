@@ -23,6 +23,8 @@ def pulsegate_error(request: Request, exc: PulseGateError) -> Response[dict[str,
     """Our own errors carry their status and headers."""
     if exc.status_code >= 500:
         logger.warning("%s %s -> %s: %s", request.method, request.url.path, exc.status_code, exc.message)
+    else:  # a client's mistake: worth seeing when debugging a site's integration, not by default
+        logger.debug("%s %s -> %s: %s", request.method, request.url.path, exc.status_code, exc.message)
     return error_response(exc.status_code, exc.message, exc.headers)
 
 

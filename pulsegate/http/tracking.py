@@ -82,9 +82,29 @@ async def _end(scope: Scope, end: SessionEnd, tracking: TrackingService) -> Trac
     return await tracking.end_session(end)
 
 
-TRACKING_ROUTES = [
-    _route("/track/session/start", SessionStart, _start, operation="startSession"),
-    _route("/track/event", Event, _event, operation="recordEvent"),
-    _route("/track/events/batch", EventBatch, _batch, operation="recordEventBatch", batch=True),
-    _route("/track/session/end", SessionEnd, _end, operation="endSession"),
-]
+# (path under the prefix, payload type, call, operation name, is a batch)
+_TRACKING_CALLS: tuple[tuple[str, type[Any], Call, str, bool], ...] = (
+    ("/session/start", SessionStart, _start, "startSession", False),
+    ("/event", Event, _event, "recordEvent", False),
+    ("/events/batch", EventBatch, _batch, "recordEventBatch", True),
+    ("/session/end", SessionEnd, _end, "endSession", False),
+)
+TRACKING_PREFIX = "/track"
+
+
+def tracking_paths(prefix: str) -> list[str]:
+    """The four tracking paths under `prefix` ("/track" for the reference's own)."""
+    return [prefix + path for path, *_ in _TRACKING_CALLS]
+
+
+def tracking_routes(extra_prefix: str = "") -> list[Any]:
+    """The tracking routes under /track, and under `extra_prefix` too when one is configured
+    (block lists know /track/: web.tracking_prefix lets an operator pick a name they do not)."""
+    routes = []
+    for prefix, suffix in ((TRACKING_PREFIX, ""), (extra_prefix, "AtPrefix")):
+        if prefix:
+            routes += [
+                _route(prefix + path, type_, call, operation=operation + suffix, batch=batch)
+                for path, type_, call, operation, batch in _TRACKING_CALLS
+            ]
+    return routes

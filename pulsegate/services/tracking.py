@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.enrichment import session_origin
@@ -20,6 +23,7 @@ from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class TrackingService:
@@ -43,10 +47,10 @@ class TrackingService:
         self._salt = visitor_salt
         self._resume_within_ms = resume_within_ms
         self._clock = clock
-        # Client ends whose write is still in flight, and resumes whose read is: a page's end
-        # and the next page's first events can arrive within a millisecond of each other.
-        self._ending: dict[str, asyncio.Future[None]] = {}
-        self._resuming: dict[str, asyncio.Task[OpenSession | None]] = {}
+        # Ends and resumes of one session take turns. Pages leaving and the next page starting
+        # send ends and events at once, and a browser may deliver them in any order: each must
+        # see the one before it committed. A lock lives while someone holds or awaits it.
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @property
     def open_sessions(self) -> int:
@@ -80,7 +84,10 @@ class TrackingService:
 
     async def record_events(self, session_id: str, events: Sequence[EventFields]) -> TrackingReceipt:
         """Append events to an open session."""
-        session = self._open.get(session_id) or await self._resume(session_id)
+        session = self._open.get(session_id)
+        if session is None:
+            async with self._turn(session_id):
+                session = self._open.get(session_id) or await self._reopen(session_id)
         if session is None:
             raise await self._not_open(session_id)
         received_ms = self._clock()
@@ -97,7 +104,17 @@ class TrackingService:
         )
 
     async def end_session(self, end: SessionEnd) -> TrackingReceipt:
-        """End a session and score it; ending an ended session returns what was stored."""
+        """End a session and score it; ending an ended session returns what was stored.
+
+        An end that brings activity (events, engaged time) for a session its browser already
+        ended resumes it first, as events would: the visitor came back to the tab and left again.
+        """
+        async with self._turn(end.session_id):
+            return await self._end_session(end)
+
+    async def _end_session(self, end: SessionEnd) -> TrackingReceipt:
+        if end.reports_activity and self._open.get(end.session_id) is None:
+            await self._reopen(end.session_id)
         session = self._open.close(end.session_id)
         if session is None:
             stored = await self._database.read(rows.find_session, end.session_id)
@@ -110,27 +127,30 @@ class TrackingService:
                 engagement_score=stored.engagement_score,
             )
         ended_ms = self._clock()
-        before = (session.activity.engaged_ms, session.activity.max_scroll, session.last_seen_ms)
+        before_last_seen = session.last_seen_ms
+        saved_activity = copy.copy(session.activity)
+        for event in end.events or ():
+            session.activity.record(event.type, event.url, event.props)
         session.activity.add_engaged_ms(end.engaged_ms)
         session.activity.note_scroll(end.max_scroll)
         session.last_seen_ms = ended_ms
         score = engagement_score(session.activity)
-        ending = self._ending[session.session_id] = asyncio.get_running_loop().create_future()
+        writes = [rows.session_end_rows([(session, ended_ms, "client", score)])]
+        if end.events:
+            writes.insert(0, rows.event_rows(session, end.events, ended_ms))
         try:
-            await self._writer.write(rows.session_end_rows([(session, ended_ms, "client", score)]))
+            await _until_committed(self._writer.write(*writes))
         except PulseGateError:
             # Not stored: put it back as it was, so the client can retry. (A cancelled request
             # is not a failure: its queued write still commits, so the session stays ended.)
-            session.activity.engaged_ms, session.activity.max_scroll, session.last_seen_ms = before
+            session.activity, session.last_seen_ms = saved_activity, before_last_seen
             self._open.add(session)
             raise
-        finally:
-            ending.set_result(None)
-            del self._ending[session.session_id]
         return TrackingReceipt(
             session_id=session.session_id,
             visitor_id=session.visitor_id,
             timestamp=ended_ms,
+            accepted=len(end.events) if end.events else None,
             engagement_score=score,
         )
 
@@ -150,22 +170,16 @@ class TrackingService:
             raise
         return len(idle)
 
-    async def _resume(self, session_id: str) -> OpenSession | None:
-        """Reopen a session its browser ended within the idle timeout (the visitor moved to the
-        next page, or came back to the tab), or None when it cannot be resumed."""
-        resuming = self._resuming.get(session_id)
-        if resuming is None:
-            resuming = self._resuming[session_id] = asyncio.create_task(self._reopen(session_id))
-            resuming.add_done_callback(lambda _: self._resuming.pop(session_id, None))
-        # Shielded: one caller giving up must not cancel the resume the others wait for.
-        return await asyncio.shield(resuming)
+    def _turn(self, session_id: str) -> asyncio.Lock:
+        lock = self._turns.get(session_id)
+        if lock is None:
+            lock = self._turns[session_id] = asyncio.Lock()
+        return lock
 
     async def _reopen(self, session_id: str) -> OpenSession | None:
-        ending = self._ending.get(session_id)
-        if ending is not None:
-            await ending  # read the session only once its end is on disk
-        if (session := self._open.get(session_id)) is not None:
-            return session
+        """Reopen a session its browser ended within the idle timeout (the visitor moved to the
+        next page, or came back to the tab), or None when it cannot be resumed. Called in the
+        session's turn, so any end before it is on disk."""
         since_ms = self._clock() - self._resume_within_ms
         session = await self._database.read(rows.load_resumable_session, session_id, since_ms)
         if session is None:
@@ -183,3 +197,14 @@ class TrackingService:
         if stored is None:
             return NotFound(f"Unknown session: {session_id}; start one with /track/session/start")
         return NotFound(f"Session {session_id} has ended; start a new one with /track/session/start")
+
+
+async def _until_committed(write: Awaitable[T]) -> T:
+    """Await a write; if the request is cancelled meanwhile, still wait for the commit before
+    letting go, so the next in the session's turn reads the database as this write leaves it."""
+    task = asyncio.ensure_future(write)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise

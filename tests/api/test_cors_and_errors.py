@@ -22,7 +22,19 @@ def test_reference_values() -> None:
         "access-control-allow-origin": "*",
         "access-control-allow-methods": "GET, POST, OPTIONS",
         "access-control-allow-headers": "Content-Type, X-Fingerprint-ID, X-Visitor-ID, Authorization, X-API-Key",
+        # Beyond the reference: lets a page's script read when a 429 ends.
+        "access-control-expose-headers": "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset",
     }
+
+
+def test_preflights_may_be_cached_by_the_browser(client: TestClient[Any]) -> None:
+    preflight = client.options(
+        "/track/events/batch",
+        headers={"Origin": "https://site.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-max-age"] == "7200"
+    assert "access-control-max-age" not in client.get("/health").headers
 
 
 @pytest.mark.parametrize(

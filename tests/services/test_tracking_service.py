@@ -291,6 +291,29 @@ def test_events_racing_the_end_of_the_previous_page_join_the_session(tmp_path: P
     assert query(path, "SELECT page_views, event_count, end_reason FROM sessions") == [(2, 3, "client")]
 
 
+def test_an_end_carries_the_last_events_and_reopens_a_session_left_before(tmp_path: Path) -> None:
+    """What a page sends as it goes away: its queued events and its engaged time, in one end."""
+    path = tmp_path / "p.duckdb"
+
+    async def scenario(service: TrackingService) -> list[int | None]:
+        started = await service.start_session(
+            SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
+        )
+        last = [EventFields(type="pageview", url="https://e.com/b"), EventFields(type="click", name="Buy")]
+        first = await service.end_session(SessionEnd(session_id=started.session_id, events=last))
+        assert first.accepted == 2
+        # Back on the tab for 30 s, then closed: the second end reports that time.
+        second = await service.end_session(SessionEnd(session_id=started.session_id, engaged_ms=30_000))
+        plain = await service.end_session(SessionEnd(session_id=started.session_id))
+        return [first.engagement_score, second.engagement_score, plain.engagement_score]
+
+    # first: 2 pages: 5; 1 interaction: 3 -> 8. second: plus 30 s engaged: 8.75 -> 16.75 -> 17.
+    assert run_with_service(path, Clock(), scenario) == [8, 17, 17]
+    assert query(path, "SELECT page_views, event_count, engaged_ms, exit_url FROM sessions") == [
+        (2, 3, 30_000, "https://e.com/b")
+    ]
+
+
 def test_identical_submissions_at_once_make_one_lead(tmp_path: Path) -> None:
     from pulsegate.config import LeadSettings
     from pulsegate.domain.leads import LeadSubmission

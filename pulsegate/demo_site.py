@@ -1,0 +1,33 @@
+"""The demo site in demo/: a few pages that show PulseGate's scripts at work on a real site.
+
+The pages name the PulseGate server as {{PULSEGATE}}: `pulsegate serve --demo` serves them at
+/demo/ from the same origin (empty), and the browser tests serve them from another port with
+the server's full origin, so CORS is exercised as on a real site.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from pulsegate.resources import shipped_file
+
+DEMO_PREFIX = "/demo"
+PLACEHOLDER = b"{{PULSEGATE}}"
+
+
+def demo_pages() -> list[str]:
+    """The demo site's file names."""
+    return sorted(path.name for path in shipped_file("demo").iterdir() if path.is_file())
+
+
+def demo_page(name: str, *, pulsegate_origin: str) -> tuple[bytes, str] | None:
+    """A demo file (body, media type) with the server's origin filled in; None if there is none.
+
+    Only the folder's own file names are served, so no path can reach outside it.
+    """
+    if name not in demo_pages():
+        return None
+    body = (shipped_file("demo") / name).read_bytes()
+    if name.endswith(".html"):
+        body = body.replace(PLACEHOLDER, pulsegate_origin.rstrip("/").encode())
+    return body, mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -1,0 +1,103 @@
+"""GET /tracker.js, /form.js, /pulse.js (and the configured alias): cached, revalidated, gzipped.
+
+Also the demo site at /demo/ when `pulsegate serve --demo` (web.demo) asks for it.
+"""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get
+from litestar.handlers import HTTPRouteHandler
+from litestar.response import Redirect
+
+from pulsegate.browser_scripts import BrowserScript, build_scripts
+from pulsegate.config import WebSettings
+from pulsegate.demo_site import DEMO_PREFIX, demo_page
+from pulsegate.errors import NotFound
+
+JAVASCRIPT = "application/javascript; charset=utf-8"
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """True when an Accept-Encoding header admits gzip (`gzip`, `gzip;q=0.5`, `*`; not `q=0`)."""
+    for item in (accept_encoding or "").split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+            quality = params.strip().lower().removeprefix("q=").strip() if params else "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return True
+    return False
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """True when If-None-Match names `etag` (weakly compared, as RFC 9110 asks for GET) or is `*`."""
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def script_response(script: BrowserScript, request: Request, max_age: int) -> Response[bytes]:
+    """The script, or 304 when the browser's copy is current; gzipped when the browser takes it."""
+    headers = {
+        "ETag": script.etag,
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if etag_matches(request.headers.get("if-none-match"), script.etag):
+        return Response(b"", status_code=304, headers=headers, media_type=JAVASCRIPT)
+    if accepts_gzip(request.headers.get("accept-encoding")):
+        return Response(
+            script.gzipped, headers={**headers, "Content-Encoding": "gzip"}, media_type=JAVASCRIPT
+        )
+    return Response(script.body, headers=headers, media_type=JAVASCRIPT)
+
+
+def asset_routes(web: WebSettings) -> list[HTTPRouteHandler]:
+    """The script routes (with the alias, if configured) and the demo site (if enabled)."""
+    scripts = build_scripts(tracking_prefix=web.tracking_prefix)
+    routes = []
+    for name, script in scripts.items():
+        routes.append(_script_route(name, script, f"/{name}", web.script_max_age_seconds))
+    if web.script_alias:  # another name for pulse.js, left out of /schema like the operator's other names
+        routes.append(
+            _script_route(
+                "pulse.js", scripts["pulse.js"], web.script_alias, web.script_max_age_seconds, alias=True
+            )
+        )
+    if web.demo:
+        routes.append(demo)
+    return routes
+
+
+def _script_route(
+    name: str, script: BrowserScript, path: str, max_age: int, *, alias: bool = False
+) -> HTTPRouteHandler:
+    stem = name.removesuffix(".js")
+
+    async def serve_script(request: Request) -> Response[bytes]:
+        return script_response(script, request, max_age)
+
+    serve_script.__doc__ = f"The browser script {name} (ETag, Cache-Control, gzip when accepted)."
+    return get(
+        path,
+        name=f"script-{stem}" + ("-alias" if alias else ""),
+        operation_id=f"get{stem.capitalize()}Script",
+        include_in_schema=not alias,
+        tags=["scripts"],
+        media_type=JAVASCRIPT,
+    )(serve_script)
+
+
+@get([DEMO_PREFIX, f"{DEMO_PREFIX}/{{page:str}}"], include_in_schema=False, name="demo")
+async def demo(request: Request, page: str = "index.html") -> Response[bytes] | Redirect:
+    """The demo site: pages that load this server's pulse.js from the same origin."""
+    # The router treats /demo and /demo/ alike; the pages' relative links need the slash.
+    if request.scope.get("raw_path", b"").split(b"?")[0] == DEMO_PREFIX.encode():
+        return Redirect(f"{DEMO_PREFIX}/")
+    found = demo_page(page, pulsegate_origin="")
+    if found is None:
+        raise NotFound(f"No demo page {page!r}; start at {DEMO_PREFIX}/")
+    body, media_type = found
+    return Response(body, media_type=media_type, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,25 @@
+/* PulseGate pulse.js: served as tracker.js + form.js + this file, which adds PulseGate.init.
+ *   <script src="https://YOUR-PULSEGATE/pulse.js" defer></script>
+ *   <script>PulseGate.init({project: "acme"})</script>   (or data-project="acme" on the tag)
+ * The endpoint defaults to the origin this script was loaded from. */
+(function (w, d) {
+  "use strict";
+  var P = w.PulseGate;
+  var fromTag = P.scriptOptions(d.currentScript);
+
+  /** Start tracking: {project, endpoint, respectDoNotTrack}; the script tag's data- attributes fill the gaps. */
+  P.init = function (options) {
+    var merged = {};
+    [fromTag, options || {}].forEach(function (source) {
+      for (var key in source) if (source[key] != null) merged[key] = source[key];
+    });
+    P.startTracking(merged);
+  };
+
+  var queued = P.q || [];
+  var initQueued = queued.some(function (call) {
+    return call[0] == "init";
+  });
+  if (fromTag.project && !initQueued) P.init();
+  P.replay();
+})(window, document);
