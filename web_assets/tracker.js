@@ -16,7 +16,7 @@
   var loc = w.location;
 
   var cfg; // options once started
-  var sessionId, visitorId, starting, stopped;
+  var sessionId, visitorId, starting, sending, stopped;
   var queue = [];
   var timer = 0;
   var blockedUntil = 0; // after a 429, nothing is sent before this time
@@ -85,7 +85,8 @@
     }).then(
       safe(function (response) {
         if (response.status == 429) {
-          blockedUntil = Date.now() + 1000 * (+response.headers.get("Retry-After") || 60);
+          var wait = parseInt(response.headers.get("Retry-After"), 10);
+          blockedUntil = Date.now() + 1000 * (wait >= 0 ? wait : 60);
         }
         if (done) done(response.status, response);
       }),
@@ -167,17 +168,22 @@
     }
   }
 
+  // One batch in flight at a time: events arrive in order, and a failure is counted once.
   function flush() {
     clearTimeout(timer);
     timer = 0;
     if (!sessionId) return startSession();
+    if (sending) return;
     if (!queue.length || Date.now() < blockedUntil) return queue.length && schedule();
     measurements();
     var batch = queue.splice(0, BATCH_MAX);
+    sending = 1;
     send("/events/batch", { session_id: sessionId, events: batch }, false, function (status) {
+      sending = 0;
       if (status == 200) {
         failures = 0;
-        if (queue.length) schedule();
+        if (queue.length >= BATCH_MAX) flush();
+        else if (queue.length) schedule();
       } else if (status == 404) {
         restart(batch);
       } else if (status == 429 || status == 0 || status >= 500) {

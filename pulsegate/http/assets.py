@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from pulsegate.browser_scripts import BrowserScript, build_scripts
@@ -67,7 +68,7 @@ def asset_routes(web: WebSettings) -> list[HTTPRouteHandler]:
             )
         )
     if web.demo:
-        routes.append(demo)
+        routes += [demo_index, demo]
     return routes
 
 
@@ -90,12 +91,22 @@ def _script_route(
     )(serve_script)
 
 
-@get([DEMO_PREFIX, f"{DEMO_PREFIX}/{{page:str}}"], include_in_schema=False, name="demo")
-async def demo(request: Request, page: str = "index.html") -> Response[bytes] | Redirect:
-    """The demo site: pages that load this server's pulse.js from the same origin."""
+@get(DEMO_PREFIX, include_in_schema=False, name="demo-index")
+async def demo_index(request: Request) -> Response[bytes] | Redirect:
+    """The demo site's first page."""
     # The router treats /demo and /demo/ alike; the pages' relative links need the slash.
     if request.scope.get("raw_path", b"").split(b"?")[0] == DEMO_PREFIX.encode():
         return Redirect(f"{DEMO_PREFIX}/")
+    return _demo_response("index.html")
+
+
+@get(f"{DEMO_PREFIX}/{{page:str}}", include_in_schema=False, name="demo-page")
+async def demo(page: FromPath[str]) -> Response[bytes]:
+    """The demo site: pages that load this server's pulse.js from the same origin."""
+    return _demo_response(page)
+
+
+def _demo_response(page: str) -> Response[bytes]:
     found = demo_page(page, pulsegate_origin="")
     if found is None:
         raise NotFound(f"No demo page {page!r}; start at {DEMO_PREFIX}/")

@@ -36,13 +36,19 @@ def api_key(server: RunningServer) -> str:
     return created.stdout.strip()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition", page: Any = None
+) -> Any:
+    """Poll `condition`; with a `page`, pause through Playwright so its event handlers keep running."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
-        time.sleep(0.2)
+        if page is not None:
+            page.wait_for_timeout(200)
+        else:
+            time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
 
 

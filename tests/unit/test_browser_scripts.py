@@ -1,0 +1,92 @@
+"""The served scripts: size budgets over the wire, how pulse.js is put together, the prefix rewrite."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from pulsegate.browser_scripts import (
+    BUNDLE_HEADER,
+    SCRIPT_PARTS,
+    SIZE_BUDGETS,
+    build_script,
+    build_scripts,
+    minify,
+)
+from pulsegate.http.assets import accepts_gzip, etag_matches
+
+
+@pytest.mark.parametrize("name", sorted(SIZE_BUDGETS))
+def test_each_script_fits_its_gzipped_budget(name: str) -> None:
+    script = build_script(name)
+    wire = len(gzip.compress(script.body, 9))
+    assert wire <= SIZE_BUDGETS[name], f"{name} is {wire} bytes gzipped; its budget is {SIZE_BUDGETS[name]}"
+    assert len(script.gzipped) == wire
+
+
+def test_budgets_are_the_issue_s() -> None:
+    assert SIZE_BUDGETS == {"tracker.js": 3072, "form.js": 3072, "pulse.js": 6144}
+
+
+def test_pulse_js_is_the_tracker_the_form_builder_and_the_glue() -> None:
+    scripts = build_scripts()
+    pulse = scripts["pulse.js"].body.decode()
+    assert SCRIPT_PARTS["pulse.js"] == ("tracker.js", "form.js", "pulse.js")
+    assert pulse.startswith(BUNDLE_HEADER)
+    assert scripts["tracker.js"].body.decode() in pulse
+    assert scripts["form.js"].body.decode() in pulse
+
+
+def test_minify_drops_comments_and_shortens_local_names_but_keeps_globals() -> None:
+    out = minify("/* note */ (function (w) { var longLocalName = 1; w.PulseGate = longLocalName; })(window);")
+    assert "note" not in out and "longLocalName" not in out
+    assert "PulseGate" in out and "window" in out
+
+
+def test_the_tracking_prefix_is_written_into_the_tracker_only(tmp_path: Path) -> None:
+    (tmp_path / "tracker.js").write_text('var TRACK_PATH = "/track"; send(TRACK_PATH);')
+    (tmp_path / "form.js").write_text('var x = "/track";')
+    (tmp_path / "pulse.js").write_text("var y = 1;")
+    tracker = build_script("tracker.js", tracking_prefix="/e", assets_dir=tmp_path).body.decode()
+    assert '"/e"' in tracker and '"/track"' not in tracker
+    form = build_script("form.js", tracking_prefix="/e", assets_dir=tmp_path).body.decode()
+    assert '"/track"' in form  # only the tracker's own constant is rewritten
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.8", True),
+        ("GZIP", True),
+        ("*", True),
+        ("x-gzip", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0.0, deflate", False),
+        ("deflate, br", False),
+        ("identity", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_accept_encoding(header: str | None, expected: bool) -> None:
+    assert accepts_gzip(header) is expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('"a1"', True),
+        ('W/"a1"', True),
+        ('"zz", "a1"', True),
+        ("*", True),
+        ('"a2"', False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_if_none_match(header: str | None, expected: bool) -> None:
+    assert etag_matches(header, '"a1"') is expected
