@@ -42,7 +42,13 @@ def test_session_lifecycle_over_http(server: RunningServer) -> None:
         }
         assert http.post("/track/events/batch", json=batch).json()["accepted"] == 3
         assert http.post("/track/session/end", json={"session_id": sid}).status_code == 200
-        assert http.post("/track/event", json={"session_id": sid, "type": "click"}).status_code == 404
+        # The next page of the same tab carries the session on, and ends it again.
+        assert http.post("/track/event", json={"session_id": sid, "type": "click"}).status_code == 200
+        assert http.post("/track/session/end", json={"session_id": sid}).status_code == 200
+        assert (
+            http.post("/track/event", json={"session_id": "never-started", "type": "click"}).status_code
+            == 404
+        )
         assert http.get("/track/event").status_code == 405
         preflight = http.options(
             "/track/event", headers={"Origin": "https://a.example", "Access-Control-Request-Method": "POST"}
@@ -51,8 +57,8 @@ def test_session_lifecycle_over_http(server: RunningServer) -> None:
     assert server.stop() == 0
     con = duckdb.connect(str(server.database), read_only=True)
     try:
-        # landing page view + 1 event + 3 in the batch
-        assert con.execute("SELECT count(*) FROM events WHERE session_id = ?", [sid]).fetchone() == (5,)
+        # landing page view + 1 event + 3 in the batch + the click after the first end
+        assert con.execute("SELECT count(*) FROM events WHERE session_id = ?", [sid]).fetchone() == (6,)
         assert con.execute(
             "SELECT ended_at IS NOT NULL FROM sessions WHERE session_id = ?", [sid]
         ).fetchone() == (True,)
