@@ -14,6 +14,7 @@ import typer
 from cli import anomalies, keys, leads, storage
 from cli.output import console, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
+from cli.snippet import snippet
 from cli.status import status
 from pulsegate import __version__
 
@@ -113,6 +114,7 @@ app.add_typer(anomalies.app, name="anomalies")
 app.add_typer(storage.app, name="storage")
 app.command("backup")(storage.backup)
 app.command("status")(status)
+app.command("snippet")(snippet)
 
 
 def run() -> None:

@@ -23,7 +23,8 @@ HEAVY_MODULES = ("litestar", "granian", "duckdb")
 @pytest.mark.parametrize(
     "argv",
     [["--help"], ["serve", "--help"], ["init", "--help"], ["--version"], ["keys", "create", "--help"],
-     ["leads", "export", "--help"], ["leads", "--help"], ["status", "--help"]],
+     ["leads", "export", "--help"], ["leads", "--help"], ["status", "--help"], ["snippet", "--help"],
+     ["snippet", "--project", "acme"]],
 )  # fmt: skip
 def test_help_does_not_import_the_server_stack(argv: list[str]) -> None:
     probe = (

@@ -39,11 +39,13 @@ class RunningServer:
         port: int | None = None,
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
+        serve_args: tuple[str, ...] = (),
     ) -> None:
         self.database = database
         self.port = port or free_port()
         self.cwd = cwd
         self.env = env or {}
+        self.serve_args = serve_args
         self.log_dir = log_dir
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -56,7 +58,7 @@ class RunningServer:
         """Start the server and return once /health answers 200."""
         self.starts += 1
         log = (self.log_dir / f"server-{self.port}-{self.starts}.log").open("wb")
-        args = ["serve", "--port", str(self.port)]
+        args = ["serve", "--port", str(self.port), *self.serve_args]
         if self.database is not None:  # None: the zero-configuration default
             args += ["--database", str(self.database)]
         self.process = subprocess.Popen(

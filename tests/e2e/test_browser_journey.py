@@ -177,3 +177,20 @@ def test_a_visit_across_pages_an_app_and_a_form_is_all_recorded(
     assert engagement["mean"] == score
     top = {p["path"]: p["views"] for p in get("/analytics/pages/top")["pages"]}
     assert top == dict(Counter(urlsplit(url).path for url in visited))
+
+
+def test_serve_demo_shows_the_demo_site_working_from_the_same_origin(
+    tmp_path: Any, browser_context: Any
+) -> None:
+    server = RunningServer(tmp_path / "data" / "p.duckdb", tmp_path, serve_args=("--demo",)).start()
+    try:
+        assert f"Demo site: {server.base_url}/demo/" in server.log()
+        page = browser_context.new_page()
+        page.goto(f"{server.base_url}/demo")
+        assert page.url == f"{server.base_url}/demo/"
+        session_id = wait_for(lambda: page.evaluate("sessionStorage.getItem('pulsegate_session')"))
+        wait_for(lambda: page.text_content("#session-id") == session_id)
+        page.click("nav a[href='contact.html']")
+        page.wait_for_selector("#contact-form form")
+    finally:
+        server.stop()

@@ -6,6 +6,7 @@ Each test runs a real `pulsegate serve` and serves its pages from another local 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e.demo_site_server import DemoSite
-from tests.e2e.running_server import RunningServer
+from tests.e2e.running_server import RunningServer, pulsegate_command
 from tests.e2e.test_browser_journey import api_key, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -321,3 +322,30 @@ def test_the_operator_s_names_for_script_and_routes_are_used(tmp_path: Path, bro
             assert sent == [f"{server.base_url}/e/session/start"]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("style", [[], ["--init"]])
+def test_the_snippet_pulsegate_prints_tracks_a_page_and_sends_its_form(
+    server: RunningServer, browser_context: Any, style: list[str]
+) -> None:
+    printed = subprocess.run(
+        pulsegate_command("snippet", "--project", "snip", "--form", "--url", server.base_url, *style),
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    with DemoSite(server.base_url, {"snippet.html": f"<head><title>s</title>{printed}</head>"}) as site:
+        page = browser_context.new_page()
+        sent = tracking_requests(page)
+        page.goto(f"{site.base_url}/snippet.html")
+        session_id = wait_for(lambda: page.evaluate("sessionStorage.getItem('pulsegate_session')"))
+        assert json.loads(sent[0].post_data)["project"] == "snip"
+        page.fill("[name=name]", "Lin")
+        page.fill("[name=email]", "lin@example.com")
+        time.sleep(2)
+        page.click("button[type=submit]")
+        page.wait_for_selector(".pulsegate-sent")
+    [lead] = leads(server)
+    assert (lead["email"], lead["project"], lead["source"]) == ("lin@example.com", "snip", "contact")
+    detail = httpx.get(
+        f"{server.base_url}/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": api_key(server)}
+    )
+    assert detail.json()["session_id"] == session_id

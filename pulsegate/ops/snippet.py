@@ -1,0 +1,86 @@
+"""The HTML a site adds to load PulseGate: `pulsegate snippet`, shaped by the server's settings."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from urllib.parse import urlsplit
+
+from msgspec import Struct
+
+from pulsegate.config import Settings
+from pulsegate.errors import InvalidInput
+
+_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as /track/session/start accepts it
+# Lets a page call PulseGate before a deferred script has run: calls wait in PulseGate.q.
+_STUB = (
+    "window.PulseGate = window.PulseGate || { q: [] };\n"
+    '  ["init", "track", "form"].forEach(function (m) {\n'
+    "    PulseGate[m] = PulseGate[m] || function () { PulseGate.q.push([m, arguments]); };\n"
+    "  });"
+)
+
+
+class SnippetOptions(Struct, kw_only=True):
+    """What `pulsegate snippet` was asked for."""
+
+    url: str | None = None  # where browsers reach this server; default: server.host and port
+    project: str | None = None
+    init: bool = False  # PulseGate.init(...) in a script instead of data- attributes
+    respect_dnt: bool = False
+    form: bool = False  # add an example lead form
+
+
+def public_origin(settings: Settings, url: str | None) -> str:
+    """The server's address as browsers see it, without a trailing slash."""
+    if url is None:
+        host = settings.server.host
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        return f"http://{host}:{settings.server.port}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InvalidInput(
+            f"--url must be the server's http(s) address, like https://analytics.example.com (got {url!r})"
+        )
+    return url.rstrip("/")
+
+
+def site_snippet(settings: Settings, options: SnippetOptions) -> str:
+    """The tags to paste before </head> (and an example form, if asked for)."""
+    if options.project is not None and not _PROJECT.match(options.project):
+        raise InvalidInput(
+            "--project: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    origin = public_origin(settings, options.url)
+    script_path = settings.web.script_alias or "/pulse.js"
+    src = html.escape(origin + script_path, quote=True)
+    what = "page views, clicks, scroll depth, engaged time and forms"
+    lines = [f"<!-- PulseGate: {what}, sent to {html.escape(origin)} -->"]
+    # pulse.js starts by itself when its tag names a project; otherwise PulseGate.init starts it.
+    if options.init or not options.project:
+        init_options: dict[str, object] = {"project": options.project} if options.project else {}
+        if options.respect_dnt:
+            init_options["respectDoNotTrack"] = True
+        lines.append(f'<script src="{src}" defer></script>')
+        lines.append(f"<script>\n  {_STUB}\n  PulseGate.init({json.dumps(init_options)});\n</script>")
+    else:
+        dnt = ' data-respect-dnt="true"' if options.respect_dnt else ""
+        lines.append(f'<script src="{src}" data-project="{options.project}"{dnt} defer></script>')
+    if options.form:
+        project = (
+            f' data-pulsegate-project="{options.project}"'
+            if options.project
+            else ' data-pulsegate-project=""'
+        )
+        lines += [
+            "",
+            "<!-- A lead form: sent to PulseGate and linked to the visit, no JavaScript needed. -->",
+            f'<form{project} data-pulsegate-source="contact">',
+            '  <label>Name <input name="name" autocomplete="name"></label>',
+            '  <label>Email <input type="email" name="email" autocomplete="email" required></label>',
+            '  <label>Message <textarea name="message"></textarea></label>',
+            '  <button type="submit">Send</button>',
+            "</form>",
+        ]
+    return "\n".join(lines) + "\n"
