@@ -19,3 +19,11 @@ def test_writer_paths_benchmark_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "| appender, 1000-row groups" in result.stdout and "| Writer: 64 callers" in result.stdout
+
+
+def test_script_sizes_benchmark_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/script_sizes.py"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| tracker.js |" in result.stdout and "| pulse.js |" in result.stdout
