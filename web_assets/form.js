@@ -134,13 +134,17 @@
       var lead = collect(form);
       if (!lead) return;
       var config = P.config || {};
-      var ids = (P.ids && P.ids()) || {};
+      // With the tracker on the page, only its ids (none when it honours Do Not Track); alone,
+      // the ids a tracker left in this tab.
+      var ids = P.ids
+        ? P.ids()
+        : { session_id: stored("sessionStorage", "pulsegate_session"), visitor_id: stored("localStorage", "pulsegate_visitor") };
       var params = new URLSearchParams(location.search);
       lead.submission_id = form.pulsegateSubmission = form.pulsegateSubmission || submissionId();
       lead.project = options.project || config.project;
       lead.source = options.source;
-      lead.session_id = ids.session_id || stored("sessionStorage", "pulsegate_session");
-      lead.visitor_id = ids.visitor_id || stored("localStorage", "pulsegate_visitor");
+      lead.session_id = ids.session_id;
+      lead.visitor_id = ids.visitor_id;
       lead.page_url = location.href.slice(0, 2048);
       lead.website = form.elements.website.value;
       lead.elapsed_ms = Date.now() - shownAt;

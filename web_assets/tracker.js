@@ -379,7 +379,7 @@
   P.track.live = 1;
   /** The ids form.js sends with a lead, linking it to this visit. */
   P.ids = function () {
-    return { session_id: sessionId || undefined, visitor_id: visitorId || undefined };
+    return stopped ? {} : { session_id: sessionId || undefined, visitor_id: visitorId || undefined };
   };
 
   /** Run the calls a page made through the snippet's stub before this script arrived (PulseGate.q). */

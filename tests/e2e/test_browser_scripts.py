@@ -178,7 +178,7 @@ def test_a_plain_form_with_the_data_attribute_is_sent_as_a_lead(
 
 @pytest.mark.parametrize("signal", ["navigator.globalPrivacyControl", "navigator.doNotTrack"])
 def test_do_not_track_and_gpc_are_honoured_when_the_site_asks(
-    site: DemoSite, browser_context: Any, signal: str
+    server: RunningServer, site: DemoSite, browser_context: Any, signal: str
 ) -> None:
     prop = signal.split(".")[1]
     value = "true" if prop == "globalPrivacyControl" else "'1'"
@@ -191,6 +191,17 @@ def test_do_not_track_and_gpc_are_honoured_when_the_site_asks(
     page.evaluate("PulseGate.track('x')")
     time.sleep(1)
     assert sent == [] and page.evaluate("sessionStorage.getItem('pulsegate_session')") is None
+    # A form the visitor sends still arrives, without ids linking it to them.
+    page.evaluate("localStorage.setItem('pulsegate_visitor', 'from-an-earlier-visit')")
+    page.evaluate("PulseGate.form({target: 'body', fields: [{name: 'email', label: 'Email'}]})")
+    page.fill("[name=email]", "private@example.com")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".pulsegate-sent")
+    [lead] = leads(server)
+    detail = httpx.get(
+        f"{server.base_url}/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": api_key(server)}
+    )
+    assert (detail.json()["session_id"], detail.json()["visitor_id"]) == (None, None)
     # The same visitor on a site that did not ask for it is tracked.
     page.goto(f"{site.base_url}/ignore-dnt.html")
     wait_for(lambda: page.evaluate("sessionStorage.getItem('pulsegate_session')"))
