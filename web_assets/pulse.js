@@ -5,6 +5,7 @@
 (function (w, d) {
   "use strict";
   var P = w.PulseGate;
+  if (P.init && P.init.live) return; // loaded twice: the first copy is in charge
   var fromTag = P.scriptOptions(d.currentScript);
 
   /** Start tracking: {project, endpoint, respectDoNotTrack}; the script tag's data- attributes fill the gaps. */
@@ -15,8 +16,9 @@
     });
     P.startTracking(merged);
   };
+  P.init.live = 1;
 
-  var queued = P.q || [];
+  var queued = Array.isArray(P.q) ? P.q : []; // calls the snippet's stub kept for us
   var initQueued = queued.some(function (call) {
     return call[0] == "init";
   });

@@ -384,7 +384,7 @@
 
   /** Run the calls a page made through the snippet's stub before this script arrived (PulseGate.q). */
   P.replay = function () {
-    var calls = P.q || [];
+    var calls = Array.isArray(P.q) ? P.q : [];
     P.q = {
       push: safe(function (call) {
         if (P[call[0]]) P[call[0]].apply(P, call[1]);
