@@ -9,6 +9,7 @@ import json
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,17 @@ HOSTILE_LABEL = '<img src=x onerror="window.pwned=1">Name'
 def site(server: RunningServer) -> Iterator[DemoSite]:
     with DemoSite(server.base_url, PAGES) as pages:
         yield pages
+
+
+@contextmanager
+def server_and_site(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[RunningServer, DemoSite]]:
+    """A server with these settings (environment variables) and the test pages pointing at it."""
+    server = RunningServer(tmp_path / "data" / "p.duckdb", tmp_path, env=env).start()
+    try:
+        with DemoSite(server.base_url, PAGES) as site:
+            yield server, site
+    finally:
+        server.stop()
 
 
 def tracking_requests(page: Any) -> list[Any]:
@@ -258,49 +270,45 @@ def test_the_tracker_never_throws_into_the_page(site: DemoSite, browser_context:
 
 def test_a_429_holds_the_queue_until_retry_after(tmp_path: Path, browser_context: Any) -> None:
     env = {"PULSEGATE_RATE_LIMITS__EVENTS_BATCH": "1", "PULSEGATE_RATE_LIMITS__WINDOW_SECONDS": "4"}
-    server = RunningServer(tmp_path / "data" / "p.duckdb", tmp_path, env=env).start()
-    try:
-        with DemoSite(server.base_url, PAGES) as site:
-            page = browser_context.new_page()
-            batches: list[Any] = []  # responses to /track/events/batch
-            page.on("response", lambda r: batches.append(r) if "/track/events/batch" in r.url else None)
-            page.goto(f"{site.base_url}/ignore-dnt.html")
-            wait_for(lambda: page.evaluate("sessionStorage.getItem('pulsegate_session')"))
-            pushed = 0
+    with server_and_site(tmp_path, env) as (_server, site):
+        page = browser_context.new_page()
+        batches: list[Any] = []  # responses to /track/events/batch
+        page.on("response", lambda r: batches.append(r) if "/track/events/batch" in r.url else None)
+        page.goto(f"{site.base_url}/ignore-dnt.html")
+        wait_for(lambda: page.evaluate("sessionStorage.getItem('pulsegate_session')"))
+        pushed = 0
 
-            def push_full_batch() -> None:  # a full queue is sent at once
-                nonlocal pushed
-                page.evaluate(
-                    "from => { for (let i = from; i < from + 100; i++) PulseGate.track('e' + i) }", pushed
-                )
-                pushed += 100
-
-            for _ in range(5):  # with one batch per window allowed, the second or third is refused
-                with page.expect_response(lambda r: "/track/events/batch" in r.url) as answer:
-                    push_full_batch()
-                if answer.value.status == 429:
-                    refused = answer.value
-                    break
-            else:
-                raise AssertionError("no batch was refused")
-            push_full_batch()  # a full queue, which would normally go out at once
-
-            def accepted() -> set[str]:
-                return {event.get("name") for r in batches if r.status == 200
-                        for event in json.loads(r.request.post_data)["events"]}  # fmt: skip
-
-            wait_for(
-                lambda: f"e{pushed - 1}" in accepted(), timeout=30, what="every queued event to go", page=page
+        def push_full_batch() -> None:  # a full queue is sent at once
+            nonlocal pushed
+            page.evaluate(
+                "from => { for (let i = from; i < from + 100; i++) PulseGate.track('e' + i) }", pushed
             )
-            # Browser-side clocks (epoch ms): when the 429 arrived, when the next batch left.
-            timing = refused.request.timing
-            refused_at = timing["startTime"] + timing["responseEnd"]
-            next_sent = min(
-                r.request.timing["startTime"] for r in batches if r.request.timing["startTime"] > refused_at
-            )
-            assert next_sent - refused_at >= int(refused.headers["retry-after"]) * 1000 - 50
-    finally:
-        server.stop()
+            pushed += 100
+
+        for _ in range(5):  # with one batch per window allowed, the second or third is refused
+            with page.expect_response(lambda r: "/track/events/batch" in r.url) as answer:
+                push_full_batch()
+            if answer.value.status == 429:
+                refused = answer.value
+                break
+        else:
+            raise AssertionError("no batch was refused")
+        push_full_batch()  # a full queue, which would normally go out at once
+
+        def accepted() -> set[str]:
+            return {event.get("name") for r in batches if r.status == 200
+                    for event in json.loads(r.request.post_data)["events"]}  # fmt: skip
+
+        wait_for(
+            lambda: f"e{pushed - 1}" in accepted(), timeout=30, what="every queued event to go", page=page
+        )
+        # Browser-side clocks (epoch ms): when the 429 arrived, when the next batch left.
+        timing = refused.request.timing
+        refused_at = timing["startTime"] + timing["responseEnd"]
+        next_sent = min(
+            r.request.timing["startTime"] for r in batches if r.request.timing["startTime"] > refused_at
+        )
+        assert next_sent - refused_at >= int(refused.headers["retry-after"]) * 1000 - 50
     with duckdb.connect(str(tmp_path / "data" / "p.duckdb"), read_only=True) as database:
         names = [
             name for (name,) in database.execute("SELECT name FROM events WHERE type = 'custom'").fetchall()
@@ -331,17 +339,13 @@ def test_a_failing_batch_is_tried_four_times_then_dropped(site: DemoSite, browse
 
 def test_the_operator_s_names_for_script_and_routes_are_used(tmp_path: Path, browser_context: Any) -> None:
     env = {"PULSEGATE_WEB__SCRIPT_ALIAS": "/p.js", "PULSEGATE_WEB__TRACKING_PREFIX": "/e"}
-    server = RunningServer(tmp_path / "data" / "p.duckdb", tmp_path, env=env).start()
-    try:
-        with DemoSite(server.base_url, PAGES) as site:
-            page = browser_context.new_page()
-            sent: list[str] = []
-            page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
-            page.goto(f"{site.base_url}/alias.html")
-            wait_for(lambda: page.evaluate("sessionStorage.getItem('pulsegate_session')"))
-            assert sent == [f"{server.base_url}/e/session/start"]
-    finally:
-        server.stop()
+    with server_and_site(tmp_path, env) as (server, site):
+        page = browser_context.new_page()
+        sent: list[str] = []
+        page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+        page.goto(f"{site.base_url}/alias.html")
+        wait_for(lambda: page.evaluate("sessionStorage.getItem('pulsegate_session')"))
+        assert sent == [f"{server.base_url}/e/session/start"]
 
 
 @pytest.mark.parametrize("style", [[], ["--init"]])
