@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli import anomalies, keys, leads, storage
+from cli import anomalies, demo, keys, leads, storage
 from cli.output import console, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 from cli.snippet import snippet
@@ -112,6 +112,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(leads.app, name="leads")
 app.add_typer(anomalies.app, name="anomalies")
 app.add_typer(storage.app, name="storage")
+app.add_typer(demo.app, name="demo")
 app.command("backup")(storage.backup)
 app.command("status")(status)
 app.command("snippet")(snippet)

@@ -27,6 +27,7 @@ from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.http.analytics import AnalyticsController, anomalies
 from pulsegate.http.assets import asset_routes
 from pulsegate.http.cors import add_cors_headers
+from pulsegate.http.dashboard import dashboard_routes
 from pulsegate.http.errors import EXCEPTION_HANDLERS
 from pulsegate.http.health import health
 from pulsegate.http.leads import LEAD_ROUTES
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> Litestar:
             anomalies,
             health,
             *asset_routes(settings.web),
+            *dashboard_routes(),
         ],
         lifespan=[lifespan],
         middleware=middleware,

@@ -9,16 +9,14 @@ Each script is then gzipped once and tagged with a content hash for ETag revalid
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from calmjs.parse import es5
 from calmjs.parse.unparsers.es5 import minify_print
 
 from pulsegate.resources import shipped_file
+from pulsegate.served_files import ServedFile, served_file
 
 # What each served script is made of, in order. pulse.js is the tracker and the form builder
 # plus the glue that adds PulseGate.init; the first line tells the tracker not to start by itself.
@@ -32,18 +30,10 @@ DEFAULT_TRACK_PATH = "/track"
 _TRACK_PATH_LINE = 'var TRACK_PATH = "/track";'
 # Budgets over the wire (gzipped), from the peers: Plausible ~1.9 KB, Umami ~2.4 KB.
 SIZE_BUDGETS = {"tracker.js": 3 * 1024, "form.js": 3 * 1024, "pulse.js": 6 * 1024}
+JAVASCRIPT = "application/javascript; charset=utf-8"
 
 
-@dataclass(frozen=True, slots=True)
-class BrowserScript:
-    """One script as served: the minified text, its gzip encoding, and its ETag."""
-
-    body: bytes
-    gzipped: bytes
-    etag: str
-
-
-def build_script(name: str, *, tracking_prefix: str = "", assets_dir: Path | None = None) -> BrowserScript:
+def build_script(name: str, *, tracking_prefix: str = "", assets_dir: Path | None = None) -> ServedFile:
     """The script `name` as browsers get it, sending to `tracking_prefix` instead of /track if set."""
     folder = assets_dir or shipped_file("web_assets")
     sources = [(folder / part).read_text(encoding="utf-8") for part in SCRIPT_PARTS[name]]
@@ -52,15 +42,10 @@ def build_script(name: str, *, tracking_prefix: str = "", assets_dir: Path | Non
     text = "".join(minify(source) + "\n" for source in sources)
     if len(sources) > 1:
         text = BUNDLE_HEADER + text
-    body = text.encode()
-    return BrowserScript(
-        body=body,
-        gzipped=gzip.compress(body, compresslevel=9, mtime=0),
-        etag='"' + hashlib.sha256(body).hexdigest()[:20] + '"',
-    )
+    return served_file(text.encode(), JAVASCRIPT)
 
 
-def build_scripts(*, tracking_prefix: str = "", assets_dir: Path | None = None) -> dict[str, BrowserScript]:
+def build_scripts(*, tracking_prefix: str = "", assets_dir: Path | None = None) -> dict[str, ServedFile]:
     """Every served script by name."""
     return {
         name: build_script(name, tracking_prefix=tracking_prefix, assets_dir=assets_dir)

@@ -10,12 +10,11 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from pulsegate.browser_scripts import BrowserScript, build_scripts
+from pulsegate.browser_scripts import JAVASCRIPT, build_scripts
 from pulsegate.config import WebSettings
 from pulsegate.demo_site import DEMO_PREFIX, demo_page
 from pulsegate.errors import NotFound
-
-JAVASCRIPT = "application/javascript; charset=utf-8"
+from pulsegate.served_files import ServedFile
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -39,20 +38,23 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def script_response(script: BrowserScript, request: Request, max_age: int) -> Response[bytes]:
-    """The script, or 304 when the browser's copy is current; gzipped when the browser takes it."""
+def file_response(
+    file: ServedFile, request: Request, cache_control: str, headers: dict[str, str] | None = None
+) -> Response[bytes]:
+    """The file, or 304 when the browser's copy is current; gzipped when the browser takes it."""
     headers = {
-        "ETag": script.etag,
-        "Cache-Control": f"public, max-age={max_age}",
+        **(headers or {}),
+        "ETag": file.etag,
+        "Cache-Control": cache_control,
         "Vary": "Accept-Encoding",
     }
-    if etag_matches(request.headers.get("if-none-match"), script.etag):
-        return Response(b"", status_code=304, headers=headers, media_type=JAVASCRIPT)
+    if etag_matches(request.headers.get("if-none-match"), file.etag):
+        return Response(b"", status_code=304, headers=headers, media_type=file.media_type)
     if accepts_gzip(request.headers.get("accept-encoding")):
         return Response(
-            script.gzipped, headers={**headers, "Content-Encoding": "gzip"}, media_type=JAVASCRIPT
+            file.gzipped, headers={**headers, "Content-Encoding": "gzip"}, media_type=file.media_type
         )
-    return Response(script.body, headers=headers, media_type=JAVASCRIPT)
+    return Response(file.body, headers=headers, media_type=file.media_type)
 
 
 def asset_routes(web: WebSettings) -> list[HTTPRouteHandler]:
@@ -73,12 +75,13 @@ def asset_routes(web: WebSettings) -> list[HTTPRouteHandler]:
 
 
 def _script_route(
-    name: str, script: BrowserScript, path: str, max_age: int, *, alias: bool = False
+    name: str, script: ServedFile, path: str, max_age: int, *, alias: bool = False
 ) -> HTTPRouteHandler:
     stem = name.removesuffix(".js")
+    cache_control = f"public, max-age={max_age}"
 
     async def serve_script(request: Request) -> Response[bytes]:
-        return script_response(script, request, max_age)
+        return file_response(script, request, cache_control)
 
     serve_script.__doc__ = f"The browser script {name} (ETag, Cache-Control, gzip when accepted)."
     return get(

@@ -10,7 +10,7 @@ import msgspec
 
 from pulsegate.domain.analytics import Storage
 from pulsegate.domain.lead_views import LeadDetail, LeadList
-from pulsegate.ops import anomalies, keys, leads, status, storage
+from pulsegate.ops import anomalies, demo, keys, leads, status, storage
 from pulsegate.ops.context import OpContext
 from pulsegate.services.anomalies import AnomalyReport
 
@@ -43,5 +43,6 @@ OPERATIONS: dict[str, Operation] = {
         Operation("leads.export_parquet", leads.export_parquet, leads.ExportParquet, leads.Exported),
         Operation("leads.list", leads.list_leads, leads.ListLeads, LeadList),
         Operation("leads.show", leads.show_lead, leads.ShowLead, LeadDetail),
+        Operation("demo.seed", demo.seed, demo.SeedArgs, demo.Seeded),
     )
 }

@@ -179,29 +179,11 @@ class Writer:
         return [None] * len(group)
 
     def _commit(self, writes: Sequence[RowWrite]) -> None:
-        grouped: dict[tuple[Any, ...], list[RowWrite]] = {}
-        for write in writes:
-            grouped.setdefault(write.group_key, []).append(write)
-        connection = self._connection
-        # One kind of write (the common case: a burst of events) needs no explicit transaction:
-        # an appender flush in autocommit mode is one atomic, durable commit, and skipping
-        # BEGIN/COMMIT saves about a fifth of DuckDB's per-commit CPU (bench/writer_paths.py).
-        explicit = len(grouped) > 1
-        if explicit:
-            connection.begin()
         try:
-            for group_key, same_kind in grouped.items():
-                appender = self._appender(group_key)
-                for write in same_kind:
-                    appender.append_rows(write.rows)
-                appender.flush()
-            if explicit:
-                connection.commit()
+            commit_writes(self._connection, writes, self._appender)
         except BaseException:
             # A failed appender may hold rows it could not flush: start afresh next time.
             self._appenders.clear()
-            if explicit:
-                connection.rollback()
             raise
         self.stats.commits += 1
         self.stats.rows_committed += sum(len(write.rows) for write in writes)
@@ -221,3 +203,39 @@ class Writer:
         self.stats.failed_commits += 1
         self.stats.last_error = str(exc)
         logger.error("Database write failed: %s", exc)
+
+
+def commit_writes(
+    connection: duckdb.DuckDBPyConnection,
+    writes: Sequence[RowWrite],
+    appender_for: Callable[[tuple[str, tuple[str, ...], WriteAction, tuple[str, ...]]], Any] | None = None,
+) -> None:
+    """Commit `writes` at once, each kind through one appender, in the order kinds first appear
+    (so an update follows the insert it changes). Without `appender_for`, fresh appenders."""
+    grouped: dict[tuple[Any, ...], list[RowWrite]] = {}
+    for write in writes:
+        grouped.setdefault(write.group_key, []).append(write)
+    # One kind of write (the common case: a burst of events) needs no explicit transaction:
+    # an appender flush in autocommit mode is one atomic, durable commit, and skipping
+    # BEGIN/COMMIT saves about a fifth of DuckDB's per-commit CPU (bench/writer_paths.py).
+    explicit = len(grouped) > 1
+    if explicit:
+        connection.begin()
+    try:
+        for group_key, same_kind in grouped.items():
+            if appender_for is not None:
+                appender = appender_for(group_key)
+            else:
+                table, columns, action, key = group_key
+                appender = connection.appender(
+                    table, columns=list(columns), action=action, key=list(key) or None
+                )
+            for write in same_kind:
+                appender.append_rows(write.rows)
+            appender.flush()
+        if explicit:
+            connection.commit()
+    except BaseException:
+        if explicit:
+            connection.rollback()
+        raise

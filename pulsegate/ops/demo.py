@@ -1,0 +1,98 @@
+"""`pulsegate demo seed`: fill a database with sample traffic and leads, to see the dashboard at work."""
+
+from __future__ import annotations
+
+import msgspec
+
+from pulsegate.domain.demo_traffic import DemoLead, DemoVisit, generate_visits
+from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.errors import InvalidInput
+from pulsegate.ops.context import OpContext
+from pulsegate.store import tracking as rows
+from pulsegate.store.leads import new_lead_row
+from pulsegate.store.writer import RowWrite, commit_writes
+
+VISITS_PER_COMMIT = 2_000
+DELIVERY_COLUMNS = (
+    "delivery_id", "subject_id", "target", "payload", "status", "attempts", "next_attempt_at",
+    "last_attempt_at", "last_status", "last_error", "created_at", "delivered_at",
+)  # fmt: skip
+LEAD_OUTCOME_COLUMNS = ("lead_id", "status", "crm_lead_id", "crm_synced_at")
+
+
+class SeedArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    days: int = 30
+    sessions: int = 5_000
+    seed: int = 1
+    force: bool = False  # seed even a database that already holds sessions
+
+
+class Seeded(msgspec.Struct, kw_only=True):
+    sessions: int
+    events: int
+    leads: int
+    first_ms: int | None
+    last_ms: int | None
+
+
+def seed(context: OpContext, args: SeedArgs) -> Seeded:
+    """Generate the visits and store them as real traffic would be stored."""
+    if not 1 <= args.days <= 3_650:
+        raise InvalidInput("--days: between 1 and 3650")
+    if not 1 <= args.sessions <= 1_000_000:
+        raise InvalidInput("--sessions: between 1 and 1,000,000")
+    connection = context.connection
+    (existing,) = connection.execute("SELECT count(*) FROM sessions").fetchone()
+    if existing and not args.force:
+        raise InvalidInput(
+            f"This database already holds {existing:,} sessions; sample data would mix with them. "
+            "Seed a new file (--database demo.duckdb) or pass --force."
+        )
+    visits = generate_visits(seed=args.seed, days=args.days, sessions=args.sessions, now_ms=now_ms())
+    events = leads = 0
+    for first in range(0, len(visits), VISITS_PER_COMMIT):
+        writes: list[RowWrite] = []
+        for visit in visits[first : first + VISITS_PER_COMMIT]:
+            writes += _visit_writes(visit)
+            events += len(visit.events) + 1  # and the landing page view
+            if visit.lead is not None:
+                writes += _lead_writes(visit, visit.lead)
+                leads += 1
+        commit_writes(connection, writes)
+    return Seeded(
+        sessions=len(visits),
+        events=events,
+        leads=leads,
+        first_ms=visits[0].session.started_ms if visits else None,
+        last_ms=max((visit.ended_ms for visit in visits), default=None),
+    )
+
+
+def _visit_writes(visit: DemoVisit) -> list[RowWrite]:
+    session = visit.session
+    writes = list(rows.new_session_rows(session, visit.start, visit.origin, visit.user_agent))
+    writes += [rows.event_rows(session, [event.fields], event.at_ms) for event in visit.events]
+    writes.append(rows.session_end_rows([(session, visit.ended_ms, visit.end_reason, visit.score)]))
+    return writes
+
+
+def _lead_writes(visit: DemoVisit, lead: DemoLead) -> list[RowWrite]:
+    created = utc_datetime(lead.created_ms)
+    writes = [
+        new_lead_row(lead.lead_id, lead.submission, created_ms=lead.created_ms,
+                     visitor_id=visit.session.visitor_id, traffic_source=visit.origin.source,
+                     spam_reason=lead.spam_reason),
+        RowWrite("leads", LEAD_OUTCOME_COLUMNS,
+                 [(lead.lead_id, lead.status, lead.crm_lead_id, created if lead.crm_lead_id else None)],
+                 action="update", key=("lead_id",)),
+    ]  # fmt: skip
+    if lead.status in ("forwarded", "synced", "failed"):
+        failed = lead.status == "failed"
+        payload = msgspec.json.encode({"lead_id": lead.lead_id, "email": lead.submission.email}).decode()
+        row = (
+            f"demo-{lead.lead_id}", lead.lead_id, "crm", payload, "failed" if failed else "delivered",
+            8 if failed else 1, created, created, 500 if failed else 200,
+            "HTTP 500 from the webhook" if failed else None, created, None if failed else created,
+        )  # fmt: skip
+        writes.append(RowWrite("deliveries", DELIVERY_COLUMNS, [row]))
+    return writes

@@ -1,0 +1,104 @@
+/** Small SVG bar charts for the dashboard, with axis labels and a hover/focus readout. No dependencies. */
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svg(name, attrs, text) {
+  const node = document.createElementNS(SVG_NS, name);
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** A round, readable top for the y axis: 1, 2, 2.5 or 5 times a power of ten. */
+export function niceMax(value) {
+  if (!(value > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) {
+    if (value <= step * power) return step * power;
+  }
+  return 10 * power;
+}
+
+/**
+ * Draw bars for `points` ([{label, value, title}]) into `container`, replacing what was there.
+ * `options`: {height, formatValue, xLabels (how many labels under the axis), name (for screen readers)}.
+ * Drawn at the container's own width, and again whenever that width changes.
+ */
+export function barChart(container, points, options = {}) {
+  container.pulsegateChart = { points, options };
+  if (!container.pulsegateObserved && "ResizeObserver" in window) {
+    container.pulsegateObserved = true;
+    let lastWidth = 0;
+    new ResizeObserver(() => {
+      if (container.clientWidth !== lastWidth && container.pulsegateChart) {
+        lastWidth = container.clientWidth;
+        draw(container);
+      }
+    }).observe(container);
+  }
+  draw(container);
+}
+
+function draw(container) {
+  const { points, options } = container.pulsegateChart;
+  const format = options.formatValue || ((value) => value.toLocaleString());
+  const width = Math.max(container.clientWidth, 240);
+  const height = options.height || 180;
+  const left = 44, right = 8, top = 10, bottom = 24;
+  const plotWidth = width - left - right, plotHeight = height - top - bottom;
+  const top_ = niceMax(Math.max(0, ...points.map((p) => p.value)));
+  const chart = svg("svg", {
+    width, height, viewBox: `0 0 ${width} ${height}`, role: "img", class: "bar-chart",
+    "aria-label": options.name || "chart",
+  });
+  // Grid lines and y labels at 0, half and the top.
+  for (const fraction of [0, 0.5, 1]) {
+    const y = top + plotHeight * (1 - fraction);
+    chart.append(svg("line", { x1: left, x2: width - right, y1: y, y2: y, class: "grid" }));
+    chart.append(svg("text", { x: left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, format(top_ * fraction)));
+  }
+  const slot = plotWidth / Math.max(points.length, 1);
+  const gap = slot > 6 ? Math.min(slot * 0.2, 6) : 0;
+  const readout = container.querySelector(".readout") || document.createElement("p");
+  readout.className = "readout";
+  readout.setAttribute("aria-live", "polite");
+  // As many x labels as fit (about 64 px each), never more than asked for.
+  const fitting = Math.max(2, Math.floor(plotWidth / 64));
+  const labelEvery = Math.max(1, Math.ceil(points.length / Math.min(options.xLabels || 6, fitting)));
+  let lastLabelX = -Infinity;
+  points.forEach((point, index) => {
+    const barHeight = top_ ? (plotHeight * point.value) / top_ : 0;
+    const x = left + index * slot + gap / 2;
+    const text = `${point.title || point.label}: ${format(point.value)}`;
+    const bar = svg("rect", {
+      x, y: top + plotHeight - barHeight, width: Math.max(slot - gap, 1), height: Math.max(barHeight, point.value ? 1 : 0),
+      class: "bar", tabindex: points.length <= 40 ? 0 : -1,
+    });
+    bar.append(svg("title", {}, text));
+    // A hit area the full height of the slot, so small bars are easy to hover.
+    const hit = svg("rect", { x: left + index * slot, y: top, width: slot, height: plotHeight, class: "hit" });
+    const show = () => {
+      readout.textContent = text;
+      chart.querySelectorAll(".bar.active").forEach((node) => node.classList.remove("active"));
+      bar.classList.add("active");
+    };
+    hit.addEventListener("pointerenter", show);
+    bar.addEventListener("focus", show);
+    chart.append(bar, hit);
+    const isLast = index === points.length - 1 && points.length > 1;
+    const labelX = isLast ? width - right : x + (slot - gap) / 2;
+    // The last point is always labelled, unless that would crowd the label before it.
+    if ((index % labelEvery === 0 && (!isLast || labelX - lastLabelX >= 64)) || (isLast && labelX - lastLabelX >= 64)) {
+      chart.append(svg("text", {
+        x: labelX, y: height - 6, class: "axis", "text-anchor": isLast ? "end" : "middle",
+      }, point.label));
+      lastLabelX = labelX;
+    }
+  });
+  chart.addEventListener("pointerleave", () => {
+    readout.textContent = options.summary || "";
+    chart.querySelectorAll(".bar.active").forEach((node) => node.classList.remove("active"));
+  });
+  if (!readout.textContent) readout.textContent = options.summary || "";
+  container.replaceChildren(chart, readout);
+}

@@ -1,0 +1,399 @@
+/** The PulseGate dashboard: reads the public analytics API with the key this tab was given. */
+
+import { barChart } from "./charts.js";
+import { api, forgetKey, hasKey, KeyRefused, rememberKey } from "./api.js";
+import { h, formatDuration, formatNumber, formatPercent, formatTime, countryName, fill } from "./view.js";
+
+const REALTIME_MS = 10_000;
+const LEADS_PER_PAGE = 20;
+const PERIODS = ["today", "7d", "30d", "90d", "custom"];
+const $ = (id) => document.getElementById(id);
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
+// What is on screen, mirrored in the URL (never the key) so a view can be shared and reloaded.
+const view = readUrl();
+let realtimeTimer = 0;
+let leadsSearchTimer = 0;
+
+function readUrl() {
+  const query = new URLSearchParams(location.search);
+  const period = query.get("period");
+  return {
+    project: query.get("project") || "",
+    period: PERIODS.includes(period) ? period : "30d",
+    from: query.get("from") || "",
+    to: query.get("to") || "",
+    leadStatus: query.get("status") || "",
+    leadSource: query.get("source") || "",
+    leadQuery: query.get("q") || "",
+    leadPage: Math.max(1, Number(query.get("page")) || 1),
+  };
+}
+
+function writeUrl() {
+  const query = new URLSearchParams();
+  if (view.project) query.set("project", view.project);
+  if (view.period !== "30d") query.set("period", view.period);
+  if (view.period === "custom") {
+    if (view.from) query.set("from", view.from);
+    if (view.to) query.set("to", view.to);
+  }
+  if (view.leadStatus) query.set("status", view.leadStatus);
+  if (view.leadSource) query.set("source", view.leadSource);
+  if (view.leadQuery) query.set("q", view.leadQuery);
+  if (view.leadPage > 1) query.set("page", String(view.leadPage));
+  const search = query.toString();
+  history.replaceState(null, "", search ? `?${search}` : location.pathname);
+}
+
+/** The analytics window and project, as query parameters. */
+function windowParams() {
+  const params = { tz: zone };
+  if (view.project) params.project = view.project;
+  if (view.period === "custom") {
+    if (view.from) params.from = view.from;
+    if (view.to) params.to = view.to;
+  } else {
+    params.period = view.period;
+  }
+  return params;
+}
+
+// ---- signing in -------------------------------------------------------------------------------
+
+function showSignIn(message) {
+  clearInterval(realtimeTimer);
+  $("board").hidden = true;
+  $("filters").hidden = true;
+  $("sign-in").hidden = false;
+  $("key-error").hidden = !message;
+  $("key-error").textContent = message || "";
+  $("key").focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const key = $("key").value.trim();
+  if (!key) return;
+  rememberKey(key);
+  $("key").value = "";
+  await start();
+}
+
+// ---- loading ----------------------------------------------------------------------------------
+
+async function start() {
+  $("sign-in").hidden = true;
+  $("board").hidden = false;
+  $("filters").hidden = false;
+  syncControls();
+  try {
+    await loadProjects();
+  } catch (error) {
+    if (error instanceof KeyRefused) return showSignIn("That key was not accepted. Check it and try again.");
+  }
+  await loadAll();
+  clearInterval(realtimeTimer);
+  realtimeTimer = setInterval(() => loadPanel(loadRealtime), REALTIME_MS);
+}
+
+function syncControls() {
+  $("project").value = view.project;
+  $("period").value = view.period;
+  $("custom-range").hidden = view.period !== "custom";
+  $("from").value = view.from;
+  $("to").value = view.to;
+  $("lead-status").value = view.leadStatus;
+  $("lead-q").value = view.leadQuery;
+}
+
+async function loadProjects() {
+  const [projects, sources] = await Promise.all([
+    api("/analytics/leads/projects"),
+    api("/analytics/leads/sources"),
+  ]);
+  fill($("project"), [h("option", { value: "" }, "All projects"), ...projects.values.map((p) => h("option", { value: p }, p))]);
+  if (view.project && !projects.values.includes(view.project)) $("project").append(h("option", { value: view.project }, view.project));
+  $("project").value = view.project;
+  fill($("lead-source"), [h("option", { value: "" }, "Any"), ...sources.values.map((s) => h("option", { value: s }, s))]);
+  $("lead-source").value = view.leadSource;
+}
+
+/** Run one panel's loader; a failure shows in the banner instead of breaking the others. */
+async function loadPanel(loader) {
+  try {
+    await loader();
+  } catch (error) {
+    if (error instanceof KeyRefused) return showSignIn("The key is no longer accepted (revoked?). Enter another.");
+    $("load-error").hidden = false;
+    $("load-error").textContent = `Could not load everything: ${error.message}`;
+  }
+}
+
+async function loadAll() {
+  $("load-error").hidden = true;
+  document.body.classList.add("loading");
+  await Promise.all([loadOverview, loadDaily, loadRealtime, loadEngagement, loadPages, loadSources, loadCountries,
+    loadAnomalies, loadLeads, loadStorage].map(loadPanel));
+  document.body.classList.remove("loading");
+  document.body.dataset.loaded = "true"; // for tests and screenshots: everything has been drawn once
+}
+
+// ---- panels -----------------------------------------------------------------------------------
+
+const CARDS = [
+  { key: "sessions", label: "Sessions", format: formatNumber },
+  { key: "visitors", label: "Visitors", format: formatNumber },
+  { key: "page_views", label: "Page views", format: formatNumber },
+  { key: "average_engaged_ms", label: "Avg. engaged time", format: formatDuration },
+  { key: "bounce_rate", label: "Bounce rate", format: formatPercent, lowerIsBetter: true },
+  { key: "leads", label: "Leads", format: formatNumber },
+];
+
+function change(current, previous, lowerIsBetter) {
+  if (current == null || previous == null) return h("span", { class: "change" }, "");
+  if (previous === 0) return h("span", { class: "change" }, current ? "new" : "no change");
+  const ratio = (current - previous) / previous;
+  if (Math.abs(ratio) < 0.005) return h("span", { class: "change" }, "no change");
+  const better = lowerIsBetter ? ratio < 0 : ratio > 0;
+  const sign = ratio > 0 ? "▲" : "▼";
+  return h("span", { class: `change ${better ? "up" : "down"}`, title: "against the previous period" },
+    `${sign} ${formatPercent(Math.abs(ratio))}`);
+}
+
+async function loadOverview() {
+  const overview = await api("/analytics/overview", windowParams());
+  const { current, previous } = overview;
+  fill($("cards"), CARDS.map((card) => h("div", { class: "card", "data-metric": card.key },
+    h("span", { class: "label" }, card.label),
+    h("strong", { class: "value" }, card.format(current[card.key])),
+    change(current[card.key], previous[card.key], card.lowerIsBetter))));
+  const empty = current.sessions === 0 && previous.sessions === 0;
+  $("empty").hidden = !empty;
+  if (empty) {
+    $("snippet").textContent = `<script src="${location.origin}/pulse.js" data-project="${view.project || "your-site"}" defer></script>`;
+  }
+}
+
+function shortDate(iso) {
+  const [year, month, day] = iso.split("-").map(Number);
+  return new Date(Date.UTC(year, month - 1, day)).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+async function loadDaily() {
+  const daily = await api("/analytics/sessions/daily", windowParams());
+  const total = daily.days.reduce((sum, day) => sum + day.sessions, 0);
+  barChart($("daily-chart"), daily.days.map((day) => ({
+    label: shortDate(day.date), value: day.sessions, title: `${day.date} (${formatNumber(day.visitors)} visitors)`,
+  })), { name: "Sessions per day", summary: `${formatNumber(total)} sessions in ${daily.days.length} days` });
+}
+
+async function loadRealtime() {
+  const live = await api("/analytics/realtime", view.project ? { project: view.project } : {});
+  // Numbers change in place, so a refresh never blanks the panel.
+  $("rt-sessions").textContent = formatNumber(live.active_sessions);
+  $("rt-visitors").textContent = formatNumber(live.active_visitors);
+  $("rt-events").textContent = formatNumber(live.events_last_minute);
+  barChart($("rt-chart"), live.events_per_minute.map((minute) => ({
+    label: formatTime(minute.minute), value: minute.events,
+  })), { height: 90, xLabels: 3, name: "Events per minute, last 30 minutes", summary: "Events per minute, last 30 minutes" });
+  const list = $("rt-pages");
+  const rows = live.top_pages.slice(0, 5);
+  while (list.children.length > rows.length) list.lastChild.remove();
+  rows.forEach((page, index) => {
+    const item = list.children[index] || list.appendChild(h("li", {}, h("span", { class: "path" }), h("span", { class: "num" })));
+    item.firstChild.textContent = page.path;
+    item.lastChild.textContent = formatNumber(page.views);
+  });
+  if (!rows.length && !list.dataset.empty) list.dataset.empty = "No page views in the last 5 minutes.";
+}
+
+async function loadEngagement() {
+  const engagement = await api("/analytics/engagement", windowParams());
+  barChart($("engagement-chart"), engagement.buckets.map((bucket) => ({
+    label: bucket.range, value: bucket.sessions, title: `Score ${bucket.range}`,
+  })), { height: 150, name: "Sessions by engagement score" });
+  $("engagement-summary").textContent = engagement.scored_sessions
+    ? `${formatNumber(engagement.scored_sessions)} scored sessions · mean ${engagement.mean.toFixed(1)} · median ${engagement.median}`
+    : "No ended sessions in this period yet.";
+}
+
+/** Rows with a bar as wide as each row's share of the largest. */
+function ranked(table, rows, emptyText) {
+  const body = table.tBodies[0];
+  if (!rows.length) return fill(body, [h("tr", {}, h("td", { colspan: 2, class: "muted" }, emptyText))]);
+  const largest = Math.max(...rows.map((row) => row.value), 1);
+  fill(body, rows.map((row) => {
+    const bar = h("span", { class: "share" });
+    bar.style.width = `${(100 * row.value) / largest}%`; // CSSOM, which the page's CSP allows
+    return h("tr", {}, h("td", { class: "name" }, bar, h("span", { title: row.title || row.name }, row.name)),
+      h("td", { class: "num" }, formatNumber(row.value)));
+  }));
+}
+
+async function loadPages() {
+  const top = await api("/analytics/pages/top", { ...windowParams(), limit: 10 });
+  ranked($("pages"), top.pages.map((page) => ({ name: page.path, value: page.views })), "No page views in this period.");
+}
+
+async function loadSources() {
+  const sources = await api("/analytics/sources", { ...windowParams(), limit: 10 });
+  ranked($("sources"), sources.sources.map((source) => ({
+    name: source.source, value: source.sessions,
+    title: `${source.source}: ${formatNumber(source.leads)} leads, ${formatPercent(source.conversion_rate)} conversion`,
+  })), "No sessions in this period.");
+}
+
+async function loadCountries() {
+  const geo = await api("/analytics/geo", { ...windowParams(), limit: 10 });
+  ranked($("countries"), geo.countries.map((country) => ({
+    name: countryName(country.country), value: country.sessions,
+  })), "No sessions in this period.");
+}
+
+async function loadAnomalies() {
+  const report = await api("/analytics/anomalies", view.project ? { project: view.project } : {});
+  $("anomaly-window").textContent = `(last ${report.window_hours} h)`;
+  fill($("anomalies"), report.findings.length
+    ? report.findings.map((finding) => h("li", { class: `finding ${finding.severity}` },
+      h("span", { class: "badge" }, finding.severity), " ", finding.message))
+    : [h("li", { class: "muted" }, `Nothing unusual in the last ${report.window_hours} hours.`)]);
+}
+
+async function loadLeads() {
+  const params = { page: view.leadPage, limit: LEADS_PER_PAGE, tz: zone };
+  if (view.project) params.project = view.project;
+  if (view.leadStatus) params.status = view.leadStatus;
+  if (view.leadSource) params.source = view.leadSource;
+  if (view.leadQuery) params.q = view.leadQuery;
+  const list = await api("/analytics/leads", params);
+  const body = $("leads").tBodies[0];
+  fill(body, list.leads.length
+    ? list.leads.map((lead) => h("tr", { "data-lead": lead.lead_id },
+      h("td", {}, new Date(lead.created_at).toLocaleString()),
+      h("td", {}, h("button", { type: "button", class: "link", "data-lead": lead.lead_id }, lead.name || "(no name)")),
+      h("td", {}, lead.email || lead.phone || ""),
+      h("td", {}, lead.source || ""),
+      h("td", {}, lead.traffic_source || ""),
+      h("td", {}, h("span", { class: `status ${lead.status}` }, lead.status))))
+    : [h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No leads match."))]);
+  const pages = Math.max(1, Math.ceil(list.total / LEADS_PER_PAGE));
+  $("leads-page").textContent = `Page ${list.page} of ${pages} · ${formatNumber(list.total)} leads`;
+  $("leads-prev").disabled = list.page <= 1;
+  $("leads-next").disabled = list.page >= pages;
+}
+
+async function showLead(leadId) {
+  const detail = await api(`/analytics/leads/${encodeURIComponent(leadId)}`);
+  const lead = detail.lead;
+  $("lead-title").textContent = lead.name || lead.email || "Lead";
+  const pairs = [
+    ["Received", new Date(lead.created_at).toLocaleString()], ["Status", lead.status], ["Email", lead.email],
+    ["Phone", lead.phone], ["Company", lead.company], ["Project", lead.project], ["Form", lead.source],
+    ["Came from", lead.traffic_source], ["Page", detail.page_url], ["Message", detail.message],
+    ["Other fields", detail.fields], ["CRM id", lead.crm_lead_id], ["Spam because", detail.spam_reason],
+  ].filter(([, value]) => value);
+  fill($("lead-fields"), pairs.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, String(value))]));
+  fill($("lead-deliveries"), detail.deliveries.length
+    ? detail.deliveries.map((d) => h("li", { class: `delivery ${d.status}` },
+      `${d.target}: ${d.status} after ${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`
+      + (d.last_status ? ` (last answer HTTP ${d.last_status})` : "") + (d.last_error ? ` — ${d.last_error}` : "")))
+    : [h("li", { class: "muted" }, "Not forwarded (no CRM webhook, or spam).")]);
+  fill($("lead-timeline"), detail.timeline.length
+    ? detail.timeline.map((session) => h("li", {},
+      h("p", { class: "session-head" }, `${new Date(session.started_at).toLocaleString()} · ${session.source}`
+        + ` · ${countryName(session.country)} · ${session.device || "?"} · ${session.browser || "?"}`
+        + (session.engagement_score != null ? ` · score ${session.engagement_score}` : "")),
+      h("ul", { class: "events" }, ...session.events.map((event) => h("li", {},
+        h("span", { class: "time" }, formatTime(event.at)), " ",
+        h("span", { class: `type ${event.type}` }, event.type), " ",
+        event.path || "", event.name ? ` “${event.name}”` : "", eventDetail(event))))))
+    : [h("li", { class: "muted" }, "No visit is linked to this lead.")]);
+  const dialog = $("lead-detail");
+  if (!dialog.open) dialog.showModal();
+}
+
+/** What an event's props add for a person: how deep a scroll went, how long someone was engaged. */
+function eventDetail(event) {
+  let props = null;
+  try {
+    props = event.props ? JSON.parse(event.props) : null;
+  } catch {
+    return "";
+  }
+  if (!props) return "";
+  if (typeof props.depth === "number") return ` · ${props.depth}%`;
+  if (typeof props.engaged_ms === "number") return ` · ${formatDuration(props.engaged_ms)}`;
+  return "";
+}
+
+async function loadStorage() {
+  try {
+    const storage = await api("/analytics/storage");
+    const rows = [
+      ["Database file", `${formatBytes(storage.database_bytes)} (${storage.database_path})`],
+      ["Write-ahead log", formatBytes(storage.wal_bytes)],
+      ...storage.tables.map((table) => [`${table.table}`, `${formatNumber(table.rows)} rows · ~${formatBytes(table.estimated_bytes)}`]),
+      ["Oldest event", storage.oldest_event_ms ? new Date(storage.oldest_event_ms).toLocaleString() : "–"],
+      ["Newest event", storage.newest_event_ms ? new Date(storage.newest_event_ms).toLocaleString() : "–"],
+    ];
+    if (storage.archive_bytes != null) rows.push(["Parquet archive", formatBytes(storage.archive_bytes)]);
+    fill($("storage"), [h("dl", { class: "pairs" }, ...rows.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]))]);
+  } catch (error) {
+    if (error.status !== 403) throw error;
+    fill($("storage"), [h("p", { class: "muted" }, "Storage covers every project; this key is limited to some.")]);
+  }
+}
+
+function formatBytes(bytes) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return `${value.toFixed(unit ? 1 : 0)} ${units[unit]}`;
+}
+
+// ---- controls ---------------------------------------------------------------------------------
+
+function onFilterChange() {
+  view.project = $("project").value;
+  view.period = $("period").value;
+  view.from = $("from").value;
+  view.to = $("to").value;
+  view.leadPage = 1;
+  $("custom-range").hidden = view.period !== "custom";
+  writeUrl();
+  if (view.period === "custom" && !(view.from && view.to)) return; // wait for both dates
+  loadAll();
+}
+
+function onLeadFilterChange() {
+  view.leadStatus = $("lead-status").value;
+  view.leadSource = $("lead-source").value;
+  view.leadQuery = $("lead-q").value.trim();
+  view.leadPage = 1;
+  writeUrl();
+  loadPanel(loadLeads);
+}
+
+function wire() {
+  $("key-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", () => { forgetKey(); showSignIn(); });
+  for (const id of ["project", "period", "from", "to"]) $(id).addEventListener("change", onFilterChange);
+  $("lead-status").addEventListener("change", onLeadFilterChange);
+  $("lead-source").addEventListener("change", onLeadFilterChange);
+  $("lead-q").addEventListener("input", () => {
+    clearTimeout(leadsSearchTimer);
+    leadsSearchTimer = setTimeout(onLeadFilterChange, 300);
+  });
+  $("lead-filters").addEventListener("submit", (event) => { event.preventDefault(); onLeadFilterChange(); });
+  $("leads-prev").addEventListener("click", () => { view.leadPage--; writeUrl(); loadPanel(loadLeads); });
+  $("leads-next").addEventListener("click", () => { view.leadPage++; writeUrl(); loadPanel(loadLeads); });
+  $("leads").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-lead]");
+    if (button) loadPanel(() => showLead(button.dataset.lead));
+  });
+}
+
+wire();
+if (hasKey()) start();
+else showSignIn();
