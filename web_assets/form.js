@@ -6,7 +6,13 @@
   var P = (w.PulseGate = w.PulseGate || {});
   if (P.form && P.form.live) return; // loaded twice (a snippet's stub is replaced)
   var script = d.currentScript;
-  var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
+  var scriptOrigin = location.origin;
+  try {
+    if (script && script.src) scriptOrigin = new URL(script.src, location.href).origin;
+  } catch (e) {
+    /* an odd src: the page's own origin */
+  }
+  var TRAP = "data-pulsegate-trap"; // marks the honeypot form.js adds (a site's own "website" field is data)
   // The server's rules (pulsegate/domain/leads.py), so a visitor learns of a mistake at once.
   var EMAIL = /^[^@\s<>()[\],;:"]+@[^@\s<>()[\],;:"]+\.[^@\s<>()[\],;:"]{2,}$/;
   var PHONE = /^\+?[0-9 ().\-/]{5,40}$/;
@@ -19,6 +25,13 @@
     for (var key in attrs) if (attrs[key] != null && attrs[key] !== false) node.setAttribute(key, attrs[key]);
     if (textContent != null) node.textContent = textContent;
     return node;
+  }
+
+  // Cut to `max` characters without splitting an emoji (half a pair is invalid JSON for the server).
+  function cut(value, max) {
+    if (value.length <= max) return value;
+    var code = value.charCodeAt(max - 1);
+    return value.slice(0, code >= 0xd800 && code < 0xdc00 ? max - 1 : max);
   }
 
   function submissionId() {
@@ -68,10 +81,11 @@
 
   // Checks every named control of the form, marks the wrong ones, and returns the lead's fields.
   function collect(form) {
-    var lead = { fields: {} }, firstWrong = null;
+    var lead = { fields: {} }, firstWrong = null, fieldCount = 0;
     Array.prototype.forEach.call(form.elements, function (control) {
       var name = control.name;
-      if (!name || name == "website" || control.disabled || /^(submit|button|reset|file)$/.test(control.type)) return;
+      if (!name || control.hasAttribute(TRAP) || control.disabled || control.tagName == "OBJECT") return;
+      if (/^(submit|button|reset|file|image|fieldset|output)$/.test(control.type)) return;
       if ((control.type == "checkbox" || control.type == "radio") && !control.checked) return;
       var value = control.type == "checkbox" && control.value == "on" ? true : String(control.value).trim();
       var message = value === true ? "" : problem(name, control.type, value, control.required);
@@ -79,7 +93,13 @@
       if (message && !firstWrong) firstWrong = control;
       if (value === "") return;
       if (TOP_LEVEL[name]) lead[name] = value;
-      else if (UTM.indexOf(name) < 0) lead.fields[name.slice(0, 64)] = value;
+      else if (UTM.indexOf(name) < 0) {
+        var key = cut(name, 64), before = lead.fields[key];
+        // Checkboxes sharing a name: all the ticked values, not only the last.
+        if (before != null && control.type == "checkbox") lead.fields[key] = cut(before + ", " + value, 2000);
+        else if (before == null && fieldCount++ >= 50) return; // the server takes 50 fields
+        else lead.fields[key] = value;
+      }
     });
     if (!firstWrong && !lead.email && !lead.phone) {
       firstWrong = form.elements.email || form.elements.phone;
@@ -118,11 +138,16 @@
   function attach(form, options) {
     var shownAt = Date.now();
     var status = form.querySelector("[data-pulsegate-status]") || form.appendChild(el("p", { "data-pulsegate-status": "", role: "status", "aria-live": "polite" }));
-    if (!form.elements.website) {
+    var honeypot = form.querySelector("[" + TRAP + "]");
+    if (!honeypot) {
       // The honeypot: out of sight and out of the tab order; people leave it empty, bots fill it in.
-      var trap = el("div", { "aria-hidden": "true", style: "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden" });
+      // Styled through the CSSOM, which a page's Content-Security-Policy allows (a style attribute not).
+      var trap = el("div", { "aria-hidden": "true" });
+      trap.style.cssText = "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden";
       var label = el("label", {}, "Website");
-      label.appendChild(el("input", { type: "text", name: "website", tabindex: "-1", autocomplete: "off" }));
+      honeypot = el("input", { type: "text", name: "pulsegate_website", tabindex: "-1", autocomplete: "off" });
+      honeypot.setAttribute(TRAP, "");
+      label.appendChild(honeypot);
       trap.appendChild(label);
       form.appendChild(trap);
     }
@@ -130,6 +155,15 @@
     var sending = 0;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      try {
+        send(event);
+      } catch (e) {
+        sending = 0;
+        if (w.console) console.error(e); // a bug here must not break the page
+      }
+    });
+
+    function send() {
       if (sending) return;
       var lead = collect(form);
       if (!lead) return;
@@ -142,15 +176,15 @@
       var params = new URLSearchParams(location.search);
       lead.submission_id = form.pulsegateSubmission = form.pulsegateSubmission || submissionId();
       lead.project = options.project || config.project;
-      lead.source = options.source;
+      lead.source = options.source ? cut(String(options.source), 100) : undefined;
       lead.session_id = ids.session_id;
       lead.visitor_id = ids.visitor_id;
-      lead.page_url = location.href.slice(0, 2048);
-      lead.website = form.elements.website.value;
+      lead.page_url = cut(location.href, 2048);
+      lead.website = honeypot.value;
       lead.elapsed_ms = Date.now() - shownAt;
       UTM.forEach(function (key) {
         var value = (form.elements[key] && form.elements[key].value) || params.get(key);
-        if (value) lead[key] = value.slice(0, 256);
+        if (value) lead[key] = cut(value, 256);
       });
       if (!Object.keys(lead.fields).length) delete lead.fields;
       var button = form.querySelector("[type=submit]");
@@ -172,7 +206,7 @@
         form.reset();
         if (options.onSuccess) options.onSuccess(answer);
       });
-    });
+    }
   }
 
   /** Build a lead form into `target`: {target, project, source, fields: [{name, label, type,

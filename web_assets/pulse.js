@@ -18,10 +18,21 @@
   };
   P.init.live = 1;
 
-  var queued = Array.isArray(P.q) ? P.q : []; // calls the snippet's stub kept for us
+  // Calls the page made through the snippet's stub before this script ran, in order; later
+  // calls to PulseGate.q.push (the stub's own methods, if a page kept them) run at once.
+  var queued = Array.isArray(P.q) ? P.q : [];
   var initQueued = queued.some(function (call) {
     return call[0] == "init";
   });
   if (fromTag.project && !initQueued) P.init();
-  P.replay();
+  P.q = {
+    push: function (call) {
+      try {
+        if (P[call[0]]) P[call[0]].apply(P, call[1]);
+      } catch (e) {
+        /* a queued call must not break the page */
+      }
+    },
+  };
+  queued.forEach(P.q.push);
 })(window, document);

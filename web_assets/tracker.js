@@ -9,9 +9,13 @@
   var TRACK_PATH = "/track"; // the server rewrites this when web.tracking_prefix is set
   var FLUSH_MS = 5000; // how long an event may wait in the queue
   var BATCH_MAX = 100; // the server's limit per batch
+  var END_MAX = 20; // events carried by a session end; more go in a batch beside it
+  var KEEPALIVE_BYTES = 60000; // browsers refuse keepalive bodies past 64 KB in flight
   var IDLE_MS = 30000; // a gap between two inputs longer than this is not engaged time
   var MAX_FAILURES = 3; // a batch that failed this many times in a row is dropped
-  var DOWNLOADS = /\.(pdf|zip|gz|tgz|rar|7z|dmg|exe|msi|pkg|deb|rpm|apk|iso|csv|xlsx?|docx?|pptx?|odt|ods|mp3|mp4|mov|avi|wav)$/i;
+  var DOWNLOADS = /\.(pdf|zip|gz|rar|7z|dmg|exe|msi|pkg|deb|apk|iso|csv|xlsx?|docx?|pptx?|mp3|mp4|mov)$/i;
+  var SESSION_KEY = "pulsegate_session"; // sessionStorage: one session per tab
+  var VISITOR_KEY = "pulsegate_visitor"; // localStorage: the same visitor across visits
   var script = d.currentScript;
   var loc = w.location;
 
@@ -19,7 +23,7 @@
   var sessionId, visitorId, starting, sending, stopped;
   var queue = [];
   var timer = 0;
-  var blockedUntil = 0; // after a 429, nothing is sent before this time
+  var blockedUntil = {}; // by route: after a 429, nothing goes there before this time
   var failures = 0;
   var lastUrl, leftPage;
   var engagedMs = 0, reportedEngagedMs = 0, lastInput = 0;
@@ -47,8 +51,17 @@
     }
   }
 
+  // Cut to `max` characters without splitting an emoji (half a pair is invalid JSON for the server).
   function text(value, max) {
-    return value == null ? undefined : String(value).slice(0, max);
+    if (value == null) return undefined;
+    value = String(value);
+    if (value.length <= max) return value;
+    var code = value.charCodeAt(max - 1);
+    return value.slice(0, code >= 0xd800 && code < 0xdc00 ? max - 1 : max);
+  }
+
+  function here() {
+    return text(loc.href, 2048);
   }
 
   function randomId() {
@@ -59,34 +72,38 @@
   // The server refuses a whole batch for one bad field, so props are cut to what it accepts.
   function cleanProps(props) {
     if (!props || typeof props != "object") return undefined;
-    var clean = {}, count = 0;
-    for (var key in props) {
-      var value = props[key];
-      if (!Object.prototype.hasOwnProperty.call(props, key) || count >= 32 || !key) continue;
-      if (typeof value == "string") value = value.slice(0, 512);
-      else if (typeof value == "number") value = isFinite(value) ? value : null;
-      else if (typeof value != "boolean" && value !== null) continue;
-      clean[key.slice(0, 64)] = value;
+    var clean, count = 0;
+    Object.keys(props).forEach(function (key) {
+      var value = props[key], kind = typeof value;
+      if (count >= 32 || !key || (kind != "string" && kind != "number" && kind != "boolean" && value !== null)) return;
+      clean = clean || {};
+      clean[text(key, 64)] = kind == "string" ? text(value, 512) : kind == "number" && !isFinite(value) ? null : value;
       count++;
-    }
-    return count ? clean : undefined;
+    });
+    return clean;
   }
 
-  function send(path, body, keepalive, done) {
-    if (Date.now() < blockedUntil) return done && done(429);
+  function blocked(path) {
+    return Date.now() < (blockedUntil[path] || 0);
+  }
+
+  // POST `body`; keepalive (the request outlives the page) whenever the body is small enough.
+  function send(path, body, done) {
+    if (blocked(path)) return done && done(429);
     var headers = { "Content-Type": "application/json" };
     if (visitorId) headers["X-Visitor-ID"] = visitorId;
+    var json = JSON.stringify(body);
     fetch(cfg.endpoint + TRACK_PATH + path, {
       method: "POST",
       headers: headers,
-      body: JSON.stringify(body),
-      keepalive: keepalive,
+      body: json,
+      keepalive: json.length < KEEPALIVE_BYTES,
       credentials: "omit",
     }).then(
       safe(function (response) {
         if (response.status == 429) {
           var wait = parseInt(response.headers.get("Retry-After"), 10);
-          blockedUntil = Date.now() + 1000 * (wait >= 0 ? wait : 60);
+          blockedUntil[path] = Date.now() + 1000 * (wait >= 0 ? wait : 60);
         }
         if (done) done(response.status, response);
       }),
@@ -110,7 +127,7 @@
     send(
       "/session/start",
       {
-        url: text(loc.href, 2048),
+        url: here(),
         referrer: text(d.referrer, 2048) || undefined,
         title: text(d.title, 512),
         project: cfg.project,
@@ -120,7 +137,6 @@
         timezone: text(zone, 64),
         timestamp: Date.now(),
       },
-      false,
       function (status, response) {
         if (status != 200) {
           starting = 0;
@@ -129,7 +145,7 @@
         response.json().then(
           safe(function (receipt) {
             sessionId = receipt.session_id;
-            storage("sessionStorage", "pulsegate_session", sessionId);
+            storage("sessionStorage", SESSION_KEY, sessionId);
             starting = 0;
             schedule();
           }),
@@ -152,7 +168,7 @@
   }
 
   function schedule() {
-    if (!timer) timer = setTimeout(flush, FLUSH_MS);
+    if (!timer) timer = setTimeout(safe(flush), FLUSH_MS);
   }
 
   // Engaged time and scroll depth not yet reported, as events at the end of the queue.
@@ -174,11 +190,11 @@
     timer = 0;
     if (!sessionId) return startSession();
     if (sending) return;
-    if (!queue.length || Date.now() < blockedUntil) return queue.length && schedule();
+    if (!queue.length || blocked("/events/batch")) return queue.length && schedule();
     measurements();
     var batch = queue.splice(0, BATCH_MAX);
     sending = 1;
-    send("/events/batch", { session_id: sessionId, events: batch }, false, function (status) {
+    send("/events/batch", { session_id: sessionId, events: batch }, function (status) {
       sending = 0;
       if (status == 200) {
         failures = 0;
@@ -200,7 +216,7 @@
   // records this page's view itself, and send the other events into it.
   function restart(events) {
     sessionId = null;
-    storage("sessionStorage", "pulsegate_session", null);
+    storage("sessionStorage", SESSION_KEY, null);
     var here = loc.href;
     queue = events.concat(queue).filter(function (event) {
       return !(event.type == "pageview" && event.url == here);
@@ -209,15 +225,22 @@
   }
 
   // Leaving (tab hidden, page closed, next page): send what is queued with the session end, so
-  // one request carries it all and survives the page going away.
+  // one request carries it all and survives the page going away. If the page is still there
+  // when the end fails (a hidden tab), its events go back in the queue.
   function leave() {
     if (!sessionId || leftPage || stopped) return;
     leftPage = 1;
     clearTimeout(timer);
     timer = 0;
     noteInput(true);
-    if (queue.length > BATCH_MAX) {
-      send("/events/batch", { session_id: sessionId, events: queue.splice(0, BATCH_MAX) }, true);
+    if (blocked("/session/end")) {
+      // Over the end's budget: the events still go, by the batch route; the idle sweep ends it.
+      measurements();
+      return flush();
+    }
+    if (queue.length > END_MAX && !sending && !blocked("/events/batch")) {
+      var extra = queue.splice(0, Math.min(queue.length - END_MAX, BATCH_MAX));
+      send("/events/batch", { session_id: sessionId, events: extra }, requeueUnless400(extra));
     }
     var end = {
       session_id: sessionId,
@@ -225,10 +248,23 @@
       engaged_ms: engagedMs - reportedEngagedMs,
       max_scroll: maxScroll,
     };
-    if (queue.length) end.events = queue.splice(0, BATCH_MAX);
+    var carried = queue.splice(0, END_MAX);
+    if (carried.length) end.events = carried;
+    var engagedBefore = reportedEngagedMs;
     reportedEngagedMs = engagedMs;
     reportedScroll = maxScroll;
-    send("/session/end", end, true);
+    send("/session/end", end, function (status) {
+      if (status == 200 || status == 400 || status == 404) return;
+      requeueUnless400(carried)(status);
+      reportedEngagedMs = engagedBefore;
+      leftPage = 0;
+    });
+  }
+
+  function requeueUnless400(events) {
+    return function (status) {
+      if (status != 200 && status != 400 && status != 413) queue = events.concat(queue);
+    };
   }
 
   // Engaged time: the gaps between inputs while the page is visible, when shorter than IDLE_MS.
@@ -252,6 +288,7 @@
     var url = loc.href;
     if (url == lastUrl) return;
     var referrer = lastUrl || d.referrer;
+    if (lastUrl && sessionId) measurements(); // the previous route's scroll and engaged time
     lastUrl = url;
     maxScroll = reportedScroll = 0;
     setTimeout(
@@ -269,12 +306,12 @@
     if (!element) return;
     var label = text((element.innerText || element.value || element.id || "").trim(), 256);
     if (element.tagName == "A") {
-      var link = new URL(element.href, loc.href);
-      if (!/^https?:$/.test(link.protocol)) return;
-      var type = link.host != loc.host ? "outbound" : element.hasAttribute("download") || DOWNLOADS.test(link.pathname) ? "download" : "click";
-      enqueue({ type: type, name: label, url: text(loc.href, 2048), props: { href: text(link.href, 512) } });
+      // An <a> already knows its resolved parts: no URL parsing needed.
+      if (!/^https?:$/.test(element.protocol)) return;
+      var type = element.host != loc.host ? "outbound" : element.hasAttribute("download") || DOWNLOADS.test(element.pathname) ? "download" : "click";
+      enqueue({ type: type, name: label, url: here(), props: { href: text(element.href, 512) } });
     } else {
-      enqueue({ type: "click", name: label, url: text(loc.href, 2048) });
+      enqueue({ type: "click", name: label, url: here() });
     }
   }
 
@@ -286,12 +323,12 @@
     var form = event.target && event.target.form;
     if (!form || form.pulsegateStarted) return;
     form.pulsegateStarted = 1;
-    enqueue({ type: "form_start", name: formName(form), url: text(loc.href, 2048) });
+    enqueue({ type: "form_start", name: formName(form), url: here() });
   }
 
   function onSubmit(event) {
     var form = event.target;
-    if (form && form.tagName == "FORM") enqueue({ type: "form_submit", name: formName(form), url: text(loc.href, 2048) });
+    if (form && form.tagName == "FORM") enqueue({ type: "form_submit", name: formName(form), url: here() });
   }
 
   function wrapHistory(name) {
@@ -304,8 +341,7 @@
   }
 
   function privacyRequested() {
-    var dnt = navigator.doNotTrack || w.doNotTrack || navigator.msDoNotTrack;
-    return dnt == "1" || dnt == "yes" || navigator.globalPrivacyControl === true;
+    return (navigator.doNotTrack || w.doNotTrack) == "1" || navigator.globalPrivacyControl === true;
   }
 
   /** Options from the script tag: data-project, data-endpoint, data-respect-dnt. */
@@ -315,7 +351,11 @@
     if (data.project) options.project = data.project;
     if (data.endpoint) options.endpoint = data.endpoint;
     if (data.respectDnt) options.respectDoNotTrack = data.respectDnt != "false";
-    if (tag && tag.src) options.scriptOrigin = new URL(tag.src, loc.href).origin;
+    try {
+      if (tag && tag.src) options.scriptOrigin = new URL(tag.src, loc.href).origin;
+    } catch (e) {
+      /* an odd src: the page's own origin is the default */
+    }
     return options;
   };
 
@@ -332,9 +372,9 @@
       stopped = 1;
       return;
     }
-    visitorId = storage("localStorage", "pulsegate_visitor");
-    if (!visitorId) storage("localStorage", "pulsegate_visitor", (visitorId = randomId()));
-    sessionId = storage("sessionStorage", "pulsegate_session");
+    visitorId = storage("localStorage", VISITOR_KEY);
+    if (!visitorId) storage("localStorage", VISITOR_KEY, (visitorId = randomId()));
+    sessionId = storage("sessionStorage", SESSION_KEY);
     lastInput = Date.now(); // arriving on the page counts as the first input
     noteScroll();
     if (sessionId) {
@@ -369,12 +409,21 @@
       }
     });
     listen(w, "pagehide", leave);
+    // Back from the back/forward cache: the page lives again, as a new view in the tab's session.
+    listen(w, "pageshow", function (event) {
+      if (!event.persisted) return;
+      sessionId = storage("sessionStorage", SESSION_KEY) || sessionId;
+      leftPage = 0;
+      lastInput = Date.now();
+      lastUrl = null;
+      pageview();
+    });
   });
 
   /** Record a custom event: PulseGate.track("signup", {plan: "pro"}). */
   P.track = safe(function (name, props) {
     if (!cfg) return;
-    enqueue({ type: "custom", name: text(name, 256), url: text(loc.href, 2048), props: cleanProps(props) });
+    enqueue({ type: "custom", name: text(name, 256), url: here(), props: cleanProps(props) });
   });
   P.track.live = 1;
   /** The ids form.js sends with a lead, linking it to this visit. */
@@ -382,21 +431,7 @@
     return stopped ? {} : { session_id: sessionId || undefined, visitor_id: visitorId || undefined };
   };
 
-  /** Run the calls a page made through the snippet's stub before this script arrived (PulseGate.q). */
-  P.replay = function () {
-    var calls = Array.isArray(P.q) ? P.q : [];
-    P.q = {
-      push: safe(function (call) {
-        if (P[call[0]]) P[call[0]].apply(P, call[1]);
-      }),
-    };
-    for (var i = 0; i < calls.length; i++) P.q.push(calls[i]);
-  };
-
   // tracker.js on its own starts at once with its script tag's options; inside pulse.js,
   // PulseGate.init (or the tag's data-project) starts it.
-  if (!P.bundled) {
-    P.startTracking(P.scriptOptions(script));
-    P.replay();
-  }
+  if (!P.bundled) P.startTracking(P.scriptOptions(script));
 })(window, document);

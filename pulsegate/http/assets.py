@@ -18,15 +18,22 @@ from pulsegate.served_files import ServedFile
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
-    """True when an Accept-Encoding header admits gzip (`gzip`, `gzip;q=0.5`, `*`; not `q=0`)."""
+    """True when an Accept-Encoding header admits gzip (`gzip`, `gzip;q=0.5`, `*`; not `q=0`).
+
+    gzip named explicitly wins over `*`, wherever each stands in the header.
+    """
+    qualities: dict[str, float] = {}
     for item in (accept_encoding or "").split(","):
         coding, _, params = item.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
-            quality = params.strip().lower().removeprefix("q=").strip() if params else "1"
-            try:
-                return float(quality) > 0
-            except ValueError:
-                return True
+        quality_text = params.strip().lower().removeprefix("q=").strip() if params else "1"
+        try:
+            quality = float(quality_text)
+        except ValueError:
+            quality = 1.0
+        qualities[coding.strip().lower()] = quality
+    for coding in ("gzip", "x-gzip", "*"):
+        if coding in qualities:
+            return qualities[coding] > 0
     return False
 
 
@@ -41,20 +48,19 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 def file_response(
     file: ServedFile, request: Request, cache_control: str, headers: dict[str, str] | None = None
 ) -> Response[bytes]:
-    """The file, or 304 when the browser's copy is current; gzipped when the browser takes it."""
-    headers = {
-        **(headers or {}),
-        "ETag": file.etag,
-        "Cache-Control": cache_control,
-        "Vary": "Accept-Encoding",
-    }
-    if etag_matches(request.headers.get("if-none-match"), file.etag):
+    """The file, or 304 when the browser's copy is current; gzipped when the browser takes it.
+
+    The gzip encoding has its own ETag (`"…-gz"`), as a different representation must (RFC 9110).
+    """
+    zipped = accepts_gzip(request.headers.get("accept-encoding"))
+    etag = file.etag[:-1] + '-gz"' if zipped else file.etag
+    headers = {**(headers or {}), "ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers, media_type=file.media_type)
-    if accepts_gzip(request.headers.get("accept-encoding")):
-        return Response(
-            file.gzipped, headers={**headers, "Content-Encoding": "gzip"}, media_type=file.media_type
-        )
-    return Response(file.body, headers=headers, media_type=file.media_type)
+    body = file.gzipped if zipped else file.body
+    if zipped:
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, headers=headers, media_type=file.media_type)
 
 
 def asset_routes(web: WebSettings) -> list[HTTPRouteHandler]:

@@ -87,7 +87,7 @@ _TRACKING_CALLS: tuple[tuple[str, type[Any], Call, str, bool], ...] = (
     ("/session/start", SessionStart, _start, "startSession", False),
     ("/event", Event, _event, "recordEvent", False),
     ("/events/batch", EventBatch, _batch, "recordEventBatch", True),
-    ("/session/end", SessionEnd, _end, "endSession", False),
+    ("/session/end", SessionEnd, _end, "endSession", True),  # it may carry a page's last events
 )
 TRACKING_PREFIX = "/track"
 

@@ -25,6 +25,7 @@ class SeedArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     sessions: int = 5_000
     seed: int = 1
     force: bool = False  # seed even a database that already holds sessions
+    now_ms: int | None = None  # where the period ends (default: now); fixed, the data is reproducible
 
 
 class Seeded(msgspec.Struct, kw_only=True):
@@ -48,7 +49,8 @@ def seed(context: OpContext, args: SeedArgs) -> Seeded:
             f"This database already holds {existing:,} sessions; sample data would mix with them. "
             "Seed a new file (--database demo.duckdb) or pass --force."
         )
-    visits = generate_visits(seed=args.seed, days=args.days, sessions=args.sessions, now_ms=now_ms())
+    end_ms = args.now_ms if args.now_ms is not None else now_ms()
+    visits = generate_visits(seed=args.seed, days=args.days, sessions=args.sessions, now_ms=end_ms)
     events = leads = 0
     for first in range(0, len(visits), VISITS_PER_COMMIT):
         writes: list[RowWrite] = []

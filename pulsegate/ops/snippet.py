@@ -15,7 +15,8 @@ from pulsegate.errors import InvalidInput
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as /track/session/start accepts it
 # Lets a page call PulseGate before a deferred script has run: calls wait in PulseGate.q.
 _STUB = (
-    "window.PulseGate = window.PulseGate || { q: [] };\n"
+    "window.PulseGate = window.PulseGate || {};\n"
+    "  PulseGate.q = PulseGate.q || [];\n"
     '  ["init", "track", "form"].forEach(function (m) {\n'
     "    PulseGate[m] = PulseGate[m] || function () { PulseGate.q.push([m, arguments]); };\n"
     "  });"

@@ -120,6 +120,8 @@ class TrackingService:
             stored = await self._database.read(rows.find_session, end.session_id)
             if stored is None or stored.ended_ms is None:
                 raise NotFound(f"Unknown session: {end.session_id}")
+            if end.events:  # they cannot join a visit that is over: say so rather than drop them
+                raise await self._not_open(end.session_id)
             return TrackingReceipt(
                 session_id=stored.session_id,
                 visitor_id=stored.visitor_id,

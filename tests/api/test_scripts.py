@@ -28,7 +28,8 @@ def test_scripts_are_javascript_cached_and_gzipped_when_accepted(client: TestCli
     assert plain.headers["access-control-allow-origin"] == "*"
     zipped = client.get(path, headers={"Accept-Encoding": "br, gzip;q=0.8"})
     assert zipped.headers["content-encoding"] == "gzip"
-    assert zipped.headers["etag"] == plain.headers["etag"]
+    # Each encoding is its own representation, with its own tag.
+    assert zipped.headers["etag"] == plain.headers["etag"][:-1] + '-gz"'
     # httpx decodes the body for us; the bytes on the wire are smaller.
     assert zipped.content == plain.content
     assert int(zipped.headers["content-length"]) < len(plain.content) / 2
@@ -43,6 +44,13 @@ def test_a_current_copy_is_answered_with_304(client: TestClient[Any]) -> None:
         assert again.status_code == 304, if_none_match
         assert again.content == b"" and again.headers["etag"] == etag
     assert client.get("/pulse.js", headers={"If-None-Match": '"stale"'}).status_code == 200
+    # The plain copy's tag does not stand for the gzipped one, nor the other way round.
+    plain = client.get("/pulse.js", headers={"Accept-Encoding": "identity"}).headers["etag"]
+    assert client.get("/pulse.js", headers={"If-None-Match": plain}).status_code == 200
+    assert (
+        client.get("/pulse.js", headers={"If-None-Match": plain, "Accept-Encoding": "identity"}).status_code
+        == 304
+    )
     # Each script has its own tag.
     assert len({client.get(path).headers["etag"] for path in SCRIPTS}) == 3
 

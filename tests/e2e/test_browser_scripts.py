@@ -35,6 +35,9 @@ PAGES = {
     'data-endpoint="http://127.0.0.1:9"></script><script src="{{PULSEGATE}}/pulse.js"></script>'
     '<script src="{{PULSEGATE}}/tracker.js" data-endpoint="http://127.0.0.1:9"></script>'
     '<div id="f"></div><script>window.pageScriptRan = true</script>',
+    "website-field.html": '<title>w</title><script src="{{PULSEGATE}}/pulse.js" data-project="p"></script>'
+    '<form data-pulsegate-project="p" id="w"><label>Email <input name="email"></label>'
+    '<label>Company website <input name="website"></label><button>Send</button></form>',
     "alias.html": '<title>a</title><script src="{{PULSEGATE}}/p.js" data-project="hidden"></script>',
 }
 HOSTILE_LABEL = '<img src=x onerror="window.pwned=1">Name'
@@ -373,3 +376,35 @@ def test_the_snippet_pulsegate_prints_tracks_a_page_and_sends_its_form(
         f"{server.base_url}/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": api_key(server)}
     )
     assert detail.json()["session_id"] == session_id
+
+
+def test_a_site_s_own_website_field_is_data_not_the_honeypot(
+    server: RunningServer, site: DemoSite, browser_context: Any
+) -> None:
+    page = browser_context.new_page()
+    page.goto(f"{site.base_url}/website-field.html")
+    page.fill("#w [name=email]", "cto@initech.example")
+    page.fill("#w [name=website]", "https://initech.example")
+    time.sleep(2)
+    page.click("#w button")
+    page.wait_for_selector("#w .pulsegate-sent")
+    [lead] = leads(server)
+    assert lead["status"] == "new"  # not spam
+    detail = httpx.get(
+        f"{server.base_url}/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": api_key(server)}
+    )
+    assert json.loads(detail.json()["fields"]) == {"website": "https://initech.example"}
+
+
+def test_long_text_is_cut_without_splitting_a_character(site: DemoSite, browser_context: Any) -> None:
+    page = browser_context.new_page()
+    page.goto(f"{site.base_url}/ignore-dnt.html")
+    wait_for(lambda: page.evaluate("sessionStorage.getItem('pulsegate_session')"))
+    with page.expect_response(lambda response: "/track/events/batch" in response.url) as batch:
+        # 255 ASCII characters, then emoji: the 256-character cut falls inside the first emoji.
+        page.evaluate(
+            r"for (let i = 0; i < 100; i++) PulseGate.track('x'.repeat(255) + '\u{1F680}'.repeat(3), {v: 'y'.repeat(511) + '\u{1F680}'})"
+        )
+    assert batch.value.status == 200
+    sent = json.loads(batch.value.request.post_data)["events"][0]
+    assert sent["name"] == "x" * 255 and sent["props"]["v"] == "y" * 511

@@ -314,6 +314,27 @@ def test_an_end_carries_the_last_events_and_reopens_a_session_left_before(tmp_pa
     ]
 
 
+def test_an_end_with_events_for_a_visit_that_is_over_is_refused_not_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    clock = Clock()
+
+    async def scenario(service: TrackingService) -> None:
+        started = await service.start_session(
+            SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
+        )
+        clock.now += 31 * 60_000
+        await service.end_idle_sessions(30)
+        late = SessionEnd(session_id=started.session_id, events=[EventFields(type="click")])
+        with pytest.raises(NotFound, match="has ended"):
+            await service.end_session(late)
+        # A plain end (nothing to add) still gets the stored answer.
+        plain = await service.end_session(SessionEnd(session_id=started.session_id))
+        assert plain.engagement_score == 0
+
+    run_with_service(path, clock, scenario)
+    assert query(path, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
+
+
 def test_identical_submissions_at_once_make_one_lead(tmp_path: Path) -> None:
     from pulsegate.config import LeadSettings
     from pulsegate.domain.leads import LeadSubmission

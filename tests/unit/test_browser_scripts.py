@@ -66,6 +66,8 @@ def test_the_tracking_prefix_is_written_into_the_tracker_only(tmp_path: Path) ->
         ("x-gzip", True),
         ("gzip;q=0", False),
         ("gzip;q=0.0, deflate", False),
+        ("*, gzip;q=0", False),  # gzip named explicitly wins over *
+        ("gzip, *;q=0", True),
         ("deflate, br", False),
         ("identity", False),
         ("", False),
