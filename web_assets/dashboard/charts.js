@@ -62,8 +62,9 @@ function draw(container) {
   const readout = container.querySelector(".readout") || document.createElement("p");
   readout.className = "readout";
   readout.setAttribute("aria-live", "polite");
-  // As many x labels as fit (about 64 px each), never more than asked for.
-  const fitting = Math.max(2, Math.floor(plotWidth / 64));
+  // As many x labels as fit (about 6 px a character at 11 px, plus a gap), never more than asked for.
+  const labelWidth = 6 * Math.max(...points.map((p) => String(p.label).length), 1) + 8;
+  const fitting = Math.max(2, Math.floor(plotWidth / labelWidth));
   const labelEvery = Math.max(1, Math.ceil(points.length / Math.min(options.xLabels || 6, fitting)));
   let lastLabelX = -Infinity;
   points.forEach((point, index) => {
@@ -87,8 +88,10 @@ function draw(container) {
     chart.append(bar, hit);
     const isLast = index === points.length - 1 && points.length > 1;
     const labelX = isLast ? width - right : x + (slot - gap) / 2;
-    // The last point is always labelled, unless that would crowd the label before it.
-    if ((index % labelEvery === 0 && (!isLast || labelX - lastLabelX >= 64)) || (isLast && labelX - lastLabelX >= 64)) {
+    // The last point is labelled too, unless that would crowd the label before it.
+    // The last label is right-aligned, so it needs more room after the one before it.
+    const room = isLast ? 1.5 * labelWidth : labelWidth;
+    if ((index % labelEvery === 0 || isLast) && labelX - lastLabelX >= room) {
       chart.append(svg("text", {
         x: labelX, y: height - 6, class: "axis", "text-anchor": isLast ? "end" : "middle",
       }, point.label));

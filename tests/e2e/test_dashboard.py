@@ -1,0 +1,232 @@
+"""The dashboard in real Chromium against a real server on a seeded database.
+
+What the page shows is compared with what the API answers for the same view; the screenshots
+of the main views (desktop and mobile, light and dark) go to test-artifacts/dashboard/ (or
+$PULSEGATE_TEST_ARTIFACTS), for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.running_server import RunningServer, pulsegate_command
+from tests.e2e.test_browser_journey import wait_for
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("PULSEGATE_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "dashboard"
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "mobile": {"width": 390, "height": 844}}
+
+
+def cli(database: Path, *args: str) -> str:
+    done = subprocess.run(
+        pulsegate_command(*args, "--database", str(database)),
+        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
+    """A server on a database filled by `pulsegate demo seed`, and a key for it."""
+    folder = tmp_path_factory.mktemp("dashboard")
+    database = folder / "demo.duckdb"
+    cli(database, "demo", "seed", "--sessions", "1500", "--days", "30", "--seed", "4")
+    key = cli(database, "keys", "create", "dashboard", "--quiet").strip()
+    server = RunningServer(database, folder).start()
+    yield server, key
+    server.stop()
+
+
+def open_dashboard(
+    chromium: Any, server: RunningServer, key: str | None, *, url: str = "/dashboard", **context: Any
+) -> Any:
+    """A page signed in with `key` (if given) and fully drawn, recording problems and requests."""
+    browser_context = chromium.new_context(timezone_id="UTC", locale="en-US", **context)
+    page = browser_context.new_page()
+    page.problems = []  # console errors and uncaught exceptions
+    page.requested = []
+    page.on(
+        "console", lambda message: page.problems.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    page.on("request", lambda request: page.requested.append(request.url))
+    page.goto(server.base_url + url)
+    if key is not None:
+        page.fill("#key", key)
+        page.click("#key-form button")
+        page.wait_for_selector("body[data-loaded=true]")
+    return page
+
+
+def api(server: RunningServer, key: str, path: str, **params: Any) -> Any:
+    response = httpx.get(f"{server.base_url}{path}", headers={"X-API-Key": key}, params=params, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def texts(page: Any, selector: str) -> list[str]:
+    return [text.strip() for text in page.locator(selector).all_inner_texts()]
+
+
+def test_the_numbers_shown_are_the_api_s(chromium: Any, seeded: tuple[RunningServer, str]) -> None:
+    server, key = seeded
+    page = open_dashboard(chromium, server, key)
+    window = {"period": "30d", "tz": "UTC"}
+    current = api(server, key, "/analytics/overview", **window)["current"]
+    for metric in ("sessions", "visitors", "page_views", "leads"):
+        assert page.text_content(f"[data-metric={metric}] .value") == f"{current[metric]:,}", metric
+    assert page.text_content("[data-metric=bounce_rate] .value") == f"{current['bounce_rate'] * 100:.0f}%"
+
+    daily = api(server, key, "/analytics/sessions/daily", **window)["days"]
+    assert page.locator("#daily-chart rect.bar").count() == len(daily)
+    page.mouse.move(1, 1)  # off the chart (the sign-in click left the pointer over it)
+    assert (
+        page.text_content("#daily-chart .readout")
+        == f"{sum(d['sessions'] for d in daily):,} sessions in {len(daily)} days"
+    )
+    page.hover("#daily-chart rect.hit >> nth=-1")  # the hover readout names the day and its count
+    assert (
+        page.text_content("#daily-chart .readout")
+        == f"{daily[-1]['date']} ({daily[-1]['visitors']:,} visitors): {daily[-1]['sessions']:,}"
+    )
+
+    pages = api(server, key, "/analytics/pages/top", **window, limit=10)["pages"]
+    assert texts(page, "#pages tbody td.name") == [p["path"] for p in pages]
+    assert texts(page, "#pages tbody td.num") == [f"{p['views']:,}" for p in pages]
+    sources = api(server, key, "/analytics/sources", **window, limit=10)["sources"]
+    assert texts(page, "#sources tbody td.name") == [s["source"] for s in sources]
+    assert texts(page, "#sources tbody td.num") == [f"{s['sessions']:,}" for s in sources]
+    countries = api(server, key, "/analytics/geo", **window, limit=10)["countries"]
+    assert texts(page, "#countries tbody td.num") == [f"{c['sessions']:,}" for c in countries]
+    assert "United States" in texts(page, "#countries tbody td.name")
+
+    engagement = api(server, key, "/analytics/engagement", **window)
+    assert page.locator("#engagement-chart rect.bar").count() == 5
+    assert page.text_content("#engagement-summary").startswith(
+        f"{engagement['scored_sessions']:,} scored sessions"
+    )
+
+    leads = api(server, key, "/analytics/leads", limit=20, page=1)
+    assert texts(page, "#leads tbody td:nth-child(3)") == [lead["email"] for lead in leads["leads"]]
+    assert (
+        page.text_content("#leads-page") == f"Page 1 of {-(-leads['total'] // 20)} · {leads['total']:,} leads"
+    )
+    findings = api(server, key, "/analytics/anomalies")["findings"]
+    assert page.locator("#anomalies li.finding").count() == len(findings)
+    tables = [t["table"] for t in api(server, key, "/analytics/storage")["tables"]]
+    assert all(table in page.text_content("#storage") for table in tables)
+    assert page.problems == []
+    assert not any(key in url for url in page.requested)
+    page.context.close()
+
+
+def test_filters_update_the_view_and_live_in_the_url(
+    chromium: Any, seeded: tuple[RunningServer, str]
+) -> None:
+    server, key = seeded
+    page = open_dashboard(chromium, server, key)
+    spam = api(server, key, "/analytics/leads", status="spam", limit=20)
+    with page.expect_response(
+        lambda response: "/analytics/leads?" in response.url and "status=spam" in response.url
+    ):
+        page.select_option("#lead-status", "spam")
+    wait_for(
+        lambda: texts(page, "#leads tbody td:nth-child(3)") == [lead["email"] for lead in spam["leads"]],
+        page=page,
+    )
+    assert set(texts(page, "#leads .status")) == {"spam"}
+    assert "status=spam" in page.url
+
+    # The period picker: seven days, then the lead's detail with its visitor's timeline.
+    with page.expect_response(
+        lambda response: "/analytics/overview?" in response.url and "period=7d" in response.url
+    ):
+        page.select_option("#period", "7d")
+    seven = api(server, key, "/analytics/overview", period="7d", tz="UTC")["current"]
+    wait_for(
+        lambda: page.text_content("[data-metric=sessions] .value") == f"{seven['sessions']:,}", page=page
+    )
+    assert "period=7d" in page.url
+
+    first = spam["leads"][0]
+    page.click(f"#leads button[data-lead='{first['lead_id']}']")
+    page.wait_for_selector("#lead-detail[open]")
+    detail = api(server, key, f"/analytics/leads/{first['lead_id']}")
+    assert page.locator("#lead-timeline > li").count() == len(detail["timeline"])
+    assert first["email"] in page.text_content("#lead-fields")
+    page.keyboard.press("Escape")
+
+    # A reload keeps the view (from the URL) and the key (this tab's sessionStorage).
+    page.reload()
+    page.wait_for_selector("body[data-loaded=true]")
+    assert page.input_value("#lead-status") == "spam" and page.input_value("#period") == "7d"
+    assert not any(key in url for url in page.requested) and key not in page.url
+    assert page.problems == []
+    page.context.close()
+
+
+def test_realtime_refreshes_in_place(chromium: Any, seeded: tuple[RunningServer, str]) -> None:
+    server, key = seeded
+    page = open_dashboard(chromium, server, key)
+    page.evaluate("window.liveNode = document.getElementById('rt-sessions')")
+    calls = len([url for url in page.requested if "/analytics/realtime" in url])
+    wait_for(
+        lambda: len([url for url in page.requested if "/analytics/realtime" in url]) > calls,
+        timeout=15,
+        page=page,
+    )
+    page.wait_for_timeout(300)
+    # The same element, updated, never emptied: no flicker.
+    assert page.evaluate("document.getElementById('rt-sessions') === window.liveNode")
+    assert page.text_content("#rt-sessions").replace(",", "").isdigit()
+    page.context.close()
+
+
+def test_a_wrong_key_is_refused_and_an_empty_database_shows_the_snippet(
+    chromium: Any, server: RunningServer
+) -> None:
+    page = open_dashboard(chromium, server, None)
+    assert page.is_visible("#sign-in")
+    page.fill("#key", "pgk_not_a_real_key")
+    page.click("#key-form button")
+    page.wait_for_selector("#key-error:not([hidden])")
+    assert "not accepted" in page.text_content("#key-error")
+    assert not any("pgk_not_a_real_key" in url for url in page.requested)
+    key = cli(server.database, "keys", "create", "fresh", "--quiet").strip()
+    page.fill("#key", key)
+    page.click("#key-form button")
+    page.wait_for_selector("body[data-loaded=true]")
+    assert page.is_visible("#empty")
+    assert (
+        page.text_content("#snippet")
+        == f'<script src="{server.base_url}/pulse.js" data-project="your-site" defer></script>'
+    )
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", sorted(VIEWPORTS))
+def test_screenshots_of_the_main_views(
+    chromium: Any, seeded: tuple[RunningServer, str], width: str, scheme: str
+) -> None:
+    server, key = seeded
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = open_dashboard(chromium, server, key, viewport=VIEWPORTS[width], color_scheme=scheme)
+    page.mouse.move(0, 0)
+    page.screenshot(path=ARTIFACTS / f"overview-{width}-{scheme}.png", full_page=True)
+    page.click("#leads tbody button >> nth=0")
+    page.wait_for_selector("#lead-detail[open]")
+    page.screenshot(path=ARTIFACTS / f"lead-{width}-{scheme}.png")
+    # Narrow or wide, nothing spills sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.problems == []
+    page.context.close()
