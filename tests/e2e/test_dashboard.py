@@ -157,6 +157,33 @@ def test_filters_update_the_view_and_live_in_the_url(
     )
     assert "period=7d" in page.url
 
+    # Paging: the second page of all leads.
+    page.select_option("#lead-status", "")
+    page.select_option("#period", "30d")
+    second = api(server, key, "/analytics/leads", limit=20, page=2)
+    with page.expect_response(
+        lambda response: "/analytics/leads?" in response.url and "page=2" in response.url
+    ):
+        page.click("#leads-next")
+    wait_for(
+        lambda: texts(page, "#leads tbody td:nth-child(3)") == [lead["email"] for lead in second["leads"]],
+        page=page,
+    )
+    assert "page=2" in page.url and page.is_enabled("#leads-prev")
+
+    # Custom dates: both needed, then the window is exactly those days.
+    page.select_option("#period", "custom")
+    assert page.is_visible("#from") and page.is_visible("#to")
+    page.fill("#from", "2026-01-05")
+    with page.expect_response(
+        lambda response: "/analytics/overview?" in response.url and "from=2026-01-05" in response.url
+    ) as custom:
+        page.fill("#to", "2026-01-11")
+    assert "to=2026-01-11" in custom.value.url and "period=" not in custom.value.url
+    assert "from=2026-01-05" in page.url and "to=2026-01-11" in page.url
+    page.select_option("#lead-status", "spam")
+    page.select_option("#period", "7d")
+
     first = spam["leads"][0]
     page.click(f"#leads button[data-lead='{first['lead_id']}']")
     page.wait_for_selector("#lead-detail[open]")
@@ -210,6 +237,13 @@ def test_a_wrong_key_is_refused_and_an_empty_database_shows_the_snippet(
         page.text_content("#snippet")
         == f'<script src="{server.base_url}/pulse.js" data-project="your-site" defer></script>'
     )
+    # Seeding works while the server runs (through its control socket); the page fills in.
+    assert "Stored 50 sessions" in cli(server.database, "demo", "seed", "--sessions", "50", "--days", "3")
+    page.reload()
+    page.wait_for_selector("body[data-loaded=true]")
+    assert page.is_hidden("#empty")
+    humans = api(server, key, "/analytics/overview", period="30d", tz="UTC")["current"]["sessions"]
+    assert 0 < humans <= 50 and page.text_content("[data-metric=sessions] .value") == str(humans)
     page.context.close()
 
 
