@@ -332,10 +332,13 @@ def test_a_failing_batch_is_tried_four_times_then_dropped(site: DemoSite, browse
     wait_for(lambda: page.evaluate("sessionStorage.getItem('pulsegate_session')"))
     page.route("**/track/events/batch", unavailable)
     for round_ in range(6):
-        page.evaluate(
-            "from => { for (let i = from; i < from + 100; i++) PulseGate.track('e' + i) }", round_ * 100
-        )
-        wait_for(lambda tried=round_: len(batches) > tried, timeout=5, page=page)
+        # A full queue goes out at once, unless a batch is still in flight: wait for each answer.
+        with page.expect_event("requestfinished", lambda request: "/track/events/batch" in request.url):
+            page.evaluate(
+                "from => { for (let i = from; i < from + 100; i++) PulseGate.track('e' + i) }", round_ * 100
+            )
+        page.wait_for_timeout(100)  # the tracker reads the 503 before the next round
+        assert len(batches) == round_ + 1
     assert sum("e0" in batch for batch in batches) == 4  # the first try and three more
     assert "e100" in batches[4]  # then the next events get their turn
 
