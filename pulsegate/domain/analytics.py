@@ -183,3 +183,10 @@ def zero_filled_minutes(first_minute_ms: int, minutes: int, counted: dict[int, i
 def rate(part: int, whole: int) -> float:
     """part / whole, 0 when there is no whole."""
     return part / whole if whole else 0.0
+
+
+class Projects(Struct, kw_only=True):
+    """GET /analytics/projects: the projects this key may see, for pickers."""
+
+    values: list[str]
+    all_projects: bool  # the key sees every project (and so, for example, the storage stats)

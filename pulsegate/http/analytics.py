@@ -109,6 +109,11 @@ class AnalyticsController(Controller):
         """Active sessions and visitors, events per minute for 30 minutes, top pages right now."""
         return await analytics.realtime(asked.projects)
 
+    @get("/projects", operation_id="analyticsProjects")
+    async def projects(self, api_key: NamedDependency[ApiKey], analytics: Service) -> answers.Projects:
+        """Projects with traffic or leads that this key may see, and whether it sees them all."""
+        return await analytics.projects(tuple(api_key.projects) if api_key.projects else None)
+
     @get("/storage", operation_id="analyticsStorage")
     async def storage(self, api_key: NamedDependency[ApiKey], analytics: Service) -> answers.Storage:
         """Database file and WAL size, rows and bytes per table, oldest and newest event."""

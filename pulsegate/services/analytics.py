@@ -161,6 +161,11 @@ class AnalyticsService:
             top_pages=[answers.PageViews(path=path, views=views) for path, views in pages],
         )
 
+    async def projects(self, projects: Projects) -> answers.Projects:
+        """Projects with sessions or leads, as far as `projects` (the key's scope) allows."""
+        names = await self._database.read(queries.project_names, projects)
+        return answers.Projects(values=names, all_projects=projects is None)
+
     async def storage(self) -> answers.Storage:
         """Sizes of the database file, its WAL and its tables."""
         return await self._database.read(storage_stats, self._database.path, self._database.archive_dir)

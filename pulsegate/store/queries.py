@@ -238,6 +238,20 @@ def event_time_range(cursor: duckdb.DuckDBPyConnection) -> tuple[datetime | None
     return row[0], row[1]
 
 
+def project_names(cursor: duckdb.DuckDBPyConnection, projects: Sequence[str] | None) -> list[str]:
+    """Distinct named projects of the sessions and leads, within `projects` when given."""
+    where, params = "project IS NOT NULL", []
+    if projects is not None:
+        where += f" AND project IN ({', '.join('?' for _ in projects)})"
+        params = list(projects)
+    rows = cursor.execute(
+        f"SELECT project FROM sessions WHERE {where} "
+        f"UNION SELECT project FROM leads WHERE {where} ORDER BY 1",
+        params + params,
+    ).fetchall()
+    return [project for (project,) in rows]
+
+
 def _lead_where(scope: Scope) -> tuple[str, Sequence[Any]]:
     clause = "created_at >= ? AND created_at < ? AND NOT is_spam"
     params: list[Any] = [scope.start, scope.end]

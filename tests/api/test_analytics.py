@@ -19,7 +19,17 @@ from tests.api import analytics_fixture as fx
 
 START, END = datetime(2026, 3, 3), datetime(2026, 3, 8)  # from=2026-03-03 to=2026-03-07, UTC
 WINDOW = {"from": "2026-03-03", "to": "2026-03-07"}
-ROUTES = ["overview", "sessions/daily", "pages/top", "geo", "engagement", "sources", "realtime", "storage"]
+ROUTES = [
+    "overview",
+    "sessions/daily",
+    "pages/top",
+    "geo",
+    "engagement",
+    "sources",
+    "realtime",
+    "storage",
+    "projects",
+]
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +183,16 @@ def test_scoped_key_sees_only_its_project(served: tuple, fixture_data: fx.Fixtur
     assert storage.status_code == 403 and "without --project" in storage.json()["error"]
     unscoped = get(client, "overview", new_key(settings), project="globex", **WINDOW)
     assert unscoped["current"]["sessions"] == fx.totals(fixture_data, START, END, ("globex",))["sessions"]
+
+
+def test_projects_lists_what_the_key_may_see(served: tuple, fixture_data: fx.Fixture) -> None:
+    client, settings = served
+    every = sorted({s.project for s in fixture_data.sessions} | {lead.project for lead in fixture_data.leads})
+    assert get(client, "projects", new_key(settings)) == {"values": every, "all_projects": True}
+    assert get(client, "projects", new_key(settings, "acme", "nowhere")) == {
+        "values": ["acme"],
+        "all_projects": False,
+    }
 
 
 @pytest.mark.parametrize("route", ROUTES)
