@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +28,21 @@ def served_file(body: bytes, media_type: str) -> ServedFile:
     )
 
 
+# Fixed here rather than asked of `mimetypes`, whose answer for .js depends on the platform's
+# tables: a browser refuses a module script served with a type that is not JavaScript.
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+
+
 def served_folder(folder: Path) -> dict[str, ServedFile]:
-    """Every file directly in `folder`, by name."""
-    files = {}
-    for path in sorted(folder.iterdir()):
-        if path.is_file():
-            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            if media_type.startswith("text/") or media_type == "application/javascript":
-                media_type += "; charset=utf-8"
-            files[path.name] = served_file(path.read_bytes(), media_type)
-    return files
+    """Every file directly in `folder` with a known type, by name."""
+    return {
+        path.name: served_file(path.read_bytes(), MEDIA_TYPES[path.suffix])
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.suffix in MEDIA_TYPES
+    }

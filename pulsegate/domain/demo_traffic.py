@@ -60,6 +60,21 @@ COMPANIES = ("Initech", "Globex", "Umbrella Labs", "Hooli", "Stark Industries", 
 LEAD_STATUSES = (("synced", 55), ("forwarded", 18), ("new", 12), ("failed", 5), ("spam", 10))
 
 
+@dataclass(frozen=True, slots=True)
+class DemoVisitor:
+    """Who visits: the same person comes back with the same device, place and site."""
+
+    visitor_id: str
+    project: str
+    country: str | None
+    device: str
+    browser: str
+    os: str
+    language: str
+    is_bot: bool
+    hosting: bool
+
+
 @dataclass(slots=True)
 class DemoEvent:
     """One event of a visit and when the server received it."""
@@ -116,10 +131,7 @@ def _visit_time(rng: random.Random, now_ms: int, days: int) -> int:
 def generate_visits(*, seed: int, days: int, sessions: int, now_ms: int) -> list[DemoVisit]:
     """`sessions` visits over the last `days` days, oldest first, the same for the same seed."""
     rng = random.Random(seed)
-    visitors = [
-        hashlib.sha256(f"demo-visitor-{seed}-{n}".encode()).hexdigest()
-        for n in range(max(1, sessions * 7 // 10))
-    ]
+    visitors = [_visitor(rng, seed, n) for n in range(max(1, sessions * 7 // 10))]  # some come back
     visits = []
     for n in range(sessions):
         # A few visits are happening right now, so the realtime panel has something to show.
@@ -133,14 +145,28 @@ def generate_visits(*, seed: int, days: int, sessions: int, now_ms: int) -> list
     return visits
 
 
-def _visit(rng: random.Random, started_ms: int, visitor: str, now_ms: int) -> DemoVisit:
-    project = _pick(rng, PROJECTS)[0]
-    source, referrer, utm_source, _ = _pick(rng, SOURCES)
-    country = _pick(rng, COUNTRIES)[0]
+def _visitor(rng: random.Random, seed: int, n: int) -> DemoVisitor:
     device = _pick(rng, DEVICES)[0]
     browser, os_name, _ = _pick(rng, BROWSERS[device])
-    is_bot = rng.random() < 0.02
-    hosting = rng.random() < 0.03
+    return DemoVisitor(
+        visitor_id=hashlib.sha256(f"demo-visitor-{seed}-{n}".encode()).hexdigest(),
+        project=_pick(rng, PROJECTS)[0],
+        country=_pick(rng, COUNTRIES)[0],
+        device=device,
+        browser=browser,
+        os=os_name,
+        language=rng.choice(("en-US", "en-GB", "de-DE", "fr-FR")),
+        is_bot=rng.random() < 0.02,
+        hosting=rng.random() < 0.03,
+    )
+
+
+def _visit(rng: random.Random, started_ms: int, visitor: DemoVisitor, now_ms: int) -> DemoVisit:
+    project, country, device, is_bot, hosting = (
+        visitor.project, visitor.country, visitor.device, visitor.is_bot, visitor.hosting
+    )  # fmt: skip
+    browser, os_name = visitor.browser, visitor.os
+    source, referrer, utm_source, _ = _pick(rng, SOURCES)
     pages = PAGES[project]
     landing = rng.choice(pages[:5])
     query = "?utm_source=newsletter&utm_medium=email&utm_campaign=november" if utm_source else ""
@@ -151,7 +177,7 @@ def _visit(rng: random.Random, started_ms: int, visitor: str, now_ms: int) -> De
         project=project,
         screen_width=1440 if device == "desktop" else 390,
         screen_height=900 if device == "desktop" else 844,
-        language=rng.choice(("en-US", "en-GB", "de-DE", "fr-FR")),
+        language=visitor.language,
         timezone="Europe/Berlin",
         timestamp=started_ms,
     )
@@ -172,7 +198,7 @@ def _visit(rng: random.Random, started_ms: int, visitor: str, now_ms: int) -> De
         is_bot=is_bot,
     )
     session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    session = OpenSession(session_id, visitor, project, started_ms, started_ms, is_bot=is_bot)
+    session = OpenSession(session_id, visitor.visitor_id, project, started_ms, started_ms, is_bot=is_bot)
     session.activity.record("pageview", start.url, None)
     visit = DemoVisit(session, start, origin, f"Mozilla/5.0 (demo; {device}) {browser}")
     at = started_ms
@@ -211,7 +237,8 @@ def _visit(rng: random.Random, started_ms: int, visitor: str, now_ms: int) -> De
                     at, EventFields(type="engagement", url=f"{SITE}{path}", props={"engaged_ms": engaged})
                 )
             )
-        if path in FORM_PAGES and rng.random() < 0.5:
+        # People, not crawlers, fill in forms, and a visit sends one lead at most.
+        if path in FORM_PAGES and not is_bot and visit.lead is None and rng.random() < 0.5:
             at += rng.randint(3_000, 30_000)
             visit.events.append(
                 DemoEvent(at, EventFields(type="form_start", name=path.strip("/"), url=f"{SITE}{path}"))
@@ -238,6 +265,7 @@ def _visit(rng: random.Random, started_ms: int, visitor: str, now_ms: int) -> De
 def _lead(rng: random.Random, visit: DemoVisit, path: str, at_ms: int) -> DemoLead:
     name = rng.choice(NAMES)
     status = _pick(rng, LEAD_STATUSES)[0]
+    spam_reason = rng.choice(("honeypot", "too fast")) if status == "spam" else None
     first = name.split()[0].lower().replace("é", "e")
     submission = LeadSubmission(
         submission_id=uuid.UUID(int=rng.getrandbits(128)).hex,
@@ -254,13 +282,15 @@ def _lead(rng: random.Random, visit: DemoVisit, path: str, at_ms: int) -> DemoLe
         utm_source=visit.origin.utm_source,
         utm_medium=visit.origin.utm_medium,
         utm_campaign=visit.origin.utm_campaign,
-        elapsed_ms=rng.randint(6_000, 120_000),
+        website="http://cheap-pills.example" if spam_reason == "honeypot" else None,
+        # A form sent faster than leads.min_fill_ms (2 s) is what "too fast" means.
+        elapsed_ms=rng.randint(300, 1_500) if spam_reason == "too fast" else rng.randint(6_000, 120_000),
     )
     return DemoLead(
         lead_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         created_ms=at_ms,
         submission=submission,
         status=status,
-        spam_reason=rng.choice(("honeypot", "too fast")) if status == "spam" else None,
+        spam_reason=spam_reason,
         crm_lead_id=f"crm-{rng.randint(10_000, 99_999)}" if status == "synced" else None,
     )

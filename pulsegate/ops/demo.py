@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import msgspec
 
 from pulsegate.domain.demo_traffic import DemoLead, DemoVisit, generate_visits
@@ -13,6 +14,8 @@ from pulsegate.store.leads import new_lead_row
 from pulsegate.store.writer import RowWrite, commit_writes
 
 VISITS_PER_COMMIT = 2_000
+# A running server writes nothing else while an operation runs: keep a seed there to seconds.
+MAX_SESSIONS_IN_A_RUNNING_SERVER = 20_000
 DELIVERY_COLUMNS = (
     "delivery_id", "subject_id", "target", "payload", "status", "attempts", "next_attempt_at",
     "last_attempt_at", "last_status", "last_error", "created_at", "delivered_at",
@@ -42,6 +45,11 @@ def seed(context: OpContext, args: SeedArgs) -> Seeded:
         raise InvalidInput("--days: between 1 and 3650")
     if not 1 <= args.sessions <= 1_000_000:
         raise InvalidInput("--sessions: between 1 and 1,000,000")
+    if context.server is not None and args.sessions > MAX_SESSIONS_IN_A_RUNNING_SERVER:
+        raise InvalidInput(
+            f"--sessions: at most {MAX_SESSIONS_IN_A_RUNNING_SERVER:,} while the server runs (tracking waits "
+            "meanwhile); stop it, or seed another file with --database"
+        )
     connection = context.connection
     (existing,) = connection.execute("SELECT count(*) FROM sessions").fetchone()
     if existing and not args.force:
@@ -50,7 +58,9 @@ def seed(context: OpContext, args: SeedArgs) -> Seeded:
             "Seed a new file (--database demo.duckdb) or pass --force."
         )
     end_ms = args.now_ms if args.now_ms is not None else now_ms()
-    visits = generate_visits(seed=args.seed, days=args.days, sessions=args.sessions, now_ms=end_ms)
+    # Seeding again (--force) with the same seed would make the same ids: shift it.
+    seed_value = args.seed + existing * 7_919
+    visits = generate_visits(seed=seed_value, days=args.days, sessions=args.sessions, now_ms=end_ms)
     events = leads = 0
     for first in range(0, len(visits), VISITS_PER_COMMIT):
         writes: list[RowWrite] = []
@@ -60,7 +70,12 @@ def seed(context: OpContext, args: SeedArgs) -> Seeded:
             if visit.lead is not None:
                 writes += _lead_writes(visit, visit.lead)
                 leads += 1
-        commit_writes(connection, writes)
+        try:
+            commit_writes(connection, writes)
+        except duckdb.ConstraintException as exc:
+            raise InvalidInput(
+                f"Sample ids collide with rows already stored; try another --seed ({exc})"
+            ) from None
     return Seeded(
         sessions=len(visits),
         events=events,

@@ -201,20 +201,78 @@ def test_filters_update_the_view_and_live_in_the_url(
     page.context.close()
 
 
-def test_realtime_refreshes_in_place(chromium: Any, seeded: tuple[RunningServer, str]) -> None:
+def test_realtime_refreshes_without_flicker_and_stops_on_sign_out(
+    chromium: Any, seeded: tuple[RunningServer, str]
+) -> None:
     server, key = seeded
     page = open_dashboard(chromium, server, key)
-    page.evaluate("window.liveNode = document.getElementById('rt-sessions')")
-    calls = len([url for url in page.requested if "/analytics/realtime" in url])
-    wait_for(
-        lambda: len([url for url in page.requested if "/analytics/realtime" in url]) > calls,
-        timeout=15,
-        page=page,
+    # Record any moment the realtime panel is blank while it refreshes.
+    page.evaluate(
+        """() => {
+            window.blanks = [];
+            new MutationObserver(() => {
+                for (const id of ["rt-sessions", "rt-visitors", "rt-events", "rt-chart"]) {
+                    const node = document.getElementById(id);
+                    if (!node.textContent.trim() && !node.querySelector("svg")) window.blanks.push(id);
+                }
+            }).observe(document.querySelector("#realtime").parentNode, {subtree: true, childList: true, characterData: true});
+        }"""
     )
+    calls = lambda: len([url for url in page.requested if "/analytics/realtime" in url])  # noqa: E731
+    before = calls()
+    wait_for(lambda: calls() > before, timeout=15, page=page)
     page.wait_for_timeout(300)
-    # The same element, updated, never emptied: no flicker.
-    assert page.evaluate("document.getElementById('rt-sessions') === window.liveNode")
+    assert page.evaluate("window.blanks") == []
     assert page.text_content("#rt-sessions").replace(",", "").isdigit()
+
+    page.click("#sign-out")
+    page.wait_for_selector("#sign-in:not([hidden])")
+    assert page.evaluate("sessionStorage.length") == 0
+    asked = len(page.requested)
+    page.wait_for_timeout(11_000)  # longer than the refresh interval
+    assert [url for url in page.requested[asked:] if "/analytics/" in url] == []
+    assert page.problems == []
+    page.context.close()
+
+
+def test_a_slow_answer_to_an_older_choice_never_overwrites_the_newer(
+    chromium: Any, seeded: tuple[RunningServer, str]
+) -> None:
+    server, key = seeded
+    page = open_dashboard(chromium, server, key)
+    held: list[Any] = []
+    page.route("**/analytics/overview?*period=90d*", lambda route: held.append(route))
+    page.select_option("#period", "90d")
+    wait_for(lambda: held, page=page)  # the 90-day answer is on hold
+    with page.expect_response(
+        lambda response: "/analytics/overview?" in response.url and "period=7d" in response.url
+    ):
+        page.select_option("#period", "7d")
+    seven = api(server, key, "/analytics/overview", period="7d", tz="UTC")["current"]["sessions"]
+    wait_for(lambda: page.text_content("[data-metric=sessions] .value") == f"{seven:,}", page=page)
+    for route in held:
+        route.continue_()  # now the old answer arrives
+    page.wait_for_timeout(500)
+    assert page.text_content("[data-metric=sessions] .value") == f"{seven:,}"
+    assert page.problems == []
+    page.context.close()
+
+
+def test_a_key_for_one_project_sees_that_project_only(
+    chromium: Any, seeded: tuple[RunningServer, str]
+) -> None:
+    server, _ = seeded
+    scoped = cli(server.database, "keys", "create", "acme only", "--project", "acme", "--quiet").strip()
+    page = open_dashboard(chromium, server, scoped)
+    options = page.eval_on_selector_all("#project option", "options => options.map(o => o.value)")
+    assert options == ["", "acme"]
+    sessions = api(server, scoped, "/analytics/overview", period="30d", tz="UTC")["current"]["sessions"]
+    assert page.text_content("[data-metric=sessions] .value") == f"{sessions:,}"
+    assert "limited to some" in page.text_content("#storage")
+    assert not any(
+        "/analytics/storage" in url for url in page.requested
+    )  # not even asked: no 403 in the console
+    assert page.problems == []
     page.context.close()
 
 

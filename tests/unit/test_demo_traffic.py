@@ -66,3 +66,24 @@ def test_scores_follow_the_visit() -> None:
         v for v in visits if v.session.activity.page_views == 1 and v.session.activity.interactions == 0
     ]
     assert bounces and min(v.score for v in bounces) <= 5
+
+
+def test_a_visitor_keeps_their_device_place_and_site_and_bots_send_no_leads() -> None:
+    visits = generate_visits(seed=9, days=30, sessions=3_000, now_ms=NOW)
+    profiles: dict[str, set[tuple]] = {}
+    for visit in visits:
+        origin = visit.origin
+        profiles.setdefault(visit.session.visitor_id, set()).add(
+            (origin.country, origin.device, origin.browser, visit.session.project)
+        )
+        if visit.lead is not None:
+            assert not visit.session.is_bot
+            assert sum(e.fields.type == "form_submit" for e in visit.events) == 1
+            if visit.lead.spam_reason == "too fast":
+                assert visit.lead.submission.elapsed_ms < 2_000
+            if visit.lead.spam_reason == "honeypot":
+                assert visit.lead.submission.website
+    assert max(len(p) for p in profiles.values()) == 1
+    assert any(
+        sum(v.session.visitor_id == vid for v in visits) > 1 for vid in list(profiles)[:200]
+    )  # some return

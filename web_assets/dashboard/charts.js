@@ -21,7 +21,9 @@ export function niceMax(value) {
 
 /**
  * Draw bars for `points` ([{label, value, title}]) into `container`, replacing what was there.
- * `options`: {height, formatValue, xLabels (how many labels under the axis), name (for screen readers)}.
+ * `options`: {height, formatValue, xLabels (how many labels under the axis), name (for screen readers),
+ * summary (the readout when nothing is hovered), focusable (false: bars take no keyboard focus, for
+ * charts that are redrawn on a timer)}.
  * Drawn at the container's own width, and again whenever that width changes.
  */
 export function barChart(container, points, options = {}) {
@@ -73,7 +75,7 @@ function draw(container) {
     const text = `${point.title || point.label}: ${format(point.value)}`;
     const bar = svg("rect", {
       x, y: top + plotHeight - barHeight, width: Math.max(slot - gap, 1), height: Math.max(barHeight, point.value ? 1 : 0),
-      class: "bar", tabindex: points.length <= 40 ? 0 : -1,
+      class: "bar", tabindex: options.focusable !== false && points.length <= 40 ? 0 : -1,
     });
     bar.append(svg("title", {}, text));
     // A hit area the full height of the slot, so small bars are easy to hover.
@@ -102,6 +104,6 @@ function draw(container) {
     readout.textContent = options.summary || "";
     chart.querySelectorAll(".bar.active").forEach((node) => node.classList.remove("active"));
   });
-  if (!readout.textContent) readout.textContent = options.summary || "";
+  readout.textContent = options.summary || ""; // a new drawing: the old hover text may name a gone bar
   container.replaceChildren(chart, readout);
 }

@@ -14,6 +14,12 @@ const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 const view = readUrl();
 let realtimeTimer = 0;
 let leadsSearchTimer = 0;
+let allProjects = true; // the key sees every project (else the storage panel is not for it)
+// Each panel draws only its latest answer: a slow reply to an older choice is dropped. `epoch`
+// moves on at every sign-in and sign-out, which drops everything still in flight.
+const tickets = new Map();
+const failures = new Map();
+let epoch = 0;
 
 function readUrl() {
   const query = new URLSearchParams(location.search);
@@ -62,7 +68,9 @@ function windowParams() {
 // ---- signing in -------------------------------------------------------------------------------
 
 function showSignIn(message) {
+  epoch++;
   clearInterval(realtimeTimer);
+  clearTimeout(leadsSearchTimer);
   $("board").hidden = true;
   $("filters").hidden = true;
   $("sign-in").hidden = false;
@@ -83,6 +91,7 @@ async function signIn(event) {
 // ---- loading ----------------------------------------------------------------------------------
 
 async function start() {
+  const started = ++epoch;
   $("sign-in").hidden = true;
   $("board").hidden = false;
   $("filters").hidden = false;
@@ -92,9 +101,11 @@ async function start() {
   } catch (error) {
     if (error instanceof KeyRefused) return showSignIn("That key was not accepted. Check it and try again.");
   }
+  if (epoch !== started) return;
   await loadAll();
+  if (epoch !== started) return; // signed out meanwhile: no timer for a page without a key
   clearInterval(realtimeTimer);
-  realtimeTimer = setInterval(() => loadPanel(loadRealtime), REALTIME_MS);
+  realtimeTimer = setInterval(() => loadPanel("realtime", loadRealtime), REALTIME_MS);
 }
 
 function syncControls() {
@@ -107,34 +118,53 @@ function syncControls() {
   $("lead-q").value = view.leadQuery;
 }
 
+/** The project picker: projects with traffic or leads that the key may see. */
 async function loadProjects() {
-  const [projects, sources] = await Promise.all([
-    api("/analytics/leads/projects"),
-    api("/analytics/leads/sources"),
-  ]);
-  fill($("project"), [h("option", { value: "" }, "All projects"), ...projects.values.map((p) => h("option", { value: p }, p))]);
+  const projects = await api("/analytics/projects");
+  allProjects = projects.all_projects;
+  const all = allProjects ? "All projects" : "All my projects";
+  fill($("project"), [h("option", { value: "" }, all), ...projects.values.map((p) => h("option", { value: p }, p))]);
   if (view.project && !projects.values.includes(view.project)) $("project").append(h("option", { value: view.project }, view.project));
   $("project").value = view.project;
+}
+
+/** The leads' form filter: the forms of the chosen project. */
+async function loadLeadSources(fresh) {
+  const sources = await api("/analytics/leads/sources", view.project ? { project: view.project } : {});
+  if (!fresh()) return;
   fill($("lead-source"), [h("option", { value: "" }, "Any"), ...sources.values.map((s) => h("option", { value: s }, s))]);
+  if (view.leadSource && !sources.values.includes(view.leadSource)) $("lead-source").append(h("option", { value: view.leadSource }, view.leadSource));
   $("lead-source").value = view.leadSource;
 }
 
-/** Run one panel's loader; a failure shows in the banner instead of breaking the others. */
-async function loadPanel(loader) {
+/** Run a panel's loader with a `fresh()` test it checks before drawing; a failure shows in the
+ * banner (until that panel loads again) instead of breaking the others. */
+async function loadPanel(name, loader) {
+  const ticket = (tickets.get(name) || 0) + 1;
+  tickets.set(name, ticket);
+  const calledIn = epoch;
+  const fresh = () => tickets.get(name) === ticket && epoch === calledIn;
   try {
-    await loader();
+    await loader(fresh);
+    if (fresh()) failures.delete(name);
   } catch (error) {
+    if (!fresh()) return;
     if (error instanceof KeyRefused) return showSignIn("The key is no longer accepted (revoked?). Enter another.");
-    $("load-error").hidden = false;
-    $("load-error").textContent = `Could not load everything: ${error.message}`;
+    failures.set(name, error.message);
   }
+  $("load-error").hidden = failures.size === 0;
+  $("load-error").textContent = failures.size ? `Could not load everything: ${[...failures.values()].join("; ")}` : "";
 }
 
+const PANELS = {
+  overview: loadOverview, daily: loadDaily, realtime: loadRealtime, engagement: loadEngagement, pages: loadPages,
+  sources: loadSources, countries: loadCountries, anomalies: loadAnomalies, leadSources: loadLeadSources,
+  leads: loadLeads, storage: loadStorage,
+};
+
 async function loadAll() {
-  $("load-error").hidden = true;
   document.body.classList.add("loading");
-  await Promise.all([loadOverview, loadDaily, loadRealtime, loadEngagement, loadPages, loadSources, loadCountries,
-    loadAnomalies, loadLeads, loadStorage].map(loadPanel));
+  await Promise.all(Object.entries(PANELS).map(([name, loader]) => loadPanel(name, loader)));
   document.body.classList.remove("loading");
   document.body.dataset.loaded = "true"; // for tests and screenshots: everything has been drawn once
 }
@@ -161,18 +191,23 @@ function change(current, previous, lowerIsBetter) {
     `${sign} ${formatPercent(Math.abs(ratio))}`);
 }
 
-async function loadOverview() {
+async function loadOverview(fresh) {
   const overview = await api("/analytics/overview", windowParams());
+  if (!fresh()) return;
   const { current, previous } = overview;
   fill($("cards"), CARDS.map((card) => h("div", { class: "card", "data-metric": card.key },
     h("span", { class: "label" }, card.label),
     h("strong", { class: "value" }, card.format(current[card.key])),
     change(current[card.key], previous[card.key], card.lowerIsBetter))));
-  const empty = current.sessions === 0 && previous.sessions === 0;
-  $("empty").hidden = !empty;
+  // "No sessions yet" means none in a year, not a quiet morning.
+  let empty = current.sessions === 0 && previous.sessions === 0;
   if (empty) {
-    $("snippet").textContent = `<script src="${location.origin}/pulse.js" data-project="${view.project || "your-site"}" defer></script>`;
+    const year = await api("/analytics/overview", { period: "12mo", tz: zone, project: view.project || undefined });
+    if (!fresh()) return;
+    empty = year.current.sessions === 0 && year.previous.sessions === 0;
   }
+  $("empty").hidden = !empty;
+  $("snippet").textContent = `<script src="${location.origin}/pulse.js" data-project="${view.project || "your-site"}" defer></script>`;
 }
 
 function shortDate(iso) {
@@ -180,23 +215,25 @@ function shortDate(iso) {
   return new Date(Date.UTC(year, month - 1, day)).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
 }
 
-async function loadDaily() {
+async function loadDaily(fresh) {
   const daily = await api("/analytics/sessions/daily", windowParams());
+  if (!fresh()) return;
   const total = daily.days.reduce((sum, day) => sum + day.sessions, 0);
   barChart($("daily-chart"), daily.days.map((day) => ({
     label: shortDate(day.date), value: day.sessions, title: `${day.date} (${formatNumber(day.visitors)} visitors)`,
   })), { name: "Sessions per day", summary: `${formatNumber(total)} sessions in ${daily.days.length} days` });
 }
 
-async function loadRealtime() {
+async function loadRealtime(fresh) {
   const live = await api("/analytics/realtime", view.project ? { project: view.project } : {});
+  if (!fresh()) return;
   // Numbers change in place, so a refresh never blanks the panel.
   $("rt-sessions").textContent = formatNumber(live.active_sessions);
   $("rt-visitors").textContent = formatNumber(live.active_visitors);
   $("rt-events").textContent = formatNumber(live.events_last_minute);
   barChart($("rt-chart"), live.events_per_minute.map((minute) => ({
     label: formatTime(minute.minute), value: minute.events,
-  })), { height: 90, xLabels: 3, name: "Events per minute, last 30 minutes", summary: "Events per minute, last 30 minutes" });
+  })), { height: 90, xLabels: 3, focusable: false, name: "Events per minute, last 30 minutes", summary: "Events per minute, last 30 minutes" });
   const list = $("rt-pages");
   const rows = live.top_pages.slice(0, 5);
   while (list.children.length > rows.length) list.lastChild.remove();
@@ -208,8 +245,9 @@ async function loadRealtime() {
   if (!rows.length && !list.dataset.empty) list.dataset.empty = "No page views in the last 5 minutes.";
 }
 
-async function loadEngagement() {
+async function loadEngagement(fresh) {
   const engagement = await api("/analytics/engagement", windowParams());
+  if (!fresh()) return;
   barChart($("engagement-chart"), engagement.buckets.map((bucket) => ({
     label: bucket.range, value: bucket.sessions, title: `Score ${bucket.range}`,
   })), { height: 150, name: "Sessions by engagement score" });
@@ -231,28 +269,32 @@ function ranked(table, rows, emptyText) {
   }));
 }
 
-async function loadPages() {
+async function loadPages(fresh) {
   const top = await api("/analytics/pages/top", { ...windowParams(), limit: 10 });
+  if (!fresh()) return;
   ranked($("pages"), top.pages.map((page) => ({ name: page.path, value: page.views })), "No page views in this period.");
 }
 
-async function loadSources() {
+async function loadSources(fresh) {
   const sources = await api("/analytics/sources", { ...windowParams(), limit: 10 });
+  if (!fresh()) return;
   ranked($("sources"), sources.sources.map((source) => ({
     name: source.source, value: source.sessions,
     title: `${source.source}: ${formatNumber(source.leads)} leads, ${formatPercent(source.conversion_rate)} conversion`,
   })), "No sessions in this period.");
 }
 
-async function loadCountries() {
+async function loadCountries(fresh) {
   const geo = await api("/analytics/geo", { ...windowParams(), limit: 10 });
+  if (!fresh()) return;
   ranked($("countries"), geo.countries.map((country) => ({
     name: countryName(country.country), value: country.sessions,
   })), "No sessions in this period.");
 }
 
-async function loadAnomalies() {
+async function loadAnomalies(fresh) {
   const report = await api("/analytics/anomalies", view.project ? { project: view.project } : {});
+  if (!fresh()) return;
   $("anomaly-window").textContent = `(last ${report.window_hours} h)`;
   fill($("anomalies"), report.findings.length
     ? report.findings.map((finding) => h("li", { class: `finding ${finding.severity}` },
@@ -260,13 +302,14 @@ async function loadAnomalies() {
     : [h("li", { class: "muted" }, `Nothing unusual in the last ${report.window_hours} hours.`)]);
 }
 
-async function loadLeads() {
+async function loadLeads(fresh) {
   const params = { page: view.leadPage, limit: LEADS_PER_PAGE, tz: zone };
   if (view.project) params.project = view.project;
   if (view.leadStatus) params.status = view.leadStatus;
   if (view.leadSource) params.source = view.leadSource;
   if (view.leadQuery) params.q = view.leadQuery;
   const list = await api("/analytics/leads", params);
+  if (!fresh()) return;
   const body = $("leads").tBodies[0];
   fill(body, list.leads.length
     ? list.leads.map((lead) => h("tr", { "data-lead": lead.lead_id },
@@ -283,8 +326,9 @@ async function loadLeads() {
   $("leads-next").disabled = list.page >= pages;
 }
 
-async function showLead(leadId) {
+async function showLead(leadId, fresh) {
   const detail = await api(`/analytics/leads/${encodeURIComponent(leadId)}`);
+  if (!fresh()) return;
   const lead = detail.lead;
   $("lead-title").textContent = lead.name || lead.email || "Lead";
   const pairs = [
@@ -327,9 +371,14 @@ function eventDetail(event) {
   return "";
 }
 
-async function loadStorage() {
+async function loadStorage(fresh) {
+  if (!allProjects) {
+    fill($("storage"), [h("p", { class: "muted" }, "Storage covers every project; this key is limited to some.")]);
+    return;
+  }
   try {
     const storage = await api("/analytics/storage");
+    if (!fresh()) return;
     const rows = [
       ["Database file", `${formatBytes(storage.database_bytes)} (${storage.database_path})`],
       ["Write-ahead log", formatBytes(storage.wal_bytes)],
@@ -372,12 +421,15 @@ function onLeadFilterChange() {
   view.leadQuery = $("lead-q").value.trim();
   view.leadPage = 1;
   writeUrl();
-  loadPanel(loadLeads);
+  loadPanel("leads", loadLeads);
 }
 
 function wire() {
   $("key-form").addEventListener("submit", signIn);
-  $("sign-out").addEventListener("click", () => { forgetKey(); showSignIn(); });
+  $("sign-out").addEventListener("click", () => {
+    forgetKey();
+    location.reload(); // a clean page: nothing of the old key's data stays behind
+  });
   for (const id of ["project", "period", "from", "to"]) $(id).addEventListener("change", onFilterChange);
   $("lead-status").addEventListener("change", onLeadFilterChange);
   $("lead-source").addEventListener("change", onLeadFilterChange);
@@ -386,11 +438,11 @@ function wire() {
     leadsSearchTimer = setTimeout(onLeadFilterChange, 300);
   });
   $("lead-filters").addEventListener("submit", (event) => { event.preventDefault(); onLeadFilterChange(); });
-  $("leads-prev").addEventListener("click", () => { view.leadPage--; writeUrl(); loadPanel(loadLeads); });
-  $("leads-next").addEventListener("click", () => { view.leadPage++; writeUrl(); loadPanel(loadLeads); });
+  $("leads-prev").addEventListener("click", () => { view.leadPage--; writeUrl(); loadPanel("leads", loadLeads); });
+  $("leads-next").addEventListener("click", () => { view.leadPage++; writeUrl(); loadPanel("leads", loadLeads); });
   $("leads").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-lead]");
-    if (button) loadPanel(() => showLead(button.dataset.lead));
+    if (button) loadPanel("lead", (fresh) => showLead(button.dataset.lead, fresh));
   });
 }
 
