@@ -24,7 +24,7 @@ HEAVY_MODULES = ("litestar", "granian", "duckdb")
     "argv",
     [["--help"], ["serve", "--help"], ["init", "--help"], ["--version"], ["keys", "create", "--help"],
      ["leads", "export", "--help"], ["leads", "--help"], ["status", "--help"], ["snippet", "--help"],
-     ["snippet", "--project", "acme"]],
+     ["snippet", "--project", "acme"], ["demo", "seed", "--help"]],
 )  # fmt: skip
 def test_help_does_not_import_the_server_stack(argv: list[str]) -> None:
     probe = (
