@@ -4,9 +4,11 @@ clear errors when the file is held by something that does not answer."""
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -106,3 +108,31 @@ def test_leads_export_and_show_while_the_server_runs(server: RunningServer, tmp_
     assert shown.returncode == 0 and "live@example.com" in shown.stdout
     retried = cli("leads", "retry", "--failed", database=server.database)
     assert retried.returncode == 0 and "0 deliveries due now" in retried.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can act as another user to try the socket")
+def test_the_control_socket_refuses_other_users(tmp_path: Path) -> None:
+    # A folder everyone may enter, so only the socket's own mode (0600) stands in the way.
+    folder = Path(tempfile.mkdtemp(prefix="pulsegate-socket-", dir="/tmp"))
+    folder.chmod(0o755)
+    server = RunningServer(folder / "p.duckdb", tmp_path).start()
+    try:
+        socket_path = control_socket_path(server.database)
+        probe = (
+            "import socket, sys\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            "try:\n    s.connect(sys.argv[1])\nexcept PermissionError:\n    print('refused')\n"
+            "else:\n    print('connected')\n"
+        )
+        # The system's Python: the test's own may live where `nobody` cannot run it.
+        python = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
+        as_nobody = subprocess.run([python, "-c", probe, str(socket_path)], capture_output=True, text=True,
+                                   timeout=30, user=65534, group=65534)  # fmt: skip
+        assert as_nobody.stdout.strip() == "refused", as_nobody.stderr
+        as_owner = subprocess.run(
+            [sys.executable, "-c", probe, str(socket_path)], capture_output=True, text=True, timeout=30
+        )
+        assert as_owner.stdout.strip() == "connected"  # the same probe can succeed: the refusal is the mode's
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
