@@ -46,6 +46,7 @@ from pulsegate.services.operations import OperationRunner
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store.api_keys import last_used_rows
 from pulsegate.store.database import Database
+from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
 from pulsegate.store.tracking import load_open_sessions
 from pulsegate.store.writer import Writer
 
@@ -115,7 +116,8 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     for session in database.read_now(load_open_sessions):
         open_sessions.add(session)
     salt = database.secret("visitor_salt", configured=settings.privacy.visitor_salt)
-    writer = Writer(database.connection, max_pending_rows=storage.max_pending_rows)
+    disk_guard = DiskSpaceGuard(settings.database_path.parent, storage.min_free_disk_mb * MEGABYTE)
+    writer = Writer(database.connection, max_pending_rows=storage.max_pending_rows, disk_guard=disk_guard)
     writer.start()
     stack.push_async_callback(writer.stop)
     tracking = TrackingService(

@@ -49,6 +49,8 @@ class StorageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     # Fold the write-ahead log into the file this often (0: only when DuckDB decides), so the
     # WAL stays small: short checkpoints instead of rare long ones, and a fast replay after a crash.
     checkpoint_interval_seconds: Annotated[float, Meta(ge=0, le=3600)] = 5.0
+    # Writes are refused (503) while the database's disk has less free space than this (0: never).
+    min_free_disk_mb: Annotated[int, Meta(ge=0)] = 100
 
 
 class TrackingSettings(Struct, forbid_unknown_fields=True, kw_only=True):

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import duckdb
 
 from pulsegate.errors import StorageBusy, StorageUnavailable
+from pulsegate.store.disk_space import DiskSpaceGuard
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +65,15 @@ class WriterStats:
 class Writer:
     """Serialises every database write through one thread, committing in groups."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, *, max_pending_rows: int = 100_000) -> None:
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        *,
+        max_pending_rows: int = 100_000,
+        disk_guard: DiskSpaceGuard | None = None,
+    ) -> None:
         self._connection = connection
+        self._disk_guard = disk_guard
         self._max_pending_rows = max_pending_rows
         self._pending: list[_PendingWrite] = []
         self._pending_rows = 0
@@ -89,13 +97,15 @@ class Writer:
     async def write(self, *writes: RowWrite) -> None:
         """Queue `writes` and return once they are committed (all of them, or none).
 
-        Raises StorageBusy when the queue is full, StorageUnavailable when the commit fails or
-        the writer is shutting down.
+        Raises StorageBusy when the queue is full, StorageUnavailable when the commit fails, the
+        disk is nearly full or the writer is shutting down.
         """
         if self._closing or self._task is None:
             raise StorageUnavailable(
                 "The server is shutting down; retry shortly", headers={"Retry-After": "5"}
             )
+        if self._disk_guard is not None:
+            self._disk_guard.check()
         row_count = sum(len(write.rows) for write in writes)
         if self._pending_rows and self._pending_rows + row_count > self._max_pending_rows:
             raise StorageBusy("The server is busy writing; retry shortly", headers={"Retry-After": "1"})
