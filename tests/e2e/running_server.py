@@ -81,7 +81,15 @@ class RunningServer:
         raise RuntimeError(f"pulsegate serve did not become healthy in {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
+        """The log of the latest start."""
         return (self.log_dir / f"server-{self.port}-{self.starts}.log").read_text(errors="replace")
+
+    def all_logs(self) -> str:
+        """The logs of every start, in order."""
+        return "".join(
+            (self.log_dir / f"server-{self.port}-{n}.log").read_text(errors="replace")
+            for n in range(1, self.starts + 1)
+        )
 
     def kill_hard(self) -> None:
         """SIGKILL the main process, as `kill -9 <pid>` would, and wait until the port is free."""

@@ -67,12 +67,15 @@ def test_session_lifecycle_over_http(server: RunningServer) -> None:
 
 
 class Traffic:
-    """Client threads that start sessions and send uniquely named events, noting every 200."""
+    """Client threads that start sessions, send uniquely named events and (one in ten sessions) a
+    lead, noting every 200. A lead is resent with its submission_id until it is acknowledged, as
+    form.js does, so a crash between commit and answer must not make it twice."""
 
     def __init__(self, base_url: str, threads: int = 6) -> None:
         self.base_url = base_url
         self.acked_events: list[tuple[str, str]] = []  # (session_id, event name)
         self.acked_sessions: list[str] = []
+        self.acked_leads: list[str] = []  # submission ids
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self._run, args=(n,)) for n in range(threads)]
@@ -98,6 +101,8 @@ class Traffic:
                     sid = started.json()["session_id"]
                     with self.lock:
                         self.acked_sessions.append(sid)
+                    if counter % 100 == 0:
+                        self._send_lead(http, f"w{worker}-lead-{counter}", sid)
                     for _ in range(5):
                         names = [f"w{worker}-{counter + i}" for i in range(10)]
                         counter += 10
@@ -112,6 +117,37 @@ class Traffic:
                                 self.acked_events.extend((sid, name) for name in names)
                 except httpx.TransportError:
                     time.sleep(0.05)  # the server is down: keep trying until told to stop
+
+    def _send_lead(self, http: httpx.Client, submission_id: str, session_id: str) -> None:
+        lead = {
+            "submission_id": submission_id,
+            "email": f"{submission_id}@example.com",
+            "session_id": session_id,
+        }
+        while not self.stopping.is_set():
+            try:
+                if http.post("/lead.capture", json=lead).status_code == 200:
+                    with self.lock:
+                        self.acked_leads.append(submission_id)
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+
+
+def assert_nothing_lost_or_doubled(database: Path, traffic: Traffic) -> None:
+    """Every acknowledged event, session and lead is on disk, once."""
+    with duckdb.connect(str(database), read_only=True) as con:  # opens without any repair step
+        stored_events = con.execute("SELECT session_id, name FROM events WHERE type = 'custom'").fetchall()
+        stored_sessions = {row[0] for row in con.execute("SELECT session_id FROM sessions").fetchall()}
+        stored_leads = [row[0] for row in con.execute("SELECT submission_id FROM leads").fetchall()]
+    names = Counter(name for _, name in stored_events)
+    assert not [name for name, count in names.items() if count > 1], "an event was stored twice"
+    missing = set(traffic.acked_events) - set(stored_events)
+    assert not missing, f"{len(missing)} acknowledged events were lost, e.g. {sorted(missing)[:3]}"
+    assert set(traffic.acked_sessions) <= stored_sessions
+    assert len(stored_leads) == len(set(stored_leads)), "a lead was stored twice"
+    assert set(traffic.acked_leads) <= set(stored_leads), "an acknowledged lead was lost"
 
 
 def test_acknowledged_writes_survive_kill_9(unlimited_server: RunningServer) -> None:
@@ -130,17 +166,25 @@ def test_acknowledged_writes_survive_kill_9(unlimited_server: RunningServer) -> 
     assert reopened.status_code == 200
     assert unlimited_server.stop() == 0
 
-    con = duckdb.connect(str(unlimited_server.database), read_only=True)
-    try:
-        stored_events = con.execute("SELECT session_id, name FROM events WHERE type = 'custom'").fetchall()
-        stored_sessions = {row[0] for row in con.execute("SELECT session_id FROM sessions").fetchall()}
-    finally:
-        con.close()
-    names = Counter(name for _, name in stored_events)
-    assert not [name for name, count in names.items() if count > 1], "an event was stored twice"
-    missing = set(traffic.acked_events) - set(stored_events)
-    assert not missing, f"{len(missing)} acknowledged events were lost, e.g. {sorted(missing)[:3]}"
-    assert set(traffic.acked_sessions) <= stored_sessions
+    assert_nothing_lost_or_doubled(unlimited_server.database, traffic)
+
+
+def test_ten_kill_9s_in_a_row_lose_and_double_nothing(unlimited_server: RunningServer) -> None:
+    """The server killed mid-traffic ten times; clients keep sending (and resending leads) throughout."""
+    unlimited_server.stop()
+    counts = []
+    with Traffic(unlimited_server.base_url) as traffic:
+        for _ in range(10):
+            unlimited_server.start()
+            time.sleep(0.8)
+            unlimited_server.kill_hard()
+            counts.append(len(traffic.acked_events))
+        unlimited_server.start()
+        time.sleep(0.5)
+    assert unlimited_server.stop() == 0
+    assert counts[-1] > 500 and len(traffic.acked_leads) >= 5, (counts, len(traffic.acked_leads))
+    assert "Traceback" not in unlimited_server.all_logs()
+    assert_nothing_lost_or_doubled(unlimited_server.database, traffic)
 
 
 def test_sigterm_commits_in_flight_work_and_checkpoints(unlimited_server: RunningServer) -> None:
