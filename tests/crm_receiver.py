@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +25,9 @@ class CrmReceiver:
     fail_first: int = 0  # answer this many posts with `fail_status`
     fail_status: int = 500
     retry_after: str | None = None
+    slow_first: int = 0  # wait `slow_seconds` before answering this many posts
+    slow_seconds: float = 0.0
+    garbage_first: int = 0  # answer this many posts with bytes that are not HTTP at all
     callback_url: str | None = None  # if set, call back with a CRM id after each accepted post
     callback_secret: str = ""
     received: list[Received] = field(default_factory=list)
@@ -37,7 +41,14 @@ class CrmReceiver:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 with receiver._lock:
                     receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
-                    failing = len(receiver.received) <= receiver.fail_first
+                    count = len(receiver.received)
+                    failing = count <= receiver.fail_first
+                if count <= receiver.slow_first:
+                    time.sleep(receiver.slow_seconds)
+                if count <= receiver.garbage_first:
+                    self.wfile.write(b"\x00\xffnot http at all\r\n\r\n")
+                    self.close_connection = True
+                    return
                 if failing:
                     self.send_response(receiver.fail_status)
                     if receiver.retry_after:

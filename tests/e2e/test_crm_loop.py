@@ -3,6 +3,7 @@ deliveries that outlive a server restart."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from tests.crm_receiver import CrmReceiver
-from tests.e2e.running_server import RunningServer
+from tests.e2e.running_server import RunningServer, pulsegate_command
 
 pytestmark = pytest.mark.e2e
 LEAD = {"submission_id": "sub-e2e-0001", "name": "Bo", "email": "bo@example.com", "elapsed_ms": 9000}
@@ -78,3 +79,43 @@ def test_pending_deliveries_resume_after_a_restart(tmp_path: Path) -> None:
     assert stored(server.database, "SELECT status FROM deliveries") == [("delivered",)]
     assert stored(server.database, "SELECT status FROM leads") == [("forwarded",)]
     assert len({r.body for r in crm.received}) == 1  # every attempt sent the same bytes
+
+
+@pytest.mark.parametrize(
+    ("fault", "receiver"),
+    [
+        ("slow", CrmReceiver(slow_first=1, slow_seconds=4.0)),  # longer than crm.timeout_seconds
+        ("garbage", CrmReceiver(garbage_first=2)),
+        ("down", CrmReceiver(fail_first=3, fail_status=503)),
+    ],
+)
+def test_a_faulty_crm_slows_no_capture_and_deliveries_resume(
+    tmp_path: Path, fault: str, receiver: CrmReceiver
+) -> None:
+    key = subprocess.run(pulsegate_command("keys", "create", "k", "--quiet", "--database", str(tmp_path / "p.duckdb")),
+                         capture_output=True, text=True, check=True, timeout=60).stdout.strip()  # fmt: skip
+    with receiver as crm:
+        env = {**crm_env(crm.url), "PULSEGATE_CRM__TIMEOUT_SECONDS": "1"}
+        server = RunningServer(tmp_path / "p.duckdb", tmp_path, env=env).start()
+        try:
+            took = []
+            for n in range(5):
+                began = time.perf_counter()
+                lead = {**LEAD, "submission_id": f"sub-{fault}-{n:04d}"}
+                assert httpx.post(f"{server.base_url}/lead.capture", json=lead, timeout=10).status_code == 200
+                took.append(time.perf_counter() - began)
+            # Captures answer from the disk, not from the CRM: none waited for it.
+            assert max(took) < 0.5, took
+
+            def forwarded() -> int:
+                answer = httpx.get(f"{server.base_url}/analytics/leads", params={"status": "forwarded"},
+                                   headers={"X-API-Key": key})  # fmt: skip
+                return answer.json()["total"]
+
+            wait_for(lambda: forwarded() == 5, timeout=30)
+            assert len(crm.received) > 5  # the fault was met: some posts were tried again
+            delivered = "SELECT count(*) FROM deliveries WHERE status = 'delivered'"
+        finally:
+            assert server.stop() == 0
+        assert stored(tmp_path / "p.duckdb", delivered) == [(5,)], fault
+        assert "Traceback" not in server.log()
