@@ -37,6 +37,9 @@ class ServerSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     host: str = "127.0.0.1"
     port: Port = 8787
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # A request body not fully received after this long gets 408 (Granian itself times out
+    # request headers after 30 s), so stalled or trickling clients hold nothing for long.
+    body_timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 10.0
 
 
 class StorageSettings(Struct, forbid_unknown_fields=True, kw_only=True):

@@ -7,6 +7,7 @@ The tree:
     ├── Unauthorized               401, exit 2
     ├── Forbidden                  403, exit 2
     ├── NotFound                   404, exit 1
+    ├── RequestTimeout             408, exit 1   (a request body that did not arrive in time)
     ├── Gone                       410, exit 1
     ├── PayloadTooLarge            413, exit 2
     ├── RateLimited                429, exit 1
@@ -59,6 +60,12 @@ class NotFound(PulseGateError):
     """The thing asked for does not exist (or is not visible to the caller)."""
 
     status_code = 404
+
+
+class RequestTimeout(PulseGateError):
+    """The client stopped sending its request body (a slow or stalled client)."""
+
+    status_code = 408
 
 
 class Gone(PulseGateError):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TypeVar
 
 import msgspec
 from litestar.types import Receive, Scope
 
-from pulsegate.errors import InvalidInput, PayloadTooLarge
+from pulsegate.errors import InvalidInput, PayloadTooLarge, RequestTimeout
 
 T = TypeVar("T")
 
@@ -28,11 +29,22 @@ def is_json_content_type(content_type: str) -> bool:
     )
 
 
-async def read_capped_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
-    """The request body, refusing more than `max_bytes` without reading the rest of it."""
+async def read_capped_body(
+    scope: Scope, receive: Receive, max_bytes: int, timeout_seconds: float = 10.0
+) -> bytes:
+    """The request body, refusing more than `max_bytes` without reading the rest of it, and a
+    body that has not fully arrived after `timeout_seconds` (a stalled client holds nothing long)."""
     declared = header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            return await _read_body(receive, max_bytes)
+    except TimeoutError:
+        raise RequestTimeout(f"The request body did not arrive within {timeout_seconds:g} s") from None
+
+
+async def _read_body(receive: Receive, max_bytes: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -49,13 +61,18 @@ async def read_capped_body(scope: Scope, receive: Receive, max_bytes: int) -> by
 
 
 async def decode_json_body(
-    scope: Scope, receive: Receive, decoder: msgspec.json.Decoder[T], *, max_bytes: int
+    scope: Scope,
+    receive: Receive,
+    decoder: msgspec.json.Decoder[T],
+    *,
+    max_bytes: int,
+    timeout_seconds: float = 10.0,
 ) -> T:
-    """Check the content type, read at most `max_bytes`, and decode with `decoder`."""
+    """Check the content type, read at most `max_bytes` within `timeout_seconds`, and decode."""
     content_type = header(scope, b"content-type") or ""
     if not is_json_content_type(content_type):
         raise InvalidInput(f"Content-Type must be application/json (got {content_type or 'none'})")
-    body = await read_capped_body(scope, receive, max_bytes)
+    body = await read_capped_body(scope, receive, max_bytes, timeout_seconds)
     if not body.strip():
         raise InvalidInput("Request body is empty; send a JSON object")
     try:

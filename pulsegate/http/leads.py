@@ -27,7 +27,11 @@ DEPRECATION_HEADERS = {
 
 async def _capture(request: Request, state: State) -> LeadReceipt:
     submission = await decode_json_body(
-        request.scope, request.receive, _DECODER, max_bytes=state.settings.leads.max_body_bytes
+        request.scope,
+        request.receive,
+        _DECODER,
+        max_bytes=state.settings.leads.max_body_bytes,
+        timeout_seconds=state.settings.server.body_timeout_seconds,
     )
     leads: LeadService = state.leads
     return await leads.capture(submission)

@@ -42,7 +42,11 @@ async def _serve(
     state = scope["litestar_app"].state
     limits = state.settings.tracking
     payload = await decode_json_body(
-        scope, receive, decoder, max_bytes=limits.max_batch_bytes if batch else limits.max_event_bytes
+        scope,
+        receive,
+        decoder,
+        max_bytes=limits.max_batch_bytes if batch else limits.max_event_bytes,
+        timeout_seconds=state.settings.server.body_timeout_seconds,
     )
     receipt = await call(scope, payload, state.tracking)
     body = _ENCODER.encode(receipt)
