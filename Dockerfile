@@ -7,6 +7,7 @@ COPY pyproject.toml README.md config.example.toml ./
 COPY pulsegate ./pulsegate
 COPY cli ./cli
 COPY web_assets ./web_assets
+COPY demo ./demo
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
