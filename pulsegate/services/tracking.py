@@ -7,6 +7,7 @@ import copy
 import logging
 import uuid
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -23,6 +24,7 @@ from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
 
 logger = logging.getLogger(__name__)
+MAX_REMEMBERED_ENDS = 20_000  # about 1 KB each
 T = TypeVar("T")
 
 
@@ -51,6 +53,9 @@ class TrackingService:
         # send ends and events at once, and a browser may deliver them in any order: each must
         # see the one before it committed. A lock lives while someone holds or awaits it.
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Sessions their browser ended lately, with when: the next page of the tab reopens one
+        # from here instead of replaying its events from disk, which is once per page view.
+        self._recently_ended: OrderedDict[str, tuple[OpenSession, int]] = OrderedDict()
 
     @property
     def open_sessions(self) -> int:
@@ -148,6 +153,7 @@ class TrackingService:
             session.activity, session.last_seen_ms = saved_activity, before_last_seen
             self._open.add(session)
             raise
+        self._remember_ended(session, ended_ms)
         return TrackingReceipt(
             session_id=session.session_id,
             visitor_id=session.visitor_id,
@@ -172,6 +178,16 @@ class TrackingService:
             raise
         return len(idle)
 
+    def _remember_ended(self, session: OpenSession, ended_ms: int) -> None:
+        ended = self._recently_ended
+        ended[session.session_id] = (session, ended_ms)
+        ended.move_to_end(session.session_id)
+        # Oldest first out: past the idle timeout they cannot be reopened anyway, and the cap
+        # bounds memory whatever the traffic (a forgotten one is still reopened from disk).
+        cutoff = ended_ms - self._resume_within_ms
+        while ended and (len(ended) > MAX_REMEMBERED_ENDS or next(iter(ended.values()))[1] < cutoff):
+            ended.popitem(last=False)
+
     def _turn(self, session_id: str) -> asyncio.Lock:
         lock = self._turns.get(session_id)
         if lock is None:
@@ -183,7 +199,11 @@ class TrackingService:
         next page, or came back to the tab), or None when it cannot be resumed. Called in the
         session's turn, so any end before it is on disk."""
         since_ms = self._clock() - self._resume_within_ms
-        session = await self._database.read(rows.load_resumable_session, session_id, since_ms)
+        remembered = self._recently_ended.pop(session_id, None)
+        if remembered is not None and remembered[1] >= since_ms:
+            session = remembered[0]
+        else:  # forgotten (a restart, or a long queue of ended sessions): rebuild it from disk
+            session = await self._database.read(rows.load_resumable_session, session_id, since_ms)
         if session is None:
             return None
         self._open.add(session)

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from pulsegate.app import create_app
+
 START = {"url": "https://example.com/", "referrer": "https://news.ycombinator.com/", "title": "Home"}
 
 
@@ -98,15 +100,20 @@ def test_session_end_is_idempotent_and_the_next_page_resumes_it(client: TestClie
     ]
 
 
-def test_events_after_the_idle_timeout_are_refused(client: TestClient[Any]) -> None:
-    session = start_session(client)
-    assert client.post("/track/session/end", json={"session_id": session["session_id"]}).status_code == 200
-    # As if the visitor left 31 minutes ago (the default idle timeout is 30).
-    stored(client, "UPDATE sessions SET ended_at = ended_at - INTERVAL 31 MINUTE")
-    late = client.post("/track/event", json={"session_id": session["session_id"], "type": "click"})
-    assert late.status_code == 404
-    assert "has ended" in late.json()["error"]
-    assert stored(client, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
+def test_events_after_the_idle_timeout_are_refused(make_settings: Any) -> None:
+    settings = make_settings()
+    with TestClient(create_app(settings)) as client:
+        session = start_session(client)
+        assert (
+            client.post("/track/session/end", json={"session_id": session["session_id"]}).status_code == 200
+        )
+        # As if the visitor left 31 minutes ago (the default idle timeout is 30).
+        stored(client, "UPDATE sessions SET ended_at = ended_at - INTERVAL 31 MINUTE")
+    with TestClient(create_app(settings)) as client:  # a restart: only the disk knows the session now
+        late = client.post("/track/event", json={"session_id": session["session_id"], "type": "click"})
+        assert late.status_code == 404
+        assert "has ended" in late.json()["error"]
+        assert stored(client, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
 
 
 def test_unknown_session_is_404(client: TestClient[Any]) -> None:

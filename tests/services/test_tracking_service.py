@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -333,6 +333,45 @@ def test_an_end_with_events_for_a_visit_that_is_over_is_refused_not_dropped(tmp_
 
     run_with_service(path, clock, scenario)
     assert query(path, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
+
+
+def test_the_next_page_reopens_from_memory_and_old_ends_are_forgotten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reopen is once per page view: from memory while the end is recent, from disk otherwise."""
+    from pulsegate.services import tracking as tracking_service
+    from pulsegate.store import tracking as store_rows
+
+    monkeypatch.setattr(tracking_service, "MAX_REMEMBERED_ENDS", 3)
+    replays: list[str] = []
+    real_load = store_rows.load_resumable_session
+
+    def counting_load(cursor: Any, session_id: str, since: int) -> Any:
+        replays.append(session_id)
+        return real_load(cursor, session_id, since)
+
+    monkeypatch.setattr(store_rows, "load_resumable_session", counting_load)
+
+    async def scenario(service: TrackingService) -> None:
+        caller = Caller(client_ip="", user_agent=FIREFOX)
+        ids = [
+            (await service.start_session(SessionStart(url="https://e.com/"), caller)).session_id
+            for _ in range(5)
+        ]
+        for session_id in ids:
+            await service.end_session(SessionEnd(session_id=session_id, engaged_ms=5_000))
+        for session_id in ids:  # every tab goes on to its next page
+            await service.record_events(session_id, [EventFields(type="pageview", url="https://e.com/2")])
+        # The three newest ends were in memory; the two oldest had been forgotten and came from disk.
+        assert replays == ids[:2]
+        for session_id in ids:
+            ended = await service.end_session(SessionEnd(session_id=session_id))
+            assert ended.engagement_score == 6  # 2 pages: 5; 5 s engaged: 35 * 5 / 120 = 1.46. 6.46 -> 6
+
+    run_with_service(tmp_path / "p.duckdb", Clock(), scenario)
+    assert query(tmp_path / "p.duckdb", "SELECT DISTINCT page_views, engaged_ms FROM sessions") == [
+        (2, 5_000)
+    ]
 
 
 def test_identical_submissions_at_once_make_one_lead(tmp_path: Path) -> None:
