@@ -127,6 +127,7 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
         geo,
         visitor_salt=salt,
         resume_within_ms=settings.sessions.idle_timeout_minutes * 60_000,
+        max_open=settings.sessions.max_open,
     )
     app.state.settings = settings
     app.state.database = database

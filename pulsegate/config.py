@@ -81,6 +81,9 @@ class SessionSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     # A session with no activity for this long is ended by the background sweep.
     idle_timeout_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 30
     sweep_interval_seconds: Annotated[int, Meta(ge=1, le=3600)] = 60
+    # Open sessions kept in memory at most (about 1 KB each); past it the least recently active
+    # are ended at once, as the idle sweep would, so a flood of starts cannot grow memory.
+    max_open: Annotated[int, Meta(ge=100)] = 100_000
 
 
 class RateLimitSettings(Struct, forbid_unknown_fields=True, kw_only=True):

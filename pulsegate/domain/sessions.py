@@ -7,6 +7,7 @@ rebuilt from the database at start-up (sessions not ended, their events replayed
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -55,6 +56,13 @@ class OpenSessions:
     def close(self, session_id: str) -> OpenSession | None:
         """Remove a session as it ends; returns it, or None if it was not open."""
         return self._by_id.pop(session_id, None)
+
+    def close_least_recent(self, count: int) -> list[OpenSession]:
+        """Remove and return the `count` sessions with the oldest last activity."""
+        oldest = heapq.nsmallest(count, self._by_id.values(), key=lambda session: session.last_seen_ms)
+        for session in oldest:
+            del self._by_id[session.session_id]
+        return oldest
 
     def close_idle(self, idle_since_ms: int) -> list[OpenSession]:
         """Remove and return every session whose last activity is older than `idle_since_ms`."""

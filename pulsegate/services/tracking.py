@@ -40,6 +40,7 @@ class TrackingService:
         *,
         visitor_salt: str,
         resume_within_ms: int = 30 * 60_000,
+        max_open: int = 100_000,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._database = database
@@ -48,6 +49,7 @@ class TrackingService:
         self._geo = geo
         self._salt = visitor_salt
         self._resume_within_ms = resume_within_ms
+        self._max_open = max_open
         self._clock = clock
         # Ends and resumes of one session take turns. Pages leaving and the next page starting
         # send ends and events at once, and a browser may deliver them in any order: each must
@@ -85,6 +87,11 @@ class TrackingService:
         except PulseGateError:
             self._open.close(session.session_id)
             raise
+        if len(self._open) > self._max_open:
+            try:
+                await self._end_least_recent()
+            except PulseGateError as exc:  # this session is stored: answer it; the sweep retries
+                logger.warning("Could not end sessions over sessions.max_open: %s", exc.message)
         return TrackingReceipt(session_id=session.session_id, visitor_id=visitor, timestamp=received_ms)
 
     async def record_events(self, session_id: str, events: Sequence[EventFields]) -> TrackingReceipt:
@@ -162,11 +169,24 @@ class TrackingService:
             engagement_score=score,
         )
 
+    async def _end_least_recent(self) -> None:
+        """Over the cap: end the least recently active 1% at once (one scan per hundred starts)."""
+        ended = self._open.close_least_recent(max(1, self._max_open // 100))
+        logger.warning(
+            "More than %d open sessions (sessions.max_open): ending the %d least recently active",
+            self._max_open,
+            len(ended),
+        )
+        await self._write_idle_ends(ended)
+
     async def end_idle_sessions(self, idle_minutes: int) -> int:
         """End every session idle for `idle_minutes`, at its last activity; returns how many."""
         idle = self._open.close_idle(self._clock() - idle_minutes * 60_000)
-        if not idle:
-            return 0
+        if idle:
+            await self._write_idle_ends(idle)
+        return len(idle)
+
+    async def _write_idle_ends(self, idle: list[OpenSession]) -> None:
         ended = [
             (session, session.last_seen_ms, "idle", engagement_score(session.activity)) for session in idle
         ]
@@ -176,7 +196,6 @@ class TrackingService:
             for session in idle:  # try again on the next sweep
                 self._open.add(session)
             raise
-        return len(idle)
 
     def _remember_ended(self, session: OpenSession, ended_ms: int) -> None:
         ended = self._recently_ended

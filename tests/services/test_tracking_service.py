@@ -374,6 +374,41 @@ def test_the_next_page_reopens_from_memory_and_old_ends_are_forgotten(
     ]
 
 
+def test_past_the_open_session_cap_the_least_recent_are_ended(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    clock = Clock()
+
+    async def main() -> list[str]:
+        database = Database.open(path)
+        writer = Writer(database.connection)
+        writer.start()
+        service = TrackingService(database, writer, OpenSessions(), GeoResolver(), visitor_salt="s",
+                                  max_open=100, clock=clock)  # fmt: skip
+        try:
+            ids = []
+            for _ in range(105):
+                clock.now += 1_000
+                started = await service.start_session(
+                    SessionStart(url="https://e.com/"), Caller(client_ip="")
+                )
+                ids.append(started.session_id)
+            assert service.open_sessions == 100
+            # Those ended make way, and their visit is over; the rest go on.
+            with pytest.raises(NotFound, match="has ended"):
+                await service.record_events(ids[0], [EventFields(type="click")])
+            await service.record_events(ids[5], [EventFields(type="click")])
+            return ids
+        finally:
+            await writer.stop()
+            database.close()
+
+    ids = asyncio.run(main())
+    ended = query(
+        path, "SELECT session_id, end_reason FROM sessions WHERE ended_at IS NOT NULL ORDER BY started_at"
+    )
+    assert ended == [(session_id, "idle") for session_id in ids[:5]]
+
+
 def test_identical_submissions_at_once_make_one_lead(tmp_path: Path) -> None:
     from pulsegate.config import LeadSettings
     from pulsegate.domain.leads import LeadSubmission
