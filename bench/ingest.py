@@ -92,6 +92,17 @@ def _to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
+def wrk_counts(output: str) -> tuple[int, int, int]:
+    """(requests, non-2xx answers, socket errors) from wrk's report."""
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return (
+        int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
+        int(non_2xx.group(1)) if non_2xx else 0,
+        sum(int(n) for n in errors.groups()) if errors else 0,
+    )
+
+
 def run_wrk(url: str, body: bytes, *, duration: int, connections: int, pid: int) -> WrkResult:
     """Run wrk with `body` POSTed as JSON, sampling the server's RSS twice a second."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -117,15 +128,14 @@ def run_wrk(url: str, body: bytes, *, duration: int, connections: int, pid: int)
         sampler.join()
         os.unlink(script.name)
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    requests, non_2xx, socket_errors = wrk_counts(output)
     return WrkResult(
         requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         p50_ms=_to_ms(latency["50"]),
         p99_ms=_to_ms(latency["99"]),
-        requests=int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        requests=requests,
+        non_2xx=non_2xx,
+        socket_errors=socket_errors,
         rss_mb_start=samples[0] if samples else 0.0,
         rss_mb_max=max(samples, default=0.0),
         rss_mb_end=samples[-1] if samples else 0.0,

@@ -27,7 +27,7 @@ import duckdb
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import PULSEGATE, ROOT, free_port, rss_mb, stop, worker_pid
+from ingest import PULSEGATE, ROOT, free_port, rss_mb, stop, worker_pid, wrk_counts
 
 MIX_LUA = r"""
 local sessions = {}
@@ -157,9 +157,7 @@ def main() -> None:
         events = connection.execute("SELECT count(*) FROM events").fetchone()[0]
         sessions = connection.execute("SELECT count(*) FROM sessions").fetchone()[0]
         leads = connection.execute("SELECT count(*) FROM leads").fetchone()[0]
-    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    requests, non_2xx, socket_errors = wrk_counts(output)
     p = {
         name: float(value) / 1000 for name, value in re.findall(r"^(P\d+)_US ([\d.]+)", output, re.MULTILINE)
     }
@@ -172,8 +170,8 @@ def main() -> None:
     print(f"| events stored | {events:,} ({events / args.duration:,.0f}/s) |")
     print(f"| sessions / leads stored | {sessions:,} / {leads:,} |")
     print(f"| latency p50 / p99 / p99.9 | {p['P50']:.1f} / {p['P99']:.1f} / {p['P999']:.1f} ms |")
-    print(f"| non-2xx answers | {int(non_2xx.group(1)) if non_2xx else 0} |")
-    print(f"| socket errors | {sum(int(n) for n in socket_errors.groups()) if socket_errors else 0} |")
+    print(f"| non-2xx answers | {non_2xx} |")
+    print(f"| socket errors | {socket_errors} |")
     print(f"| worker CPU per 1,000 events | {cpu_used / max(events, 1) * 1000 * 1000:.1f} ms |")
     print(
         f"| worker RSS after warm-up (10 s): first / max / last | {warm[0]:.0f} / {max(warm):.0f} / {warm[-1]:.0f} MB |"

@@ -14,6 +14,7 @@ from pulsegate.domain.engagement import SessionActivity, engagement_score
 from pulsegate.domain.leads import LeadSubmission, check_submission, spam_reason
 from pulsegate.domain.periods import resolve_paging, resolve_window
 from pulsegate.domain.sources import host_of, path_of, traffic_source, utm_from_url
+from pulsegate.domain.tracking import EVENT_TYPES
 from pulsegate.domain.user_agents import classify_user_agent
 from pulsegate.errors import InvalidInput
 
@@ -62,19 +63,7 @@ def test_any_user_agent_is_classified(user_agent: str) -> None:
 @given(
     events=st.lists(
         st.tuples(
-            st.sampled_from(
-                [
-                    "pageview",
-                    "click",
-                    "outbound",
-                    "download",
-                    "scroll",
-                    "engagement",
-                    "form_start",
-                    "form_submit",
-                    "custom",
-                ]
-            ),
+            st.sampled_from(EVENT_TYPES),
             st.one_of(
                 st.none(),
                 st.dictionaries(
