@@ -113,7 +113,8 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     geo = _geo_resolver(settings)
     geo.load()  # now, not on the first request
     open_sessions = OpenSessions()
-    for session in database.read_now(load_open_sessions):
+    resumed_since_ms = now_ms() - settings.sessions.idle_timeout_minutes * 60_000
+    for session in database.read_now(load_open_sessions, resumed_since_ms):
         open_sessions.add(session)
     salt = database.secret("visitor_salt", configured=settings.privacy.visitor_salt)
     disk_guard = DiskSpaceGuard(settings.database_path.parent, storage.min_free_disk_mb * MEGABYTE)

@@ -130,13 +130,26 @@ def find_session(cursor: duckdb.DuckDBPyConnection, session_id: str) -> StoredSe
     return StoredSession(session_id, visitor_id, epoch_ms(ended_at) if ended_at else None, score)
 
 
-def load_open_sessions(cursor: duckdb.DuckDBPyConnection) -> list[OpenSession]:
-    """Every session not yet ended, with its activity rebuilt by replaying its events.
+def load_open_sessions(
+    cursor: duckdb.DuckDBPyConnection, resumed_since_ms: int | None = None
+) -> list[OpenSession]:
+    """Every session not yet ended, with its activity rebuilt by replaying its events; with
+    `resumed_since_ms`, also those its browser ended since then that have events after the end.
 
     After a kill -9 only the events are current (the summary is written at session end), so
     replaying them through the same SessionActivity gives the same score a clean run would.
+    A session the next page reopened is not marked open on disk (that would be one more write
+    per page view); its events after the end are what says it went on.
     """
-    return _replayed_sessions(cursor, "ended_at IS NULL", [])
+    if resumed_since_ms is None:
+        return _replayed_sessions(cursor, "ended_at IS NULL", [])
+    since = utc_datetime(resumed_since_ms)
+    carried_on = (
+        "ended_at IS NULL OR (end_reason = 'client' AND ended_at >= ? AND EXISTS ("
+        "SELECT 1 FROM events e WHERE e.session_id = sessions.session_id "
+        "AND e.received_at >= ? AND e.received_at > sessions.ended_at))"
+    )
+    return _replayed_sessions(cursor, carried_on, [since, since])
 
 
 def load_resumable_session(
@@ -154,14 +167,6 @@ def load_resumable_session(
         [session_id, utc_datetime(ended_since_ms)],
     )
     return sessions[0] if sessions else None
-
-
-def reopen_rows(session: OpenSession) -> RowWrite:
-    """The update marking a resumed session as open again (so a restart replays it)."""
-    return RowWrite(
-        "sessions", ("session_id", "ended_at", "end_reason"), [(session.session_id, None, None)],
-        action="update", key=("session_id",),
-    )  # fmt: skip
 
 
 def _replayed_sessions(cursor: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[OpenSession]:

@@ -46,7 +46,7 @@ def run_with_service(
         writer.start()
         sessions = OpenSessions()
         if reload_open:
-            for session in database.read_now(load_open_sessions):
+            for session in database.read_now(load_open_sessions, clock() - 30 * 60_000):
                 sessions.add(session)
         service = TrackingService(database, writer, sessions, GeoResolver(), visitor_salt="salt", clock=clock)
         try:
@@ -256,11 +256,13 @@ def test_a_resumed_session_is_replayed_after_a_crash(tmp_path: Path) -> None:
             SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
         )
         await service.end_session(SessionEnd(session_id=started.session_id, engaged_ms=60_000))
+        clock.now += 2_000  # the next page, a moment later
         await service.record_events(started.session_id, [EventFields(type="click")])
         return started.session_id
 
     session_id = run_with_service(path, clock, before_crash)
-    assert query(path, "SELECT ended_at, end_reason FROM sessions") == [(None, None)]
+    # On disk the session still looks ended; the click after its end is what says it went on.
+    assert query(path, "SELECT end_reason FROM sessions") == [("client",)]
 
     async def after_restart(service: TrackingService) -> int | None:
         assert service.open_sessions == 1
@@ -268,6 +270,27 @@ def test_a_resumed_session_is_replayed_after_a_crash(tmp_path: Path) -> None:
 
     # engaged 60 s (reported by the first end): 17.5; 1 page: 0; 1 interaction: 3. 20.5 -> 21
     assert run_with_service(path, clock, after_restart, reload_open=True) == 21
+
+
+def test_an_end_that_carried_events_is_not_taken_for_a_reopen_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "p.duckdb"
+    clock = Clock()
+
+    async def before_crash(service: TrackingService) -> None:
+        started = await service.start_session(
+            SessionStart(url="https://e.com/"), Caller(client_ip="", user_agent=FIREFOX)
+        )
+        # The end's own events are stored at the end's instant: they are not "after" it.
+        await service.end_session(
+            SessionEnd(session_id=started.session_id, events=[EventFields(type="click")])
+        )
+
+    async def after_restart(service: TrackingService) -> int:
+        return service.open_sessions
+
+    run_with_service(path, clock, before_crash)
+    clock.now += 60_000
+    assert run_with_service(path, clock, after_restart, reload_open=True) == 0
 
 
 def test_events_racing_the_end_of_the_previous_page_join_the_session(tmp_path: Path) -> None:
