@@ -87,12 +87,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_env(args: argparse.Namespace) -> dict[str, str]:
+    env = {"PULSEGATE_SERVER__LOG_LEVEL": "warning"}
+    if args.idle_minutes is not None:
+        env["PULSEGATE_SESSIONS__IDLE_TIMEOUT_MINUTES"] = str(args.idle_minutes)
+        env["PULSEGATE_SESSIONS__SWEEP_INTERVAL_SECONDS"] = "10"
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--idle-minutes", type=int, default=None,
+        help="sessions.idle_timeout_minutes for the server (a short one reaches a steady state sooner)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="pulsegate-sustained-"))
@@ -103,7 +115,7 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [*command, "serve", "--port", str(port), "--database", str(database)],
-        cwd=ROOT, env={**os.environ, "PULSEGATE_SERVER__LOG_LEVEL": "warning"}, stdout=subprocess.DEVNULL,
+        cwd=ROOT, env={**os.environ, **server_env(args)}, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -163,7 +175,9 @@ def main() -> None:
     }
     warm = [mb for at, mb in rss if at >= 10]
     print(
-        f"## Sustained mix, {args.duration} s, {args.connections} connections (`python bench/sustained.py`)\n"
+        f"## Sustained mix, {args.duration} s, {args.connections} connections"
+        + (f", idle timeout {args.idle_minutes} min" if args.idle_minutes is not None else "")
+        + " (`python bench/sustained.py`)\n"
     )
     print("| measure | value |\n|---|---|")
     print(f"| requests | {requests:,} ({requests / args.duration:,.0f}/s) |")
