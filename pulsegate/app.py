@@ -33,7 +33,7 @@ from pulsegate.http.health import health
 from pulsegate.http.leads import LEAD_ROUTES
 from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware
-from pulsegate.http.tracking import TRACKING_PREFIX, tracking_paths, tracking_routes
+from pulsegate.http.tracking import TRACKING_PREFIX, tracking_routes
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.storage import PruneArgs, prune
 from pulsegate.process import die_with_parent
@@ -113,8 +113,8 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
     geo = _geo_resolver(settings)
     geo.load()  # now, not on the first request
     open_sessions = OpenSessions()
-    resumed_since_ms = now_ms() - settings.sessions.idle_timeout_minutes * 60_000
-    for session in database.read_now(load_open_sessions, resumed_since_ms):
+    resume_within_ms = settings.sessions.idle_timeout_minutes * 60_000
+    for session in database.read_now(load_open_sessions, now_ms() - resume_within_ms):
         open_sessions.add(session)
     salt = database.secret("visitor_salt", configured=settings.privacy.visitor_salt)
     disk_guard = DiskSpaceGuard(settings.database_path.parent, storage.min_free_disk_mb * MEGABYTE)
@@ -127,7 +127,7 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
         open_sessions,
         geo,
         visitor_salt=salt,
-        resume_within_ms=settings.sessions.idle_timeout_minutes * 60_000,
+        resume_within_ms=resume_within_ms,
         max_open=settings.sessions.max_open,
     )
     app.state.settings = settings
@@ -251,11 +251,15 @@ def _tracking_limiters(settings: Settings) -> dict[str, FixedWindowLimiter]:
     leads = limiter(settings.leads.rate_limit)  # one budget across the capture route and its aliases
     limiters = {"/lead.capture": leads, "/lead": leads, "/": leads}
     # One budget per route under both prefixes: the extra prefix is another name, not more quota.
-    tracking = [limiter(limits.session_start), limiter(limits.event), limiter(limits.events_batch),
-                limiter(limits.session_end)]  # fmt: skip
+    tracking = {
+        "/session/start": limiter(limits.session_start),
+        "/event": limiter(limits.event),
+        "/events/batch": limiter(limits.events_batch),
+        "/session/end": limiter(limits.session_end),
+    }
     for prefix in (TRACKING_PREFIX, settings.web.tracking_prefix):
         if prefix:
-            limiters.update(zip(tracking_paths(prefix), tracking, strict=True))
+            limiters.update({prefix + path: limit for path, limit in tracking.items()})
     return limiters
 
 

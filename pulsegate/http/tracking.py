@@ -96,11 +96,6 @@ _TRACKING_CALLS: tuple[tuple[str, type[Any], Call, str, bool], ...] = (
 TRACKING_PREFIX = "/track"
 
 
-def tracking_paths(prefix: str) -> list[str]:
-    """The four tracking paths under `prefix` ("/track" for the reference's own)."""
-    return [prefix + path for path, *_ in _TRACKING_CALLS]
-
-
 def tracking_routes(extra_prefix: str = "") -> list[Any]:
     """The tracking routes under /track, and under `extra_prefix` too when one is configured
     (block lists know /track/: web.tracking_prefix lets an operator pick a name they do not)."""
