@@ -210,8 +210,10 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
                 "Retention: deleted %d events older than %d days", pruned.events, prune_args.older_than_days
             )
 
+        interval = retention.run_every_hours * 3600
+        # The first run a minute after start (not a day later), out of the way of start-up.
         await stack.enter_async_context(
-            run_every(retention.run_every_hours * 3600, prune_old_events, name="retention", first_delay=60)
+            run_every(interval, prune_old_events, name="retention", first_delay=min(60, interval))
         )
     if settings.alerts.webhook_url:
         alerts = AlertScanner(database, writer, settings.alerts)

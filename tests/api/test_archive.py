@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
@@ -57,3 +59,38 @@ def test_archived_events_are_still_counted(make_settings: Any, tmp_path: Path) -
         assert detail.status_code == 200 and detail.json()["timeline"][0]["session_id"] == sid
     with TestClient(create_app(settings)) as restarted:  # rebuilds open sessions through the view
         assert restarted.app.state.tracking.open_sessions == 1
+
+
+def test_scheduled_retention_prunes_and_archives_while_serving(make_settings: Any, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    # 0.0005 h = 1.8 s between runs, so the schedule fires inside the test.
+    settings = make_settings(
+        retention={"archive_dir": str(archive), "events_older_than_days": 30, "run_every_hours": 0.0005}
+    )
+    now = utc_datetime(now_ms())
+    ages_days = list(range(1, 60))
+    expected_pruned = sum(1 for days in ages_days if days >= 30)  # each row 3 hours past its day mark
+    with TestClient(create_app(settings)) as client:
+        database = client.app.state.database
+        cursor = database.connection.cursor()
+        appender = cursor.appender(
+            "events", columns=["received_at", "session_id", "visitor_id", "type", "path"]
+        )
+        appender.append_rows([(now - timedelta(days=days, hours=3), f"s{days}", "v", "pageview", "/old")
+                              for days in ages_days])  # fmt: skip
+        appender.flush()
+
+        def table_count() -> int:
+            return cursor.execute("SELECT count(*) FROM events").fetchall()[0][0]
+
+        deadline = time.monotonic() + 20
+        while table_count() != len(ages_days) - expected_pruned and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert table_count() == len(ages_days) - expected_pruned
+        archived = duckdb.sql(f"SELECT count(*) FROM read_parquet('{archive}/**/*.parquet')").fetchall()
+        assert archived == [(expected_pruned,)]
+        # The server kept answering meanwhile, and analytics still count the archived rows.
+        secret = run_operation(settings, "keys.create", CreateKey(name="t")).secret
+        overview = client.get("/analytics/overview", params={"period": "90d"}, headers={"X-API-Key": secret})
+        assert overview.json()["current"]["page_views"] == len(ages_days)
+        cursor.close()
