@@ -26,6 +26,10 @@ from pathlib import Path
 import duckdb
 import httpx
 
+from pulsegate.config import load_settings
+from pulsegate.ops.keys import NoArguments
+from pulsegate.ops.runner import run_operation
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import PULSEGATE, ROOT, free_port, rss_mb, stop, worker_pid, wrk_counts
 
@@ -128,12 +132,21 @@ def main() -> None:
 
     stopping = threading.Event()
     rss: list[tuple[float, float]] = []
+    memory: list[tuple[float, float, float, int, int]] = []  # s, RSS, DuckDB MB, open, remembered
+    settings = load_settings(None, overrides={"storage": {"database": str(database)}})
     polls: list[tuple[str, int, float]] = []
     began = time.monotonic()
 
     def sample_rss() -> None:
+        ticks = 0
         while not stopping.is_set():
-            rss.append((time.monotonic() - began, rss_mb(pid)))
+            at = time.monotonic() - began
+            rss.append((at, rss_mb(pid)))
+            if ticks % 6 == 0:  # every 30 s, what the server says holds its memory
+                facts = run_operation(settings, "status", NoArguments())
+                memory.append((at, facts.server.rss_mb, facts.duckdb_memory.used_mb,
+                               facts.server.open_sessions, facts.server.remembered_sessions))  # fmt: skip
+            ticks += 1
             stopping.wait(5)
 
     def poll_analytics() -> None:
@@ -199,6 +212,10 @@ def main() -> None:
             f"| /analytics/{route} while loaded: polls, median, max | {len(times)}, {times[len(times) // 2]:.0f} ms, {times[-1]:.0f} ms |"
         )
     print("\nRSS over time (s: MB): " + ", ".join(f"{at:.0f}: {mb:.0f}" for at, mb in rss))
+    print("\n| s | worker RSS MB | DuckDB buffers MB | open sessions | ended sessions kept |")
+    print("|---:|---:|---:|---:|---:|")
+    for at, resident, duckdb_mb, open_sessions, remembered in memory:
+        print(f"| {at:.0f} | {resident:.0f} | {duckdb_mb:.0f} | {open_sessions:,} | {remembered:,} |")
 
 
 if __name__ == "__main__":

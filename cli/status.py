@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from cli.output import console, format_ms, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 
 
 @reports_errors
-def status(config: ConfigOption = None, database: DatabaseOption = None) -> None:
-    """Show whether a server runs on the database, since when, and the database's counts."""
+def status(
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the status as one JSON object.")] = False,
+) -> None:
+    """Show whether a server runs on the database, since when, its memory, and the database's counts."""
+    import msgspec
+
     from pulsegate.ops.keys import NoArguments
     from pulsegate.ops.runner import run_operation
 
     settings = settings_for(config, database)
     answer = run_operation(settings, "status", NoArguments())
+    if json:
+        typer.echo(msgspec.json.encode(answer).decode())
+        return
     server = answer.server
+    duckdb_memory = answer.duckdb_memory
     if server is None:
         console.print(f"No server is running on {settings.database_path}.")
     else:
@@ -24,8 +38,14 @@ def status(config: ConfigOption = None, database: DatabaseOption = None) -> None
             highlight=False,
         )
         console.print(
-            f"  open sessions {server.open_sessions:,}, rows waiting to commit {server.pending_rows:,}, "
+            f"  open sessions {server.open_sessions:,} (+{server.remembered_sessions:,} ended lately, kept "
+            f"for their next page), rows waiting to commit {server.pending_rows:,}, "
             f"{server.commits:,} commits of {server.rows_committed:,} rows since start",
+            highlight=False,
+        )
+        console.print(
+            f"  memory: {server.rss_mb:,.0f} MB resident, of which DuckDB's buffers "
+            f"{duckdb_memory.used_mb:,.0f} MB (memory_limit {duckdb_memory.limit})",
             highlight=False,
         )
     counts = answer.counts

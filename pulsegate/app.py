@@ -150,6 +150,7 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
         writer,
         started_ms=now_ms(),
         open_sessions=lambda: tracking.open_sessions,
+        remembered_sessions=lambda: tracking.remembered_sessions,
         on_keys_changed=replace_key_ring,
     )
     replace_key_ring(await operations.load_key_ring())

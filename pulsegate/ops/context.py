@@ -20,6 +20,9 @@ class ServerInfo(msgspec.Struct, kw_only=True):
     host: str
     port: int
     open_sessions: int
+    # Sessions ended lately, kept in memory for the next page of their tab (bounded).
+    remembered_sessions: int
+    rss_mb: float  # the worker's resident memory
     pending_rows: int
     commits: int
     rows_committed: int

@@ -18,11 +18,20 @@ class DatabaseCounts(msgspec.Struct, kw_only=True):
     api_keys: int
 
 
+class DuckDBMemory(msgspec.Struct, kw_only=True):
+    """What DuckDB's buffer manager holds (cached table data, indexes, running queries)."""
+
+    used_mb: float
+    limit: str  # the memory_limit setting, as DuckDB prints it
+    largest: dict[str, float]  # the biggest of duckdb_memory()'s tags, MB
+
+
 class Status(msgspec.Struct, kw_only=True):
     """The answer of `status`: `server` is None when no server holds the database."""
 
     server: ServerInfo | None
     counts: DatabaseCounts
+    duckdb_memory: DuckDBMemory
 
 
 def status(context: OpContext, args: NoArguments) -> Status:
@@ -37,4 +46,14 @@ def status(context: OpContext, args: NoArguments) -> Status:
     counts = DatabaseCounts(
         sessions=sessions, open_sessions=open_sessions, events=events, leads=leads, api_keys=keys
     )
-    return Status(server=context.server, counts=counts)
+    tags = context.connection.execute(
+        "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0 "
+        "ORDER BY memory_usage_bytes DESC"
+    ).fetchall()
+    (limit,) = context.connection.execute("SELECT current_setting('memory_limit')").fetchall()[0]
+    memory = DuckDBMemory(
+        used_mb=round(sum(used for _, used in tags) / 1e6, 1),
+        limit=limit,
+        largest={tag.lower(): round(used / 1e6, 1) for tag, used in tags[:3]},
+    )
+    return Status(server=context.server, counts=counts, duckdb_memory=memory)

@@ -21,6 +21,16 @@ from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
 
 
+def resident_mb() -> float:
+    """This process's resident set size in MB (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 1e6, 1)
+
+
 class OperationRunner:
     """Executes named operations for the control socket and keeps the key ring current."""
 
@@ -32,6 +42,7 @@ class OperationRunner:
         *,
         started_ms: int,
         open_sessions: Callable[[], int],
+        remembered_sessions: Callable[[], int],
         on_keys_changed: Callable[[KeyRing], None],
     ) -> None:
         self._settings = settings
@@ -39,6 +50,7 @@ class OperationRunner:
         self._writer = writer
         self._started_ms = started_ms
         self._open_sessions = open_sessions
+        self._remembered_sessions = remembered_sessions
         self._on_keys_changed = on_keys_changed
         self._lock = asyncio.Lock()
 
@@ -92,6 +104,8 @@ class OperationRunner:
             host=self._settings.server.host,
             port=self._settings.server.port,
             open_sessions=self._open_sessions(),
+            remembered_sessions=self._remembered_sessions(),
+            rss_mb=resident_mb(),
             pending_rows=self._writer.pending_rows,
             commits=stats.commits,
             rows_committed=stats.rows_committed,

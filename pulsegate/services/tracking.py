@@ -64,6 +64,11 @@ class TrackingService:
         """How many sessions are open now."""
         return len(self._open)
 
+    @property
+    def remembered_sessions(self) -> int:
+        """How many sessions their browser ended lately are kept for the next page."""
+        return len(self._recently_ended)
+
     async def start_session(self, start: SessionStart, caller: Caller) -> TrackingReceipt:
         """Record a new session (and its landing page view) and return its id and the visitor's id."""
         received_ms = self._clock()

@@ -3,6 +3,7 @@ clear errors when the file is held by something that does not answer."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -42,7 +43,15 @@ def test_keys_created_while_the_server_runs_work_at_once(server: RunningServer) 
     status = cli("status", database=server.database)
     assert status.returncode == 0
     assert f"Server running: pid {server.process.pid} (worker " in status.stdout
-    assert "1 live API keys" in status.stdout
+    assert "1 live API keys" in status.stdout and "MB resident" in status.stdout
+
+    # --json: the numbers a monitoring script or a benchmark samples, from the serving process.
+    facts = json.loads(cli("status", "--json", database=server.database).stdout)
+    worker = facts["server"]["pid"]
+    resident_mb = int(Path(f"/proc/{worker}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    assert abs(facts["server"]["rss_mb"] - resident_mb) < 0.25 * resident_mb  # read from the worker
+    assert 0 < facts["duckdb_memory"]["used_mb"] < facts["server"]["rss_mb"]
+    assert facts["duckdb_memory"]["limit"] and facts["counts"]["api_keys"] == 1
 
     listed = cli("keys", "list", database=server.database)
     key_id = next(line.split()[1] for line in listed.stdout.splitlines() if "dashboard" in line)
