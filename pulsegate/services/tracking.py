@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,6 +13,7 @@ from typing import TypeVar
 from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.enrichment import session_origin
 from pulsegate.domain.geo import GeoResolver
+from pulsegate.domain.session_ids import new_session_id
 from pulsegate.domain.sessions import OpenSession, OpenSessions
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.domain.tracking import Caller, EventFields, SessionEnd, SessionStart, TrackingReceipt
@@ -81,7 +81,12 @@ class TrackingService:
         )
         origin = session_origin(start, caller, self._geo)
         session = OpenSession(
-            str(uuid.uuid4()), visitor, start.project, received_ms, received_ms, is_bot=origin.is_bot
+            new_session_id(received_ms),
+            visitor,
+            start.project,
+            received_ms,
+            received_ms,
+            is_bot=origin.is_bot,
         )
         session.activity.record("pageview", start.url, None)
         # Registered before the write, so a commit that completes after its request was cancelled

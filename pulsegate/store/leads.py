@@ -7,6 +7,7 @@ import msgspec
 
 from pulsegate.domain.leads import LeadSubmission
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
+from pulsegate.store.tracking import session_match
 from pulsegate.store.writer import RowWrite
 
 LEAD_COLUMNS = (
@@ -84,9 +85,8 @@ def find_lead_by_submission(cursor: duckdb.DuckDBPyConnection, submission_id: st
 
 def session_link(cursor: duckdb.DuckDBPyConnection, session_id: str) -> tuple[str, str] | None:
     """(visitor_id, source) of a stored session, to link a lead to how its visitor arrived."""
-    rows = cursor.execute(
-        "SELECT visitor_id, source FROM sessions WHERE session_id = ?", [session_id]
-    ).fetchall()
+    condition, params = session_match(session_id)
+    rows = cursor.execute(f"SELECT visitor_id, source FROM sessions WHERE {condition}", params).fetchall()
     return (rows[0][0], rows[0][1]) if rows else None
 
 

@@ -10,9 +10,10 @@ import msgspec
 
 from pulsegate.domain.engagement import SessionActivity, reported_engaged_ms
 from pulsegate.domain.enrichment import SessionOrigin
+from pulsegate.domain.session_ids import session_started_ms
 from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.sources import path_of
-from pulsegate.domain.timestamps import epoch_ms, utc_datetime
+from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.domain.tracking import EventFields, SessionStart
 from pulsegate.store.writer import RowWrite
 
@@ -26,6 +27,12 @@ EVENT_COLUMNS = (
     "received_at", "session_id", "visitor_id", "project", "type", "name", "url", "path", "title",
     "referrer", "props", "client_ms", "engaged_ms", "is_bot",
 )  # fmt: skip
+# Sessions whose id carries no start time are looked for among this recent window (session_match).
+UNTIMED_ID_WINDOW_MS = 2 * 86_400_000
+
+# Matched on session_id alone: ids are time-ordered (UUIDv7) and rows are stored in start order,
+# so DuckDB's per-row-group min/max of session_id skips all but the session's own row group
+# (naming started_at too made the join slower, bench/session_table.py).
 SESSION_END_COLUMNS = (
     "session_id", "last_seen_at", "ended_at", "end_reason", "exit_url", "page_views", "event_count",
     "interactions", "form_starts", "form_submits", "max_scroll", "engaged_ms", "duration_ms",
@@ -118,11 +125,29 @@ class StoredSession(msgspec.Struct, frozen=True):
     engagement_score: int | None
 
 
+def session_match(session_id: str) -> tuple[str, list[Any]]:
+    """A condition on `sessions` (and its parameters) that finds one session by id.
+
+    The table has no index (migration 0004 says why). A session id carries its start time, and
+    rows are stored in start order, so naming `started_at` lets DuckDB read one row group. An id
+    that carries no time (sessions from before ids did, or a made-up id) is looked for among the
+    sessions of the last two days only: a full scan per request would let anyone make the
+    server scan the whole table by sending ids.
+    """
+    started_ms = session_started_ms(session_id)
+    if started_ms is None:
+        return "started_at >= ? AND session_id = ?", [
+            utc_datetime(now_ms() - UNTIMED_ID_WINDOW_MS),
+            session_id,
+        ]
+    return "started_at = ? AND session_id = ?", [utc_datetime(started_ms), session_id]
+
+
 def find_session(cursor: duckdb.DuckDBPyConnection, session_id: str) -> StoredSession | None:
     """The stored session with this id, if any."""
+    condition, params = session_match(session_id)
     row = cursor.execute(
-        "SELECT session_id, visitor_id, ended_at, engagement_score FROM sessions WHERE session_id = ?",
-        [session_id],
+        f"SELECT session_id, visitor_id, ended_at, engagement_score FROM sessions WHERE {condition}", params
     ).fetchone()
     if row is None:
         return None
@@ -161,10 +186,11 @@ def load_resumable_session(
     merely moves to the next page of the site; that page then carries on in the same session.
     Sessions ended by the idle sweep are not resumable: their visit is over.
     """
+    condition, params = session_match(session_id)
     sessions = _replayed_sessions(
         cursor,
-        "session_id = ? AND end_reason = 'client' AND ended_at >= ?",
-        [session_id, utc_datetime(ended_since_ms)],
+        f"{condition} AND end_reason = 'client' AND ended_at >= ?",
+        [*params, utc_datetime(ended_since_ms)],
     )
     return sessions[0] if sessions else None
 
