@@ -9,12 +9,16 @@ checkpoints, memory_limit 64 MB) into two tables: one declared with the PRIMARY 
 had before migration 0004, one as it is now; it reports where the keyed one fails. Part 2
 times, on the unkeyed table, ending 5 sessions per commit (the appender's update, as the
 writer does it) and finding one session by id, each matched by id alone and by id plus the
-start time the id carries; the ratio is between the two, measured in the same run.
+start time the id carries; the ratio is between the two, measured in the same run. Part 3
+writes `--leads` leads, each with its CRM delivery (the two tables keep their keys, and
+submission ids are random as browsers make them), once with random lead and delivery ids as
+before and once with time-ordered ones as now.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import tempfile
 import time
@@ -24,9 +28,10 @@ from pathlib import Path
 
 import duckdb
 
-from pulsegate.domain.session_ids import new_session_id
+from pulsegate.domain.ids import new_id
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.store.database import Database
+from pulsegate.store.leads import DELIVERY_COLUMNS, LEAD_COLUMNS
 from pulsegate.store.migrations import available_migrations
 from pulsegate.store.tracking import SESSION_COLUMNS
 from pulsegate.store.writer import RowWrite, commit_writes
@@ -67,6 +72,32 @@ def median_ms(run: Callable[[int], None], repeats: int = 100) -> float:
     return statistics.median(times)
 
 
+def fill_leads(connection: duckdb.DuckDBPyConnection, leads: int, ids: Callable[[int], str]) -> str:
+    """Write `leads` leads and their deliveries in groups; returns how far it got."""
+    start = now_ms() - leads
+    written = 0
+    began = time.perf_counter()
+    try:
+        while written < leads:
+            lead_rows, delivery_rows = [], []
+            for n in range(GROUP):
+                created = utc_datetime(start + written + n)
+                lead_id = ids(start + written + n)
+                values = {"lead_id": lead_id, "submission_id": secrets.token_hex(16), "created_at": created,
+                          "project": "acme", "email": "ann@example.com", "is_spam": False, "status": "new"}  # fmt: skip
+                lead_rows.append(tuple(values.get(column) for column in LEAD_COLUMNS))
+                delivery_rows.append(
+                    (ids(start + written + n), lead_id, "crm", "{}", "pending", created, created)
+                )
+            commit_writes(connection, [RowWrite("leads", LEAD_COLUMNS, lead_rows),
+                                       RowWrite("deliveries", DELIVERY_COLUMNS, delivery_rows)])  # fmt: skip
+            written += GROUP
+        connection.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        return f"failed after {written:,} leads: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+    return f"{written:,} leads written and checkpointed in {time.perf_counter() - began:.0f} s"
+
+
 def keyed_database(path: Path) -> duckdb.DuckDBPyConnection:
     """A file at schema version 3: sessions with their old PRIMARY KEY, PulseGate's settings."""
     connection = duckdb.connect(str(path), config={"threads": 2, "memory_limit": "64MB"})
@@ -80,6 +111,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--leads", type=int, default=600_000)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pulsegate-sessions-"))
 
@@ -89,11 +121,11 @@ def main() -> None:
         outcome = fill(connection, args.sessions, lambda _ms: str(uuid.uuid4()))
     print(f"| with PRIMARY KEY (before 0004) | random (v4) | {outcome} |")
     with keyed_database(folder / "keyed-v7.duckdb") as connection:
-        outcome = fill(connection, args.sessions, new_session_id)
+        outcome = fill(connection, args.sessions, new_id)
     print(f"| with PRIMARY KEY (before 0004) | time-ordered (v7) | {outcome} |")
     database = Database.open(folder / "unkeyed.duckdb")
     connection = database.connection
-    outcome = fill(connection, args.sessions, new_session_id)
+    outcome = fill(connection, args.sessions, new_id)
     print(f"| without (now) | time-ordered (v7) | {outcome} |")
 
     recent = connection.execute(
@@ -137,6 +169,16 @@ def main() -> None:
                                    by_id, by_id_and_start, strict=True):  # fmt: skip
         print(f"| {label} | {plain:.2f} | {timed:.2f} | {plain / timed:.1f}x |")
     database.close()
+
+    print(f"\n## {args.leads:,} leads with their deliveries, keys kept, memory_limit 64 MB\n")
+    print("| lead and delivery ids | result |\n|---|---|")
+    for label, ids in (
+        ("random (v4), as before", lambda _ms: str(uuid.uuid4())),
+        ("time-ordered (v7)", new_id),
+    ):
+        leads_database = Database.open(folder / f"leads-{label[:6]}.duckdb")
+        print(f"| {label} | {fill_leads(leads_database.connection, args.leads, ids)} |")
+        leads_database.close()
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.enrichment import SessionOrigin
+from pulsegate.domain.ids import new_id
 from pulsegate.domain.leads import LeadSubmission
-from pulsegate.domain.session_ids import new_session_id
 from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.tracking import EventFields, SessionStart
 
@@ -198,7 +198,7 @@ def _visit(rng: random.Random, started_ms: int, visitor: DemoVisitor, now_ms: in
         device="bot" if is_bot else device,
         is_bot=is_bot,
     )
-    session_id = new_session_id(started_ms, rng.getrandbits(74))
+    session_id = new_id(started_ms, rng.getrandbits(74))
     session = OpenSession(session_id, visitor.visitor_id, project, started_ms, started_ms, is_bot=is_bot)
     session.activity.record("pageview", start.url, None)
     visit = DemoVisit(session, start, origin, f"Mozilla/5.0 (demo; {device}) {browser}")
@@ -288,7 +288,7 @@ def _lead(rng: random.Random, visit: DemoVisit, path: str, at_ms: int) -> DemoLe
         elapsed_ms=rng.randint(300, 1_500) if spam_reason == "too fast" else rng.randint(6_000, 120_000),
     )
     return DemoLead(
-        lead_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        lead_id=new_id(at_ms, rng.getrandbits(74)),
         created_ms=at_ms,
         submission=submission,
         status=status,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 import msgspec
 
 from pulsegate.config import AlertSettings
 from pulsegate.domain.anomalies import Finding
+from pulsegate.domain.ids import new_id
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.services.anomalies import scan
 from pulsegate.store.database import Database
@@ -61,7 +61,7 @@ class AlertScanner:
                 continue
             text = f"{SEVERITY_MARKS[finding.severity]} PulseGate {finding.severity}: {finding.message}"
             payload = msgspec.json.encode(AlertPayload(text=text, finding=finding))
-            writes.append(new_delivery_row(str(uuid.uuid4()), key, "alerts", payload, now))
+            writes.append(new_delivery_row(new_id(now), key, "alerts", payload, now))
         if writes:
             await self._writer.write(*writes)
         return len(writes)

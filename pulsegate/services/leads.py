@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 
 import msgspec
 
 from pulsegate.config import LeadSettings
+from pulsegate.domain.ids import new_id
 from pulsegate.domain.leads import (
     CrmCallback,
     CrmSynced,
@@ -77,7 +77,7 @@ class LeadService:
         if existing is not None:
             return _receipt(existing)
         created_ms = self._clock()
-        lead_id = str(uuid.uuid4())
+        lead_id = new_id(created_ms)
         visitor_id, traffic_source = await self._link(submission)
         reason = spam_reason(submission, min_fill_ms=self._settings.min_fill_ms)
         writes = [
@@ -92,7 +92,7 @@ class LeadService:
         ]
         if reason is None and self._forward:
             payload = _payload(lead_id, submission, created_ms, visitor_id, traffic_source)
-            writes.append(rows.new_delivery_row(str(uuid.uuid4()), lead_id, "crm", payload, created_ms))
+            writes.append(rows.new_delivery_row(new_id(created_ms), lead_id, "crm", payload, created_ms))
         if reason is not None:
             logger.info("Lead %s stored as spam (%s)", lead_id, reason)
         try:

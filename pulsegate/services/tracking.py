@@ -13,7 +13,7 @@ from typing import TypeVar
 from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.enrichment import session_origin
 from pulsegate.domain.geo import GeoResolver
-from pulsegate.domain.session_ids import new_session_id
+from pulsegate.domain.ids import new_id
 from pulsegate.domain.sessions import OpenSession, OpenSessions
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.domain.tracking import Caller, EventFields, SessionEnd, SessionStart, TrackingReceipt
@@ -81,7 +81,7 @@ class TrackingService:
         )
         origin = session_origin(start, caller, self._geo)
         session = OpenSession(
-            new_session_id(received_ms),
+            new_id(received_ms),
             visitor,
             start.project,
             received_ms,

@@ -10,7 +10,7 @@ import msgspec
 
 from pulsegate.domain.engagement import SessionActivity, reported_engaged_ms
 from pulsegate.domain.enrichment import SessionOrigin
-from pulsegate.domain.session_ids import session_started_ms
+from pulsegate.domain.ids import id_time_ms
 from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.sources import path_of
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
@@ -134,7 +134,7 @@ def session_match(session_id: str) -> tuple[str, list[Any]]:
     sessions of the last two days only: a full scan per request would let anyone make the
     server scan the whole table by sending ids.
     """
-    started_ms = session_started_ms(session_id)
+    started_ms = id_time_ms(session_id)
     if started_ms is None:
         return "started_at >= ? AND session_id = ?", [
             utc_datetime(now_ms() - UNTIMED_ID_WINDOW_MS),

@@ -9,6 +9,7 @@ committed, so an acknowledged write is in DuckDB's WAL. Idle, a write costs one 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -247,5 +248,8 @@ def commit_writes(
             connection.commit()
     except BaseException:
         if explicit:
-            connection.rollback()
+            # A commit that failed has already rolled back in DuckDB: rolling back again raises
+            # "no transaction is active", which would hide the real error from the log.
+            with contextlib.suppress(duckdb.Error):
+                connection.rollback()
         raise

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
+from pulsegate.domain.ids import id_time_ms
 from tests.windows import wait_for_fresh_window
 
 LEAD = {"submission_id": "sub-000001", "name": "Ann Lee", "email": "ann@example.com", "elapsed_ms": 8000}
@@ -50,6 +51,13 @@ def test_lead_is_linked_to_its_session(client: TestClient[Any]) -> None:
     body = client.post("/lead.capture", json=lead).json()
     assert body["visitor_id"] == started["visitor_id"]  # the session's, not the page's claim
     assert leads_in(client)[0][5:] == (started["session_id"], started["visitor_id"], "Hacker News")
+    # Ids are time-ordered (UUIDv7) and carry the moment they were made, which is what lets
+    # DuckDB find them without an index (README, "Memory that does not grow with the data").
+    assert id_time_ms(started["session_id"]) == started["timestamp"]
+    assert id_time_ms(body["lead_id"]) == body["timestamp"]
+    cursor = client.app.state.database.connection.cursor()
+    assert cursor.execute("SELECT epoch_ms(started_at) FROM sessions").fetchall() == [(started["timestamp"],)]
+    cursor.close()
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from pulsegate.domain.session_ids import new_session_id
+from pulsegate.domain.ids import new_id
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.store.database import Database
 from pulsegate.store.migrations import available_migrations, schema_version
@@ -88,7 +88,7 @@ def test_lookups_by_id_use_the_start_time_the_id_carries(tmp_path: Path) -> None
     database = Database.open(tmp_path / "p.duckdb")
     try:
         now = now_ms()
-        timed = new_session_id(now - 400 * 24 * HOUR_MS)  # old, but its id says when it started
+        timed = new_id(now - 400 * 24 * HOUR_MS)  # old, but its id says when it started
         recent_untimed = str(uuid.uuid4())
         old_untimed = str(uuid.uuid4())
         rows = [session_row(timed, now - 400 * 24 * HOUR_MS), session_row(old_untimed, now - 3 * 24 * HOUR_MS),
@@ -100,7 +100,7 @@ def test_lookups_by_id_use_the_start_time_the_id_carries(tmp_path: Path) -> None
         # An id without a time is only looked for among the last two days' sessions.
         assert find_session(cursor, old_untimed) is None
         # A v7 id whose time does not match the stored start is not that session.
-        forged = new_session_id(now)
+        forged = new_id(now)
         assert find_session(cursor, forged) is None
     finally:
         database.close()

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pulsegate.errors import StorageBusy, StorageUnavailable
-from pulsegate.store.writer import RowWrite, Writer
+from pulsegate.store.writer import RowWrite, Writer, commit_writes
 
 
 @pytest.fixture
@@ -163,3 +163,25 @@ def test_update_and_upsert_actions(connection: duckdb.DuckDBPyConnection) -> Non
 
     asyncio.run(scenario())
     assert rows_in(connection, "k") == [("a", "2"), ("b", "3"), ("c", "4")]
+
+
+def test_a_failed_commit_reports_its_own_error(connection: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB rolls a transaction back itself when its commit fails (as when the memory cap is
+    reached at commit); the writer's own rollback then finds none and must not hide the cause."""
+
+    class CommitFailsLikeDuckDB:
+        def __init__(self, real: duckdb.DuckDBPyConnection) -> None:
+            self._real = real
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._real, name)
+
+        def commit(self) -> None:
+            self._real.rollback()
+            raise duckdb.TransactionException("Failed to commit: could not allocate block of size 256.0 KiB")
+
+    with pytest.raises(duckdb.TransactionException, match="could not allocate"):
+        commit_writes(
+            CommitFailsLikeDuckDB(connection), [insert(1), RowWrite("k", ("key", "value"), [("a", "1")])]
+        )  # type: ignore[arg-type]
+    assert rows_in(connection) == [] and rows_in(connection, "k") == []

@@ -8,22 +8,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pulsegate.domain.session_ids import new_session_id, session_started_ms
+from pulsegate.domain.ids import id_time_ms, new_id
 
 
 @given(st.integers(min_value=0, max_value=(1 << 48) - 1), st.integers(min_value=0, max_value=(1 << 74) - 1))
 def test_the_start_time_comes_back_out(started_ms: int, random_bits: int) -> None:
-    session_id = new_session_id(started_ms, random_bits)
+    session_id = new_id(started_ms, random_bits)
     parsed = uuid.UUID(session_id)
     assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
     assert str(parsed) == session_id  # canonical text: what the API returns and accepts
-    assert session_started_ms(session_id) == started_ms
+    assert id_time_ms(session_id) == started_ms
 
 
 def test_ids_of_one_millisecond_differ_and_sort_by_time() -> None:
-    same_ms = {new_session_id(1_790_000_000_000) for _ in range(1000)}
+    same_ms = {new_id(1_790_000_000_000) for _ in range(1000)}
     assert len(same_ms) == 1000
-    assert new_session_id(1_790_000_000_000) < new_session_id(1_790_000_000_001)
+    assert new_id(1_790_000_000_000) < new_id(1_790_000_000_001)
 
 
 @pytest.mark.parametrize(
@@ -32,11 +32,11 @@ def test_ids_of_one_millisecond_differ_and_sort_by_time() -> None:
 )
 def test_other_ids_carry_no_time(session_id: str) -> None:
     # The last one is a v7 layout with the wrong variant bits.
-    assert session_started_ms(session_id) is None
+    assert id_time_ms(session_id) is None
 
 
 def test_times_outside_48_bits_are_refused() -> None:
     with pytest.raises(ValueError):
-        new_session_id(-1)
+        new_id(-1)
     with pytest.raises(ValueError):
-        new_session_id(1 << 48)
+        new_id(1 << 48)
