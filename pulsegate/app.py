@@ -26,6 +26,7 @@ from pulsegate.domain.sessions import OpenSessions
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.http.analytics import AnalyticsController, anomalies
 from pulsegate.http.assets import asset_routes
+from pulsegate.http.body_deadlines import BodyDeadlines
 from pulsegate.http.cors import add_cors_headers
 from pulsegate.http.dashboard import dashboard_routes
 from pulsegate.http.errors import EXCEPTION_HANDLERS
@@ -131,6 +132,7 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
         max_open=settings.sessions.max_open,
     )
     app.state.settings = settings
+    app.state.body_deadlines = BodyDeadlines(settings.server.body_timeout_seconds)
     app.state.database = database
     app.state.writer = writer
     app.state.tracking = tracking

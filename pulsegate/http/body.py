@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TypeVar
 
 import msgspec
 from litestar.types import Receive, Scope
 
-from pulsegate.errors import InvalidInput, PayloadTooLarge, RequestTimeout
+from pulsegate.errors import InvalidInput, PayloadTooLarge
+from pulsegate.http.body_deadlines import BodyDeadlines
 
 T = TypeVar("T")
 
@@ -29,19 +29,13 @@ def is_json_content_type(content_type: str) -> bool:
     )
 
 
-async def read_capped_body(
-    scope: Scope, receive: Receive, max_bytes: int, timeout_seconds: float = 10.0
-) -> bytes:
+async def read_capped_body(scope: Scope, receive: Receive, max_bytes: int, deadlines: BodyDeadlines) -> bytes:
     """The request body, refusing more than `max_bytes` without reading the rest of it, and a
-    body that has not fully arrived after `timeout_seconds` (a stalled client holds nothing long)."""
+    body that has not fully arrived by its deadline (a stalled client holds nothing long)."""
     declared = header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
-    try:
-        async with asyncio.timeout(timeout_seconds):
-            return await _read_body(receive, max_bytes)
-    except TimeoutError:
-        raise RequestTimeout(f"The request body did not arrive within {timeout_seconds:g} s") from None
+    return await deadlines.within(_read_body(receive, max_bytes))
 
 
 async def _read_body(receive: Receive, max_bytes: int) -> bytes:
@@ -66,13 +60,13 @@ async def decode_json_body(
     decoder: msgspec.json.Decoder[T],
     *,
     max_bytes: int,
-    timeout_seconds: float = 10.0,
+    deadlines: BodyDeadlines,
 ) -> T:
-    """Check the content type, read at most `max_bytes` within `timeout_seconds`, and decode."""
+    """Check the content type, read at most `max_bytes` before the deadline, and decode."""
     content_type = header(scope, b"content-type") or ""
     if not is_json_content_type(content_type):
         raise InvalidInput(f"Content-Type must be application/json (got {content_type or 'none'})")
-    body = await read_capped_body(scope, receive, max_bytes, timeout_seconds)
+    body = await read_capped_body(scope, receive, max_bytes, deadlines)
     if not body.strip():
         raise InvalidInput("Request body is empty; send a JSON object")
     try:

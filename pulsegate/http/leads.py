@@ -31,7 +31,7 @@ async def _capture(request: Request, state: State) -> LeadReceipt:
         request.receive,
         _DECODER,
         max_bytes=state.settings.leads.max_body_bytes,
-        timeout_seconds=state.settings.server.body_timeout_seconds,
+        deadlines=state.body_deadlines,
     )
     leads: LeadService = state.leads
     return await leads.capture(submission)
@@ -82,7 +82,11 @@ async def crm_callback(request: Request, state: State) -> CrmSynced:
     if not hmac.compare_digest(presented.encode(), secret.encode()):
         raise Unauthorized("Missing or wrong callback secret", headers=CHALLENGE)
     callback = await decode_json_body(
-        request.scope, request.receive, _CALLBACK_DECODER, max_bytes=CALLBACK_MAX_BYTES
+        request.scope,
+        request.receive,
+        _CALLBACK_DECODER,
+        max_bytes=CALLBACK_MAX_BYTES,
+        deadlines=state.body_deadlines,
     )
     leads: LeadService = state.leads
     return await leads.record_crm_id(callback)

@@ -46,7 +46,7 @@ async def _serve(
         receive,
         decoder,
         max_bytes=limits.max_batch_bytes if batch else limits.max_event_bytes,
-        timeout_seconds=state.settings.server.body_timeout_seconds,
+        deadlines=state.body_deadlines,
     )
     receipt = await call(scope, payload, state.tracking)
     body = _ENCODER.encode(receipt)
