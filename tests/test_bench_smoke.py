@@ -27,3 +27,16 @@ def test_script_sizes_benchmark_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "| tracker.js |" in result.stdout and "| pulse.js |" in result.stdout
+
+
+def test_session_table_benchmark_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/session_table.py", "--sessions", "4000", "--leads", "4000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| without (now) | time-ordered (v7) | 4,000 sessions written" in result.stdout
+    assert "| time-ordered (v7) | 4,000 leads written" in result.stdout
