@@ -37,7 +37,7 @@ from pulsegate.http.rate_limits import RateLimitMiddleware
 from pulsegate.http.tracking import TRACKING_PREFIX, tracking_routes
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.storage import PruneArgs, prune
-from pulsegate.process import die_with_parent
+from pulsegate.process import die_with_parent, exit_soon
 from pulsegate.services.alerts import AlertScanner
 from pulsegate.services.analytics import AnalyticsService
 from pulsegate.services.delivery import DeliveryTarget, DeliveryWorker
@@ -119,7 +119,12 @@ async def _start(app: Litestar, settings: Settings, stack: AsyncExitStack) -> No
         open_sessions.add(session)
     salt = database.secret("visitor_salt", configured=settings.privacy.visitor_salt)
     disk_guard = DiskSpaceGuard(settings.database_path.parent, storage.min_free_disk_mb * MEGABYTE)
-    writer = Writer(database.connection, max_pending_rows=storage.max_pending_rows, disk_guard=disk_guard)
+    writer = Writer(
+        database.connection,
+        max_pending_rows=storage.max_pending_rows,
+        disk_guard=disk_guard,
+        on_fatal=lambda _exc: exit_soon(),  # restart to reopen the file (README, "Durability")
+    )
     writer.start()
     stack.push_async_callback(writer.stop)
     tracking = TrackingService(

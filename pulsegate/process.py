@@ -1,7 +1,8 @@
-"""Process plumbing for the server's worker: dying with the Granian main process."""
+"""Process plumbing for the server's worker: dying with the Granian main process, or on purpose."""
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import os
 import signal
@@ -28,3 +29,17 @@ def die_with_parent() -> None:
         return
     if os.getppid() != parent:  # the parent died before prctl took effect
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+FATAL_EXIT_CODE = 70  # EX_SOFTWARE
+
+
+def exit_soon(delay_seconds: float = 1.0, code: int = FATAL_EXIT_CODE) -> None:
+    """End this process after `delay_seconds` (from the running event loop), skipping cleanup.
+
+    For DuckDB's fatal errors: the database is invalidated and only a new process can open it
+    again. Everything acknowledged is in the write-ahead log already; the delay lets the 503s
+    of the writes that failed meanwhile go out. Granian then exits non-zero, which is what
+    systemd's `Restart=on-failure` or a container's restart policy acts on.
+    """
+    asyncio.get_running_loop().call_later(delay_seconds, os._exit, code)

@@ -72,8 +72,12 @@ class Writer:
         *,
         max_pending_rows: int = 100_000,
         disk_guard: DiskSpaceGuard | None = None,
+        on_fatal: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._connection = connection
+        # DuckDB's FATAL errors invalidate the database until the process restarts: every later
+        # write would fail. The server passes a callback that ends the process (app.py).
+        self._on_fatal = on_fatal
         self._disk_guard = disk_guard
         self._max_pending_rows = max_pending_rows
         self._pending: list[_PendingWrite] = []
@@ -129,7 +133,11 @@ class Writer:
         `work` manages its own transaction.
         """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, work, self._connection)
+        try:
+            return await loop.run_in_executor(self._thread, work, self._connection)
+        except duckdb.FatalException as exc:
+            self._fatal(exc)
+            raise
 
     async def stop(self) -> None:
         """Refuse new writes, commit everything queued, and stop the loop."""
@@ -154,6 +162,11 @@ class Writer:
             except Exception as exc:  # never let the loop die: the server would wedge
                 self._record_failure(exc)
                 failures = [exc] * len(group)
+            fatal = next(
+                (failure for failure in failures if isinstance(failure, duckdb.FatalException)), None
+            )
+            if fatal is not None:
+                self._fatal(fatal)
             for pending, failure in zip(group, failures, strict=True):
                 self._pending_rows -= pending.row_count
                 if pending.done.done():  # the caller went away (cancelled); nothing to tell
@@ -174,9 +187,9 @@ class Writer:
         try:
             self._commit([write for pending in group for write in pending.writes])
         except duckdb.Error as exc:
-            if len(group) == 1:
+            if len(group) == 1 or isinstance(exc, duckdb.FatalException):  # alone, each would fail too
                 self._record_failure(exc)
-                return [exc]
+                return [exc] * len(group)
             results: list[BaseException | None] = []
             for pending in group:
                 try:
@@ -209,6 +222,15 @@ class Writer:
             )
             self._appenders[group_key] = appender
         return appender
+
+    def _fatal(self, exc: BaseException) -> None:
+        """Refuse writes from now on (503, "shutting down") and tell the server, once."""
+        if self._closing:
+            return
+        self._closing = True
+        logger.critical("DuckDB reported a fatal error; the database needs a restart: %s", exc)
+        if self._on_fatal is not None:
+            self._on_fatal(exc)
 
     def _record_failure(self, exc: BaseException) -> None:
         self.stats.failed_commits += 1

@@ -185,3 +185,52 @@ def test_a_failed_commit_reports_its_own_error(connection: duckdb.DuckDBPyConnec
             CommitFailsLikeDuckDB(connection), [insert(1), RowWrite("k", ("key", "value"), [("a", "1")])]
         )  # type: ignore[arg-type]
     assert rows_in(connection) == [] and rows_in(connection, "k") == []
+
+
+def test_a_fatal_error_stops_writes_and_is_reported_once(tmp_path: Path) -> None:
+    """DuckDB's FATAL errors invalidate the database until the process restarts. Reproduced the
+    way it happened for real: a key index filling the memory cap, then a checkpoint."""
+    import uuid
+
+    connection = duckdb.connect(str(tmp_path / "f.duckdb"), config={"memory_limit": "8MB", "threads": 1})
+    connection.execute("CREATE TABLE k (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    reported: list[BaseException] = []
+    writer = Writer(connection, on_fatal=reported.append)
+
+    async def scenario() -> None:
+        writer.start()
+        for _ in range(200):  # random keys until the index fills the 8 MB: commits start failing
+            rows = [(str(uuid.uuid4()), "v") for _ in range(2000)]
+            try:
+                await writer.write(RowWrite("k", ("key", "value"), rows))
+            except StorageUnavailable:
+                break
+        else:
+            pytest.fail("the key index never filled the memory cap")
+        assert reported == []  # a failed commit alone is not fatal: the next one may succeed
+        with pytest.raises(duckdb.FatalException):
+            await writer.run(lambda con: con.execute("CHECKPOINT"))
+        with pytest.raises(StorageUnavailable, match="shutting down"):
+            await writer.write(insert(1))
+        with pytest.raises(duckdb.FatalException):
+            await writer.run(lambda con: con.execute("SELECT 1"))
+        await writer.stop()
+
+    asyncio.run(scenario())
+    assert len(reported) == 1 and isinstance(reported[0], duckdb.FatalException)
+
+
+def test_exit_soon_ends_the_process_with_the_fatal_code() -> None:
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import asyncio\nfrom pulsegate.process import exit_soon\n"
+        "async def main():\n    exit_soon(0.2)\n    await asyncio.sleep(30)\n"
+        "asyncio.run(main())\nprint('not reached')\n"
+    )
+    began = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 70 and "not reached" not in result.stdout
+    assert time.monotonic() - began < 20
