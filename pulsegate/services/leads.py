@@ -143,7 +143,7 @@ class LeadService:
         """
         if submission.session_id is None:
             return submission.visitor_id, None
-        stored = await self._database.read(rows.session_link, submission.session_id)
+        stored = await self._database.read(rows.session_link, submission.session_id, self._clock())
         if stored is None:  # an unknown session id: keep what the page said
             return submission.visitor_id, None
         return stored

@@ -139,7 +139,7 @@ class TrackingService:
             await self._reopen(end.session_id)
         session = self._open.close(end.session_id)
         if session is None:
-            stored = await self._database.read(rows.find_session, end.session_id)
+            stored = await self._database.read(rows.find_session, end.session_id, self._clock())
             if stored is None or stored.ended_ms is None:
                 raise NotFound(f"Unknown session: {end.session_id}")
             if end.events:  # they cannot join a visit that is over: say so rather than drop them
@@ -241,7 +241,7 @@ class TrackingService:
         return session
 
     async def _not_open(self, session_id: str) -> NotFound:
-        stored = await self._database.read(rows.find_session, session_id)
+        stored = await self._database.read(rows.find_session, session_id, self._clock())
         if stored is None:
             return NotFound(f"Unknown session: {session_id}; start one with /track/session/start")
         return NotFound(f"Session {session_id} has ended; start a new one with /track/session/start")

@@ -83,9 +83,9 @@ def find_lead_by_submission(cursor: duckdb.DuckDBPyConnection, submission_id: st
     return StoredLeadRef(lead_id, submission, session_id, visitor_id, epoch_ms(created_at))
 
 
-def session_link(cursor: duckdb.DuckDBPyConnection, session_id: str) -> tuple[str, str] | None:
+def session_link(cursor: duckdb.DuckDBPyConnection, session_id: str, now_ms: int) -> tuple[str, str] | None:
     """(visitor_id, source) of a stored session, to link a lead to how its visitor arrived."""
-    condition, params = session_match(session_id)
+    condition, params = session_match(session_id, now_ms)
     rows = cursor.execute(f"SELECT visitor_id, source FROM sessions WHERE {condition}", params).fetchall()
     return (rows[0][0], rows[0][1]) if rows else None
 

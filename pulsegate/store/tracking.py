@@ -13,7 +13,7 @@ from pulsegate.domain.enrichment import SessionOrigin
 from pulsegate.domain.ids import id_time_ms
 from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.sources import path_of
-from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
+from pulsegate.domain.timestamps import epoch_ms, utc_datetime
 from pulsegate.domain.tracking import EventFields, SessionStart
 from pulsegate.store.writer import RowWrite
 
@@ -125,27 +125,27 @@ class StoredSession(msgspec.Struct, frozen=True):
     engagement_score: int | None
 
 
-def session_match(session_id: str) -> tuple[str, list[Any]]:
+def session_match(session_id: str, now_ms: int) -> tuple[str, list[Any]]:
     """A condition on `sessions` (and its parameters) that finds one session by id.
 
     The table has no index (migration 0004 says why). A session id carries its start time, and
     rows are stored in start order, so naming `started_at` lets DuckDB read one row group. An id
     that carries no time (sessions from before ids did, or a made-up id) is looked for among the
-    sessions of the last two days only: a full scan per request would let anyone make the
-    server scan the whole table by sending ids.
+    sessions of the two days before `now_ms` only: a full scan per request would let anyone make
+    the server scan the whole table by sending ids.
     """
     started_ms = id_time_ms(session_id)
     if started_ms is None:
         return "started_at >= ? AND session_id = ?", [
-            utc_datetime(now_ms() - UNTIMED_ID_WINDOW_MS),
+            utc_datetime(now_ms - UNTIMED_ID_WINDOW_MS),
             session_id,
         ]
     return "started_at = ? AND session_id = ?", [utc_datetime(started_ms), session_id]
 
 
-def find_session(cursor: duckdb.DuckDBPyConnection, session_id: str) -> StoredSession | None:
-    """The stored session with this id, if any."""
-    condition, params = session_match(session_id)
+def find_session(cursor: duckdb.DuckDBPyConnection, session_id: str, now_ms: int) -> StoredSession | None:
+    """The stored session with this id, if any (`now_ms`: see session_match)."""
+    condition, params = session_match(session_id, now_ms)
     row = cursor.execute(
         f"SELECT session_id, visitor_id, ended_at, engagement_score FROM sessions WHERE {condition}", params
     ).fetchone()
@@ -186,7 +186,8 @@ def load_resumable_session(
     merely moves to the next page of the site; that page then carries on in the same session.
     Sessions ended by the idle sweep are not resumable: their visit is over.
     """
-    condition, params = session_match(session_id)
+    # Ended since `ended_since_ms`, so started before it: an untimed id's window counts from there.
+    condition, params = session_match(session_id, ended_since_ms)
     sessions = _replayed_sessions(
         cursor,
         f"{condition} AND end_reason = 'client' AND ended_at >= ?",

@@ -456,3 +456,41 @@ def test_identical_submissions_at_once_make_one_lead(tmp_path: Path) -> None:
     first, second = asyncio.run(scenario())
     assert first == second
     assert query(path, "SELECT count(*) FROM leads") == [(1,)]
+
+
+def test_sessions_from_before_time_ordered_ids_still_resume_and_end(tmp_path: Path) -> None:
+    """Sessions stored by the previous version have random (v4) ids: a tab that was open across
+    the upgrade carries on; one whose id is older than the lookup window is unknown."""
+    import uuid
+
+    clock = Clock()
+    path = tmp_path / "p.duckdb"
+    recent, old = str(uuid.uuid4()), str(uuid.uuid4())
+    database = Database.open(path)
+    for session_id, started_ago_ms in ((recent, 10 * 60_000), (old, 3 * 86_400_000)):
+        database.connection.execute(
+            "INSERT INTO sessions (session_id, visitor_id, project, started_at, last_seen_at, ended_at, "
+            "end_reason, entry_url, page_views, event_count, engaged_ms) "
+            "VALUES (?, 'v', 'acme', make_timestamp(? * 1000), make_timestamp(? * 1000), "
+            "make_timestamp(? * 1000), 'client', 'https://e.com/', 1, 1, 0)",
+            [session_id, clock.now - started_ago_ms, clock.now - 60_000, clock.now - 60_000],
+        )
+        database.connection.execute(
+            "INSERT INTO events (received_at, session_id, visitor_id, project, type, url, path) "
+            "VALUES (make_timestamp(? * 1000), ?, 'v', 'acme', 'pageview', 'https://e.com/', '/')",
+            [clock.now - started_ago_ms, session_id],
+        )
+    database.close()
+
+    async def scenario(service: TrackingService) -> None:
+        clock.now += 1_000
+        await service.record_events(recent, [EventFields(type="pageview", url="https://e.com/2")])
+        ended = await service.end_session(SessionEnd(session_id=recent))
+        assert ended.engagement_score is not None
+        again = await service.end_session(SessionEnd(session_id=recent))  # found by its untimed id
+        assert again.engagement_score == ended.engagement_score
+        with pytest.raises(NotFound, match="Unknown session"):
+            await service.record_events(old, [EventFields(type="pageview", url="https://e.com/2")])
+
+    run_with_service(path, clock, scenario)
+    assert query(path, "SELECT page_views FROM sessions WHERE session_id = ?", [recent]) == [(2,)]

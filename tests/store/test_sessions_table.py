@@ -78,7 +78,7 @@ def test_migration_drops_the_key_index_and_keeps_every_row_in_order(tmp_path: Pa
             ("Direct", False)
         ]
         # A session from before ids carried their start is still found by its id.
-        found = find_session(cursor, legacy[-1][0])
+        found = find_session(cursor, legacy[-1][0], now_ms())
         assert found is not None and found.engagement_score == 40
     finally:
         database.close()
@@ -95,13 +95,13 @@ def test_lookups_by_id_use_the_start_time_the_id_carries(tmp_path: Path) -> None
                 session_row(recent_untimed, now - HOUR_MS)]  # fmt: skip
         commit_writes(database.connection, [RowWrite("sessions", SESSION_COLUMNS, rows)])
         cursor = database.connection
-        assert find_session(cursor, timed) is not None
-        assert find_session(cursor, recent_untimed) is not None
+        assert find_session(cursor, timed, now) is not None
+        assert find_session(cursor, recent_untimed, now) is not None
         # An id without a time is only looked for among the last two days' sessions.
-        assert find_session(cursor, old_untimed) is None
+        assert find_session(cursor, old_untimed, now) is None
         # A v7 id whose time does not match the stored start is not that session.
         forged = new_id(now)
-        assert find_session(cursor, forged) is None
+        assert find_session(cursor, forged, now) is None
     finally:
         database.close()
 
