@@ -157,9 +157,10 @@ def _bounded_int(params: Mapping[str, str], name: str, default: int, low: int, h
     text = params.get(name)
     if text is None or text == "":
         return default
-    if not (text.strip().isascii() and text.strip().isdigit()):  # "²" is a digit to isdigit()
+    digits = text.strip()  # and parse what was checked: str.strip drops "\x1f", int() does not
+    if not (digits.isascii() and digits.isdigit()):  # "²" is a digit to isdigit()
         raise InvalidInput(f"{name}: must be a whole number from {low} to {high}, got {text!r}")
-    value = int(text)
+    value = int(digits)
     if not low <= value <= high:
         raise InvalidInput(f"{name}: must be from {low} to {high}, got {value}")
     return value
