@@ -33,7 +33,7 @@ async def read_capped_body(scope: Scope, receive: Receive, max_bytes: int, deadl
     """The request body, refusing more than `max_bytes` without reading the rest of it, and a
     body that has not fully arrived by its deadline (a stalled client holds nothing long)."""
     declared = header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
     return await deadlines.within(_read_body(receive, max_bytes))
 

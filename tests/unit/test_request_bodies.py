@@ -1,4 +1,5 @@
-"""Body reads past their deadline are cut with RequestTimeout; the rest are left alone."""
+"""Reading request bodies: reads past their deadline are cut with RequestTimeout, the rest are left
+alone, and a declared length is only trusted when it is a number."""
 
 from __future__ import annotations
 
@@ -60,3 +61,17 @@ def test_a_cancellation_from_elsewhere_stays_a_cancellation() -> None:
         assert len(deadlines) == 0
 
     asyncio.run(scenario())
+
+
+def test_a_content_length_of_other_digits_is_not_trusted() -> None:
+    """Header bytes are decoded as latin-1: b"\\xb2" is "²", a digit to str.isdigit but not to int."""
+    from pulsegate.http.body import read_capped_body
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def scenario() -> bytes:
+        scope = {"type": "http", "headers": [(b"content-length", b"\xb2")]}
+        return await read_capped_body(scope, receive, 100, BodyDeadlines(5.0))  # type: ignore[arg-type]
+
+    assert asyncio.run(scenario()) == b"{}"  # read and capped as it arrives, not a crash
