@@ -10,8 +10,8 @@ from __future__ import annotations
 import gzip
 import time
 
-from pulsegate.browser_scripts import SCRIPT_PARTS, SIZE_BUDGETS, build_scripts
 from pulsegate.resources import shipped_file
+from pulsegate.web.scripts import SCRIPT_PARTS, SIZE_BUDGETS, build_scripts
 
 # Over the wire (gzipped), as the issue quotes them, for scale.
 PEERS = {"Plausible script.js": 1.9 * 1024, "Umami script.js": 2.4 * 1024}

@@ -27,8 +27,9 @@ import duckdb
 import httpx
 
 from pulsegate.config import load_settings
-from pulsegate.ops.keys import NoArguments
+from pulsegate.ops.context import NoArguments
 from pulsegate.ops.runner import run_operation
+from pulsegate.ops.status import STATUS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import PULSEGATE, ROOT, free_port, rss_mb, stop, worker_pid, wrk_counts
@@ -143,7 +144,7 @@ def main() -> None:
             at = time.monotonic() - began
             rss.append((at, rss_mb(pid)))
             if ticks % 6 == 0:  # every 30 s, what the server says holds its memory
-                facts = run_operation(settings, "status", NoArguments())
+                facts = run_operation(settings, STATUS, NoArguments())
                 memory.append((at, facts.server.rss_mb, facts.duckdb_memory.used_mb,
                                facts.server.open_sessions, facts.server.remembered_sessions))  # fmt: skip
             ticks += 1

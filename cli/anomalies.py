@@ -39,14 +39,14 @@ def scan(
     """
     import msgspec
 
-    from pulsegate.ops.anomalies import ScanArgs
+    from pulsegate.domain.anomalies import sensitivity_of, window_hours
+    from pulsegate.ops.anomalies import SCAN, ScanArgs
     from pulsegate.ops.runner import run_operation
-    from pulsegate.services.anomalies import sensitivity_of, window_hours
 
     args = ScanArgs(
         project=project, window_hours=window_hours(window), sensitivity=sensitivity_of(sensitivity)
     )
-    report = run_operation(settings_for(config, database), "anomalies.scan", args)
+    report = run_operation(settings_for(config, database), SCAN, args)
     if json:
         typer.echo(msgspec.json.encode(report).decode())
     elif not report.findings:

@@ -36,13 +36,13 @@ def seed(
 
         pulsegate demo seed --database demo.duckdb && pulsegate serve --database demo.duckdb
     """
-    from pulsegate.ops.demo import SeedArgs
+    from pulsegate.ops.demo import SEED, SeedArgs
     from pulsegate.ops.runner import run_operation
 
     settings = settings_for(config, database)
     args = SeedArgs(days=days, sessions=sessions, seed=seed, force=force)
     with console.status(f"Generating {sessions:,} visits over {days} days…"):
-        done = run_operation(settings, "demo.seed", args, timeout=SEED_TIMEOUT_SECONDS)
+        done = run_operation(settings, SEED, args, timeout=SEED_TIMEOUT_SECONDS)
     console.print(
         f"Stored {done.sessions:,} sessions, {done.events:,} events and {done.leads:,} leads in "
         f"{settings.database_path}"

@@ -14,9 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cli.output import error_console
 from pulsegate.config import Settings
 from pulsegate.domain.csv_safety import csv_safe
-from pulsegate.ops.leads import ExportPage, LeadSelection
+from pulsegate.ops.leads import EXPORT_COLUMNS, EXPORT_PAGE, ExportPage, LeadSelection
 from pulsegate.ops.runner import OperationSession
-from pulsegate.store.lead_queries import EXPORT_COLUMNS
 
 PAGE_SIZE = 2000
 
@@ -41,7 +40,7 @@ def write_export(settings: Settings, selection: LeadSelection, output: Path | No
         written = 0
         page = ExportPage(selection=selection, limit=PAGE_SIZE)
         while True:
-            answer = session.run("leads.export_page", page)
+            answer = session.run(EXPORT_PAGE, page)
             if answer.total is not None:
                 progress.update(task, total=answer.total)
             for row in answer.rows:

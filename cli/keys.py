@@ -36,11 +36,11 @@ def create(
 
         pulsegate keys create dashboard --project acme
     """
-    from pulsegate.ops.keys import CreateKey
+    from pulsegate.ops import keys
     from pulsegate.ops.runner import run_operation
 
     created = run_operation(
-        settings_for(config, database), "keys.create", CreateKey(name=name, projects=project or [])
+        settings_for(config, database), keys.CREATE, keys.CreateKey(name=name, projects=project or [])
     )
     if quiet:
         typer.echo(created.secret)
@@ -58,10 +58,11 @@ def create(
 @reports_errors
 def list_(config: ConfigOption = None, database: DatabaseOption = None) -> None:
     """List every key (never their secrets), revoked ones included."""
-    from pulsegate.ops.keys import NoArguments
+    from pulsegate.ops import keys as key_ops
+    from pulsegate.ops.context import NoArguments
     from pulsegate.ops.runner import run_operation
 
-    keys = run_operation(settings_for(config, database), "keys.list", NoArguments())
+    keys = run_operation(settings_for(config, database), key_ops.LIST, NoArguments())
     if not keys:
         console.print("No API keys yet. Create one with: pulsegate keys create NAME")
         return
@@ -89,8 +90,8 @@ def revoke(
     database: DatabaseOption = None,
 ) -> None:
     """Revoke a key: a running server refuses it from the next request on."""
-    from pulsegate.ops.keys import RevokeKey
+    from pulsegate.ops import keys
     from pulsegate.ops.runner import run_operation
 
-    key = run_operation(settings_for(config, database), "keys.revoke", RevokeKey(key_id=key_id))
+    key = run_operation(settings_for(config, database), keys.REVOKE, keys.RevokeKey(key_id=key_id))
     console.print(f"Revoked {key.key_id} ({escape(key.name)}) at {format_ms(key.revoked_ms)} UTC.")

@@ -34,12 +34,10 @@ def retry(
 
         pulsegate leads retry --failed
     """
-    from pulsegate.ops.leads import RetryDeliveries
+    from pulsegate.ops.leads import RETRY, RetryDeliveries
     from pulsegate.ops.runner import run_operation
 
-    done = run_operation(
-        settings_for(config, database), "leads.retry", RetryDeliveries(include_failed=failed)
-    )
+    done = run_operation(settings_for(config, database), RETRY, RetryDeliveries(include_failed=failed))
     console.print(f"{done.deliveries} deliveries due now.")
 
 
@@ -78,7 +76,7 @@ def export(
 
         pulsegate leads export --csv -o leads.csv --project acme --since 2026-01-01
     """
-    from pulsegate.ops.leads import ExportParquet, LeadSelection
+    from pulsegate.ops.leads import EXPORT_PARQUET, ExportParquet, LeadSelection
 
     if sum((csv, json, parquet)) > 1:
         raise InvalidInput("choose one of --csv, --json and --parquet")
@@ -90,7 +88,7 @@ def export(
         if output is None:
             raise InvalidInput("--parquet needs --output FILE")
         done = run_operation(
-            settings, "leads.export_parquet", ExportParquet(selection=selection, path=str(output.resolve())),
+            settings, EXPORT_PARQUET, ExportParquet(selection=selection, path=str(output.resolve())),
             timeout=3600,
         )  # fmt: skip
         error_console.print(f"Wrote {done.rows:,} leads to {done.path}")
@@ -114,12 +112,12 @@ def list_(
     database: DatabaseOption = None,
 ) -> None:
     """List the newest leads as a table."""
-    from pulsegate.ops.leads import LeadSelection, ListLeads
+    from pulsegate.ops import leads
     from pulsegate.ops.runner import run_operation
 
-    selection = LeadSelection(project=project, since=since, until=until, status=status)  # type: ignore[arg-type]
+    selection = leads.LeadSelection(project=project, since=since, until=until, status=status)  # type: ignore[arg-type]
     found = run_operation(
-        settings_for(config, database), "leads.list", ListLeads(selection=selection, limit=limit)
+        settings_for(config, database), leads.LIST, leads.ListLeads(selection=selection, limit=limit)
     )
     if not found.leads:
         console.print("No leads match.")
@@ -142,10 +140,10 @@ def show(
     database: DatabaseOption = None,
 ) -> None:
     """Show one lead: its fields, CRM deliveries, and the visitor's sessions and events before it."""
-    from pulsegate.ops.leads import ShowLead
+    from pulsegate.ops.leads import SHOW, ShowLead
     from pulsegate.ops.runner import run_operation
 
-    detail = run_operation(settings_for(config, database), "leads.show", ShowLead(lead_id=lead_id))
+    detail = run_operation(settings_for(config, database), SHOW, ShowLead(lead_id=lead_id))
     lead = detail.lead
     console.print(f"[bold]{escape(lead.name or lead.email or lead.phone or lead.lead_id)}[/] ({lead.status})")
     fields = (

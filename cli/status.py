@@ -19,11 +19,12 @@ def status(
     """Show whether a server runs on the database, since when, its memory, and the database's counts."""
     import msgspec
 
-    from pulsegate.ops.keys import NoArguments
+    from pulsegate.ops.context import NoArguments
     from pulsegate.ops.runner import run_operation
+    from pulsegate.ops.status import STATUS
 
     settings = settings_for(config, database)
-    answer = run_operation(settings, "status", NoArguments())
+    answer = run_operation(settings, STATUS, NoArguments())
     if json:
         typer.echo(msgspec.json.encode(answer).decode())
         return

@@ -23,10 +23,11 @@ def _megabytes(size: int) -> str:
 @reports_errors
 def stats(config: ConfigOption = None, database: DatabaseOption = None) -> None:
     """What /analytics/storage shows: file and WAL size, rows and bytes per table, event range."""
-    from pulsegate.ops.keys import NoArguments
+    from pulsegate.ops import storage
+    from pulsegate.ops.context import NoArguments
     from pulsegate.ops.runner import run_operation
 
-    answer = run_operation(settings_for(config, database), "storage.stats", NoArguments())
+    answer = run_operation(settings_for(config, database), storage.STATS, NoArguments())
     console.print(
         f"{answer.database_path}: {_megabytes(answer.database_bytes)}, WAL {_megabytes(answer.wal_bytes)}"
     )
@@ -59,12 +60,12 @@ def compact(
 
         pulsegate storage compact
     """
+    from pulsegate.ops import storage
     from pulsegate.ops.runner import run_operation
-    from pulsegate.ops.storage import CompactArgs
 
     with console.status("Compacting: copying every table into a fresh file…"):
         done = run_operation(
-            settings_for(config, database), "storage.compact", CompactArgs(keep_old=keep_old),
+            settings_for(config, database), storage.COMPACT, storage.CompactArgs(keep_old=keep_old),
             timeout=LONG_OPERATION_SECONDS,
         )  # fmt: skip
     rows = sum(done.tables.values())
@@ -102,21 +103,21 @@ def prune(
     import re
 
     from pulsegate.errors import InvalidInput
+    from pulsegate.ops import storage
     from pulsegate.ops.runner import run_operation
-    from pulsegate.ops.storage import PruneArgs
 
     match = re.fullmatch(r"([0-9]{1,6})d", older_than.strip())
     if not match or int(match.group(1)) < 1:
         raise InvalidInput(f"--older-than: a number of days such as 400d (got {older_than!r})")
     settings = settings_for(config, database)
     folder = archive.resolve() if archive else settings.archive_path  # default: the configured archive
-    args = PruneArgs(
+    args = storage.PruneArgs(
         older_than_days=int(match.group(1)),
         archive_dir=str(folder) if folder else None,
         include_sessions=sessions,
     )
     with console.status("Pruning…"):
-        done = run_operation(settings, "storage.prune", args, timeout=LONG_OPERATION_SECONDS)
+        done = run_operation(settings, storage.PRUNE, args, timeout=LONG_OPERATION_SECONDS)
     archived = f", archived to {done.archive_dir}" if done.archive_dir else ""
     console.print(
         f"Deleted {done.events:,} events and {done.sessions:,} sessions from before "
@@ -137,14 +138,14 @@ def backup(
 
         pulsegate backup /backups/pulsegate-$(date +%F).duckdb
     """
+    from pulsegate.ops import storage
     from pulsegate.ops.runner import run_operation
-    from pulsegate.ops.storage import BackupArgs
 
     with console.status("Copying the database…"):
         done = run_operation(
             settings_for(config, database),
-            "storage.backup",
-            BackupArgs(path=str(file.resolve()), force=force),
+            storage.BACKUP,
+            storage.BackupArgs(path=str(file.resolve()), force=force),
             timeout=LONG_OPERATION_SECONDS,
         )  # fmt: skip
     console.print(f"Backed up {sum(done.tables.values()):,} rows to {done.path} ({_megabytes(done.bytes)}).")

@@ -19,12 +19,15 @@ not alarms. Weeks with no data at all are left out; with no baseline week there 
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from msgspec import Struct
+
+from pulsegate.errors import InvalidInput
 
 HOUR_MS = 3_600_000
 WEEK_MS = 7 * 24 * HOUR_MS
@@ -176,3 +179,37 @@ def detect(
             )
             add("vpn_ratio", round(share, 4), usual, share, share > max(limits.vpn_share, 0.8), message)
     return findings
+
+
+# The user's window and sensitivity, as the API and the CLI take them.
+WINDOW = re.compile(r"^([0-9]{1,2})h$")
+MAX_WINDOW_HOURS = 72
+DEFAULT_WINDOW_HOURS = 6
+
+
+class AnomalyReport(Struct, kw_only=True):
+    """GET /analytics/anomalies and `pulsegate anomalies scan`."""
+
+    scanned_at: int  # epoch ms
+    window_hours: int
+    sensitivity: str
+    findings: list[Finding]
+
+
+def window_hours(text: str | None) -> int:
+    """`6h` → 6; 400 naming `window` otherwise."""
+    if text is None or text == "":
+        return DEFAULT_WINDOW_HOURS
+    match = WINDOW.match(text.strip())
+    if not match or not 1 <= int(match.group(1)) <= MAX_WINDOW_HOURS:
+        raise InvalidInput(f"window: whole hours from 1h to {MAX_WINDOW_HOURS}h, such as 6h (got {text!r})")
+    return int(match.group(1))
+
+
+def sensitivity_of(text: str | None) -> Sensitivity:
+    """`low`, `normal` (default) or `high`; 400 naming `sensitivity` otherwise."""
+    if text is None or text == "":
+        return "normal"
+    if text not in ("low", "normal", "high"):
+        raise InvalidInput(f"sensitivity: one of low, normal, high (got {text!r})")
+    return text  # type: ignore[return-value]

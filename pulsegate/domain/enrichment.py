@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pulsegate.domain.geo import GeoResolver
+from pulsegate.domain.geo import OriginLookup
 from pulsegate.domain.sources import host_of, traffic_source, utm_from_url
 from pulsegate.domain.tracking import Caller, SessionStart
 from pulsegate.domain.user_agents import classify_user_agent
@@ -30,7 +30,7 @@ class SessionOrigin:
     is_bot: bool
 
 
-def session_origin(start: SessionStart, caller: Caller, geo: GeoResolver) -> SessionOrigin:
+def session_origin(start: SessionStart, caller: Caller, geo: OriginLookup) -> SessionOrigin:
     """Derive a session's origin. UTM fields sent in the body win over those in the page URL."""
     from_url = utm_from_url(start.url)
     utm = {

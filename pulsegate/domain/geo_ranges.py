@@ -1,4 +1,5 @@
-"""IP ranges from geoip2fast's data file, held in compact arrays and searched by bisection.
+"""IP ranges from geoip2fast's data, held in compact arrays and searched by bisection (pure:
+`services/geo.py` reads the file and hands its tables in).
 
 geoip2fast keeps ~1.4 million ranges as Python ints in lists (~105 MB resident). The same
 ranges as typed arrays take ~15 MB: IPv4 starts as 32-bit integers, IPv6 starts as two 64-bit
@@ -8,19 +9,12 @@ halves, and per-range country and AS indexes into small name tables.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import ctypes
-import gc
-import gzip
-import importlib.util
 import itertools
-import pickle
-import sys
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-GEOIP2FAST_DATA = "geoip2fast-asn-ipv6.dat.gz"
 IPV4_SPACE = 2**32
 LOW_64 = 2**64 - 1
 
@@ -99,17 +93,8 @@ class CompactRanges:
         self._organisations = organisations
 
     @classmethod
-    def from_geoip2fast(cls, path: Path | None = None) -> CompactRanges:
-        """Read geoip2fast's data file (its own pickle of chunked lists) into compact arrays."""
-        if path is None:
-            # Find the package's data without importing it (its import alone costs ~12 MB).
-            spec = importlib.util.find_spec("geoip2fast")
-            if spec is None or spec.origin is None:
-                raise RuntimeError("geoip2fast is not installed")
-            path = Path(spec.origin).with_name(GEOIP2FAST_DATA)
-        with gzip.open(path, "rb") as handle:
-            # The package's own data file, shipped inside the installed wheel: trusted input.
-            _version, _info, _total, database = pickle.load(handle)
+    def from_geoip2fast_tables(cls, database: Sequence[Any]) -> CompactRanges:
+        """Compact arrays from the tables of geoip2fast's data file (its pickle of chunked lists)."""
         (_index, _index_asn, country_names, asn_names, first_ips, first_ips_asn,
          country_ids, asn_ids, prefixes, prefixes_asn) = database  # fmt: skip
         flat = itertools.chain.from_iterable
@@ -117,15 +102,12 @@ class CompactRanges:
         codes = [name.split(":", 1)[0] for name in country_names]
         country_codes = _NameTable([code if len(code) == 2 and code.isalpha() else None for code in codes])
         organisations = _NameTable([None if name in ("", "<unknown>") else name for name in asn_names])
-        ranges = cls(
+        return cls(
             _RangeTable.build(list(flat(first_ips)), list(flat(prefixes)), list(flat(country_ids)), "H"),
             country_codes,
             _RangeTable.build(list(flat(first_ips_asn)), list(flat(prefixes_asn)), list(flat(asn_ids)), "I"),
             organisations,
         )
-        del database, first_ips, first_ips_asn, country_ids, asn_ids, prefixes, prefixes_asn, asn_names
-        _return_freed_memory()
-        return ranges
 
     def country(self, key: int) -> str | None:
         """ISO country code for the IP `key`, or None."""
@@ -136,12 +118,3 @@ class CompactRanges:
         """AS organisation name for the IP `key`, or None."""
         index = self._networks.find(key)
         return self._organisations[index] if index is not None else None
-
-
-def _return_freed_memory() -> None:
-    """Collect the data file's temporary objects and hand the freed pages back to the OS."""
-    gc.collect()
-    if sys.platform.startswith("linux"):
-        # Without glibc there is no malloc_trim; the freed memory is then reused by the process.
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -1,8 +1,23 @@
-"""The answers of the leads API (GET /analytics/leads…)."""
+"""The leads API (GET /analytics/leads…): which leads a listing asks for, and its answers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from msgspec import Struct
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    """Which leads a listing or an export shows (`store/lead_queries.py` makes it SQL)."""
+
+    projects: tuple[str, ...] | None
+    start: datetime | None = None
+    end: datetime | None = None
+    source: str | None = None
+    status: str | None = None
+    text: str | None = None
 
 
 class LeadSummary(Struct, kw_only=True):

@@ -10,11 +10,11 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from pulsegate.browser_scripts import JAVASCRIPT, build_scripts
 from pulsegate.config import WebSettings
-from pulsegate.demo_site import DEMO_PREFIX, demo_page
 from pulsegate.errors import NotFound
-from pulsegate.served_files import ServedFile
+from pulsegate.web.demo_site import DEMO_PREFIX, demo_page
+from pulsegate.web.files import JAVASCRIPT, ServedFile
+from pulsegate.web.scripts import build_scripts
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:

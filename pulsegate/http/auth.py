@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from litestar import Request
-from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 
 from pulsegate.domain.api_keys import ApiKey
-from pulsegate.domain.timestamps import now_ms
 from pulsegate.errors import InvalidInput, NotFound, Unauthorized
+from pulsegate.runtime import RuntimeDependency
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="PulseGate analytics"'}
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -24,7 +24,7 @@ def presented_secret(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def provide_api_key(request: Request, state: State) -> ApiKey:
+def provide_api_key(request: Request, runtime: RuntimeDependency) -> ApiKey:
     """The caller's live API key; its use is noted for the batched `last_used` update."""
     secret = presented_secret(request)
     if secret is None:
@@ -33,11 +33,15 @@ def provide_api_key(request: Request, state: State) -> ApiKey:
             "(create one with `pulsegate keys create NAME`)",
             headers=CHALLENGE,
         )
-    key = state.key_ring.authenticate(secret)
+    key = runtime.api_keys.authenticate(secret)
     if key is None:
         raise Unauthorized("Invalid or revoked API key", headers=CHALLENGE)
-    state.key_usage[key.key_id] = now_ms()
     return key
+
+
+ApiKeyDependency = NamedDependency[ApiKey]
+# The `api_key` dependency of every route behind a key.
+API_KEY_DEPENDENCIES = {"api_key": Provide(provide_api_key, sync_to_thread=False)}
 
 
 def projects_for(request: Request, key: ApiKey) -> tuple[str, ...] | None:

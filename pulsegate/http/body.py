@@ -7,8 +7,8 @@ from typing import TypeVar
 import msgspec
 from litestar.types import Receive, Scope
 
+from pulsegate.deadlines import BodyDeadlines
 from pulsegate.errors import InvalidInput, PayloadTooLarge
-from pulsegate.http.body_deadlines import BodyDeadlines
 
 T = TypeVar("T")
 

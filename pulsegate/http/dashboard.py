@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from pulsegate.errors import NotFound
 from pulsegate.http.assets import file_response
 from pulsegate.resources import shipped_file
-from pulsegate.served_files import ServedFile, served_folder
+from pulsegate.web.files import ServedFile, served_folder
 
 DASHBOARD_PREFIX = "/dashboard"
 # Only this server's own files run; data is fetched from this server only; nothing may frame it.

@@ -7,13 +7,12 @@ import logging
 
 import msgspec
 from litestar import Request, Response, post
-from litestar.datastructures import State
 
 from pulsegate.domain.leads import CrmCallback, CrmSynced, LeadReceipt, LeadSubmission
 from pulsegate.errors import Gone, NotConfigured, Unauthorized
 from pulsegate.http.auth import CHALLENGE, presented_secret
 from pulsegate.http.body import decode_json_body, header
-from pulsegate.services.leads import LeadService
+from pulsegate.runtime import Runtime, RuntimeDependency
 
 logger = logging.getLogger(__name__)
 _DECODER = msgspec.json.Decoder(LeadSubmission)
@@ -25,29 +24,28 @@ DEPRECATION_HEADERS = {
 }
 
 
-async def _capture(request: Request, state: State) -> LeadReceipt:
+async def _capture(request: Request, runtime: Runtime) -> LeadReceipt:
     submission = await decode_json_body(
         request.scope,
         request.receive,
         _DECODER,
-        max_bytes=state.settings.leads.max_body_bytes,
-        deadlines=state.body_deadlines,
+        max_bytes=runtime.settings.leads.max_body_bytes,
+        deadlines=runtime.body_deadlines,
     )
-    leads: LeadService = state.leads
-    return await leads.capture(submission)
+    return await runtime.leads.capture(submission)
 
 
 @post("/lead.capture", status_code=200, operation_id="captureLead", tags=["leads"])
-async def capture_lead(request: Request, state: State) -> LeadReceipt:
+async def capture_lead(request: Request, runtime: RuntimeDependency) -> LeadReceipt:
     """Capture a lead: committed to disk before the answer; the same submission_id twice is one lead."""
-    return await _capture(request, state)
+    return await _capture(request, runtime)
 
 
-async def _deprecated(request: Request, state: State) -> Response[LeadReceipt]:
+async def _deprecated(request: Request, runtime: Runtime) -> Response[LeadReceipt]:
     path = request.url.path
-    if state.settings.leads.deprecated_routes == "gone":
+    if runtime.settings.leads.deprecated_routes == "gone":
         raise Gone(f"POST {path} is retired: send leads to POST /lead.capture", headers=DEPRECATION_HEADERS)
-    receipt = await _capture(request, state)
+    receipt = await _capture(request, runtime)
     page = header(request.scope, b"referer") or header(request.scope, b"origin") or "an unknown page"
     # A lead refused is a lead lost, so the alias keeps working; the log names who to fix.
     logger.warning(
@@ -57,15 +55,15 @@ async def _deprecated(request: Request, state: State) -> Response[LeadReceipt]:
 
 
 @post("/lead", status_code=200, operation_id="captureLeadDeprecated", tags=["leads"], deprecated=True)
-async def capture_lead_alias(request: Request, state: State) -> Response[LeadReceipt]:
+async def capture_lead_alias(request: Request, runtime: RuntimeDependency) -> Response[LeadReceipt]:
     """Deprecated: use /lead.capture (sunset 2026-06-01)."""
-    return await _deprecated(request, state)
+    return await _deprecated(request, runtime)
 
 
 @post("/", status_code=200, operation_id="captureLeadAtRootDeprecated", tags=["leads"], deprecated=True)
-async def capture_lead_root(request: Request, state: State) -> Response[LeadReceipt]:
+async def capture_lead_root(request: Request, runtime: RuntimeDependency) -> Response[LeadReceipt]:
     """Deprecated: use /lead.capture (sunset 2026-06-01)."""
-    return await _deprecated(request, state)
+    return await _deprecated(request, runtime)
 
 
 _CALLBACK_DECODER = msgspec.json.Decoder(CrmCallback)
@@ -73,9 +71,9 @@ CALLBACK_MAX_BYTES = 16 * 1024
 
 
 @post("/lead.capture/crm-callback", status_code=200, operation_id="crmCallback", tags=["leads"])
-async def crm_callback(request: Request, state: State) -> CrmSynced:
+async def crm_callback(request: Request, runtime: RuntimeDependency) -> CrmSynced:
     """Make.com reports the CRM record it created for a lead (Authorization: Bearer <callback secret>)."""
-    secret = state.settings.crm.callback_secret
+    secret = runtime.settings.crm.callback_secret
     if not secret:
         raise NotConfigured("The CRM callback is not configured: set crm.callback_secret (see the README)")
     presented = presented_secret(request) or ""
@@ -86,10 +84,11 @@ async def crm_callback(request: Request, state: State) -> CrmSynced:
         request.receive,
         _CALLBACK_DECODER,
         max_bytes=CALLBACK_MAX_BYTES,
-        deadlines=state.body_deadlines,
+        deadlines=runtime.body_deadlines,
     )
-    leads: LeadService = state.leads
-    return await leads.record_crm_id(callback)
+    return await runtime.leads.record_crm_id(callback)
 
 
 LEAD_ROUTES = [capture_lead, capture_lead_alias, capture_lead_root, crm_callback]
+# Where leads are captured: one rate-limit budget and one request body (LeadSubmission) for all.
+CAPTURE_PATHS = ("/lead.capture", "/lead", "/")

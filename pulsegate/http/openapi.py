@@ -26,16 +26,12 @@ from litestar.openapi.spec import (
 
 from pulsegate.domain.leads import LEAD_STATUSES, CrmCallback, LeadSubmission
 from pulsegate.domain.periods import DEFAULT_LIMIT, MAX_LIMIT, PERIODS
-from pulsegate.domain.tracking import Event, EventBatch, SessionEnd, SessionStart, TrackingReceipt
+from pulsegate.domain.tracking import TrackingReceipt
+from pulsegate.http.leads import CAPTURE_PATHS
+from pulsegate.http.tracking import TRACKING_PREFIX, TRACKING_ROUTES
 
 _REF = "#/components/schemas/{name}"
 _ERROR = "Error"
-TRACKING_OPERATIONS: tuple[tuple[str, str, type[msgspec.Struct], str], ...] = (
-    ("/track/session/start", "startSession", SessionStart, "Start a new tracking session"),
-    ("/track/event", "recordEvent", Event, "Record a single event"),
-    ("/track/events/batch", "recordEventBatch", EventBatch, "Record up to 100 events of one session"),
-    ("/track/session/end", "endSession", SessionEnd, "End a session and compute its engagement score"),
-)
 TRACKING_ERRORS = {
     "400": "Wrong content type, malformed JSON or an invalid field (the message names it)",
     "404": "Unknown or ended session",
@@ -66,9 +62,7 @@ ANALYTICS_PARAMETERS = (
 
 # Litestar routes that read their body themselves: the Struct each one decodes.
 RAW_BODIES: dict[str, type[msgspec.Struct]] = {
-    "/lead.capture": LeadSubmission,
-    "/lead": LeadSubmission,
-    "/": LeadSubmission,
+    **dict.fromkeys(CAPTURE_PATHS, LeadSubmission),
     "/lead.capture/crm-callback": CrmCallback,
 }
 LEAD_LIST_PARAMETERS = (
@@ -94,7 +88,7 @@ def complete_openapi(app: Litestar) -> None:
     schema = app.openapi_schema
     components: dict[str, Any] = schema.components.schemas  # type: ignore[assignment]
     _, generated = msgspec.json.schema_components(
-        [struct for *_, struct, _ in TRACKING_OPERATIONS] + [TrackingReceipt, *set(RAW_BODIES.values())],
+        [route.payload for route in TRACKING_ROUTES] + [TrackingReceipt, *set(RAW_BODIES.values())],
         ref_template=_REF,
     )
     components.update(generated)
@@ -107,13 +101,13 @@ def complete_openapi(app: Litestar) -> None:
         code: OpenAPIResponse(description=text, content=_json(_ref(_ERROR)))
         for code, text in TRACKING_ERRORS.items()
     }
-    for path, operation_id, struct, summary in TRACKING_OPERATIONS:
-        schema.paths[path] = PathItem(  # type: ignore[index]
+    for route in TRACKING_ROUTES:  # the operator's extra prefix is left out, as the script alias is
+        schema.paths[TRACKING_PREFIX + route.path] = PathItem(  # type: ignore[index]
             post=Operation(
                 tags=["tracking"],
-                operation_id=operation_id,
-                summary=summary,
-                request_body=RequestBody(content=_json(_ref(struct.__name__)), required=True),
+                operation_id=route.operation_id,
+                summary=route.summary,
+                request_body=RequestBody(content=_json(_ref(route.payload.__name__)), required=True),
                 responses={
                     "200": OpenAPIResponse(description="Committed", content=_json(_ref("TrackingReceipt"))),
                     **errors,

@@ -13,9 +13,29 @@ from collections.abc import Callable, Mapping, Sequence
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from pulsegate.config import Settings
 from pulsegate.domain.client_ip import IPNetwork
 from pulsegate.domain.rate_limit import FixedWindowLimiter, RateDecision, client_key
 from pulsegate.http.client import client_ip_of
+from pulsegate.http.leads import CAPTURE_PATHS
+from pulsegate.http.tracking import TRACKING_ROUTES, tracking_prefixes
+
+
+def route_limiters(settings: Settings) -> dict[str, FixedWindowLimiter]:
+    """The limiter of every limited path: the tracking routes under each prefix, and lead capture."""
+    limits = settings.rate_limits
+
+    def limiter(limit: int) -> FixedWindowLimiter:
+        return FixedWindowLimiter(limit, limits.window_seconds, max_keys=limits.max_tracked_clients)
+
+    leads = limiter(settings.leads.rate_limit)  # one budget across the capture route and its aliases
+    limiters = dict.fromkeys(CAPTURE_PATHS, leads)
+    # One budget per route under both prefixes: the extra prefix is another name, not more quota.
+    for route in TRACKING_ROUTES:
+        budget = limiter(getattr(limits, route.rate_limit))
+        for prefix, _ in tracking_prefixes(settings.web.tracking_prefix):
+            limiters[prefix + route.path] = budget
+    return limiters
 
 
 def _rate_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:

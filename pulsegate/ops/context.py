@@ -28,6 +28,10 @@ class ServerInfo(msgspec.Struct, kw_only=True):
     rows_committed: int
 
 
+class NoArguments(msgspec.Struct, forbid_unknown_fields=True):
+    """Operations that take nothing."""
+
+
 @dataclass(frozen=True, slots=True)
 class OpContext:
     """`connection` is the server's writer connection inside a server, or the CLI's own offline."""

@@ -9,6 +9,7 @@ from pulsegate.domain.demo_traffic import DemoLead, DemoVisit, generate_visits
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import InvalidInput
 from pulsegate.ops.context import OpContext
+from pulsegate.ops.operation import Operation
 from pulsegate.store import tracking as rows
 from pulsegate.store.leads import new_lead_row
 from pulsegate.store.writer import RowWrite, commit_writes
@@ -113,3 +114,6 @@ def _lead_writes(visit: DemoVisit, lead: DemoLead) -> list[RowWrite]:
         )  # fmt: skip
         writes.append(RowWrite("deliveries", DELIVERY_COLUMNS, [row]))
     return writes
+
+
+SEED = Operation("demo.seed", seed, SeedArgs, Seeded)

@@ -8,7 +8,8 @@ from pulsegate.domain.api_keys import SHOWN_PREFIX_CHARS, hash_secret, new_key_i
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.domain.tracking import Project
 from pulsegate.errors import InvalidInput, NotFound
-from pulsegate.ops.context import OpContext
+from pulsegate.ops.context import NoArguments, OpContext
+from pulsegate.ops.operation import Operation
 from pulsegate.store import api_keys as sql
 
 
@@ -23,10 +24,6 @@ class RevokeKey(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Arguments of `keys revoke`."""
 
     key_id: str
-
-
-class NoArguments(msgspec.Struct, forbid_unknown_fields=True):
-    """Operations that take nothing."""
 
 
 class KeyInfo(msgspec.Struct, kw_only=True):
@@ -93,3 +90,8 @@ def _info(row: sql.KeyRow) -> KeyInfo:
         last_used_ms=epoch_ms(last_used_at) if last_used_at else None,
         revoked_ms=epoch_ms(revoked_at) if revoked_at else None,
     )
+
+
+CREATE = Operation("keys.create", create_key, CreateKey, CreatedKey, changes_keys=True)
+LIST = Operation("keys.list", list_keys, NoArguments, list[KeyInfo])
+REVOKE = Operation("keys.revoke", revoke_key, RevokeKey, KeyInfo, changes_keys=True)

@@ -8,17 +8,17 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from pulsegate.domain.lead_views import LeadDetail, LeadList
+from pulsegate.domain.lead_views import LeadDetail, LeadFilter, LeadList
 from pulsegate.domain.leads import LeadStatus
 from pulsegate.domain.periods import Paging, resolve_window
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.domain.tracking import Project
 from pulsegate.errors import InvalidInput
 from pulsegate.ops.context import OpContext
+from pulsegate.ops.operation import Operation
 from pulsegate.services import lead_views
 from pulsegate.store import lead_queries as sql
 from pulsegate.store.deliveries import requeue
-from pulsegate.store.lead_queries import LeadFilter
 
 
 class RetryDeliveries(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -69,6 +69,9 @@ class ExportPage(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     after_ms: int | None = None
     after_id: str | None = None
     limit: Annotated[int, Meta(ge=1, le=10_000)] = 2000
+
+
+EXPORT_COLUMNS = sql.EXPORT_COLUMNS  # the order of ExportedPage's rows, for the CLI that writes them
 
 
 class ExportedPage(msgspec.Struct, kw_only=True):
@@ -134,3 +137,10 @@ def _plain(value: object) -> str | int | None:
     if value is None or isinstance(value, int | str):
         return value
     return str(value)
+
+
+RETRY = Operation("leads.retry", retry_deliveries, RetryDeliveries, Requeued)
+EXPORT_PAGE = Operation("leads.export_page", export_page, ExportPage, ExportedPage)
+EXPORT_PARQUET = Operation("leads.export_parquet", export_parquet, ExportParquet, Exported)
+LIST = Operation("leads.list", list_leads, ListLeads, LeadList)
+SHOW = Operation("leads.show", show_lead, ShowLead, LeadDetail)

@@ -3,28 +3,30 @@ holds the file, else by opening the file here. Both paths call the same function
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import msgspec
 
-from pulsegate.admin import ControlRequest, ControlResponse, control_socket_path, error_from
 from pulsegate.config import Settings
+from pulsegate.control.client import ask_server
+from pulsegate.control.protocol import control_socket_path, error_from
 from pulsegate.errors import InvalidInput, StorageUnavailable
 from pulsegate.ops.context import OpContext
-from pulsegate.ops.registry import OPERATIONS
+from pulsegate.ops.operation import Operation
 from pulsegate.store.database import Database, DatabaseLocked
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
+A = TypeVar("A", bound=msgspec.Struct)
+R = TypeVar("R")
 
 
 def run_operation(
-    settings: Settings, name: str, args: msgspec.Struct, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
-) -> Any:
-    """Run operation `name` with `args` on the settings' database; returns its result Struct."""
+    settings: Settings, operation: Operation[A, R], args: A, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> R:
+    """Run `operation` with `args` on the settings' database; returns its result."""
     with OperationSession(settings, timeout=timeout) as session:
-        return session.run(name, args)
+        return session.run(operation, args)
 
 
 class OperationSession:
@@ -46,22 +48,22 @@ class OperationSession:
             self._database.close()
             self._database = None
 
-    def run(self, name: str, args: msgspec.Struct) -> Any:
-        """Run one operation; returns its result Struct."""
-        operation = OPERATIONS[name]
+    def run(self, operation: Operation[A, R], args: A) -> R:
+        """Run one operation; returns its result."""
         raw_args = msgspec.json.encode(args)
         # Validate here too, so the offline path refuses what the server would (Struct
         # constructors do not check constraints; decoding does).
         try:
             args = msgspec.json.decode(raw_args, type=operation.arguments)
         except msgspec.ValidationError as exc:
-            raise InvalidInput(f"Invalid arguments for {name}: {exc}") from None
+            raise InvalidInput(f"Invalid arguments for {operation.name}: {exc}") from None
         if self._database is None:
-            answer = _ask_server(self._path, name, raw_args, self._timeout)
+            answer = ask_server(self._path, operation.name, raw_args, self._timeout)
             if answer is not None:
                 if not answer.ok:
                     raise error_from(answer)
-                return msgspec.json.decode(bytes(answer.result), type=operation.result)
+                result: R = msgspec.json.decode(bytes(answer.result), type=operation.result)
+                return result
             self._database = _open_offline(self._settings, self._path)
         database = self._database
         return operation.run(OpContext(database.connection, replace_file=database.swap_file), args)
@@ -80,46 +82,3 @@ def _open_offline(settings: Settings, path: Path) -> Database:
             f"control socket {path}. If it is a PulseGate server it may still be starting: retry in a "
             "moment. Otherwise stop that process first."
         ) from exc
-
-
-def _connect(path: Path, timeout: float) -> socket.socket | None:
-    if not path.exists():
-        return None
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    client.settimeout(timeout)
-    try:
-        client.connect(str(path))
-    except (ConnectionRefusedError, FileNotFoundError):
-        client.close()
-        return None  # a stale socket of a server that is gone
-    except PermissionError as exc:
-        client.close()
-        raise StorageUnavailable(
-            f"A server holds {path.parent}, but this user may not use its control socket {path} "
-            "(it is private to the server's user): run the command as that user"
-        ) from exc
-    return client
-
-
-def _ask_server(path: Path, name: str, raw_args: bytes, timeout: float) -> ControlResponse | None:
-    client = _connect(path, timeout)
-    if client is None:
-        return None
-    with client:
-        request = ControlRequest(op=name, args=msgspec.Raw(raw_args))
-        client.sendall(msgspec.json.encode(request) + b"\n")
-        received = bytearray()
-        try:
-            while not received.endswith(b"\n"):
-                chunk = client.recv(65536)
-                if not chunk:
-                    break
-                received += chunk
-        except TimeoutError as exc:
-            raise StorageUnavailable(f"The server did not answer {name!r} within {timeout:.0f} s") from exc
-    if not received:
-        raise StorageUnavailable("The server closed the control socket without answering")
-    try:
-        return msgspec.json.decode(bytes(received), type=ControlResponse)
-    except msgspec.DecodeError as exc:
-        raise InvalidInput(f"The server's answer could not be read: {exc}") from exc

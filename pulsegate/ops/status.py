@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from pulsegate.ops.context import OpContext, ServerInfo
-from pulsegate.ops.keys import NoArguments
+from pulsegate.ops.context import NoArguments, OpContext, ServerInfo
+from pulsegate.ops.operation import Operation
 
 
 class DatabaseCounts(msgspec.Struct, kw_only=True):
@@ -57,3 +57,6 @@ def status(context: OpContext, args: NoArguments) -> Status:
         largest={tag.lower(): round(used / 1e6, 1) for tag, used in tags[:3]},
     )
     return Status(server=context.server, counts=counts, duckdb_memory=memory)
+
+
+STATUS = Operation("status", status, NoArguments, Status)

@@ -13,8 +13,8 @@ from msgspec import Meta
 from pulsegate.domain.analytics import Storage
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import InvalidInput, StorageUnavailable
-from pulsegate.ops.context import OpContext
-from pulsegate.ops.keys import NoArguments
+from pulsegate.ops.context import NoArguments, OpContext
+from pulsegate.ops.operation import Operation
 from pulsegate.services.analytics import file_size, storage_stats
 
 
@@ -213,3 +213,10 @@ def prune(context: OpContext, args: PruneArgs) -> Pruned:
         connection.execute(f"DELETE FROM sessions WHERE {where}", [cutoff])
     connection.execute("CHECKPOINT")
     return Pruned(cutoff_ms=cutoff_ms, events=events, sessions=sessions, archive_dir=args.archive_dir)
+
+
+# The archive or the file itself may change under these: the server's readers look again after.
+STATS = Operation("storage.stats", stats, NoArguments, Storage, refreshes_readers=True)
+BACKUP = Operation("storage.backup", backup, BackupArgs, BackupDone, refreshes_readers=True)
+COMPACT = Operation("storage.compact", compact, CompactArgs, CompactDone, refreshes_readers=True)
+PRUNE = Operation("storage.prune", prune, PruneArgs, Pruned, refreshes_readers=True)

@@ -2,56 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
+from collections.abc import Callable
 
 import duckdb
-from msgspec import Struct
 
 from pulsegate.domain.anomalies import (
     BASELINE_WEEKS,
     HOUR_MS,
     WEEK_MS,
-    Finding,
+    AnomalyReport,
     HourCounts,
     Sensitivity,
     detect,
 )
-from pulsegate.domain.timestamps import epoch_ms, utc_datetime
-from pulsegate.errors import InvalidInput
+from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
+from pulsegate.store.database import Database
 from pulsegate.store.queries import hourly_counts
-
-WINDOW = re.compile(r"^([0-9]{1,2})h$")
-MAX_WINDOW_HOURS = 72
-DEFAULT_WINDOW_HOURS = 6
-
-
-class AnomalyReport(Struct, kw_only=True):
-    """GET /analytics/anomalies and `pulsegate anomalies scan`."""
-
-    scanned_at: int  # epoch ms
-    window_hours: int
-    sensitivity: str
-    findings: list[Finding]
-
-
-def window_hours(text: str | None) -> int:
-    """`6h` → 6; 400 naming `window` otherwise."""
-    if text is None or text == "":
-        return DEFAULT_WINDOW_HOURS
-    match = WINDOW.match(text.strip())
-    if not match or not 1 <= int(match.group(1)) <= MAX_WINDOW_HOURS:
-        raise InvalidInput(f"window: whole hours from 1h to {MAX_WINDOW_HOURS}h, such as 6h (got {text!r})")
-    return int(match.group(1))
-
-
-def sensitivity_of(text: str | None) -> Sensitivity:
-    """`low`, `normal` (default) or `high`; 400 naming `sensitivity` otherwise."""
-    if text is None or text == "":
-        return "normal"
-    if text not in ("low", "normal", "high"):
-        raise InvalidInput(f"sensitivity: one of low, normal, high (got {text!r})")
-    return text  # type: ignore[return-value]
 
 
 def scan(
@@ -81,3 +48,17 @@ def scan(
         )
     ]
     return AnomalyReport(scanned_at=now_ms, window_hours=hours, sensitivity=sensitivity, findings=findings)
+
+
+class AnomalyService:
+    """Anomaly scans for GET /analytics/anomalies, on the readers' cursors."""
+
+    def __init__(self, database: Database, *, clock: Callable[[], int] = now_ms) -> None:
+        self._database = database
+        self._clock = clock
+
+    async def scan(
+        self, hours: int, sensitivity: Sensitivity, projects: tuple[str, ...] | None
+    ) -> AnomalyReport:
+        """Findings over the `hours` whole hours before now."""
+        return await self._database.read(scan, self._clock(), hours, sensitivity, projects)

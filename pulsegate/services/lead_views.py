@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from pulsegate.domain import lead_views as views
+from pulsegate.domain.lead_views import LeadFilter
 from pulsegate.domain.periods import Paging
 from pulsegate.domain.timestamps import epoch_ms
 from pulsegate.errors import NotFound
@@ -22,18 +23,15 @@ def _ms(moment: datetime | None) -> int | None:
     return epoch_ms(moment) if moment is not None else None
 
 
-def _summary(row: tuple) -> views.LeadSummary:
-    lead_id, created_at, status, project, source, traffic_source, name, email, phone, company, crm_lead_id = (
-        row[:11]
-    )
+def _summary(row: sql.LeadRow) -> views.LeadSummary:
     return views.LeadSummary(
-        lead_id=lead_id, created_at=epoch_ms(created_at), status=status, project=project, source=source,
-        traffic_source=traffic_source, name=name, email=email, phone=phone, company=company,
-        crm_lead_id=crm_lead_id,
+        lead_id=row.lead_id, created_at=epoch_ms(row.created_at), status=row.status, project=row.project,
+        source=row.source, traffic_source=row.traffic_source, name=row.name, email=row.email,
+        phone=row.phone, company=row.company, crm_lead_id=row.crm_lead_id,
     )  # fmt: skip
 
 
-def list_leads(cursor: duckdb.DuckDBPyConnection, leads: sql.LeadFilter, paging: Paging) -> views.LeadList:
+def list_leads(cursor: duckdb.DuckDBPyConnection, leads: LeadFilter, paging: Paging) -> views.LeadList:
     """One page of matching leads and the total."""
     total, rows = sql.list_leads(cursor, leads, paging.limit, paging.offset)
     return views.LeadList(
@@ -43,26 +41,26 @@ def list_leads(cursor: duckdb.DuckDBPyConnection, leads: sql.LeadFilter, paging:
 
 def lead_detail(cursor: duckdb.DuckDBPyConnection, lead_id: str, projects: Projects) -> views.LeadDetail:
     """One lead, its deliveries, and its visitor's sessions and events up to the submission."""
-    row = sql.lead_detail(cursor, lead_id)
-    if row is None or (projects is not None and row[3] not in projects):
+    found = sql.lead_detail(cursor, lead_id)
+    if found is None or (projects is not None and found[0].project not in projects):
         # Outside the key's projects reads exactly like a lead that does not exist.
         raise NotFound(f"Unknown lead: {lead_id}")
-    (message, fields, page_url, utm_source, utm_medium, utm_campaign, session_id, visitor_id,
-     spam_reason, crm_synced_at) = row[11:]  # fmt: skip
+    lead, extra = found
     return views.LeadDetail(
-        lead=_summary(row), message=message, fields=fields, page_url=page_url, utm_source=utm_source,
-        utm_medium=utm_medium, utm_campaign=utm_campaign, session_id=session_id, visitor_id=visitor_id,
-        spam_reason=spam_reason, crm_synced_at=_ms(crm_synced_at),
+        lead=_summary(lead), message=extra.message, fields=extra.fields, page_url=extra.page_url,
+        utm_source=extra.utm_source, utm_medium=extra.utm_medium, utm_campaign=extra.utm_campaign,
+        session_id=extra.session_id, visitor_id=extra.visitor_id, spam_reason=extra.spam_reason,
+        crm_synced_at=_ms(extra.crm_synced_at),
         deliveries=[
             views.DeliveryInfo(
-                target=target, status=status, attempts=attempts, next_attempt_at=_ms(next_at),
-                last_attempt_at=_ms(last_at), last_status=last_status, last_error=last_error,
-                delivered_at=_ms(delivered_at),
+                target=delivery.target, status=delivery.status, attempts=delivery.attempts,
+                next_attempt_at=_ms(delivery.next_attempt_at), last_attempt_at=_ms(delivery.last_attempt_at),
+                last_status=delivery.last_status, last_error=delivery.last_error,
+                delivered_at=_ms(delivery.delivered_at),
             )
-            for target, status, attempts, next_at, last_at, last_status, last_error, delivered_at
-            in sql.lead_deliveries(cursor, lead_id)
+            for delivery in sql.lead_deliveries(cursor, lead_id)
         ],
-        timeline=_timeline(cursor, visitor_id, row[1]),
+        timeline=_timeline(cursor, extra.visitor_id, lead.created_at),
     )  # fmt: skip
 
 
@@ -72,7 +70,7 @@ class LeadViews:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def list(self, leads: sql.LeadFilter, paging: Paging) -> views.LeadList:
+    async def list(self, leads: LeadFilter, paging: Paging) -> views.LeadList:
         """One page of matching leads and the total."""
         return await self._database.read(list_leads, leads, paging)
 
@@ -93,21 +91,25 @@ def _timeline(
     sessions = sql.visitor_sessions(cursor, visitor_id, until)
     if not sessions:
         return []
-    events: dict[str, list[views.TimelineEvent]] = {row[0]: [] for row in sessions}
-    first_start = sessions[0][1] - TIMELINE_SLACK
-    for session_id, at, kind, name, path, props in sql.session_events(
-        cursor, list(events), first_start, until
-    ):
-        events[session_id].append(
-            views.TimelineEvent(at=epoch_ms(at), type=kind, name=name, path=path, props=props)
+    events: dict[str, list[views.TimelineEvent]] = {session.session_id: [] for session in sessions}
+    first_start = sessions[0].started_at - TIMELINE_SLACK
+    for event in sql.session_events(cursor, list(events), first_start, until):
+        events[event.session_id].append(
+            views.TimelineEvent(
+                at=epoch_ms(event.received_at),
+                type=event.type,
+                name=event.name,
+                path=event.path,
+                props=event.props,
+            )
         )
     return [
         views.TimelineSession(
-            session_id=session_id, started_at=epoch_ms(started), ended_at=_ms(ended), source=source,
-            referrer=referrer, entry_url=entry_url, country=country, device=device, browser=browser,
-            max_scroll=max_scroll, engagement_score=score, events=events[session_id],
+            session_id=session.session_id, started_at=epoch_ms(session.started_at),
+            ended_at=_ms(session.ended_at), source=session.source, referrer=session.referrer,
+            entry_url=session.entry_url, country=session.country, device=session.device,
+            browser=session.browser, max_scroll=session.max_scroll, engagement_score=session.engagement_score,
+            events=events[session.session_id],
         )
-        for (session_id, started, ended, source, referrer, entry_url, country, device, browser, max_scroll,
-             score)
-        in sessions
+        for session in sessions
     ]  # fmt: skip

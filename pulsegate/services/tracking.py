@@ -12,13 +12,13 @@ from typing import TypeVar
 
 from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.enrichment import session_origin
-from pulsegate.domain.geo import GeoResolver
 from pulsegate.domain.ids import new_id
 from pulsegate.domain.sessions import OpenSession, OpenSessions
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.domain.tracking import Caller, EventFields, SessionEnd, SessionStart, TrackingReceipt
 from pulsegate.domain.visitor import visitor_id
 from pulsegate.errors import NotFound, PulseGateError
+from pulsegate.services.geo import GeoResolver
 from pulsegate.store import tracking as rows
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer

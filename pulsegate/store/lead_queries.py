@@ -2,130 +2,206 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
+import msgspec
+
+from pulsegate.domain.lead_views import LeadFilter
 
 # A lead's CRM id means the CRM has it, whatever the delivery row last said.
 EFFECTIVE_STATUS = "CASE WHEN crm_lead_id IS NOT NULL THEN 'synced' ELSE status END"
-SUMMARY_COLUMNS = (
-    f"lead_id, created_at, {EFFECTIVE_STATUS} AS status, project, source, traffic_source, name, email, "
-    "phone, "
-    "company, crm_lead_id"
-)
 MAX_TIMELINE_SESSIONS = 20
 MAX_TIMELINE_EVENTS = 500
+RowT = TypeVar("RowT", bound=msgspec.Struct)
 
 
-@dataclass(frozen=True, slots=True)
-class LeadFilter:
-    """Which leads a listing shows."""
+class LeadRow(msgspec.Struct, frozen=True):
+    """A lead as listings show it; `status` is the effective one."""
 
-    projects: tuple[str, ...] | None
-    start: datetime | None = None
-    end: datetime | None = None
-    source: str | None = None
-    status: str | None = None
-    text: str | None = None
+    lead_id: str
+    created_at: datetime
+    status: str
+    project: str | None
+    source: str | None
+    traffic_source: str | None
+    name: str | None
+    email: str | None
+    phone: str | None
+    company: str | None
+    crm_lead_id: str | None
 
-    def where(self) -> tuple[str, list[Any]]:
-        clauses, params = ["true"], []
-        if self.projects is not None:
-            clauses.append(f"project IN ({', '.join('?' for _ in self.projects)})")
-            params.extend(self.projects)
-        if self.start is not None:
-            clauses.append("created_at >= ?")
-            params.append(self.start)
-        if self.end is not None:
-            clauses.append("created_at < ?")
-            params.append(self.end)
-        if self.source is not None:
-            clauses.append("source = ?")
-            params.append(self.source)
-        if self.status is not None:
-            clauses.append(f"{EFFECTIVE_STATUS} = ?")
-            params.append(self.status)
-        if self.text:
-            # Matched as text, not as a pattern: % and _ typed by a user mean themselves.
-            clauses.append(
-                "(contains(lower(coalesce(name, '')), ?) OR contains(lower(coalesce(email, '')), ?)"
-                " OR contains(lower(coalesce(company, '')), ?))"
-            )
-            params.extend([self.text.lower()] * 3)
-        return " AND ".join(clauses), params
+
+class LeadDetailRow(msgspec.Struct, frozen=True):
+    """The columns one lead's page adds to its LeadRow."""
+
+    message: str | None
+    fields: str | None
+    page_url: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    session_id: str | None
+    visitor_id: str | None
+    spam_reason: str | None
+    crm_synced_at: datetime | None
+
+
+class DeliveryRow(msgspec.Struct, frozen=True):
+    """One CRM delivery of a lead."""
+
+    target: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+class VisitorSessionRow(msgspec.Struct, frozen=True):
+    """A session of a lead's visitor, for the lead's timeline."""
+
+    session_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    source: str
+    referrer: str | None
+    entry_url: str
+    country: str | None
+    device: str | None
+    browser: str | None
+    max_scroll: int | None
+    engagement_score: int | None
+
+
+class SessionEventRow(msgspec.Struct, frozen=True):
+    """An event of one of those sessions."""
+
+    session_id: str
+    received_at: datetime
+    type: str
+    name: str | None
+    path: str | None
+    props: str | None
+
+
+def _select_list(row_type: type[msgspec.Struct], expressions: dict[str, str] | None = None) -> str:
+    """The SELECT list of a row Struct, in its field order (`expressions` for computed columns)."""
+    expressions = expressions or {}
+    return ", ".join(
+        f"{expressions[name]} AS {name}" if name in expressions else name
+        for name in row_type.__struct_fields__
+    )
+
+
+def _rows(row_type: type[RowT], rows: list[tuple[Any, ...]]) -> list[RowT]:
+    return [row_type(*row) for row in rows]
+
+
+SUMMARY_COLUMNS = _select_list(LeadRow, {"status": EFFECTIVE_STATUS})
+_SUMMARY_WIDTH = len(LeadRow.__struct_fields__)
+
+
+def lead_where(leads: LeadFilter) -> tuple[str, list[Any]]:
+    """The WHERE condition (and its parameters) that selects the leads of `leads`."""
+    clauses, params = ["true"], []
+    if leads.projects is not None:
+        clauses.append(f"project IN ({', '.join('?' for _ in leads.projects)})")
+        params.extend(leads.projects)
+    if leads.start is not None:
+        clauses.append("created_at >= ?")
+        params.append(leads.start)
+    if leads.end is not None:
+        clauses.append("created_at < ?")
+        params.append(leads.end)
+    if leads.source is not None:
+        clauses.append("source = ?")
+        params.append(leads.source)
+    if leads.status is not None:
+        clauses.append(f"{EFFECTIVE_STATUS} = ?")
+        params.append(leads.status)
+    if leads.text:
+        # Matched as text, not as a pattern: % and _ typed by a user mean themselves.
+        clauses.append(
+            "(contains(lower(coalesce(name, '')), ?) OR contains(lower(coalesce(email, '')), ?)"
+            " OR contains(lower(coalesce(company, '')), ?))"
+        )
+        params.extend([leads.text.lower()] * 3)
+    return " AND ".join(clauses), params
 
 
 def list_leads(
     cursor: duckdb.DuckDBPyConnection, leads: LeadFilter, limit: int, offset: int
-) -> tuple[int, list[tuple]]:
-    """(total matches, one page of summaries), newest first with the id breaking ties."""
+) -> tuple[int, list[LeadRow]]:
+    """(total matches, one page of leads), newest first with the id breaking ties."""
     total = count_leads(cursor, leads)
-    where, params = leads.where()
+    where, params = lead_where(leads)
     rows = cursor.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM leads WHERE {where} "
         "ORDER BY created_at DESC, lead_id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    return total, rows
+    return total, _rows(LeadRow, rows)
 
 
-def lead_detail(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> tuple | None:
-    """One lead's summary columns followed by its detail columns."""
+def lead_detail(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> tuple[LeadRow, LeadDetailRow] | None:
+    """One lead, and the columns its own page adds."""
+    rows = cursor.execute(
+        f"SELECT {SUMMARY_COLUMNS}, {_select_list(LeadDetailRow)} FROM leads WHERE lead_id = ?", [lead_id]
+    ).fetchall()
+    if not rows:
+        return None
+    row = rows[0]
+    return LeadRow(*row[:_SUMMARY_WIDTH]), LeadDetailRow(*row[_SUMMARY_WIDTH:])
+
+
+def lead_deliveries(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> list[DeliveryRow]:
+    """The lead's deliveries, oldest first."""
+    rows = cursor.execute(
+        f"SELECT {_select_list(DeliveryRow)} FROM deliveries WHERE target = 'crm' AND subject_id = ? "
+        "ORDER BY created_at",
+        [lead_id],
+    ).fetchall()
+    return _rows(DeliveryRow, rows)
+
+
+def visitor_sessions(
+    cursor: duckdb.DuckDBPyConnection, visitor_id: str, until: datetime
+) -> list[VisitorSessionRow]:
+    """The visitor's latest sessions started up to `until`, oldest first."""
     rows = cursor.execute(
         f"""
-        SELECT {SUMMARY_COLUMNS}, message, fields, page_url, utm_source, utm_medium, utm_campaign,
-               session_id, visitor_id, spam_reason, crm_synced_at
-        FROM leads WHERE lead_id = ?
-        """,
-        [lead_id],
-    ).fetchall()
-    return rows[0] if rows else None
-
-
-def lead_deliveries(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> list[tuple]:
-    """The lead's deliveries, oldest first."""
-    return cursor.execute(
-        """
-        SELECT target, status, attempts, next_attempt_at, last_attempt_at, last_status, last_error,
-               delivered_at
-        FROM deliveries WHERE target = 'crm' AND subject_id = ? ORDER BY created_at
-        """,
-        [lead_id],
-    ).fetchall()
-
-
-def visitor_sessions(cursor: duckdb.DuckDBPyConnection, visitor_id: str, until: datetime) -> list[tuple]:
-    """The visitor's latest sessions started up to `until`, oldest first."""
-    return cursor.execute(
-        f"""
         SELECT * FROM (
-            SELECT session_id, started_at, ended_at, source, referrer, entry_url, country, device, browser,
-                   max_scroll, engagement_score
+            SELECT {_select_list(VisitorSessionRow)}
             FROM sessions WHERE visitor_id = ? AND started_at <= ?
             ORDER BY started_at DESC LIMIT {MAX_TIMELINE_SESSIONS}
         ) ORDER BY started_at
         """,
         [visitor_id, until],
     ).fetchall()
+    return _rows(VisitorSessionRow, rows)
 
 
 def session_events(
     cursor: duckdb.DuckDBPyConnection, session_ids: list[str], since: datetime, until: datetime
-) -> list[tuple]:
-    """(session_id, received_at, type, name, path, props) of those sessions' events in [since, until]."""
+) -> list[SessionEventRow]:
+    """Those sessions' events received in [since, until], in the order they arrived."""
     if not session_ids:
         return []
-    return cursor.execute(
+    columns = _select_list(SessionEventRow, {"type": "CAST(type AS VARCHAR)"})
+    rows = cursor.execute(
         f"""
-        SELECT session_id, received_at, CAST(type AS VARCHAR), name, path, props FROM events
+        SELECT {columns} FROM events
         WHERE received_at >= ? AND received_at <= ?
           AND session_id IN ({", ".join("?" for _ in session_ids)})
         ORDER BY received_at, rowid LIMIT {MAX_TIMELINE_EVENTS}
         """,
         [since, until, *session_ids],
     ).fetchall()
+    return _rows(SessionEventRow, rows)
 
 
 def distinct_values(
@@ -157,7 +233,7 @@ def export_page(
 ) -> list[tuple]:
     """The next `limit` leads after `after` (created_at, lead_id), oldest first: keyset paging,
     so each page costs the same however deep the export is."""
-    where, params = leads.where()
+    where, params = lead_where(leads)
     if after is not None:
         where += " AND (created_at, lead_id) > (?, ?)"
         params.extend(after)
@@ -169,7 +245,7 @@ def export_page(
 
 def count_leads(cursor: duckdb.DuckDBPyConnection, leads: LeadFilter) -> int:
     """How many leads match."""
-    where, params = leads.where()
+    where, params = lead_where(leads)
     return cursor.execute(f"SELECT count(*) FROM leads WHERE {where}", params).fetchall()[0][0]
 
 
@@ -179,7 +255,7 @@ def export_parquet(connection: duckdb.DuckDBPyConnection, leads: LeadFilter, pat
     COPY takes no parameters, so the filtered rows go through a temporary table first; the path
     (from the operator's own command line) is quoted as an SQL string.
     """
-    where, params = leads.where()
+    where, params = lead_where(leads)
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE lead_export AS SELECT {_EXPORT_SELECT} FROM leads WHERE {where} "
         "ORDER BY created_at, lead_id",

@@ -76,7 +76,7 @@ class Writer:
     ) -> None:
         self._connection = connection
         # DuckDB's FATAL errors invalidate the database until the process restarts: every later
-        # write would fail. The server passes a callback that ends the process (app.py).
+        # write would fail. The server passes a callback that ends the process (runtime.py).
         self._on_fatal = on_fatal
         self._disk_guard = disk_guard
         self._max_pending_rows = max_pending_rows

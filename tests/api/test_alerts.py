@@ -10,8 +10,9 @@ from typing import Any
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
-from tests.api.test_anomalies_api import seed_broken_form
+from tests.api.anomaly_fixture import seed_broken_form
 from tests.crm_receiver import CrmReceiver
+from tests.helpers import app_rows
 from tests.windows import wait_for_fresh_window
 
 
@@ -28,11 +29,7 @@ def test_findings_are_posted_once_with_a_slack_text(make_settings: Any, database
             while not hook.received and time.monotonic() < deadline:
                 time.sleep(0.1)
             time.sleep(3)  # three more scans: the same finding must not be posted again
-            delivered = (
-                client.app.state.database.connection.cursor()
-                .execute("SELECT target, subject_id, status FROM deliveries")
-                .fetchall()
-            )
+            delivered = app_rows(client, "SELECT target, subject_id, status FROM deliveries")
     assert len(hook.received) == 1
     body = json.loads(hook.received[0].body)
     assert body["text"].startswith(

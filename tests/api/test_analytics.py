@@ -13,9 +13,11 @@ from litestar.testing import TestClient
 from pulsegate.app import create_app
 from pulsegate.config import Settings, load_settings
 from pulsegate.domain.timestamps import now_ms, utc_datetime
-from pulsegate.ops.keys import CreateKey, RevokeKey
+from pulsegate.ops import keys
+from pulsegate.ops.keys import RevokeKey
 from pulsegate.ops.runner import run_operation
 from tests.api import analytics_fixture as fx
+from tests.helpers import app_cursor, app_runtime, new_api_key
 
 START, END = datetime(2026, 3, 3), datetime(2026, 3, 8)  # from=2026-03-03 to=2026-03-07, UTC
 WINDOW = {"from": "2026-03-03", "to": "2026-03-07"}
@@ -40,9 +42,8 @@ def fixture_data() -> fx.Fixture:
 def serve_fixture(database: Path, fixture_data: fx.Fixture) -> Iterator[tuple[TestClient[Any], Settings]]:
     settings = load_settings(None, environ={}, overrides={"storage": {"database": str(database)}})
     with TestClient(create_app(settings)) as client:
-        cursor = client.app.state.database.connection.cursor()
-        fx.insert(cursor, fixture_data)
-        cursor.close()
+        with app_cursor(client) as cursor:
+            fx.insert(cursor, fixture_data)
         yield client, settings
 
 
@@ -60,7 +61,7 @@ def served_alone(tmp_path: Path, fixture_data: fx.Fixture) -> Iterator[tuple]:
 
 def new_key(settings: Settings, *projects: str) -> str:
     # Through the control socket of the running app, as `pulsegate keys create` does.
-    return run_operation(settings, "keys.create", CreateKey(name="test", projects=list(projects))).secret
+    return new_api_key(settings, *projects)
 
 
 def get(client: TestClient[Any], route: str, key: str, **params: str) -> Any:
@@ -198,9 +199,9 @@ def test_projects_lists_what_the_key_may_see(served: tuple, fixture_data: fx.Fix
 @pytest.mark.parametrize("route", ROUTES)
 def test_every_route_refuses_missing_wrong_and_revoked_keys(served: tuple, route: str) -> None:
     client, settings = served
-    created = run_operation(settings, "keys.create", CreateKey(name="soon revoked"))
+    created = run_operation(settings, keys.CREATE, keys.CreateKey(name="soon revoked"))
     assert client.get(f"/analytics/{route}", headers={"X-API-Key": created.secret}).status_code == 200
-    run_operation(settings, "keys.revoke", RevokeKey(key_id=created.key.key_id))
+    run_operation(settings, keys.REVOKE, RevokeKey(key_id=created.key.key_id))
     for headers in ({}, {"Authorization": "Bearer pgk_wrong"}, {"X-API-Key": "nope"}, {"X-API-Key": created.secret},
                     {"Authorization": "Basic dXNlcjpwYXNz"}):  # fmt: skip
         response = client.get(f"/analytics/{route}", headers=headers)
@@ -240,12 +241,14 @@ def test_realtime_counts_the_last_minutes(served_alone: tuple) -> None:
         (30_000, "rt-1", "rv-1", "/live"), (90_000, "rt-1", "rv-1", "/live"), (120_000, "rt-2", "rv-1", "/pricing"),
         (240_000, "rt-3", "rv-2", "/live"), (600_000, "rt-4", "rv-3", "/old"), (1_500_000, "rt-5", "rv-4", "/old"),
     ]  # fmt: skip
-    cursor = client.app.state.database.connection.cursor()
-    cursor.executemany(
-        "INSERT INTO events (received_at, session_id, visitor_id, type, url, path) VALUES (?, ?, ?, 'pageview', ?, ?)",
-        [(utc_datetime(now - ago), sid, vid, f"https://e.com{path}", path) for ago, sid, vid, path in rows],
-    )
-    cursor.close()
+    with app_cursor(client) as cursor:
+        cursor.executemany(
+            "INSERT INTO events (received_at, session_id, visitor_id, type, url, path) VALUES (?, ?, ?, 'pageview', ?, ?)",
+            [
+                (utc_datetime(now - ago), sid, vid, f"https://e.com{path}", path)
+                for ago, sid, vid, path in rows
+            ],
+        )
     body = get(client, "realtime", new_key(settings))
     recent = [r for r in rows if r[0] < 5 * 60_000]
     assert body["active_sessions"] == len({r[1] for r in recent}) == 3
@@ -258,13 +261,14 @@ def test_realtime_counts_the_last_minutes(served_alone: tuple) -> None:
 
 def test_storage(served: tuple, fixture_data: fx.Fixture) -> None:
     client, settings = served
-    client.app.state.database.connection.cursor().execute("CHECKPOINT")
+    with app_cursor(client) as cursor:
+        cursor.execute("CHECKPOINT")
     body = get(client, "storage", new_key(settings))
     tables = {t["table"]: t for t in body["tables"]}
     assert tables["sessions"]["rows"] == len(fixture_data.sessions)
     assert tables["events"]["rows"] == sum(len(s.events) for s in fixture_data.sessions)
     assert tables["events"]["estimated_bytes"] > 0
-    assert body["database_bytes"] > 0 and body["database_path"] == str(client.app.state.database.path)
+    assert body["database_bytes"] > 0 and body["database_path"] == str(app_runtime(client).database.path)
     all_events = [at for s in fixture_data.sessions for at, *_ in s.events]
     assert body["oldest_event_ms"] == int(
         (min(all_events) - datetime(1970, 1, 1)) / timedelta(milliseconds=1)

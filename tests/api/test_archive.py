@@ -12,9 +12,9 @@ from litestar.testing import TestClient
 
 from pulsegate.app import create_app
 from pulsegate.domain.timestamps import now_ms, utc_datetime
-from pulsegate.ops.keys import CreateKey
 from pulsegate.ops.runner import run_operation
-from pulsegate.ops.storage import PruneArgs
+from pulsegate.ops.storage import PRUNE, PruneArgs
+from tests.helpers import app_cursor, app_rows, app_runtime, new_api_key
 
 
 def test_archived_events_are_still_counted(make_settings: Any, tmp_path: Path) -> None:
@@ -22,15 +22,14 @@ def test_archived_events_are_still_counted(make_settings: Any, tmp_path: Path) -
     settings = make_settings(retention={"archive_dir": str(archive)})
     with TestClient(create_app(settings)) as client:
         now = utc_datetime(now_ms())
-        cursor = client.app.state.database.connection.cursor()
-        appender = cursor.appender(
-            "events", columns=["received_at", "session_id", "visitor_id", "type", "path"]
-        )
-        appender.append_rows([(now - timedelta(days=days, hours=3), f"s{days}", "v", "pageview", "/old")
-                              for days in range(1, 60)])  # fmt: skip
-        appender.flush()
-        cursor.close()
-        secret = run_operation(settings, "keys.create", CreateKey(name="t")).secret
+        with app_cursor(client) as cursor:
+            appender = cursor.appender(
+                "events", columns=["received_at", "session_id", "visitor_id", "type", "path"]
+            )
+            appender.append_rows([(now - timedelta(days=days, hours=3), f"s{days}", "v", "pageview", "/old")
+                                  for days in range(1, 60)])  # fmt: skip
+            appender.flush()
+        secret = new_api_key(settings, name="t")
         headers = {"X-API-Key": secret}
 
         def page_views() -> int:
@@ -38,14 +37,10 @@ def test_archived_events_are_still_counted(make_settings: Any, tmp_path: Path) -
             return body["current"]["page_views"]
 
         assert page_views() == 59
-        pruned = run_operation(
-            settings, "storage.prune", PruneArgs(older_than_days=30, archive_dir=str(archive))
-        )
+        pruned = run_operation(settings, PRUNE, PruneArgs(older_than_days=30, archive_dir=str(archive)))
         assert pruned.events == 30  # days 30..59 (each 3 hours past the day mark)
         assert page_views() == 59  # 29 in the table, 30 read from the Parquet archive
-        table_only = (
-            client.app.state.database.connection.cursor().execute("SELECT count(*) FROM events").fetchall()
-        )
+        table_only = app_rows(client, "SELECT count(*) FROM events")
         assert table_only == [(29,)]
         storage = client.get("/analytics/storage", headers=headers).json()
         assert storage["archive_bytes"] > 0
@@ -58,7 +53,7 @@ def test_archived_events_are_still_counted(make_settings: Any, tmp_path: Path) -
         detail = client.get(f"/analytics/leads/{lead['lead_id']}", headers=headers)
         assert detail.status_code == 200 and detail.json()["timeline"][0]["session_id"] == sid
     with TestClient(create_app(settings)) as restarted:  # rebuilds open sessions through the view
-        assert restarted.app.state.tracking.open_sessions == 1
+        assert app_runtime(restarted).tracking.open_sessions == 1
 
 
 def test_scheduled_retention_prunes_and_archives_while_serving(make_settings: Any, tmp_path: Path) -> None:
@@ -71,8 +66,7 @@ def test_scheduled_retention_prunes_and_archives_while_serving(make_settings: An
     ages_days = list(range(1, 60))
     expected_pruned = sum(1 for days in ages_days if days >= 30)  # each row 3 hours past its day mark
     with TestClient(create_app(settings)) as client:
-        database = client.app.state.database
-        cursor = database.connection.cursor()
+        cursor = app_runtime(client).database.connection.cursor()
         appender = cursor.appender(
             "events", columns=["received_at", "session_id", "visitor_id", "type", "path"]
         )
@@ -90,7 +84,7 @@ def test_scheduled_retention_prunes_and_archives_while_serving(make_settings: An
         archived = duckdb.sql(f"SELECT count(*) FROM read_parquet('{archive}/**/*.parquet')").fetchall()
         assert archived == [(expected_pruned,)]
         # The server kept answering meanwhile, and analytics still count the archived rows.
-        secret = run_operation(settings, "keys.create", CreateKey(name="t")).secret
+        secret = new_api_key(settings, name="t")
         overview = client.get("/analytics/overview", params={"period": "90d"}, headers={"X-API-Key": secret})
         assert overview.json()["current"]["page_views"] == len(ages_days)
         cursor.close()

@@ -8,6 +8,7 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.http.cors import CORS_HEADERS
+from tests.helpers import app_cursor, break_runtime
 
 EXPECTED_CORS = {name.decode(): value.decode() for name, value in CORS_HEADERS}
 
@@ -91,7 +92,7 @@ def test_preflight_answers_204_with_cors(client: TestClient[Any], path: str) -> 
 
 def test_unexpected_errors_are_500_without_traceback(client: TestClient[Any]) -> None:
     # A real bug path: the service is broken, not mocked at the HTTP layer.
-    client.app.state.tracking = None
+    break_runtime(client, tracking=None)
     response = client.post("/track/session/start", json={"url": "https://e.com"})
     assert response.status_code == 500
     assert response.json() == {"error": "Internal server error"}
@@ -106,7 +107,8 @@ def test_health_reports_ok_with_timestamp(client: TestClient[Any]) -> None:
 
 
 def test_health_is_503_when_the_database_refuses_writes(client: TestClient[Any]) -> None:
-    client.app.state.database.connection.cursor().execute("DROP TABLE meta")
+    with app_cursor(client) as cursor:
+        cursor.execute("DROP TABLE meta")
     response = client.get("/health")
     assert response.status_code == 503
     assert "Database is not writable" in response.json()["error"]

@@ -13,9 +13,10 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
-from pulsegate.ops.leads import RetryDeliveries
+from pulsegate.ops.leads import RETRY, RetryDeliveries
 from pulsegate.ops.runner import run_operation
 from tests.crm_receiver import CrmReceiver
+from tests.helpers import app_rows, wait_for
 
 SECRET = "signing-secret-for-tests"
 LEAD = {"submission_id": "sub-000001", "name": "Ann Lee", "email": "ann@example.com", "elapsed_ms": 8000}
@@ -27,29 +28,11 @@ def crm_settings(make_settings: Callable[..., Any], url: str, **crm: Any) -> Any
     )
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
-def query(client: TestClient[Any], sql: str) -> list[tuple]:
-    cursor = client.app.state.database.connection.cursor()
-    try:
-        return cursor.execute(sql).fetchall()
-    finally:
-        cursor.close()
-
-
 def test_leads_are_forwarded_signed_and_spam_is_not(make_settings: Callable[..., Any]) -> None:
     with CrmReceiver() as crm, TestClient(create_app(crm_settings(make_settings, crm.url))) as client:
         client.post("/lead.capture", json={**LEAD, "submission_id": "spam-00001", "website": "x"})
         lead = client.post("/lead.capture", json=LEAD).json()
-        wait_for(lambda: query(client, "SELECT status FROM leads WHERE status = 'forwarded'"))
+        wait_for(lambda: app_rows(client, "SELECT status FROM leads WHERE status = 'forwarded'"))
         assert len(crm.received) == 1  # the spam lead was never sent
         post = crm.received[0]
         expected = hmac.new(SECRET.encode(), post.body, hashlib.sha256).hexdigest()
@@ -61,7 +44,7 @@ def test_leads_are_forwarded_signed_and_spam_is_not(make_settings: Callable[...,
             "ann@example.com",
             "Ann Lee",
         )
-        assert query(client, "SELECT status, attempts, last_status FROM deliveries") == [
+        assert app_rows(client, "SELECT status, attempts, last_status FROM deliveries") == [
             ("delivered", 1, 200)
         ]
 
@@ -72,11 +55,11 @@ def test_failures_are_retried_with_the_same_body(make_settings: Callable[..., An
         TestClient(create_app(crm_settings(make_settings, crm.url))) as client,
     ):
         client.post("/lead.capture", json=LEAD)
-        wait_for(lambda: query(client, "SELECT 1 FROM deliveries WHERE status = 'delivered'"))
+        wait_for(lambda: app_rows(client, "SELECT 1 FROM deliveries WHERE status = 'delivered'"))
         assert len(crm.received) == 3
         assert len({r.body for r in crm.received}) == 1
-        assert query(client, "SELECT attempts, last_status FROM deliveries") == [(3, 200)]
-        assert query(client, "SELECT status FROM leads") == [("forwarded",)]
+        assert app_rows(client, "SELECT attempts, last_status FROM deliveries") == [(3, 200)]
+        assert app_rows(client, "SELECT status FROM leads") == [("forwarded",)]
 
 
 def test_gives_up_after_max_attempts_then_retry_failed_sends_again(make_settings: Callable[..., Any]) -> None:
@@ -85,14 +68,14 @@ def test_gives_up_after_max_attempts_then_retry_failed_sends_again(make_settings
         settings.crm.webhook_url = crm.url
         with TestClient(create_app(settings)) as client:
             client.post("/lead.capture", json=LEAD)
-            wait_for(lambda: query(client, "SELECT 1 FROM deliveries WHERE status = 'failed'"))
-            assert query(client, "SELECT status FROM leads") == [("failed",)]
+            wait_for(lambda: app_rows(client, "SELECT 1 FROM deliveries WHERE status = 'failed'"))
+            assert app_rows(client, "SELECT status FROM leads") == [("failed",)]
             assert len(crm.received) == 2
             crm.fail_first = 0
-            requeued = run_operation(settings, "leads.retry", RetryDeliveries(include_failed=True))
+            requeued = run_operation(settings, RETRY, RetryDeliveries(include_failed=True))
             assert requeued.deliveries == 1
-            wait_for(lambda: query(client, "SELECT 1 FROM deliveries WHERE status = 'delivered'"))
-            assert query(client, "SELECT status FROM leads") == [("forwarded",)]
+            wait_for(lambda: app_rows(client, "SELECT 1 FROM deliveries WHERE status = 'delivered'"))
+            assert app_rows(client, "SELECT status FROM leads") == [("forwarded",)]
 
 
 def test_a_4xx_from_the_crm_is_not_retried(make_settings: Callable[..., Any]) -> None:
@@ -101,7 +84,7 @@ def test_a_4xx_from_the_crm_is_not_retried(make_settings: Callable[..., Any]) ->
         TestClient(create_app(crm_settings(make_settings, crm.url))) as client,
     ):
         client.post("/lead.capture", json=LEAD)
-        wait_for(lambda: query(client, "SELECT 1 FROM deliveries WHERE status = 'failed'"))
+        wait_for(lambda: app_rows(client, "SELECT 1 FROM deliveries WHERE status = 'failed'"))
         assert len(crm.received) == 1
 
 
@@ -123,7 +106,7 @@ def test_callback_needs_its_secret(make_settings: Callable[..., Any]) -> None:
         assert again.json()["crm_synced_at"] == first.json()["crm_synced_at"]
         unknown = client.post("/lead.capture/crm-callback", json={**body, "lead_id": "nope"}, headers=good)
         assert unknown.status_code == 404
-        assert query(client, "SELECT crm_lead_id, status FROM leads") == [("CRM-42", "synced")]
+        assert app_rows(client, "SELECT crm_lead_id, status FROM leads") == [("CRM-42", "synced")]
 
 
 @pytest.mark.parametrize("url", ["ftp://crm.example/hook", "crm.example"])
@@ -152,8 +135,8 @@ def test_a_callback_stops_a_pending_delivery(make_settings: Callable[..., Any]) 
             posts = len(crm.received)
             time.sleep(2.5)  # several worker rounds and retry times
             assert len(crm.received) == posts
-            assert query(client, "SELECT status FROM deliveries") == [("delivered",)]
-            assert query(client, "SELECT status, crm_lead_id FROM leads") == [("synced", "CRM-9")]
+            assert app_rows(client, "SELECT status FROM deliveries") == [("delivered",)]
+            assert app_rows(client, "SELECT status, crm_lead_id FROM leads") == [("synced", "CRM-9")]
 
 
 def test_a_webhook_url_with_a_bad_port_is_refused(make_settings: Callable[..., Any]) -> None:

@@ -10,20 +10,18 @@ from litestar.testing import TestClient
 
 from pulsegate.app import create_app
 from pulsegate.domain.ids import id_time_ms
+from tests.helpers import app_rows
 from tests.windows import wait_for_fresh_window
 
 LEAD = {"submission_id": "sub-000001", "name": "Ann Lee", "email": "ann@example.com", "elapsed_ms": 8000}
 
 
 def leads_in(client: TestClient[Any]) -> list[tuple]:
-    cursor = client.app.state.database.connection.cursor()
-    try:
-        return cursor.execute(
-            "SELECT submission_id, email, status, is_spam, spam_reason, session_id, visitor_id, traffic_source "
-            "FROM leads ORDER BY created_at"
-        ).fetchall()
-    finally:
-        cursor.close()
+    return app_rows(
+        client,
+        "SELECT submission_id, email, status, is_spam, spam_reason, session_id, visitor_id, traffic_source "
+        "FROM leads ORDER BY created_at",
+    )
 
 
 def test_capture_is_stored_and_answers_the_lead_id(client: TestClient[Any]) -> None:
@@ -55,9 +53,7 @@ def test_lead_is_linked_to_its_session(client: TestClient[Any]) -> None:
     # DuckDB find them without an index (README, "Memory that does not grow with the data").
     assert id_time_ms(started["session_id"]) == started["timestamp"]
     assert id_time_ms(body["lead_id"]) == body["timestamp"]
-    cursor = client.app.state.database.connection.cursor()
-    assert cursor.execute("SELECT epoch_ms(started_at) FROM sessions").fetchall() == [(started["timestamp"],)]
-    cursor.close()
+    assert app_rows(client, "SELECT epoch_ms(started_at) FROM sessions") == [(started["timestamp"],)]
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
-from pulsegate.ops.keys import CreateKey
-from pulsegate.ops.runner import run_operation
+from tests.helpers import app_runtime, new_api_key
 
 FIREFOX = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0"
 PEOPLE = [  # (name, email, company, project, source)
@@ -42,7 +41,7 @@ def leads_client(make_settings: Any) -> Iterator[tuple[TestClient[Any], Any, lis
 
 
 def key(settings: Any, *projects: str) -> dict[str, str]:
-    secret = run_operation(settings, "keys.create", CreateKey(name="t", projects=list(projects))).secret
+    secret = new_api_key(settings, *projects, name="t")
     return {"Authorization": f"Bearer {secret}"}
 
 
@@ -132,7 +131,7 @@ def test_detail_shows_the_visitors_path_to_the_lead(make_settings: Any) -> None:
         ).json()
         client.post("/track/event", json={"session_id": sid, "type": "click", "name": "after-the-lead"})
         detail = client.get(
-            f"/analytics/leads/{lead['lead_id']}", headers=key(client.app.state.settings)
+            f"/analytics/leads/{lead['lead_id']}", headers=key(app_runtime(client).settings)
         ).json()
     assert detail["lead"]["email"] == "zoe@example.com" and detail["lead"]["traffic_source"] == "Direct"
     assert detail["session_id"] == sid and detail["visitor_id"] == second["visitor_id"]

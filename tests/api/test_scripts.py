@@ -21,7 +21,7 @@ SCRIPTS = ("/tracker.js", "/form.js", "/pulse.js")
 def test_scripts_are_javascript_cached_and_gzipped_when_accepted(client: TestClient[Any], path: str) -> None:
     plain = client.get(path, headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200
-    assert plain.headers["content-type"] == "application/javascript; charset=utf-8"
+    assert plain.headers["content-type"] == "text/javascript; charset=utf-8"  # RFC 9239
     assert plain.headers["cache-control"] == "public, max-age=3600"
     assert plain.headers["vary"] == "Accept-Encoding"
     assert "content-encoding" not in plain.headers

@@ -13,9 +13,8 @@ from litestar.testing import TestClient
 from pulsegate.app import create_app
 from pulsegate.config import Settings, load_settings
 from pulsegate.domain import api_keys
-from pulsegate.ops.keys import CreateKey
-from pulsegate.ops.runner import run_operation
 from tests.api import analytics_fixture as fx
+from tests.helpers import app_cursor, app_rows, new_api_key
 
 INJECTIONS = [
     "' OR '1'='1",
@@ -53,23 +52,19 @@ def served(
     settings = load_settings(None, environ={}, overrides={"storage": {"database": str(database)}})
     data = fx.build()
     with TestClient(create_app(settings)) as client:
-        cursor = client.app.state.database.connection.cursor()
-        fx.insert(cursor, data)
-        cursor.close()
+        with app_cursor(client) as cursor:
+            fx.insert(cursor, data)
         yield client, settings, data
 
 
 def key_for(settings: Settings, *projects: str) -> str:
-    return run_operation(settings, "keys.create", CreateKey(name="t", projects=list(projects))).secret
+    return new_api_key(settings, *projects, name="t")
 
 
 def row_counts(client: TestClient[Any]) -> dict[str, int]:
-    cursor = client.app.state.database.connection.cursor()
-    try:
+    with app_cursor(client) as cursor:
         return {table: cursor.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 for table in ("sessions", "events", "leads", "api_keys")}  # fmt: skip
-    finally:
-        cursor.close()
 
 
 @pytest.mark.parametrize("route", sorted(PARAMETERS))
@@ -77,9 +72,7 @@ def test_injection_in_every_query_parameter_is_refused_or_harmless(served: tuple
     client, settings, _ = served
     key = key_for(settings)
     before = row_counts(client)
-    cursor = client.app.state.database.connection.cursor()
-    hashes = [stored for (stored,) in cursor.execute("SELECT secret_hash FROM api_keys").fetchall()]
-    cursor.close()
+    hashes = [stored for (stored,) in app_rows(client, "SELECT secret_hash FROM api_keys")]
     plain = client.get(f"/analytics/{route}", headers={"X-API-Key": key})
     assert plain.status_code == 200
     for parameter in PARAMETERS[route]:

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
+from tests.helpers import app_rows, app_runtime
 
 START = {"url": "https://example.com/", "referrer": "https://news.ycombinator.com/", "title": "Home"}
 
@@ -19,20 +20,11 @@ def start_session(client: TestClient[Any], **headers: str) -> dict[str, Any]:
     return response.json()
 
 
-def stored(client: TestClient[Any], sql: str) -> list[tuple]:
-    """Committed rows, read through a fresh cursor on the app's own database."""
-    cursor = client.app.state.database.connection.cursor()
-    try:
-        return cursor.execute(sql).fetchall()
-    finally:
-        cursor.close()
-
-
 def test_session_start_answers_the_reference_format(client: TestClient[Any]) -> None:
     body = start_session(client)
     assert set(body) == {"session_id", "visitor_id", "timestamp"}
     assert len(body["visitor_id"]) == 64
-    rows = stored(client, "SELECT session_id, visitor_id, entry_url, referrer, title FROM sessions")
+    rows = app_rows(client, "SELECT session_id, visitor_id, entry_url, referrer, title FROM sessions")
     assert rows == [(body["session_id"], body["visitor_id"], START["url"], START["referrer"], "Home")]
 
 
@@ -41,7 +33,7 @@ def test_visitor_id_follows_the_visitor_header(client: TestClient[Any]) -> None:
     second = start_session(client, **{"X-Visitor-ID": "abc", "X-Fingerprint-ID": "zzz"})
     third = start_session(client, **{"X-Visitor-ID": "other"})
     assert first["visitor_id"] == second["visitor_id"] != third["visitor_id"]
-    salt = stored(client, "SELECT value FROM meta WHERE key = 'secret:visitor_salt'")[0][0]
+    salt = app_rows(client, "SELECT value FROM meta WHERE key = 'secret:visitor_salt'")[0][0]
     assert first["visitor_id"] == hashlib.sha256(f"{salt}\x00visitor\x00abc".encode()).hexdigest()
 
 
@@ -58,13 +50,13 @@ def test_event_and_batch_are_stored_with_the_session(client: TestClient[Any]) ->
     events = [{"type": "click", "name": f"button-{i}"} for i in range(100)]
     batch = client.post("/track/events/batch", json={"session_id": session["session_id"], "events": events})
     assert batch.status_code == 200 and batch.json()["accepted"] == 100
-    rows = stored(
+    rows = app_rows(
         client,
         "SELECT type, count(*), count(DISTINCT visitor_id), any_value(session_id) FROM events GROUP BY type ORDER BY type::VARCHAR",
     )
     # The landing page view is recorded by session start; the explicit one adds a second.
     assert rows == [("click", 100, 1, session["session_id"]), ("pageview", 2, 1, session["session_id"])]
-    props, client_ts = stored(
+    props, client_ts = app_rows(
         client, "SELECT props, client_ms FROM events WHERE url = 'https://example.com/a'"
     )[0]
     assert props == '{"plan":"pro"}' and client_ts == 1_740_000_000_000
@@ -78,7 +70,7 @@ def test_batch_of_101_is_refused_and_stores_nothing(client: TestClient[Any]) -> 
     )
     assert response.status_code == 400
     assert "length <= 100" in response.json()["error"]
-    assert stored(client, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
+    assert app_rows(client, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
 
 
 def test_session_end_is_idempotent_and_the_next_page_resumes_it(client: TestClient[Any]) -> None:
@@ -87,15 +79,15 @@ def test_session_end_is_idempotent_and_the_next_page_resumes_it(client: TestClie
     assert ended.status_code == 200
     again = client.post("/track/session/end", json={"session_id": session["session_id"]})
     assert again.status_code == 200 and again.json() == ended.json()
-    (ended_at,) = stored(client, "SELECT epoch_ms(ended_at) FROM sessions")[0]
+    (ended_at,) = app_rows(client, "SELECT epoch_ms(ended_at) FROM sessions")[0]
     assert ended_at == ended.json()["timestamp"]
     # The tracker ends its session on every page it leaves; the next page carries on in it.
     next_page = {"session_id": session["session_id"], "type": "pageview", "url": "https://example.com/b"}
     assert client.post("/track/event", json=next_page).status_code == 200
-    assert client.app.state.tracking.open_sessions == 1  # open again (on disk, its events say so)
+    assert app_runtime(client).tracking.open_sessions == 1  # open again (on disk, its events say so)
     final = client.post("/track/session/end", json={"session_id": session["session_id"]})
     assert final.status_code == 200
-    assert stored(client, "SELECT page_views, exit_url, end_reason FROM sessions") == [
+    assert app_rows(client, "SELECT page_views, exit_url, end_reason FROM sessions") == [
         (2, "https://example.com/b", "client")
     ]
 
@@ -108,12 +100,12 @@ def test_events_after_the_idle_timeout_are_refused(make_settings: Any) -> None:
             client.post("/track/session/end", json={"session_id": session["session_id"]}).status_code == 200
         )
         # As if the visitor left 31 minutes ago (the default idle timeout is 30).
-        stored(client, "UPDATE sessions SET ended_at = ended_at - INTERVAL 31 MINUTE")
+        app_rows(client, "UPDATE sessions SET ended_at = ended_at - INTERVAL 31 MINUTE")
     with TestClient(create_app(settings)) as client:  # a restart: only the disk knows the session now
         late = client.post("/track/event", json={"session_id": session["session_id"], "type": "click"})
         assert late.status_code == 404
         assert "has ended" in late.json()["error"]
-        assert stored(client, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
+        assert app_rows(client, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
 
 
 def test_unknown_session_is_404(client: TestClient[Any]) -> None:
@@ -146,7 +138,7 @@ def test_bad_bodies_are_400_and_store_nothing(
     response = client.post("/track/session/start", content=content, headers=headers)
     assert response.status_code == 400
     assert fragment in response.json()["error"]
-    assert stored(client, "SELECT count(*) FROM sessions") == [(0,)]
+    assert app_rows(client, "SELECT count(*) FROM sessions") == [(0,)]
 
 
 def test_json_content_type_with_charset_is_accepted(client: TestClient[Any]) -> None:
@@ -194,7 +186,8 @@ def test_scheduled_checkpoints_keep_the_wal_small(make_settings: Any) -> None:
     with TestClient(create_app(settings)) as client:
         sid = start_session(client)["session_id"]
         client.post("/track/events/batch", json={"session_id": sid, "events": [{"type": "click"}] * 100})
-        wal = client.app.state.database.path.with_name(client.app.state.database.path.name + ".wal")
+        database_path = app_runtime(client).database.path
+        wal = database_path.with_name(database_path.name + ".wal")
         deadline = time.monotonic() + 5
         while wal.exists() and wal.stat().st_size > 0 and time.monotonic() < deadline:
             time.sleep(0.05)

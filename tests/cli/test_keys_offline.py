@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from cli.main import app
 from pulsegate.domain.api_keys import hash_secret
 from pulsegate.store.database import Database
-
-runner = CliRunner()
-
-
-def invoke(database: Path, *args: str) -> object:
-    return runner.invoke(app, [*args, "--database", str(database)], env={"COLUMNS": "200"})
+from tests.helpers import invoke
 
 
 def test_create_list_revoke(tmp_path: Path) -> None:

@@ -11,12 +11,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
-from typer.testing import CliRunner
 
-from cli.main import app
 from pulsegate.store.database import Database
+from tests.helpers import invoke
 
-runner = CliRunner()
 NASTY = ["=SUM(A1:A9)", "+1 555", "-cmd", "@import", "\tdata", "\rline", "plain"]
 
 
@@ -49,10 +47,6 @@ def seed(database: Path, count: int, *, nasty: bool = False) -> None:
         appender.flush()
     finally:
         db.close()
-
-
-def invoke(database: Path, *args: str) -> object:
-    return runner.invoke(app, [*args, "--database", str(database)], env={"COLUMNS": "200"})
 
 
 def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:

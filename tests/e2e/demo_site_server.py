@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from pulsegate.demo_site import demo_page
+from pulsegate.web.demo_site import demo_page
 
 
 class DemoSite:

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,35 +18,11 @@ import httpx
 import pytest
 
 from tests.e2e.demo_site_server import DemoSite
-from tests.e2e.running_server import RunningServer, pulsegate_command
+from tests.e2e.running_server import RunningServer
+from tests.helpers import server_api_key, wait_for
 
 pytestmark = pytest.mark.e2e
 INTERACTIONS = {"click", "outbound", "download", "custom"}
-
-
-def api_key(server: RunningServer) -> str:
-    created = subprocess.run(
-        pulsegate_command("keys", "create", "browser-test", "--quiet", "--database", str(server.database)),
-        capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
-    return created.stdout.strip()
-
-
-def wait_for(
-    condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition", page: Any = None
-) -> Any:
-    """Poll `condition`; with a `page`, pause through Playwright so its event handlers keep running."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        if page is not None:
-            page.wait_for_timeout(200)
-        else:
-            time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def expected_score(
@@ -139,7 +112,7 @@ def test_a_visit_across_pages_an_app_and_a_form_is_all_recorded(
 
     page.close(run_before_unload=True)  # the visitor closes the tab: the session ends
 
-    key = {"X-API-Key": api_key(server)}
+    key = {"X-API-Key": server_api_key(server.database)}
 
     def get(path: str, **params: Any) -> dict[str, Any]:
         response = httpx.get(f"{server.base_url}{path}", headers=key, params=params, timeout=10)

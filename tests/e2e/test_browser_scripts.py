@@ -19,7 +19,7 @@ import pytest
 
 from tests.e2e.demo_site_server import DemoSite
 from tests.e2e.running_server import RunningServer, pulsegate_command
-from tests.e2e.test_browser_journey import api_key, wait_for
+from tests.helpers import server_api_key, wait_for
 
 pytestmark = pytest.mark.e2e
 PAGES = {
@@ -74,7 +74,9 @@ def tracking_requests(page: Any) -> list[Any]:
 
 def leads(server: RunningServer) -> list[dict[str, Any]]:
     response = httpx.get(
-        f"{server.base_url}/analytics/leads", headers={"X-API-Key": api_key(server)}, timeout=10
+        f"{server.base_url}/analytics/leads",
+        headers={"X-API-Key": server_api_key(server.database)},
+        timeout=10,
     )
     assert response.status_code == 200, response.text
     return response.json()["leads"]
@@ -191,7 +193,8 @@ def test_a_plain_form_with_the_data_attribute_is_sent_as_a_lead(
     [lead] = leads(server)
     assert (lead["email"], lead["project"], lead["source"]) == ("reader@example.com", "demo", "newsletter")
     detail = httpx.get(
-        f"{server.base_url}/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": api_key(server)}
+        f"{server.base_url}/analytics/leads/{lead['lead_id']}",
+        headers={"X-API-Key": server_api_key(server.database)},
     ).json()
     assert detail["session_id"] == session_id
 
@@ -219,7 +222,8 @@ def test_do_not_track_and_gpc_are_honoured_when_the_site_asks(
     page.wait_for_selector(".pulsegate-sent")
     [lead] = leads(server)
     detail = httpx.get(
-        f"{server.base_url}/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": api_key(server)}
+        f"{server.base_url}/analytics/leads/{lead['lead_id']}",
+        headers={"X-API-Key": server_api_key(server.database)},
     )
     assert (detail.json()["session_id"], detail.json()["visitor_id"]) == (None, None)
     # The same visitor on a site that did not ask for it is tracked.
@@ -376,7 +380,8 @@ def test_the_snippet_pulsegate_prints_tracks_a_page_and_sends_its_form(
     [lead] = leads(server)
     assert (lead["email"], lead["project"], lead["source"]) == ("lin@example.com", "snip", "contact")
     detail = httpx.get(
-        f"{server.base_url}/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": api_key(server)}
+        f"{server.base_url}/analytics/leads/{lead['lead_id']}",
+        headers={"X-API-Key": server_api_key(server.database)},
     )
     assert detail.json()["session_id"] == session_id
 
@@ -394,7 +399,8 @@ def test_a_site_s_own_website_field_is_data_not_the_honeypot(
     [lead] = leads(server)
     assert lead["status"] == "new"  # not spam
     detail = httpx.get(
-        f"{server.base_url}/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": api_key(server)}
+        f"{server.base_url}/analytics/leads/{lead['lead_id']}",
+        headers={"X-API-Key": server_api_key(server.database)},
     )
     assert json.loads(detail.json()["fields"]) == {"website": "https://initech.example"}
 

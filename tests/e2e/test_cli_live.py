@@ -15,17 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pulsegate.admin import control_socket_path
-from tests.e2e.running_server import RunningServer, pulsegate_command
+from pulsegate.control.protocol import control_socket_path
+from tests.e2e.running_server import RunningServer
+from tests.helpers import cli
 
 pytestmark = pytest.mark.e2e
-
-
-def cli(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        pulsegate_command(*args, "--database", str(database)),
-        capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
 
 
 def test_keys_created_while_the_server_runs_work_at_once(server: RunningServer) -> None:

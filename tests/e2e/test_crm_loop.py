@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import httpx
@@ -15,6 +13,7 @@ import pytest
 
 from tests.crm_receiver import CrmReceiver
 from tests.e2e.running_server import RunningServer, pulsegate_command
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
 LEAD = {"submission_id": "sub-e2e-0001", "name": "Bo", "email": "bo@example.com", "elapsed_ms": 9000}
@@ -27,15 +26,6 @@ def crm_env(url: str) -> dict[str, str]:
         "PULSEGATE_CRM__CALLBACK_SECRET": "call-me-back",
         "PULSEGATE_CRM__FIRST_RETRY_SECONDS": "0.2",
     }
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def stored(database: Path, sql: str) -> list[tuple]:

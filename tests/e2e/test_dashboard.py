@@ -8,7 +8,6 @@ $PULSEGATE_TEST_ARTIFACTS), for people to look at.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.running_server import RunningServer, pulsegate_command
-from tests.e2e.test_browser_journey import wait_for
+from tests.e2e.running_server import RunningServer
+from tests.helpers import cli_output, wait_for
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,22 +24,13 @@ ARTIFACTS = Path(os.environ.get("PULSEGATE_TEST_ARTIFACTS", ROOT / "test-artifac
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "mobile": {"width": 390, "height": 844}}
 
 
-def cli(database: Path, *args: str) -> str:
-    done = subprocess.run(
-        pulsegate_command(*args, "--database", str(database)),
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
     """A server on a database filled by `pulsegate demo seed`, and a key for it."""
     folder = tmp_path_factory.mktemp("dashboard")
     database = folder / "demo.duckdb"
-    cli(database, "demo", "seed", "--sessions", "1500", "--days", "30", "--seed", "4")
-    key = cli(database, "keys", "create", "dashboard", "--quiet").strip()
+    cli_output("demo", "seed", "--sessions", "1500", "--days", "30", "--seed", "4", database=database)
+    key = cli_output("keys", "create", "dashboard", "--quiet", database=database).strip()
     server = RunningServer(database, folder).start()
     yield server, key
     server.stop()
@@ -262,7 +252,9 @@ def test_a_key_for_one_project_sees_that_project_only(
     chromium: Any, seeded: tuple[RunningServer, str]
 ) -> None:
     server, _ = seeded
-    scoped = cli(server.database, "keys", "create", "acme only", "--project", "acme", "--quiet").strip()
+    scoped = cli_output(
+        "keys", "create", "acme only", "--project", "acme", "--quiet", database=server.database
+    ).strip()
     page = open_dashboard(chromium, server, scoped)
     options = page.eval_on_selector_all("#project option", "options => options.map(o => o.value)")
     assert options == ["", "acme"]
@@ -286,7 +278,7 @@ def test_a_wrong_key_is_refused_and_an_empty_database_shows_the_snippet(
     page.wait_for_selector("#key-error:not([hidden])")
     assert "not accepted" in page.text_content("#key-error")
     assert not any("pgk_not_a_real_key" in url for url in page.requested)
-    key = cli(server.database, "keys", "create", "fresh", "--quiet").strip()
+    key = cli_output("keys", "create", "fresh", "--quiet", database=server.database).strip()
     page.fill("#key", key)
     page.click("#key-form button")
     page.wait_for_selector("body[data-loaded=true]")
@@ -296,7 +288,9 @@ def test_a_wrong_key_is_refused_and_an_empty_database_shows_the_snippet(
         == f'<script src="{server.base_url}/pulse.js" data-project="your-site" defer></script>'
     )
     # Seeding works while the server runs (through its control socket); the page fills in.
-    assert "Stored 50 sessions" in cli(server.database, "demo", "seed", "--sessions", "50", "--days", "3")
+    assert "Stored 50 sessions" in cli_output(
+        "demo", "seed", "--sessions", "50", "--days", "3", database=server.database
+    )
     page.reload()
     page.wait_for_selector("body[data-loaded=true]")
     assert page.is_hidden("#empty")

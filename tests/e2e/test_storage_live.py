@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from tests.e2e.running_server import RunningServer
-from tests.e2e.test_cli_live import cli
-from tests.e2e.test_serve import Traffic
+from tests.e2e.traffic import Traffic
+from tests.helpers import cli
 
 pytestmark = pytest.mark.e2e
 

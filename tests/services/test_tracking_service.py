@@ -9,14 +9,15 @@ from typing import Any, TypeVar
 
 import pytest
 
-from pulsegate.domain.geo import GeoResolver
 from pulsegate.domain.sessions import OpenSessions
 from pulsegate.domain.tracking import Caller, EventFields, SessionEnd, SessionStart
 from pulsegate.errors import NotFound
+from pulsegate.services.geo import GeoResolver
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store.database import Database
 from pulsegate.store.tracking import load_open_sessions
 from pulsegate.store.writer import Writer
+from tests.helpers import file_rows
 
 T = TypeVar("T")
 HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"
@@ -58,14 +59,6 @@ def run_with_service(
     return asyncio.run(main())
 
 
-def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    database = Database.open(path)
-    try:
-        return database.connection.execute(sql, params or []).fetchall()
-    finally:
-        database.close()
-
-
 def test_enrichment_is_stored_with_the_session(tmp_path: Path) -> None:
     path = tmp_path / "p.duckdb"
     start = SessionStart(
@@ -81,7 +74,7 @@ def test_enrichment_is_stored_with_the_session(tmp_path: Path) -> None:
         return [human.session_id, bot.session_id]
 
     human_id, bot_id = run_with_service(path, Clock(), scenario)
-    rows = query(
+    rows = file_rows(
         path,
         "SELECT session_id, source, referrer_host, utm_medium, utm_campaign, country, as_organisation, "
         "is_hosting, browser, os, device, is_bot FROM sessions ORDER BY is_bot",
@@ -93,7 +86,7 @@ def test_enrichment_is_stored_with_the_session(tmp_path: Path) -> None:
          True, "HeadlessChrome", "Linux", "bot", True),
     ]  # fmt: skip
     # The bot's events carry its flag, so analytics can skip them without a join.
-    assert query(
+    assert file_rows(
         path, "SELECT type, is_bot FROM events WHERE session_id = ? ORDER BY type::VARCHAR", [bot_id]
     ) == [
         ("click", True),
@@ -123,7 +116,7 @@ def test_idle_sessions_are_ended_by_the_sweep_with_their_score(tmp_path: Path) -
 
     quiet_id, busy_id, swept, quiet_last_seen = run_with_service(path, clock, scenario)
     assert swept == 1
-    rows = query(
+    rows = file_rows(
         path,
         "SELECT session_id, end_reason, epoch_ms(ended_at), max_scroll, page_views, event_count, "
         "engagement_score, duration_ms FROM sessions ORDER BY started_at",
@@ -160,7 +153,7 @@ def test_scores_survive_a_crash_because_open_sessions_are_replayed(tmp_path: Pat
     score = run_with_service(path, clock, after_restart, reload_open=True)
     # engaged 90 s: 35 * 0.75 = 26.25; scroll 40%: 8; 3 pages: 20 * 2/4 = 10; form started: 5. 49.25 -> 49
     assert score == 49
-    assert query(path, "SELECT exit_url, page_views, engagement_score FROM sessions") == [
+    assert file_rows(path, "SELECT exit_url, page_views, engagement_score FROM sessions") == [
         ("https://e.com/signup", 3, 49)
     ]
 
@@ -199,7 +192,7 @@ def test_a_session_end_racing_the_last_batch_scores_it(tmp_path: Path) -> None:
     score = run_with_service(path, Clock(), scenario)
     # 5 pages: 20; 5 interactions: 15; engaged 300 s (capped at 120): 35. Total 70.
     assert score == 70
-    assert query(path, "SELECT page_views, event_count, engagement_score FROM sessions") == [(5, 10, 70)]
+    assert file_rows(path, "SELECT page_views, event_count, engagement_score FROM sessions") == [(5, 10, 70)]
 
 
 def test_a_session_its_browser_ended_resumes_on_the_next_page(tmp_path: Path) -> None:
@@ -221,10 +214,10 @@ def test_a_session_its_browser_ended_resumes_on_the_next_page(tmp_path: Path) ->
     session_id, score = run_with_service(path, clock, scenario)
     # engaged 30 s: 35 * 30/120 = 8.75; scroll 70% (from the first end): 14; 2 pages: 20 * 1/4 = 5. 27.75 -> 28
     assert score == 28
-    assert query(
+    assert file_rows(
         path, "SELECT end_reason, page_views, engaged_ms, max_scroll, exit_url, duration_ms FROM sessions"
     ) == [("client", 2, 30_000, 70, "https://e.com/b", 10 * 60_000)]
-    assert query(path, "SELECT count(*) FROM events WHERE session_id = ?", [session_id]) == [(2,)]
+    assert file_rows(path, "SELECT count(*) FROM events WHERE session_id = ?", [session_id]) == [(2,)]
 
 
 def test_sessions_are_not_resumed_after_the_idle_timeout_or_an_idle_end(tmp_path: Path) -> None:
@@ -244,7 +237,7 @@ def test_sessions_are_not_resumed_after_the_idle_timeout_or_an_idle_end(tmp_path
         assert service.open_sessions == 0
 
     run_with_service(path, clock, scenario)
-    assert query(path, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
+    assert file_rows(path, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
 
 
 def test_a_resumed_session_is_replayed_after_a_crash(tmp_path: Path) -> None:
@@ -262,7 +255,7 @@ def test_a_resumed_session_is_replayed_after_a_crash(tmp_path: Path) -> None:
 
     session_id = run_with_service(path, clock, before_crash)
     # On disk the session still looks ended; the click after its end is what says it went on.
-    assert query(path, "SELECT end_reason FROM sessions") == [("client",)]
+    assert file_rows(path, "SELECT end_reason FROM sessions") == [("client",)]
 
     async def after_restart(service: TrackingService) -> int | None:
         assert service.open_sessions == 1
@@ -311,7 +304,7 @@ def test_events_racing_the_end_of_the_previous_page_join_the_session(tmp_path: P
         await service.end_session(SessionEnd(session_id=started.session_id))
 
     run_with_service(path, Clock(), scenario)
-    assert query(path, "SELECT page_views, event_count, end_reason FROM sessions") == [(2, 3, "client")]
+    assert file_rows(path, "SELECT page_views, event_count, end_reason FROM sessions") == [(2, 3, "client")]
 
 
 def test_an_end_carries_the_last_events_and_reopens_a_session_left_before(tmp_path: Path) -> None:
@@ -332,7 +325,7 @@ def test_an_end_carries_the_last_events_and_reopens_a_session_left_before(tmp_pa
 
     # first: 2 pages: 5; 1 interaction: 3 -> 8. second: plus 30 s engaged: 8.75 -> 16.75 -> 17.
     assert run_with_service(path, Clock(), scenario) == [8, 17, 17]
-    assert query(path, "SELECT page_views, event_count, engaged_ms, exit_url FROM sessions") == [
+    assert file_rows(path, "SELECT page_views, event_count, engaged_ms, exit_url FROM sessions") == [
         (2, 3, 30_000, "https://e.com/b")
     ]
 
@@ -355,7 +348,7 @@ def test_an_end_with_events_for_a_visit_that_is_over_is_refused_not_dropped(tmp_
         assert plain.engagement_score == 0
 
     run_with_service(path, clock, scenario)
-    assert query(path, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
+    assert file_rows(path, "SELECT count(*) FROM events WHERE type = 'click'") == [(0,)]
 
 
 def test_the_next_page_reopens_from_memory_and_old_ends_are_forgotten(
@@ -392,7 +385,7 @@ def test_the_next_page_reopens_from_memory_and_old_ends_are_forgotten(
             assert ended.engagement_score == 6  # 2 pages: 5; 5 s engaged: 35 * 5 / 120 = 1.46. 6.46 -> 6
 
     run_with_service(tmp_path / "p.duckdb", Clock(), scenario)
-    assert query(tmp_path / "p.duckdb", "SELECT DISTINCT page_views, engaged_ms FROM sessions") == [
+    assert file_rows(tmp_path / "p.duckdb", "SELECT DISTINCT page_views, engaged_ms FROM sessions") == [
         (2, 5_000)
     ]
 
@@ -426,36 +419,10 @@ def test_past_the_open_session_cap_the_least_recent_are_ended(tmp_path: Path) ->
             database.close()
 
     ids = asyncio.run(main())
-    ended = query(
+    ended = file_rows(
         path, "SELECT session_id, end_reason FROM sessions WHERE ended_at IS NOT NULL ORDER BY started_at"
     )
     assert ended == [(session_id, "idle") for session_id in ids[:5]]
-
-
-def test_identical_submissions_at_once_make_one_lead(tmp_path: Path) -> None:
-    from pulsegate.config import LeadSettings
-    from pulsegate.domain.leads import LeadSubmission
-    from pulsegate.services.leads import LeadService
-
-    path = tmp_path / "p.duckdb"
-
-    async def scenario() -> list[str]:
-        database = Database.open(path)
-        writer = Writer(database.connection)
-        writer.start()
-        leads = LeadService(database, writer, LeadSettings(), forward_to_crm=False)
-        submission = LeadSubmission(submission_id="twice-0001", email="a@example.com")
-        try:
-            # Both pass the "seen before?" check, then meet in one commit group.
-            receipts = await asyncio.gather(leads.capture(submission), leads.capture(submission))
-        finally:
-            await writer.stop()
-            database.close()
-        return [receipt.lead_id for receipt in receipts]
-
-    first, second = asyncio.run(scenario())
-    assert first == second
-    assert query(path, "SELECT count(*) FROM leads") == [(1,)]
 
 
 def test_sessions_from_before_time_ordered_ids_still_resume_and_end(tmp_path: Path) -> None:
@@ -493,4 +460,4 @@ def test_sessions_from_before_time_ordered_ids_still_resume_and_end(tmp_path: Pa
             await service.record_events(old, [EventFields(type="pageview", url="https://e.com/2")])
 
     run_with_service(path, clock, scenario)
-    assert query(path, "SELECT page_views FROM sessions WHERE session_id = ?", [recent]) == [(2,)]
+    assert file_rows(path, "SELECT page_views FROM sessions WHERE session_id = ?", [recent]) == [(2,)]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pulsegate.browser_scripts import (
+from pulsegate.http.assets import accepts_gzip, etag_matches
+from pulsegate.web.scripts import (
     BUNDLE_HEADER,
     SCRIPT_PARTS,
     SIZE_BUDGETS,
@@ -15,7 +16,6 @@ from pulsegate.browser_scripts import (
     build_scripts,
     minify,
 )
-from pulsegate.http.assets import accepts_gzip, etag_matches
 
 
 @pytest.mark.parametrize("name", sorted(SIZE_BUDGETS))

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from pulsegate.admin import control_socket_path
+from pulsegate.control.protocol import control_socket_path
 
 
 def test_beside_the_database() -> None:

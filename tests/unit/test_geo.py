@@ -8,7 +8,7 @@ import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
-from pulsegate.domain.geo import GeoResolver
+from pulsegate.services.geo import GeoResolver
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from pulsegate.deadlines import BodyDeadlines
 from pulsegate.errors import RequestTimeout
-from pulsegate.http.body_deadlines import BodyDeadlines
 
 
 async def arrives_after(seconds: float, body: bytes = b"{}") -> bytes:

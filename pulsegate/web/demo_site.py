@@ -7,9 +7,8 @@ the server's full origin, so CORS is exercised as on a real site.
 
 from __future__ import annotations
 
-import mimetypes
-
 from pulsegate.resources import shipped_file
+from pulsegate.web.files import media_type_of
 
 DEMO_PREFIX = "/demo"
 PLACEHOLDER = b"{{PULSEGATE}}"
@@ -25,9 +24,10 @@ def demo_page(name: str, *, pulsegate_origin: str) -> tuple[bytes, str] | None:
 
     Only the folder's own file names are served, so no path can reach outside it.
     """
-    if name not in demo_pages():
+    media_type = media_type_of(name)
+    if name not in demo_pages() or media_type is None:
         return None
     body = (shipped_file("demo") / name).read_bytes()
     if name.endswith(".html"):
         body = body.replace(PLACEHOLDER, pulsegate_origin.rstrip("/").encode())
-    return body, mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return body, media_type

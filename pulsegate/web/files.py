@@ -28,21 +28,31 @@ def served_file(body: bytes, media_type: str) -> ServedFile:
     )
 
 
-# Fixed here rather than asked of `mimetypes`, whose answer for .js depends on the platform's
-# tables: a browser refuses a module script served with a type that is not JavaScript.
+# The one table of the types PulseGate serves files as. Fixed here rather than asked of
+# `mimetypes`, whose answer for .js depends on the platform's tables: a browser refuses a module
+# script served with a type that is not JavaScript. JavaScript is text/javascript (RFC 9239).
+# No charset here: Litestar appends `; charset=utf-8` to every text/ type it sends.
 MEDIA_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
+    ".html": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
     ".svg": "image/svg+xml",
     ".png": "image/png",
+    ".txt": "text/plain",
 }
+JAVASCRIPT = MEDIA_TYPES[".js"]
+
+
+def media_type_of(name: str) -> str | None:
+    """The media type a file of this name is served as, or None for a type PulseGate does not serve."""
+    return MEDIA_TYPES.get(Path(name).suffix.lower())
 
 
 def served_folder(folder: Path) -> dict[str, ServedFile]:
     """Every file directly in `folder` with a known type, by name."""
-    return {
-        path.name: served_file(path.read_bytes(), MEDIA_TYPES[path.suffix])
-        for path in sorted(folder.iterdir())
-        if path.is_file() and path.suffix in MEDIA_TYPES
-    }
+    files = {}
+    for path in sorted(folder.iterdir()):
+        media_type = media_type_of(path.name)
+        if path.is_file() and media_type is not None:
+            files[path.name] = served_file(path.read_bytes(), media_type)
+    return files

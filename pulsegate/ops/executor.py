@@ -1,10 +1,11 @@
-"""Running CLI operations inside the server: on the writer's thread, between group commits."""
+"""Running the CLI's operations inside the server (the control socket's other end): on the writer's
+thread, between group commits."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import duckdb
@@ -12,11 +13,9 @@ import msgspec
 
 from pulsegate import __version__
 from pulsegate.config import Settings
-from pulsegate.domain.api_keys import KeyRing
 from pulsegate.errors import InvalidInput
 from pulsegate.ops.context import OpContext, ServerInfo
 from pulsegate.ops.registry import OPERATIONS
-from pulsegate.store.api_keys import live_keys
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
 
@@ -31,8 +30,8 @@ def resident_mb() -> float:
     return round(pages * os.sysconf("SC_PAGE_SIZE") / 1e6, 1)
 
 
-class OperationRunner:
-    """Executes named operations for the control socket and keeps the key ring current."""
+class OperationExecutor:
+    """Executes named operations for the control socket; tells the server when keys changed."""
 
     def __init__(
         self,
@@ -43,7 +42,7 @@ class OperationRunner:
         started_ms: int,
         open_sessions: Callable[[], int],
         remembered_sessions: Callable[[], int],
-        on_keys_changed: Callable[[KeyRing], None],
+        on_keys_changed: Callable[[], Awaitable[None]],
     ) -> None:
         self._settings = settings
         self._database = database
@@ -75,8 +74,8 @@ class OperationRunner:
                 )
             )
             if operation.changes_keys:
-                self._on_keys_changed(await self.load_key_ring())
-            if name.startswith("storage."):  # the archive may have grown: readers look again
+                await self._on_keys_changed()
+            if operation.refreshes_readers:
                 self._database.refresh_readers()
         return msgspec.json.encode(result)
 
@@ -88,10 +87,6 @@ class OperationRunner:
             # On failure too: the database reopened its original file on a new connection.
             self._writer.replace_connection(self._database.connection)
         return connection
-
-    async def load_key_ring(self) -> KeyRing:
-        """The keys as stored now."""
-        return KeyRing(await self._database.read(live_keys))
 
     def server_info(self) -> ServerInfo:
         """What `pulsegate status` shows about this process."""

@@ -1,5 +1,7 @@
 """One timer for every request body being read: a stalled client is cut off after the timeout.
 
+Plumbing of the HTTP layer kept below it, since the runtime (which the handlers read) owns one.
+
 `asyncio.timeout` around each read costs a timer handle per request, about 4 µs: 4% of the
 worker's CPU at 8,000 events/s, on a route whose body has almost always arrived with its
 headers. Here a read registers its task and deadline in a dict, and one timer, running only

@@ -16,7 +16,7 @@ from calmjs.parse import es5
 from calmjs.parse.unparsers.es5 import minify_print
 
 from pulsegate.resources import shipped_file
-from pulsegate.served_files import ServedFile, served_file
+from pulsegate.web.files import JAVASCRIPT, ServedFile, served_file
 
 # What each served script is made of, in order. pulse.js is the tracker and the form builder
 # plus the glue that adds PulseGate.init; the first line tells the tracker not to start by itself.
@@ -30,7 +30,6 @@ DEFAULT_TRACK_PATH = "/track"
 _TRACK_PATH_LINE = 'var TRACK_PATH = "/track";'
 # Budgets over the wire (gzipped), from the peers: Plausible ~1.9 KB, Umami ~2.4 KB.
 SIZE_BUDGETS = {"tracker.js": 3 * 1024, "form.js": 3 * 1024, "pulse.js": 6 * 1024}
-JAVASCRIPT = "application/javascript; charset=utf-8"
 
 
 def build_script(name: str, *, tracking_prefix: str = "", assets_dir: Path | None = None) -> ServedFile:

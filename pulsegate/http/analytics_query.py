@@ -1,0 +1,39 @@
+"""What every /analytics/* route shares: the API key, the projects it may count, and the query."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from litestar import Request
+from litestar.di import NamedDependency, Provide
+
+from pulsegate.domain.periods import Paging, Window, resolve_paging, resolve_window
+from pulsegate.domain.timestamps import now_ms
+from pulsegate.http.auth import API_KEY_DEPENDENCIES, ApiKeyDependency, projects_for
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsQuery:
+    """One request's query parameters, parsed only where a route uses them (bad values are 400)."""
+
+    params: Mapping[str, str]
+    projects: tuple[str, ...] | None
+
+    @property
+    def window(self) -> Window:
+        return resolve_window(self.params, now_ms())
+
+    @property
+    def paging(self) -> Paging:
+        return resolve_paging(self.params)
+
+
+def provide_query(request: Request, api_key: ApiKeyDependency) -> AnalyticsQuery:
+    """The request's parameters, with the projects its key may count."""
+    return AnalyticsQuery(request.query_params, projects_for(request, api_key))
+
+
+Query = NamedDependency[AnalyticsQuery]
+# `api_key` and `asked` for every route under /analytics.
+ANALYTICS_DEPENDENCIES = {**API_KEY_DEPENDENCIES, "asked": Provide(provide_query, sync_to_thread=False)}

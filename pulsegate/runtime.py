@@ -1,0 +1,259 @@
+"""The running server's parts, typed: built and closed by `open_runtime`, read by every handler.
+
+`open_runtime(settings)` opens the database, starts the writer, the services, the control socket
+and the background jobs, and yields one `Runtime`; leaving it stops them in reverse order. The
+app's lifespan stores it once on the app; handlers get it as the `runtime` dependency (Litestar
+routes) or through `runtime_of(app)` (the raw ASGI tracking routes). A new service is one field
+here and one line in `open_runtime`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeAlias
+
+import duckdb
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
+
+from pulsegate.background import run_every
+from pulsegate.config import Settings
+from pulsegate.control.protocol import control_socket_path
+from pulsegate.control.server import ControlServer
+from pulsegate.deadlines import BodyDeadlines
+from pulsegate.domain.client_ip import IPNetwork, parse_networks
+from pulsegate.domain.sessions import OpenSessions
+from pulsegate.domain.timestamps import now_ms
+from pulsegate.ops.context import OpContext
+from pulsegate.ops.executor import OperationExecutor
+from pulsegate.ops.storage import PruneArgs, prune
+from pulsegate.process import exit_soon
+from pulsegate.services.alerts import AlertScanner
+from pulsegate.services.analytics import AnalyticsService
+from pulsegate.services.anomalies import AnomalyService
+from pulsegate.services.api_keys import ApiKeys
+from pulsegate.services.delivery import DeliveryTarget, DeliveryWorker
+from pulsegate.services.geo import GeoResolver
+from pulsegate.services.health import HealthCheck
+from pulsegate.services.lead_views import LeadViews
+from pulsegate.services.leads import LeadService
+from pulsegate.services.tracking import TrackingService
+from pulsegate.store.database import Database
+from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
+from pulsegate.store.tracking import load_open_sessions
+from pulsegate.store.writer import Writer
+
+logger = logging.getLogger("pulsegate")
+KEY_USAGE_FLUSH_SECONDS = 60
+DELIVERY_POLL_SECONDS = 1.0
+_STATE_KEY = "runtime"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything a request handler may use, made once per server process."""
+
+    settings: Settings
+    trusted_proxies: tuple[IPNetwork, ...]
+    body_deadlines: BodyDeadlines
+    database: Database
+    writer: Writer
+    tracking: TrackingService
+    leads: LeadService
+    analytics: AnalyticsService
+    lead_views: LeadViews
+    anomalies: AnomalyService
+    api_keys: ApiKeys
+    health: HealthCheck
+    operations: OperationExecutor
+
+
+def runtime_of(app: Litestar) -> Runtime:
+    """The app's runtime (set by the lifespan before the first request)."""
+    runtime: Runtime = app.state[_STATE_KEY]
+    return runtime
+
+
+def provide_runtime(state: State) -> Runtime:
+    """The `runtime` dependency of every Litestar route."""
+    runtime: Runtime = state[_STATE_KEY]
+    return runtime
+
+
+# Not validated per request: it is the object the lifespan made (and msgspec could not convert it).
+RuntimeDependency: TypeAlias = NamedDependency[SkipValidation[Runtime]]
+
+
+@asynccontextmanager
+async def attached_runtime(app: Litestar, settings: Settings) -> AsyncIterator[Runtime]:
+    """`open_runtime`, stored on `app` (tests read it after the lifespan too)."""
+    async with open_runtime(settings) as runtime:
+        app.state[_STATE_KEY] = runtime
+        yield runtime
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Open the database and start everything that uses it; stop it all, in reverse, on exit."""
+    async with AsyncExitStack() as stack:  # closes in reverse: jobs, socket, writer, file
+        runtime = await _start(settings, stack)
+        yield runtime
+
+
+async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
+    storage = settings.storage
+    database = Database.open(
+        settings.database_path,
+        threads=storage.duckdb_threads,
+        memory_limit=storage.duckdb_memory_limit,
+        archive_dir=settings.archive_path if settings.retention.query_archive else None,
+    )
+    stack.callback(database.close)
+    geo = _geo_resolver(settings)
+    geo.load()  # now, not on the first request
+    open_sessions = OpenSessions()
+    resume_within_ms = settings.sessions.idle_timeout_minutes * 60_000
+    for session in database.read_now(load_open_sessions, now_ms() - resume_within_ms):
+        open_sessions.add(session)
+    salt = database.secret("visitor_salt", configured=settings.privacy.visitor_salt)
+    disk_guard = DiskSpaceGuard(settings.database_path.parent, storage.min_free_disk_mb * MEGABYTE)
+    writer = Writer(
+        database.connection,
+        max_pending_rows=storage.max_pending_rows,
+        disk_guard=disk_guard,
+        on_fatal=lambda _exc: exit_soon(),  # restart to reopen the file (README, "Durability")
+    )
+    writer.start()
+    stack.push_async_callback(writer.stop)
+    tracking = TrackingService(
+        database,
+        writer,
+        open_sessions,
+        geo,
+        visitor_salt=salt,
+        resume_within_ms=resume_within_ms,
+        max_open=settings.sessions.max_open,
+    )
+    api_keys = ApiKeys(database, writer)
+    await api_keys.reload()
+    stack.push_async_callback(api_keys.flush_usage)  # the last uses, before the writer stops
+    operations = OperationExecutor(
+        settings,
+        database,
+        writer,
+        started_ms=now_ms(),
+        open_sessions=lambda: tracking.open_sessions,
+        remembered_sessions=lambda: tracking.remembered_sessions,
+        on_keys_changed=api_keys.reload,
+    )
+    runtime = Runtime(
+        settings=settings,
+        trusted_proxies=tuple(parse_networks(settings.network.trusted_proxies)),
+        body_deadlines=BodyDeadlines(settings.server.body_timeout_seconds),
+        database=database,
+        writer=writer,
+        tracking=tracking,
+        leads=LeadService(database, writer, settings.leads, forward_to_crm=bool(settings.crm.webhook_url)),
+        analytics=AnalyticsService(database),
+        lead_views=LeadViews(database),
+        anomalies=AnomalyService(database),
+        api_keys=api_keys,
+        health=HealthCheck(writer),
+        operations=operations,
+    )
+    control = ControlServer(control_socket_path(settings.database_path), operations.execute)
+    await control.start()
+    stack.push_async_callback(control.stop)
+    await _start_background_jobs(runtime, stack)
+    return runtime
+
+
+async def _start_background_jobs(runtime: Runtime, stack: AsyncExitStack) -> None:
+    """The periodic work of a server: checkpoints, idle sessions, key use, deliveries, retention, alerts."""
+    settings, database, writer = runtime.settings, runtime.database, runtime.writer
+    storage = settings.storage
+    if storage.checkpoint_interval_seconds:
+
+        async def checkpoint() -> None:
+            try:
+                await writer.run(lambda connection: connection.execute("CHECKPOINT"))
+            except duckdb.TransactionException as exc:
+                # A read was in a transaction at that instant: DuckDB declines rather than wait.
+                # Nothing is lost; the next tick checkpoints.
+                logger.debug("Checkpoint skipped: %s", exc)
+
+        await stack.enter_async_context(
+            run_every(storage.checkpoint_interval_seconds, checkpoint, name="checkpoint")
+        )
+    idle_minutes = settings.sessions.idle_timeout_minutes
+    await stack.enter_async_context(
+        run_every(
+            settings.sessions.sweep_interval_seconds,
+            lambda: runtime.tracking.end_idle_sessions(idle_minutes),
+            name="idle session sweep",
+        )
+    )
+    # Key use is batched: one update a minute instead of a write per analytics request.
+    await stack.enter_async_context(
+        run_every(KEY_USAGE_FLUSH_SECONDS, runtime.api_keys.flush_usage, name="key usage flush")
+    )
+    targets = _delivery_targets(settings)
+    if targets:
+        deliveries = DeliveryWorker(database, writer, targets, timeout_seconds=settings.crm.timeout_seconds)
+        stack.push_async_callback(deliveries.close)
+        # Pending deliveries survive restarts in the outbox table: this resumes them.
+        await stack.enter_async_context(
+            run_every(DELIVERY_POLL_SECONDS, deliveries.deliver_due, name="webhook deliveries")
+        )
+    retention = settings.retention
+    if retention.events_older_than_days:
+        prune_args = PruneArgs(
+            older_than_days=retention.events_older_than_days,
+            archive_dir=str(settings.archive_path) if settings.archive_path else None,
+        )
+
+        async def prune_old_events() -> None:
+            pruned = await writer.run(lambda connection: prune(OpContext(connection), prune_args))
+            database.refresh_readers()
+            logger.info(
+                "Retention: deleted %d events older than %d days", pruned.events, prune_args.older_than_days
+            )
+
+        interval = retention.run_every_hours * 3600
+        # The first run a minute after start (not a day later), out of the way of start-up.
+        await stack.enter_async_context(
+            run_every(interval, prune_old_events, name="retention", first_delay=min(60, interval))
+        )
+    if settings.alerts.webhook_url:
+        alerts = AlertScanner(database, writer, settings.alerts)
+        await stack.enter_async_context(
+            run_every(settings.alerts.scan_interval_seconds, alerts.scan_and_queue, name="anomaly alerts")
+        )
+
+
+def _delivery_targets(settings: Settings) -> dict[str, DeliveryTarget]:
+    targets = {}
+    crm, alerts = settings.crm, settings.alerts
+    if crm.webhook_url:
+        targets["crm"] = DeliveryTarget(
+            crm.webhook_url, crm.signing_secret, crm.max_attempts, crm.first_retry_seconds
+        )
+    if alerts.webhook_url:
+        targets["alerts"] = DeliveryTarget(
+            alerts.webhook_url, alerts.signing_secret, alerts.max_attempts, alerts.first_retry_seconds
+        )
+    return targets
+
+
+def _geo_resolver(settings: Settings) -> GeoResolver:
+    geo = settings.geo
+    return GeoResolver(
+        country_mmdb=Path(geo.country_mmdb).expanduser() if geo.country_mmdb else None,
+        asn_mmdb=Path(geo.asn_mmdb).expanduser() if geo.asn_mmdb else None,
+    )

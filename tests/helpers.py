@@ -1,0 +1,111 @@
+"""Helpers the tests share: waiting, reading the app's database, API keys, running the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from litestar.testing import TestClient
+from typer.testing import CliRunner, Result
+
+from cli.main import app as cli_app
+from pulsegate.config import Settings
+from pulsegate.ops import keys
+from pulsegate.ops.runner import run_operation
+from pulsegate.runtime import Runtime, runtime_of
+from pulsegate.store.database import Database
+from tests.e2e.running_server import pulsegate_command
+
+_runner = CliRunner()
+WIDE_TERMINAL = {"COLUMNS": "200"}  # Rich tables unwrapped, so tests can read whole rows
+
+
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition", page: Any = None
+) -> Any:
+    """Poll `condition` until it is truthy and return its value; AssertionError after `timeout`.
+
+    With a Playwright `page`, pause through it so the page's event handlers keep running.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        if page is not None:
+            page.wait_for_timeout(200)
+        else:
+            time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def app_runtime(client: TestClient[Any]) -> Runtime:
+    """The in-process app's runtime (its database, services and settings)."""
+    return runtime_of(client.app)
+
+
+def break_runtime(client: TestClient[Any], **parts: Any) -> None:
+    """Swap parts of the app's runtime (for example a service for None) to test a real bug path."""
+    client.app.state["runtime"] = dataclasses.replace(app_runtime(client), **parts)
+
+
+@contextmanager
+def app_cursor(client: TestClient[Any]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the app's own database (committed rows), closed afterwards."""
+    cursor = app_runtime(client).database.connection.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def app_rows(client: TestClient[Any], sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """The rows of `sql` on the app's own database."""
+    with app_cursor(client) as cursor:
+        return cursor.execute(sql, list(params)).fetchall()
+
+
+def file_rows(path: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """The rows of `sql` on the database file at `path` (opened, migrated, closed)."""
+    database = Database.open(path)
+    try:
+        return database.connection.execute(sql, list(params)).fetchall()
+    finally:
+        database.close()
+
+
+def new_api_key(settings: Settings, *projects: str, name: str = "test") -> str:
+    """A fresh API key's secret for the settings' database (all projects when none are named)."""
+    return run_operation(settings, keys.CREATE, keys.CreateKey(name=name, projects=list(projects))).secret
+
+
+def invoke(database: Path, *args: str) -> Result:
+    """Run the CLI in process on `database`, as a wide terminal."""
+    return _runner.invoke(cli_app, [*args, "--database", str(database)], env=WIDE_TERMINAL)
+
+
+def cli(*args: str, database: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the installed `pulsegate` command on `database`, as a wide terminal."""
+    return subprocess.run(
+        pulsegate_command(*args, "--database", str(database)),
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **WIDE_TERMINAL},
+    )  # fmt: skip
+
+
+def cli_output(*args: str, database: Path) -> str:
+    """The standard output of a `pulsegate` command that must succeed."""
+    done = cli(*args, database=database)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def server_api_key(database: Path, name: str = "browser-test") -> str:
+    """A key created with the real CLI (live through a running server's control socket)."""
+    return cli_output("keys", "create", name, "--quiet", database=database).strip()
