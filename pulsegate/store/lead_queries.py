@@ -8,101 +8,46 @@ from typing import Any, TypeVar
 import duckdb
 import msgspec
 
-from pulsegate.domain.lead_views import LeadFilter
+from pulsegate.domain.lead_views import (
+    DeliveryInfo,
+    LeadDetail,
+    LeadFilter,
+    LeadSummary,
+    TimelineEvent,
+    TimelineSession,
+)
+from pulsegate.domain.timestamps import epoch_ms, utc_datetime
 
 # A lead's CRM id means the CRM has it, whatever the delivery row last said.
 EFFECTIVE_STATUS = "CASE WHEN crm_lead_id IS NOT NULL THEN 'synced' ELSE status END"
 MAX_TIMELINE_SESSIONS = 20
 MAX_TIMELINE_EVENTS = 500
-RowT = TypeVar("RowT", bound=msgspec.Struct)
+S = TypeVar("S", bound=msgspec.Struct)
+# The columns a lead's page adds to its LeadSummary (the fields of LeadDetail that are columns).
+DETAIL_COLUMNS = ("message", "fields", "page_url", "utm_source", "utm_medium", "utm_campaign", "session_id",
+                  "visitor_id", "spam_reason", "crm_synced_at")  # fmt: skip
 
 
-class LeadRow(msgspec.Struct, frozen=True):
-    """A lead as listings show it; `status` is the effective one."""
-
-    lead_id: str
-    created_at: datetime
-    status: str
-    project: str | None
-    source: str | None
-    traffic_source: str | None
-    name: str | None
-    email: str | None
-    phone: str | None
-    company: str | None
-    crm_lead_id: str | None
-
-
-class LeadDetailRow(msgspec.Struct, frozen=True):
-    """The columns one lead's page adds to its LeadRow."""
-
-    message: str | None
-    fields: str | None
-    page_url: str | None
-    utm_source: str | None
-    utm_medium: str | None
-    utm_campaign: str | None
-    session_id: str | None
-    visitor_id: str | None
-    spam_reason: str | None
-    crm_synced_at: datetime | None
-
-
-class DeliveryRow(msgspec.Struct, frozen=True):
-    """One CRM delivery of a lead."""
-
-    target: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime | None
-    last_attempt_at: datetime | None
-    last_status: int | None
-    last_error: str | None
-    delivered_at: datetime | None
-
-
-class VisitorSessionRow(msgspec.Struct, frozen=True):
-    """A session of a lead's visitor, for the lead's timeline."""
-
-    session_id: str
-    started_at: datetime
-    ended_at: datetime | None
-    source: str
-    referrer: str | None
-    entry_url: str
-    country: str | None
-    device: str | None
-    browser: str | None
-    max_scroll: int | None
-    engagement_score: int | None
-
-
-class SessionEventRow(msgspec.Struct, frozen=True):
-    """An event of one of those sessions."""
-
-    session_id: str
-    received_at: datetime
-    type: str
-    name: str | None
-    path: str | None
-    props: str | None
-
-
-def _select_list(row_type: type[msgspec.Struct], expressions: dict[str, str] | None = None) -> str:
-    """The SELECT list of a row Struct, in its field order (`expressions` for computed columns)."""
+def _columns(names: tuple[str, ...], expressions: dict[str, str] | None = None) -> str:
+    """A SELECT list of these columns in this order (`expressions` for computed ones)."""
     expressions = expressions or {}
-    return ", ".join(
-        f"{expressions[name]} AS {name}" if name in expressions else name
-        for name in row_type.__struct_fields__
-    )
+    return ", ".join(f"{expressions[name]} AS {name}" if name in expressions else name for name in names)
 
 
-def _rows(row_type: type[RowT], rows: list[tuple[Any, ...]]) -> list[RowT]:
-    return [row_type(*row) for row in rows]
+def _struct(answer: type[S], names: tuple[str, ...], row: tuple[Any, ...], **more: Any) -> S:
+    """`answer` from a row of the columns `names`; times become epoch ms, as the API speaks them."""
+    values = dict(zip(names, row, strict=True))
+    for name, value in values.items():
+        if isinstance(value, datetime):
+            values[name] = epoch_ms(value)
+    return answer(**values, **more)
 
 
-SUMMARY_COLUMNS = _select_list(LeadRow, {"status": EFFECTIVE_STATUS})
-_SUMMARY_WIDTH = len(LeadRow.__struct_fields__)
+_SUMMARY = LeadSummary.__struct_fields__
+SUMMARY_COLUMNS = _columns(_SUMMARY, {"status": EFFECTIVE_STATUS})
+_DELIVERY = DeliveryInfo.__struct_fields__
+_TIMELINE_SESSION = tuple(name for name in TimelineSession.__struct_fields__ if name != "events")
+_TIMELINE_EVENT = TimelineEvent.__struct_fields__
 
 
 def lead_where(leads: LeadFilter) -> tuple[str, list[Any]]:
@@ -135,7 +80,7 @@ def lead_where(leads: LeadFilter) -> tuple[str, list[Any]]:
 
 def list_leads(
     cursor: duckdb.DuckDBPyConnection, leads: LeadFilter, limit: int, offset: int
-) -> tuple[int, list[LeadRow]]:
+) -> tuple[int, list[LeadSummary]]:
     """(total matches, one page of leads), newest first with the id breaking ties."""
     total = count_leads(cursor, leads)
     where, params = lead_where(leads)
@@ -144,64 +89,68 @@ def list_leads(
         "ORDER BY created_at DESC, lead_id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    return total, _rows(LeadRow, rows)
+    return total, [_struct(LeadSummary, _SUMMARY, row) for row in rows]
 
 
-def lead_detail(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> tuple[LeadRow, LeadDetailRow] | None:
-    """One lead, and the columns its own page adds."""
+def lead_detail(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> LeadDetail | None:
+    """One lead with its own columns; its deliveries and timeline are left empty (read apart)."""
     rows = cursor.execute(
-        f"SELECT {SUMMARY_COLUMNS}, {_select_list(LeadDetailRow)} FROM leads WHERE lead_id = ?", [lead_id]
+        f"SELECT {SUMMARY_COLUMNS}, {_columns(DETAIL_COLUMNS)} FROM leads WHERE lead_id = ?", [lead_id]
     ).fetchall()
     if not rows:
         return None
-    row = rows[0]
-    return LeadRow(*row[:_SUMMARY_WIDTH]), LeadDetailRow(*row[_SUMMARY_WIDTH:])
+    summary, detail = rows[0][: len(_SUMMARY)], rows[0][len(_SUMMARY) :]
+    lead = _struct(LeadSummary, _SUMMARY, summary)
+    return _struct(LeadDetail, DETAIL_COLUMNS, detail, lead=lead, deliveries=[], timeline=[])
 
 
-def lead_deliveries(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> list[DeliveryRow]:
-    """The lead's deliveries, oldest first."""
+def lead_deliveries(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> list[DeliveryInfo]:
+    """The lead's CRM deliveries, oldest first."""
     rows = cursor.execute(
-        f"SELECT {_select_list(DeliveryRow)} FROM deliveries WHERE target = 'crm' AND subject_id = ? "
-        "ORDER BY created_at",
+        f"SELECT {_columns(_DELIVERY)} FROM deliveries "
+        "WHERE target = 'crm' AND subject_id = ? ORDER BY created_at",
         [lead_id],
     ).fetchall()
-    return _rows(DeliveryRow, rows)
+    return [_struct(DeliveryInfo, _DELIVERY, row) for row in rows]
 
 
 def visitor_sessions(
-    cursor: duckdb.DuckDBPyConnection, visitor_id: str, until: datetime
-) -> list[VisitorSessionRow]:
-    """The visitor's latest sessions started up to `until`, oldest first."""
+    cursor: duckdb.DuckDBPyConnection, visitor_id: str, until_ms: int
+) -> list[TimelineSession]:
+    """The visitor's latest sessions started up to `until_ms`, oldest first, without their events."""
     rows = cursor.execute(
         f"""
         SELECT * FROM (
-            SELECT {_select_list(VisitorSessionRow)}
+            SELECT {_columns(_TIMELINE_SESSION)}
             FROM sessions WHERE visitor_id = ? AND started_at <= ?
             ORDER BY started_at DESC LIMIT {MAX_TIMELINE_SESSIONS}
         ) ORDER BY started_at
         """,
-        [visitor_id, until],
+        [visitor_id, utc_datetime(until_ms)],
     ).fetchall()
-    return _rows(VisitorSessionRow, rows)
+    return [_struct(TimelineSession, _TIMELINE_SESSION, row, events=[]) for row in rows]
 
 
 def session_events(
-    cursor: duckdb.DuckDBPyConnection, session_ids: list[str], since: datetime, until: datetime
-) -> list[SessionEventRow]:
-    """Those sessions' events received in [since, until], in the order they arrived."""
+    cursor: duckdb.DuckDBPyConnection, session_ids: list[str], since_ms: int, until_ms: int
+) -> dict[str, list[TimelineEvent]]:
+    """Those sessions' events received in [since_ms, until_ms] by session, in the order they arrived."""
+    events: dict[str, list[TimelineEvent]] = {session_id: [] for session_id in session_ids}
     if not session_ids:
-        return []
-    columns = _select_list(SessionEventRow, {"type": "CAST(type AS VARCHAR)"})
+        return events
+    columns = _columns(_TIMELINE_EVENT, {"at": "received_at", "type": "CAST(type AS VARCHAR)"})
     rows = cursor.execute(
         f"""
-        SELECT {columns} FROM events
+        SELECT session_id, {columns} FROM events
         WHERE received_at >= ? AND received_at <= ?
           AND session_id IN ({", ".join("?" for _ in session_ids)})
         ORDER BY received_at, rowid LIMIT {MAX_TIMELINE_EVENTS}
         """,
-        [since, until, *session_ids],
+        [utc_datetime(since_ms), utc_datetime(until_ms), *session_ids],
     ).fetchall()
-    return _rows(SessionEventRow, rows)
+    for session_id, *event in rows:
+        events[session_id].append(_struct(TimelineEvent, _TIMELINE_EVENT, tuple(event)))
+    return events
 
 
 def distinct_values(
