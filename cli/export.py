@@ -54,5 +54,6 @@ def write_export(settings: Settings, selection: LeadSelection, output: Path | No
             progress.update(task, completed=written)
             if len(answer.rows) < PAGE_SIZE:
                 return written
-            last = answer.rows[-1]
-            page = ExportPage(selection=selection, limit=PAGE_SIZE, after_ms=last[1], after_id=last[0])
+            page = ExportPage(
+                selection=selection, limit=PAGE_SIZE, after_ms=answer.last_ms, after_id=answer.last_id
+            )

@@ -52,7 +52,7 @@ def seed(context: OpContext, args: SeedArgs) -> Seeded:
             "meanwhile); stop it, or seed another file with --database"
         )
     connection = context.connection
-    (existing,) = connection.execute("SELECT count(*) FROM sessions").fetchone()
+    existing = connection.execute("SELECT count(*) FROM sessions").fetchall()[0][0]
     if existing and not args.force:
         raise InvalidInput(
             f"This database already holds {existing:,} sessions; sample data would mix with them. "

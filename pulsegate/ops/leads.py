@@ -79,6 +79,9 @@ class ExportedPage(msgspec.Struct, kw_only=True):
 
     rows: list[list[str | int | None]]
     total: int | None
+    # Where the next page starts: the last row's (created_at, lead_id); None on an empty page.
+    last_ms: int | None = None
+    last_id: str | None = None
 
 
 class ExportParquet(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -108,7 +111,13 @@ def export_page(context: OpContext, args: ExportPage) -> ExportedPage:
     after = (utc_datetime(args.after_ms), args.after_id or "") if args.after_ms is not None else None
     rows = sql.export_page(context.connection, leads, after, args.limit)
     total = sql.count_leads(context.connection, leads) if after is None else None
-    return ExportedPage(rows=[[_plain(value) for value in row] for row in rows], total=total)
+    last = rows[-1] if rows else None
+    return ExportedPage(
+        rows=[[_plain(value) for value in row] for row in rows],
+        total=total,
+        last_ms=epoch_ms(last[1]) if last else None,
+        last_id=last[0] if last else None,
+    )
 
 
 def export_parquet(context: OpContext, args: ExportParquet) -> Exported:
