@@ -65,8 +65,7 @@ def test_scheduled_retention_prunes_and_archives_while_serving(make_settings: An
     now = utc_datetime(now_ms())
     ages_days = list(range(1, 60))
     expected_pruned = sum(1 for days in ages_days if days >= 30)  # each row 3 hours past its day mark
-    with TestClient(create_app(settings)) as client:
-        cursor = app_runtime(client).database.connection.cursor()
+    with TestClient(create_app(settings)) as client, app_cursor(client) as cursor:
         appender = cursor.appender(
             "events", columns=["received_at", "session_id", "visitor_id", "type", "path"]
         )
@@ -87,4 +86,3 @@ def test_scheduled_retention_prunes_and_archives_while_serving(make_settings: An
         secret = new_api_key(settings, name="t")
         overview = client.get("/analytics/overview", params={"period": "90d"}, headers={"X-API-Key": secret})
         assert overview.json()["current"]["page_views"] == len(ages_days)
-        cursor.close()
