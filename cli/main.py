@@ -80,6 +80,7 @@ def serve(
     )
     base = f"http://{settings.server.host}:{settings.server.port}"
     console.print(f"PulseGate {__version__}: {base} on {settings.database_path}", highlight=False)
+    console.print(f"Dashboard: {base}/dashboard", highlight=False)
     if settings.web.demo:
         console.print(f"Demo site: {base}/demo/", highlight=False)
     run_server(settings)

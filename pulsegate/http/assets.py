@@ -5,13 +5,14 @@ Also the demo site at /demo/ when `pulsegate serve --demo` (web.demo) asks for i
 
 from __future__ import annotations
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, route
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect
 
 from pulsegate.config import WebSettings
 from pulsegate.errors import NotFound
+from pulsegate.http.methods import GET_AND_HEAD, operation_id
 from pulsegate.web.demo_site import DEMO_PREFIX, demo_page
 from pulsegate.web.files import JAVASCRIPT, ServedFile
 from pulsegate.web.scripts import build_scripts
@@ -90,10 +91,11 @@ def _script_route(
         return file_response(script, request, cache_control)
 
     serve_script.__doc__ = f"The browser script {name} (ETag, Cache-Control, gzip when accepted)."
-    return get(
+    return route(
         path,
+        http_method=GET_AND_HEAD,
         name=f"script-{stem}" + ("-alias" if alias else ""),
-        operation_id=f"get{stem.capitalize()}Script",
+        operation_id=operation_id(f"get{stem.capitalize()}Script"),
         include_in_schema=not alias,
         tags=["scripts"],
         media_type=JAVASCRIPT,

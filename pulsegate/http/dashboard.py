@@ -6,12 +6,14 @@ for it. The files are read once at start-up and revalidated by ETag on every loa
 
 from __future__ import annotations
 
-from litestar import Request, Response, get
+from litestar import Request, Response, route
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
+from litestar.response import Redirect
 
 from pulsegate.errors import NotFound
 from pulsegate.http.assets import file_response
+from pulsegate.http.methods import GET_AND_HEAD
 from pulsegate.resources import shipped_file
 from pulsegate.web.files import ServedFile, served_folder
 
@@ -36,12 +38,17 @@ def dashboard_routes() -> list[HTTPRouteHandler]:
     def respond(request: Request, file: ServedFile) -> Response[bytes]:
         return file_response(file, request, "no-cache", SECURITY_HEADERS)
 
-    @get(DASHBOARD_PREFIX, include_in_schema=False, name="dashboard")
+    @route(DASHBOARD_PREFIX, http_method=GET_AND_HEAD, include_in_schema=False, name="dashboard")
     async def dashboard(request: Request) -> Response[bytes]:
         """The dashboard page."""
         return respond(request, files["index.html"])
 
-    @get(f"{DASHBOARD_PREFIX}/{{name:str}}", include_in_schema=False, name="dashboard-file")
+    @route(
+        f"{DASHBOARD_PREFIX}/{{name:str}}",
+        http_method=GET_AND_HEAD,
+        include_in_schema=False,
+        name="dashboard-file",
+    )
     async def dashboard_file(request: Request, name: FromPath[str]) -> Response[bytes]:
         """The dashboard's scripts and styles."""
         file = files.get(name)
@@ -49,4 +56,9 @@ def dashboard_routes() -> list[HTTPRouteHandler]:
             raise NotFound(f"No dashboard file {name!r}")
         return respond(request, file)
 
-    return [dashboard, dashboard_file]
+    @route("/", http_method=GET_AND_HEAD, include_in_schema=False, name="root")
+    async def root() -> Redirect:
+        """A person who opens the server's address gets the dashboard (POST / is the old capture)."""
+        return Redirect(DASHBOARD_PREFIX)
+
+    return [dashboard, dashboard_file, root]

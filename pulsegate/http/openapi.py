@@ -126,6 +126,7 @@ def complete_openapi(app: Litestar) -> None:
         "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
     }
     for path, item in schema.paths.items():  # type: ignore[union-attr]
+        item.head = None  # HEAD answers as GET does (http/methods.py): one operation, one id
         if path.startswith("/analytics/") and item.get is not None:
             item.get.parameters = [*(item.get.parameters or []), *ANALYTICS_PARAMETERS]
             item.get.security = [{"bearer": []}, {"apiKey": []}]

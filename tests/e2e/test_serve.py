@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import threading
 import time
@@ -196,3 +197,24 @@ def test_full_write_queue_answers_503_with_retry_after(tmp_path: Path) -> None:
         )
     finally:
         con.close()
+
+
+def test_head_through_granian_sends_headers_only_and_the_banner_names_the_dashboard(
+    server: RunningServer,
+) -> None:
+    # Pipelined on one connection: a body sent after the HEAD answer would come before the next answer.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(
+            b"HEAD /tracker.js HTTP/1.1\r\nHost: t\r\n\r\n"
+            b"HEAD /health HTTP/1.1\r\nHost: t\r\n\r\n"
+            b"GET /dashboard HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        )
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    script_head, rest = received.split(b"\r\n\r\n", 1)
+    assert script_head.startswith(b"HTTP/1.1 200") and b"content-length: " in script_head.lower()
+    assert rest.startswith(b"HTTP/1.1 200")  # the health answer, with nothing between
+    _health_head, rest = rest.split(b"\r\n\r\n", 1)
+    assert rest.startswith(b"HTTP/1.1 200") and b"<html" in rest.lower()
+    assert f"Dashboard: http://127.0.0.1:{server.port}/dashboard" in server.log()
