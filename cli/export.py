@@ -15,6 +15,7 @@ from cli.output import error_console
 from pulsegate.config import Settings
 from pulsegate.domain.csv_safety import csv_safe
 from pulsegate.ops.leads import EXPORT_COLUMNS, EXPORT_PAGE, ExportPage, LeadSelection
+from pulsegate.ops.output_files import written_in_place_of
 from pulsegate.ops.runner import OperationSession
 
 PAGE_SIZE = 2000
@@ -23,9 +24,10 @@ PAGE_SIZE = 2000
 def write_export(settings: Settings, selection: LeadSelection, output: Path | None, kind: str) -> int:
     """Write every selected lead to `output` (or stdout) as CSV or JSON lines; returns the count."""
     with ExitStack() as stack:
-        handle: IO[str] = (
-            stack.enter_context(output.open("w", newline="", encoding="utf-8")) if output else sys.stdout
-        )
+        handle: IO[str] = sys.stdout
+        if output is not None:  # written beside its final name (private) and moved in once complete
+            partial = stack.enter_context(written_in_place_of(output))
+            handle = stack.enter_context(partial.open("w", newline="", encoding="utf-8"))
         session = stack.enter_context(OperationSession(settings))
         writer = csv.writer(handle) if kind == "csv" else None
         if writer is not None:

@@ -77,20 +77,26 @@ def export(
         pulsegate leads export --csv -o leads.csv --project acme --since 2026-01-01
     """
     from pulsegate.ops.leads import EXPORT_PARQUET, ExportParquet, LeadSelection
+    from pulsegate.ops.output_files import check_output_file
 
     if sum((csv, json, parquet)) > 1:
         raise InvalidInput("choose one of --csv, --json and --parquet")
+    if parquet and output is None:
+        raise InvalidInput("--parquet needs --output FILE")
+    # Everything is checked before anything is asked or written: a bad option never leaves a
+    # header behind, and a bad path fails in a second, not after the export.
+    selection = LeadSelection(project=project, since=since, until=until, status=status).checked()  # type: ignore[arg-type]
+    if output is not None:
+        output = output.resolve()
+        check_output_file(output, option="--output", example="leads.parquet" if parquet else "leads.csv")
     settings = settings_for(config, database)
-    selection = LeadSelection(project=project, since=since, until=until, status=status)  # type: ignore[arg-type]
     if parquet:
         from pulsegate.ops.runner import run_operation
 
-        if output is None:
-            raise InvalidInput("--parquet needs --output FILE")
+        assert output is not None
         done = run_operation(
-            settings, EXPORT_PARQUET, ExportParquet(selection=selection, path=str(output.resolve())),
-            timeout=3600,
-        )  # fmt: skip
+            settings, EXPORT_PARQUET, ExportParquet(selection=selection, path=str(output)), timeout=3600
+        )
         error_console.print(f"Wrote {done.rows:,} leads to {done.path}")
         return
     from cli.export import write_export  # imports DuckDB: not at module level, so --help stays fast
@@ -115,7 +121,7 @@ def list_(
     from pulsegate.ops import leads
     from pulsegate.ops.runner import run_operation
 
-    selection = leads.LeadSelection(project=project, since=since, until=until, status=status)  # type: ignore[arg-type]
+    selection = leads.LeadSelection(project=project, since=since, until=until, status=status).checked()  # type: ignore[arg-type]
     found = run_operation(
         settings_for(config, database), leads.LIST, leads.ListLeads(selection=selection, limit=limit)
     )

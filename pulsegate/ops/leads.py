@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
 from pulsegate.domain.lead_views import LeadDetail, LeadFilter, LeadList
-from pulsegate.domain.leads import LeadStatus
+from pulsegate.domain.leads import LEAD_STATUSES, LeadStatus
 from pulsegate.domain.periods import Paging, resolve_window
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.domain.tracking import Project
 from pulsegate.errors import InvalidInput
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
+from pulsegate.ops.output_files import check_output_file, written_in_place_of
 from pulsegate.services import lead_views
 from pulsegate.store import lead_queries as sql
 from pulsegate.store.deliveries import requeue
@@ -39,6 +42,9 @@ def retry_deliveries(context: OpContext, args: RetryDeliveries) -> Requeued:
     return Requeued(deliveries=count)
 
 
+PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 class LeadSelection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Which leads a command works on."""
 
@@ -47,6 +53,19 @@ class LeadSelection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     until: str | None = None  # ISO date (inclusive), ISO datetime or epoch ms, in UTC
     status: LeadStatus | None = None
 
+    def checked(self) -> LeadSelection:
+        """This selection if every part of it holds, else InvalidInput naming the command's option
+        and what it takes (the CLI checks before it writes or asks anything)."""
+        if self.status is not None and self.status not in LEAD_STATUSES:
+            raise InvalidInput(f"--status: one of {', '.join(LEAD_STATUSES)} (got {self.status!r})")
+        if self.project is not None and not PROJECT_NAME.fullmatch(self.project):
+            raise InvalidInput(
+                f"--project: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit "
+                f"(got {self.project!r})"
+            )
+        self.to_filter()
+        return self
+
     def to_filter(self) -> LeadFilter:
         start = end = None
         if self.since or self.until:
@@ -54,9 +73,7 @@ class LeadSelection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             try:
                 window = resolve_window(params, now_ms())
             except InvalidInput as exc:  # name the CLI's options, not the API's parameters
-                raise InvalidInput(
-                    exc.message.replace("from:", "--since:").replace("to:", "--until:")
-                ) from None
+                raise InvalidInput(_option_names(exc.message)) from None
             start, end = utc_datetime(window.start_ms), utc_datetime(window.end_ms)
         projects = (self.project,) if self.project else None
         return LeadFilter(projects, start, end, None, self.status, None)
@@ -124,7 +141,11 @@ def export_parquet(context: OpContext, args: ExportParquet) -> Exported:
     """Write the selected leads to a Parquet file."""
     if not args.path.startswith("/"):
         raise InvalidInput("--output: give an absolute path for a Parquet export")
-    rows = sql.export_parquet(context.connection, args.selection.to_filter(), args.path)
+    leads = args.selection.to_filter()
+    target = Path(args.path)
+    check_output_file(target, option="--output", example="leads.parquet")
+    with written_in_place_of(target) as partial:
+        rows = sql.export_parquet(context.connection, leads, str(partial))
     return Exported(rows=rows, path=args.path)
 
 
@@ -138,6 +159,13 @@ def list_leads(context: OpContext, args: ListLeads) -> LeadList:
 def show_lead(context: OpContext, args: ShowLead) -> LeadDetail:
     """One lead with its deliveries and timeline."""
     return lead_views.lead_detail(context.connection, args.lead_id, None)
+
+
+def _option_names(message: str) -> str:
+    """An API message about `from`/`to` as the CLI's `--since`/`--until`."""
+    name, _, rest = message.partition(": ")
+    option = {"from": "--since", "to": "--until"}.get(name, name)
+    return f"{option}: {rest.replace('must be before to', 'must be before --until')}"
 
 
 def _plain(value: object) -> str | int | None:

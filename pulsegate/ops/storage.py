@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import InvalidInput, StorageUnavailable
 from pulsegate.ops.context import NoArguments, OpContext
 from pulsegate.ops.operation import Operation
+from pulsegate.ops.output_files import check_output_file, written_in_place_of
 from pulsegate.services.analytics import file_size, storage_stats
 
 
@@ -58,19 +58,18 @@ def backup(context: OpContext, args: BackupArgs) -> BackupDone:
     )
     if own_files:
         raise InvalidInput(f"FILE: {target} is the database itself or one of its own files")
-    if target.exists() and not args.force:
-        raise InvalidInput(f"FILE: {target} exists; pass --force to replace it")
+    check_output_file(
+        target, option="FILE", example="pulsegate-backup.duckdb", replace=args.force, create_folder=True
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target and moved over it only once its counts check out: a failed
     # backup never costs the previous one.
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    counts, copied = _copy_database(connection, source, partial)
-    if copied != counts:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        raise StorageUnavailable(f"The backup's row counts differ from the database's ({copied} vs {counts})")
-    partial.replace(target)
+    with written_in_place_of(target, create=False) as partial:
+        counts, copied = _copy_database(connection, source, partial)
+        if copied != counts:
+            raise StorageUnavailable(
+                f"The backup's row counts differ from the database's ({copied} vs {counts})"
+            )
     return BackupDone(path=str(target), bytes=file_size(target), tables=counts)
 
 

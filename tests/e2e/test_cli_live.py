@@ -139,3 +139,20 @@ def test_the_control_socket_refuses_other_users(tmp_path: Path) -> None:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_bad_output_paths_are_refused_live_before_any_work(server: RunningServer, tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for args in (
+        ("backup", str(folder), "--force"),
+        ("leads", "export", "--parquet", "-o", str(tmp_path / "missing" / "out.parquet")),
+        ("leads", "export", "-o", str(tmp_path / "missing" / "out.csv")),
+    ):
+        done = cli(*args, database=server.database)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stderr.startswith("Error:") and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "Internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert list(folder.iterdir()) == [] and not (tmp_path / "missing").exists()
+    assert not list(tmp_path.glob("*.partial"))
+    assert "Traceback" not in server.log()
