@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.output import console, format_ms, reports_errors
-from cli.settings import ConfigOption, DatabaseOption, settings_for
+from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 
 app = typer.Typer(help="Sample data and the demo site, to see PulseGate at work.", no_args_is_help=True)
 SEED_TIMEOUT_SECONDS = 3600.0
@@ -40,6 +40,7 @@ def seed(
     from pulsegate.ops.runner import run_operation
 
     settings = settings_for(config, database)
+    announce_new_database(settings)
     args = SeedArgs(days=days, sessions=sessions, seed=seed, force=force)
     with console.status(f"Generating {sessions:,} visits over {days} days…"):
         done = run_operation(settings, SEED, args, timeout=SEED_TIMEOUT_SECONDS)

@@ -8,8 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.output import console, format_ms, reports_errors
-from cli.settings import ConfigOption, DatabaseOption, settings_for
+from cli.output import JsonOption, console, format_ms, print_json, reports_errors
+from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 
 app = typer.Typer(help="Create, list and revoke API keys for the analytics API.", no_args_is_help=True)
 
@@ -39,9 +39,9 @@ def create(
     from pulsegate.ops import keys
     from pulsegate.ops.runner import run_operation
 
-    created = run_operation(
-        settings_for(config, database), keys.CREATE, keys.CreateKey(name=name, projects=project or [])
-    )
+    settings = settings_for(config, database)
+    announce_new_database(settings)
+    created = run_operation(settings, keys.CREATE, keys.CreateKey(name=name, projects=project or []))
     if quiet:
         typer.echo(created.secret)
         return
@@ -56,13 +56,16 @@ def create(
 
 @app.command("list")
 @reports_errors
-def list_(config: ConfigOption = None, database: DatabaseOption = None) -> None:
+def list_(json: JsonOption = False, config: ConfigOption = None, database: DatabaseOption = None) -> None:
     """List every key (never their secrets), revoked ones included."""
     from pulsegate.ops import keys as key_ops
     from pulsegate.ops.context import NoArguments
     from pulsegate.ops.runner import run_operation
 
     keys = run_operation(settings_for(config, database), key_ops.LIST, NoArguments())
+    if json:
+        print_json(keys)
+        return
     if not keys:
         console.print("No API keys yet. Create one with: pulsegate keys create NAME")
         return
@@ -93,5 +96,12 @@ def revoke(
     from pulsegate.ops import keys
     from pulsegate.ops.runner import run_operation
 
-    key = run_operation(settings_for(config, database), keys.REVOKE, keys.RevokeKey(key_id=key_id))
-    console.print(f"Revoked {key.key_id} ({escape(key.name)}) at {format_ms(key.revoked_ms)} UTC.")
+    revoked = run_operation(settings_for(config, database), keys.REVOKE, keys.RevokeKey(key_id=key_id))
+    key = revoked.key
+    if revoked.already:
+        console.print(
+            f"{key.key_id} ({escape(key.name)}) was already revoked, at {format_ms(key.revoked_ms)} UTC: "
+            "nothing changed."
+        )
+    else:
+        console.print(f"Revoked {key.key_id} ({escape(key.name)}) at {format_ms(key.revoked_ms)} UTC.")

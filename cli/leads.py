@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.output import console, error_console, format_ms, reports_errors
+from cli.output import JsonOption, console, error_console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 from pulsegate.errors import InvalidInput
 
@@ -114,34 +114,47 @@ def list_(
     since: SinceOption = None,
     until: UntilOption = None,
     status: StatusOption = None,
+    json: JsonOption = False,
     config: ConfigOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """List the newest leads as a table."""
+    """List the newest leads as a table (ids shortened to the start that names each one)."""
     from pulsegate.ops import leads
     from pulsegate.ops.runner import run_operation
 
     selection = leads.LeadSelection(project=project, since=since, until=until, status=status).checked()  # type: ignore[arg-type]
-    found = run_operation(
+    if not 1 <= limit <= 1000:
+        raise InvalidInput(f"--limit: from 1 to 1000 (got {limit})")
+    listed = run_operation(
         settings_for(config, database), leads.LIST, leads.ListLeads(selection=selection, limit=limit)
     )
+    found = listed.listing
+    if json:
+        print_json(found)
+        return
     if not found.leads:
         console.print("No leads match.")
         return
     table = Table("created (UTC)", "status", "project", "name", "email", "company", "source", "lead id")
-    for lead in found.leads:
+    table.columns[-1].no_wrap = True
+    for lead, short_id in zip(found.leads, listed.short_ids, strict=True):
         table.add_row(
             format_ms(lead.created_at), lead.status, *(escape(value or "-") for value in
-            (lead.project, lead.name, lead.email, lead.company, lead.traffic_source)), lead.lead_id,
+            (lead.project, lead.name, lead.email, lead.company, lead.traffic_source)), short_id,
         )  # fmt: skip
     console.print(table)
-    console.print(f"{len(found.leads)} of {found.total:,} matching leads.")
+    console.print(
+        f"{len(found.leads)} of {found.total:,} matching leads; `pulsegate leads show ID` takes these ids."
+    )
 
 
 @app.command("show")
 @reports_errors
 def show(
-    lead_id: Annotated[str, typer.Argument(help="The lead's id, as `leads list` shows it.")],
+    lead_id: Annotated[
+        str,
+        typer.Argument(help="The lead's id, or any start of it that names one lead (as `leads list` shows)."),
+    ],
     config: ConfigOption = None,
     database: DatabaseOption = None,
 ) -> None:

@@ -13,7 +13,7 @@ import typer
 
 from cli import anomalies, demo, keys, leads, storage
 from cli.output import console, reports_errors
-from cli.settings import ConfigOption, DatabaseOption, settings_for
+from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 from cli.snippet import snippet
 from cli.status import status
 from pulsegate import __version__
@@ -79,6 +79,7 @@ def serve(
         web={"demo": True if demo else None},
     )
     base = f"http://{settings.server.host}:{settings.server.port}"
+    announce_new_database(settings)
     console.print(f"PulseGate {__version__}: {base} on {settings.database_path}", highlight=False)
     console.print(f"Dashboard: {base}/dashboard", highlight=False)
     if settings.web.demo:

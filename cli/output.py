@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
+import msgspec
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -17,6 +18,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 console = Console(soft_wrap=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON, for scripts.")]
 error_console = Console(stderr=True, soft_wrap=True)
 
 
@@ -25,6 +27,11 @@ def format_ms(epoch_ms: int | None) -> str:
     if epoch_ms is None:
         return "-"
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def print_json(answer: Any) -> None:
+    """An operation's answer as one JSON document on stdout (times as epoch ms, as the API)."""
+    typer.echo(msgspec.json.encode(answer).decode())
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -33,3 +33,12 @@ def settings_for(config: Path | None, database: str | None, **flags: dict[str, A
     """Settings from defaults < config file < environment < these flags."""
     overrides: dict[str, dict[str, Any]] = {"storage": {"database": database}, **flags}
     return load_settings(config, overrides=overrides)
+
+
+def announce_new_database(settings: Settings) -> None:
+    """Say on stderr that a command is about to create the database, and where (a mistyped path
+    shows at once, instead of a key landing in a file no server reads)."""
+    if not settings.database_path.exists():
+        from cli.output import error_console
+
+        error_console.print(f"Creating a new database at {settings.database_path}", highlight=False)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.output import console, format_ms, reports_errors
+from cli.output import JsonOption, console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 
 app = typer.Typer(help="The database file: sizes, compaction.", no_args_is_help=True)
@@ -21,13 +21,16 @@ def _megabytes(size: int) -> str:
 
 @app.command("stats")
 @reports_errors
-def stats(config: ConfigOption = None, database: DatabaseOption = None) -> None:
+def stats(json: JsonOption = False, config: ConfigOption = None, database: DatabaseOption = None) -> None:
     """What /analytics/storage shows: file and WAL size, rows and bytes per table, event range."""
     from pulsegate.ops import storage
     from pulsegate.ops.context import NoArguments
     from pulsegate.ops.runner import run_operation
 
     answer = run_operation(settings_for(config, database), storage.STATS, NoArguments())
+    if json:
+        print_json(answer)
+        return
     console.print(
         f"{answer.database_path}: {_megabytes(answer.database_bytes)}, WAL {_megabytes(answer.wal_bytes)}"
     )

@@ -7,6 +7,7 @@ The tree:
     ├── Unauthorized               401, exit 2
     ├── Forbidden                  403, exit 2
     ├── NotFound                   404, exit 1
+    │   └── UnknownId              404, exit 2   (an id typed on the command line names nothing)
     ├── RequestTimeout             408, exit 1   (a request body that did not arrive in time)
     ├── Gone                       410, exit 1
     ├── PayloadTooLarge            413, exit 2
@@ -60,6 +61,12 @@ class NotFound(PulseGateError):
     """The thing asked for does not exist (or is not visible to the caller)."""
 
     status_code = 404
+
+
+class UnknownId(NotFound):
+    """A key or lead id given by a person matches nothing: bad input for the CLI."""
+
+    exit_code = 2
 
 
 class RequestTimeout(PulseGateError):

@@ -116,4 +116,4 @@ def _lead_writes(visit: DemoVisit, lead: DemoLead) -> list[RowWrite]:
     return writes
 
 
-SEED = Operation("demo.seed", seed, SeedArgs, Seeded)
+SEED = Operation("demo.seed", seed, SeedArgs, Seeded, creates_database=True)

@@ -7,7 +7,7 @@ import msgspec
 from pulsegate.domain.api_keys import SHOWN_PREFIX_CHARS, hash_secret, new_key_id, new_secret
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.domain.tracking import Project
-from pulsegate.errors import InvalidInput, NotFound
+from pulsegate.errors import InvalidInput, UnknownId
 from pulsegate.ops.context import NoArguments, OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store import api_keys as sql
@@ -68,15 +68,25 @@ def list_keys(context: OpContext, args: NoArguments) -> list[KeyInfo]:
     return [_info(row) for row in sql.key_rows(context.connection)]
 
 
-def revoke_key(context: OpContext, args: RevokeKey) -> KeyInfo:
-    """Revoke a key at once; revoking a revoked key changes nothing."""
+class RevokedKey(msgspec.Struct, kw_only=True):
+    """The key after `keys revoke`; `already` when it had been revoked before (nothing changed)."""
+
+    key: KeyInfo
+    already: bool
+
+
+def revoke_key(context: OpContext, args: RevokeKey) -> RevokedKey:
+    """Revoke a key at once; revoking a revoked key changes nothing and says so."""
     connection = context.connection
-    if sql.key_row(connection, args.key_id) is None:
-        raise NotFound(f"No API key with id {args.key_id}; `pulsegate keys list` shows them")
-    sql.revoke_key(connection, args.key_id, utc_datetime(now_ms()))
+    before = sql.key_row(connection, args.key_id)
+    if before is None:
+        raise UnknownId(f"No API key with id {args.key_id}; `pulsegate keys list` shows them")
+    already = _info(before).revoked_ms is not None
+    if not already:
+        sql.revoke_key(connection, args.key_id, utc_datetime(now_ms()))
     row = sql.key_row(connection, args.key_id)
     assert row is not None
-    return _info(row)
+    return RevokedKey(key=_info(row), already=already)
 
 
 def _info(row: sql.KeyRow) -> KeyInfo:
@@ -92,6 +102,6 @@ def _info(row: sql.KeyRow) -> KeyInfo:
     )
 
 
-CREATE = Operation("keys.create", create_key, CreateKey, CreatedKey, changes_keys=True)
+CREATE = Operation("keys.create", create_key, CreateKey, CreatedKey, changes_keys=True, creates_database=True)
 LIST = Operation("keys.list", list_keys, NoArguments, list[KeyInfo])
-REVOKE = Operation("keys.revoke", revoke_key, RevokeKey, KeyInfo, changes_keys=True)
+REVOKE = Operation("keys.revoke", revoke_key, RevokeKey, RevokedKey, changes_keys=True)

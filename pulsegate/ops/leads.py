@@ -10,12 +10,13 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from pulsegate.domain.lead_ids import shortest_unique_prefix
 from pulsegate.domain.lead_views import LeadDetail, LeadFilter, LeadList
 from pulsegate.domain.leads import LEAD_STATUSES, LeadStatus
 from pulsegate.domain.periods import Paging, resolve_window
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.domain.tracking import Project
-from pulsegate.errors import InvalidInput
+from pulsegate.errors import InvalidInput, UnknownId
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.ops.output_files import check_output_file, written_in_place_of
@@ -149,16 +150,42 @@ def export_parquet(context: OpContext, args: ExportParquet) -> Exported:
     return Exported(rows=rows, path=args.path)
 
 
-def list_leads(context: OpContext, args: ListLeads) -> LeadList:
+class ListedLeads(msgspec.Struct, kw_only=True):
+    """The newest matching leads, with the short id that names each (as `leads show` takes it)."""
+
+    listing: LeadList
+    short_ids: list[str]
+
+
+def list_leads(context: OpContext, args: ListLeads) -> ListedLeads:
     """The newest leads matching the selection."""
-    return lead_views.list_leads(
+    listing = lead_views.list_leads(
         context.connection, args.selection.to_filter(), Paging(limit=args.limit, page=1)
+    )
+    ids = [lead.lead_id for lead in listing.leads]
+    neighbours = sql.sorted_neighbours(context.connection, ids)
+    return ListedLeads(
+        listing=listing,
+        short_ids=[shortest_unique_prefix(lead_id, neighbours.get(lead_id, (None, None))) for lead_id in ids],
     )
 
 
+MAX_CANDIDATES = 5
+
+
 def show_lead(context: OpContext, args: ShowLead) -> LeadDetail:
-    """One lead with its deliveries and timeline."""
-    return lead_views.lead_detail(context.connection, args.lead_id, None)
+    """One lead with its deliveries and timeline; any unique start of its id will do."""
+    typed = args.lead_id.strip()
+    found = sql.lead_ids_starting_with(context.connection, typed, MAX_CANDIDATES + 1) if typed else []
+    if not found:
+        raise UnknownId(f"No lead with an id starting {typed!r}; `pulsegate leads list` shows them")
+    if len(found) > 1 and typed not in found:
+        more = ", …" if len(found) > MAX_CANDIDATES else ""
+        raise InvalidInput(
+            f"{typed!r} starts several lead ids ({', '.join(found[:MAX_CANDIDATES])}{more}): give more of it"
+        )
+    lead_id = typed if typed in found else found[0]
+    return lead_views.lead_detail(context.connection, lead_id, None)
 
 
 def _option_names(message: str) -> str:
@@ -179,5 +206,5 @@ def _plain(value: object) -> str | int | None:
 RETRY = Operation("leads.retry", retry_deliveries, RetryDeliveries, Requeued)
 EXPORT_PAGE = Operation("leads.export_page", export_page, ExportPage, ExportedPage)
 EXPORT_PARQUET = Operation("leads.export_parquet", export_parquet, ExportParquet, Exported)
-LIST = Operation("leads.list", list_leads, ListLeads, LeadList)
+LIST = Operation("leads.list", list_leads, ListLeads, ListedLeads)
 SHOW = Operation("leads.show", show_lead, ShowLead, LeadDetail)

@@ -64,9 +64,19 @@ class OperationSession:
                     raise error_from(answer)
                 result: R = msgspec.json.decode(bytes(answer.result), type=operation.result)
                 return result
+            if not operation.creates_database and not self._settings.database_path.exists():
+                raise InvalidInput(missing_database(self._settings.database_path))
             self._database = _open_offline(self._settings, self._path)
         database = self._database
         return operation.run(OpContext(database.connection, replace_file=database.swap_file), args)
+
+
+def missing_database(path: Path) -> str:
+    """Why a command that reads a database refuses a path with none."""
+    return (
+        f"No database at {path}: check --database (or $PULSEGATE_DATABASE, or storage.database in the "
+        "config). Nothing was created; `pulsegate serve` or `pulsegate keys create` makes a new one."
+    )
 
 
 def _open_offline(settings: Settings, path: Path) -> Database:

@@ -153,6 +153,32 @@ def session_events(
     return events
 
 
+def sorted_neighbours(
+    cursor: duckdb.DuckDBPyConnection, lead_ids: list[str]
+) -> dict[str, tuple[str | None, str | None]]:
+    """For each of `lead_ids`, the ids just before and after it among all leads, sorted."""
+    if not lead_ids:
+        return {}
+    rows = cursor.execute(
+        f"""
+        SELECT lead_id, before, after FROM (
+            SELECT lead_id, lag(lead_id) OVER byid AS before, lead(lead_id) OVER byid AS after
+            FROM leads WINDOW byid AS (ORDER BY lead_id)
+        ) WHERE lead_id IN ({", ".join("?" for _ in lead_ids)})
+        """,
+        lead_ids,
+    ).fetchall()
+    return {lead_id: (before, after) for lead_id, before, after in rows}
+
+
+def lead_ids_starting_with(cursor: duckdb.DuckDBPyConnection, prefix: str, limit: int) -> list[str]:
+    """Up to `limit` lead ids that start with `prefix` (matched as text, not as a pattern)."""
+    rows = cursor.execute(
+        "SELECT lead_id FROM leads WHERE starts_with(lead_id, ?) ORDER BY lead_id LIMIT ?", [prefix, limit]
+    ).fetchall()
+    return [lead_id for (lead_id,) in rows]
+
+
 def distinct_values(
     cursor: duckdb.DuckDBPyConnection, column: str, projects: tuple[str, ...] | None
 ) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pulsegate.domain.api_keys import hash_secret
@@ -41,14 +42,16 @@ def test_create_list_revoke(tmp_path: Path) -> None:
 
 def test_errors_are_one_line_with_exit_codes(tmp_path: Path) -> None:
     database = tmp_path / "p.duckdb"
+    assert invoke(database, "keys", "create", "first").exit_code == 0
     unknown = invoke(database, "keys", "revoke", "key_nope")
-    assert unknown.exit_code == 1 and "No API key with id key_nope" in unknown.output
+    assert unknown.exit_code == 2 and "No API key with id key_nope" in unknown.output  # bad input
     bad_project = invoke(database, "keys", "create", "x", "--project", "not a project")
     assert bad_project.exit_code == 2 and "Error:" in bad_project.output
     assert "Traceback" not in unknown.output + bad_project.output
 
 
 def test_status_without_a_server(tmp_path: Path) -> None:
+    assert invoke(tmp_path / "p.duckdb", "keys", "create", "first").exit_code == 0
     result = invoke(tmp_path / "p.duckdb", "status")
     assert result.exit_code == 0
     assert "No server is running" in result.output and "0 sessions" in result.output
@@ -61,3 +64,19 @@ def test_names_with_markup_are_printed_as_text(tmp_path: Path) -> None:
     assert "ci[/][bold]x" in created.output and "pgk_" in created.output
     listed = invoke(database, "keys", "list")
     assert listed.exit_code == 0 and "ci[/][bold]x" in listed.output
+
+
+def test_revoking_a_revoked_key_says_so_and_keeps_the_first_time(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    created = invoke(database, "keys", "create", "once", "--quiet")
+    listed = json.loads(invoke(database, "keys", "list", "--json").stdout)
+    key_id = listed[0]["key_id"]
+    assert created.exit_code == 0 and listed[0]["revoked_ms"] is None
+    first = invoke(database, "keys", "revoke", key_id)
+    assert first.exit_code == 0 and first.stdout.startswith(f"Revoked {key_id}")
+    revoked_ms = json.loads(invoke(database, "keys", "list", "--json").stdout)[0]["revoked_ms"]
+    again = invoke(database, "keys", "revoke", key_id)
+    assert (
+        again.exit_code == 0 and "was already revoked" in again.stdout and "nothing changed" in again.stdout
+    )
+    assert json.loads(invoke(database, "keys", "list", "--json").stdout)[0]["revoked_ms"] == revoked_ms

@@ -10,10 +10,16 @@ import sys
 from pathlib import Path
 
 import duckdb
+from typer.testing import CliRunner
 
+from cli.main import app
+from pulsegate.domain.ids import new_id
+from pulsegate.store.database import Database
 from tests.cli.lead_rows import NASTY
 from tests.cli.lead_rows import seed_leads as seed
 from tests.helpers import invoke
+
+runner = CliRunner()
 
 
 def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
@@ -75,7 +81,7 @@ def test_list_and_show(tmp_path: Path) -> None:
     shown = invoke(database, "leads", "show", "lead-0000002")
     assert shown.exit_code == 0 and "p2@example.com" in shown.output and "No tracked sessions" in shown.output
     missing = invoke(database, "leads", "show", "lead-nope")
-    assert missing.exit_code == 1 and "Unknown lead" in missing.output
+    assert missing.exit_code == 2 and "No lead with an id starting 'lead-nope'" in missing.output
 
 
 def peak_rss_mb_of_export(database: Path, out: Path) -> float:
@@ -101,3 +107,54 @@ def test_export_of_100k_leads_streams_in_bounded_memory(tmp_path: Path) -> None:
         assert sum(1 for _ in handle) == 100_001  # header + every lead
     # Ten times the leads, about the same memory: pages are written and dropped as they come.
     assert large_rss - small_rss < 25, (small_rss, large_rss)
+
+
+def seed_real_ids(database: Path, created_ms: list[int]) -> list[str]:
+    """Leads with ids as capture makes them (UUIDv7: leads of the same moment share a long start)."""
+    ids = [new_id(ms) for ms in created_ms]
+    db = Database.open(database)
+    try:
+        db.connection.executemany(
+            "INSERT INTO leads (lead_id, submission_id, created_at, email) VALUES (?, ?, make_timestamp(? * 1000), ?)",
+            [
+                (lead_id, f"sub-{n:04d}", ms, f"p{n}@example.com")
+                for n, (lead_id, ms) in enumerate(zip(ids, created_ms, strict=True))
+            ],
+        )
+    finally:
+        db.close()
+    return ids
+
+
+def shortest_unique(lead_id: str, others: list[str]) -> str:
+    """Plain reference: the shortest start (8 at least) of `lead_id` that no other id has."""
+    for length in range(8, len(lead_id) + 1):
+        if not any(other.startswith(lead_id[:length]) for other in others if other != lead_id):
+            return lead_id[:length]
+    return lead_id
+
+
+def test_list_shows_short_ids_that_fit_and_show_takes_any_unique_start(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    now = 1_790_000_000_000
+    ids = seed_real_ids(database, [now] * 6 + [now + 1, now + 86_400_000])  # six in the same millisecond
+    narrow = runner.invoke(app, ["leads", "list", "--database", str(database)], env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0, narrow.output
+    for lead_id in ids:
+        short = shortest_unique(lead_id, ids)
+        assert short in narrow.output and len(short) < len(lead_id)
+        shown = invoke(database, "leads", "show", short)
+        assert shown.exit_code == 0 and lead_id in shown.output, shown.output
+    shared = ids[0][:12]  # the time part: every lead of that millisecond starts so
+    ambiguous = invoke(database, "leads", "show", shared)
+    assert ambiguous.exit_code == 2 and "starts several lead ids" in ambiguous.stderr
+    assert "Traceback" not in ambiguous.output
+
+
+def test_list_as_json_has_whole_ids(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    ids = seed_real_ids(database, [1_790_000_000_000 + n for n in range(3)])
+    listed = json.loads(invoke(database, "leads", "list", "--json").stdout)
+    assert [lead["lead_id"] for lead in listed["leads"]] == list(reversed(ids)) and listed["total"] == 3
+    limit = invoke(database, "leads", "list", "--limit", "0")
+    assert limit.exit_code == 2 and "--limit: from 1 to 1000" in limit.stderr

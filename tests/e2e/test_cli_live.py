@@ -75,7 +75,7 @@ def test_a_stale_socket_after_kill_9_is_not_mistaken_for_a_server(server: Runnin
 
 def test_a_held_database_that_does_not_answer_is_named(tmp_path: Path) -> None:
     database = tmp_path / "held.duckdb"
-    assert cli("keys", "list", database=database).returncode == 0  # creates and migrates it
+    assert cli("keys", "create", "first", database=database).returncode == 0  # creates and migrates it
     holder = subprocess.Popen(
         [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(database)!r}); print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
