@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from pulsegate.domain import lead_views as views
+from pulsegate.domain.journeys import journey_until
 from pulsegate.domain.lead_views import LeadFilter
 from pulsegate.domain.periods import Paging
 from pulsegate.errors import NotFound
@@ -14,6 +15,9 @@ from pulsegate.store.database import Database
 Projects = tuple[str, ...] | None
 # How far before a session's start its first events may have been received (clock skew, queueing).
 TIMELINE_SLACK_MS = 60_000
+# Events that happened before the lead may arrive after it (batched, or sent when the page is
+# left): they are looked for this long after the lead, then placed by the browser's clock.
+LATE_ARRIVAL_MS = 30 * 60_000
 
 
 def list_leads(cursor: duckdb.DuckDBPyConnection, leads: LeadFilter, paging: Paging) -> views.LeadList:
@@ -61,12 +65,12 @@ def _timeline(
     sessions = sql.visitor_sessions(cursor, visitor_id, until_ms)
     if not sessions:
         return []
-    events = sql.session_events(
-        cursor,
-        [session.session_id for session in sessions],
-        sessions[0].started_at - TIMELINE_SLACK_MS,
-        until_ms,
-    )
+    since_ms = sessions[0].started_at - TIMELINE_SLACK_MS
+    ids = [session.session_id for session in sessions]
+    arrived = sql.session_events(cursor, ids, since_ms, until_ms + LATE_ARRIVAL_MS)
     for session in sessions:
-        session.events = events[session.session_id]
+        session.events = []
+        for at, event in journey_until(arrived[session.session_id], until_ms):
+            event.at = at  # when it happened, on the server's clock
+            session.events.append(event)
     return sessions

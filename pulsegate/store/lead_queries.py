@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import duckdb
 import msgspec
 
+from pulsegate.domain.journeys import Arrival
 from pulsegate.domain.lead_views import (
     DeliveryInfo,
     LeadDetail,
@@ -133,23 +134,25 @@ def visitor_sessions(
 
 def session_events(
     cursor: duckdb.DuckDBPyConnection, session_ids: list[str], since_ms: int, until_ms: int
-) -> dict[str, list[TimelineEvent]]:
-    """Those sessions' events received in [since_ms, until_ms] by session, in the order they arrived."""
-    events: dict[str, list[TimelineEvent]] = {session_id: [] for session_id in session_ids}
+) -> dict[str, list[Arrival[TimelineEvent]]]:
+    """Those sessions' events received in [since_ms, until_ms] by session, in arrival order, each
+    with the browser's clock (`at` is the arrival time)."""
+    events: dict[str, list[Arrival[TimelineEvent]]] = {session_id: [] for session_id in session_ids}
     if not session_ids:
         return events
     columns = _columns(_TIMELINE_EVENT, {"at": "received_at", "type": "CAST(type AS VARCHAR)"})
     rows = cursor.execute(
         f"""
-        SELECT session_id, {columns} FROM events
+        SELECT session_id, client_ms, {columns} FROM events
         WHERE received_at >= ? AND received_at <= ?
           AND session_id IN ({", ".join("?" for _ in session_ids)})
         ORDER BY received_at, rowid LIMIT {MAX_TIMELINE_EVENTS}
         """,
         [utc_datetime(since_ms), utc_datetime(until_ms), *session_ids],
     ).fetchall()
-    for session_id, *event in rows:
-        events[session_id].append(_struct(TimelineEvent, _TIMELINE_EVENT, tuple(event)))
+    for session_id, client_ms, *fields in rows:
+        event = _struct(TimelineEvent, _TIMELINE_EVENT, tuple(fields))
+        events[session_id].append(Arrival(event.at, client_ms, event))
     return events
 
 

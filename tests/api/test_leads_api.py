@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
+from pulsegate.domain.timestamps import now_ms
 from tests.helpers import app_runtime, new_api_key
 
 FIREFOX = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0"
@@ -148,3 +150,41 @@ def test_unknown_lead_is_404(leads_client: tuple) -> None:
     client, settings, _ = leads_client
     response = client.get("/analytics/leads/no-such-lead", headers=key(settings))
     assert response.status_code == 404 and "Unknown lead" in response.json()["error"]
+
+
+def test_the_converting_page_is_in_the_journey_when_its_events_arrive_after_the_lead(
+    make_settings: Any,
+) -> None:
+    """The tracker batches: the page view, form start and submit reach the server after the lead."""
+    skew = -7_200_000  # the browser's clock runs two hours behind the server's
+
+    def browser_now() -> int:
+        time.sleep(0.2)  # a person's pace between steps
+        return now_ms() + skew
+
+    with TestClient(create_app(make_settings())) as client:
+        sid = client.post("/track/session/start", json={"url": "https://shop.example/"}).json()["session_id"]
+        queued = [
+            {"type": "pageview", "url": "https://shop.example/contact", "timestamp": browser_now()},
+            {"type": "form_start", "name": "contact", "timestamp": browser_now()},
+            {"type": "form_submit", "name": "contact", "timestamp": browser_now()},
+        ]
+        lead = client.post("/lead.capture", json={"submission_id": "late-0001", "email": "a@example.com",
+                                                  "session_id": sid}).json()  # fmt: skip
+        client.post("/track/events/batch", json={"session_id": sid, "events": queued})  # after the lead
+        time.sleep(1.5)
+        after = {"session_id": sid, "type": "click", "name": "thank-you link", "timestamp": now_ms() + skew}
+        client.post("/track/event", json=after)
+        detail = client.get(
+            f"/analytics/leads/{lead['lead_id']}", headers=key(app_runtime(client).settings)
+        ).json()
+    [session] = detail["timeline"]
+    kinds = [(e["type"], e["path"] or e["name"]) for e in session["events"]]
+    assert kinds == [
+        ("pageview", "/"),
+        ("pageview", "/contact"),
+        ("form_start", "contact"),
+        ("form_submit", "contact"),
+    ]
+    times = [e["at"] for e in session["events"]]
+    assert times == sorted(times) and times[-1] <= lead["timestamp"]  # placed on the server's clock
