@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from pulsegate.config import Settings, load_settings
+from pulsegate.process import create_files_with_mode
 
 ConfigOption = Annotated[
     Path | None,
@@ -32,7 +33,9 @@ DatabaseOption = Annotated[
 def settings_for(config: Path | None, database: str | None, **flags: dict[str, Any]) -> Settings:
     """Settings from defaults < config file < environment < these flags."""
     overrides: dict[str, dict[str, Any]] = {"storage": {"database": database}, **flags}
-    return load_settings(config, overrides=overrides)
+    settings = load_settings(config, overrides=overrides)
+    create_files_with_mode(settings.storage.file_mode_bits)  # what this command writes is private
+    return settings
 
 
 def announce_new_database(settings: Settings) -> None:

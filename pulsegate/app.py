@@ -28,7 +28,7 @@ from pulsegate.http.leads import LEAD_ROUTES
 from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware, route_limiters
 from pulsegate.http.tracking import tracking_routes
-from pulsegate.process import die_with_parent
+from pulsegate.process import create_files_with_mode, die_with_parent
 from pulsegate.runtime import attached_runtime, provide_runtime
 
 logger = logging.getLogger("pulsegate")
@@ -84,6 +84,7 @@ def app_from_environment() -> Litestar:
     """Granian's factory: runs in the worker process with settings handed over by `pulsegate serve`."""
     die_with_parent()
     settings = settings_from_json(os.environ[RESOLVED_SETTINGS_ENV])
+    create_files_with_mode(settings.storage.file_mode_bits)
     logging.basicConfig(
         level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

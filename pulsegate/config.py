@@ -54,6 +54,12 @@ class StorageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     checkpoint_interval_seconds: Annotated[float, Meta(ge=0, le=3600)] = 5.0
     # Writes are refused (503) while the database's disk has less free space than this (0: never).
     min_free_disk_mb: Annotated[int, Meta(ge=0)] = 100
+    # Mode of the files PulseGate creates (they hold contact details): the owner's alone by default.
+    file_mode: Annotated[str, Meta(pattern=r"^0?[0-7]{3}$")] = "0600"
+
+    @property
+    def file_mode_bits(self) -> int:
+        return int(self.file_mode, 8)
 
 
 class TrackingSettings(Struct, forbid_unknown_fields=True, kw_only=True):

@@ -43,3 +43,17 @@ def exit_soon(delay_seconds: float = 1.0, code: int = FATAL_EXIT_CODE) -> None:
     systemd's `Restart=on-failure` or a container's restart policy acts on.
     """
     asyncio.get_running_loop().call_later(delay_seconds, os._exit, code)
+
+
+def umask_for(file_mode: int) -> int:
+    """The umask that creates files with `file_mode` and folders with its search bits added
+    (0600 -> 077: files 0600, folders 0700; 0640 -> 027: files 0640, folders 0750)."""
+    folder_mode = file_mode | ((file_mode & 0o444) >> 2)
+    return 0o777 & ~folder_mode
+
+
+def create_files_with_mode(file_mode: int) -> None:
+    """Make every file this process creates from now on (the database, its WAL, exports,
+    backups) get `file_mode`: DuckDB creates its files with the process's umask, and a WAL is
+    made anew after each checkpoint, so no chmod afterwards could keep up."""
+    os.umask(umask_for(file_mode))

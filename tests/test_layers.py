@@ -30,7 +30,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "http": {"errors", "version", "domain", "plumbing", "config", "resources", "services", "web", "runtime"},
     "app": {"errors", "version", "domain", "plumbing", "config", "runtime", "http"},
     "server": {"errors", "config", "store"},
-    "cli": {"errors", "version", "domain", "config", "ops", "server"},
+    "cli": {"errors", "version", "domain", "plumbing", "config", "ops", "server"},
 }
 # Where each module of the package belongs: the first part of its name under pulsegate.
 PLACES = {

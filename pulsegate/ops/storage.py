@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -109,6 +111,7 @@ def compact(context: OpContext, args: CompactArgs) -> CompactDone:
         raise StorageUnavailable(
             f"The rewritten file's row counts differ ({copied} vs {counts}); nothing was swapped"
         )
+    _take_owner_and_mode(fresh, path)
     reopened = context.replace_file(fresh)
     new_catalog = reopened.execute("SELECT current_database()").fetchall()[0][0]
     after_counts = _row_counts(reopened, new_catalog)
@@ -122,6 +125,22 @@ def compact(context: OpContext, args: CompactArgs) -> CompactDone:
         old.with_name(old.name + ".wal").unlink(missing_ok=True)
     return CompactDone(bytes_before=before, bytes_after=file_size(path), tables=counts,
                        old_file=str(old) if args.keep_old else None)  # fmt: skip
+
+
+def _take_owner_and_mode(fresh: Path, original: Path) -> None:
+    """Give the rewritten file the original's owner and mode: run as root on a file the service
+    user owns, compaction must not leave a file that user cannot open on its next start."""
+    details = original.stat()
+    try:
+        if (details.st_uid, details.st_gid) != (os.geteuid(), os.getegid()):
+            os.chown(fresh, details.st_uid, details.st_gid)
+        os.chmod(fresh, stat.S_IMODE(details.st_mode))
+    except PermissionError as exc:
+        fresh.unlink(missing_ok=True)
+        raise StorageUnavailable(
+            f"Cannot give the compacted file the owner and mode of {original} ({exc.strerror}); "
+            "nothing was swapped: run the command as the file's owner or as root"
+        ) from exc
 
 
 def _copy_database(connection, catalog: str, target: Path) -> tuple[dict[str, int], dict[str, int]]:  # type: ignore[no-untyped-def]
