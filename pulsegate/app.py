@@ -12,13 +12,14 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin
 
 from pulsegate import __version__
 from pulsegate.config import RESOLVED_SETTINGS_ENV, Settings, settings_from_json
 from pulsegate.domain.client_ip import parse_networks
 from pulsegate.http.analytics import AnalyticsController
 from pulsegate.http.anomalies import anomalies
-from pulsegate.http.assets import asset_routes
+from pulsegate.http.assets import REDOC_SCRIPT_PATH, SCHEMA_FAVICON, asset_routes
 from pulsegate.http.cors import add_cors_headers
 from pulsegate.http.dashboard import dashboard_routes
 from pulsegate.http.errors import EXCEPTION_HANDLERS
@@ -73,7 +74,16 @@ def create_app(settings: Settings) -> Litestar:
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_cors_headers],
-        openapi_config=OpenAPIConfig(title="PulseGate", version=__version__),
+        openapi_config=OpenAPIConfig(
+            title="PulseGate",
+            version=__version__,
+            # Redoc from this server, with system fonts: /schema works without internet.
+            render_plugins=[
+                RedocRenderPlugin(
+                    path=["/", "/redoc"], js_url=REDOC_SCRIPT_PATH, google_fonts=False, favicon=SCHEMA_FAVICON
+                )
+            ],
+        ),
         logging_config=None,
     )
     complete_openapi(app)

@@ -1,9 +1,12 @@
 """GET /tracker.js, /form.js, /pulse.js (and the configured alias): cached, revalidated, gzipped.
 
-Also the demo site at /demo/ when `pulsegate serve --demo` (web.demo) asks for it.
+Also the demo site at /demo/ when `pulsegate serve --demo` (web.demo) asks for it, and Redoc's
+script for the API documentation at /schema, served from the package so it needs no CDN.
 """
 
 from __future__ import annotations
+
+import functools
 
 from litestar import Request, Response, get, route
 from litestar.handlers import HTTPRouteHandler
@@ -13,8 +16,9 @@ from litestar.response import Redirect
 from pulsegate.config import WebSettings
 from pulsegate.errors import NotFound
 from pulsegate.http.methods import GET_AND_HEAD, operation_id
+from pulsegate.resources import shipped_file
 from pulsegate.web.demo_site import DEMO_PREFIX, demo_page
-from pulsegate.web.files import JAVASCRIPT, ServedFile
+from pulsegate.web.files import JAVASCRIPT, ServedFile, served_file
 from pulsegate.web.scripts import build_scripts
 
 
@@ -78,7 +82,7 @@ def asset_routes(web: WebSettings) -> list[HTTPRouteHandler]:
         )
     if web.demo:
         routes += [demo_index, demo]
-    return routes
+    return [*routes, redoc_script]
 
 
 def _script_route(
@@ -100,6 +104,27 @@ def _script_route(
         tags=["scripts"],
         media_type=JAVASCRIPT,
     )(serve_script)
+
+
+REDOC_SCRIPT_PATH = "/assets/redoc.standalone.js"
+SCHEMA_FAVICON = "<link rel='icon' type='image/svg+xml' href='/dashboard/favicon.svg'>"
+
+
+# The one thing Redoc's bundle fetches from outside: the "API docs by Redocly" logo.
+_REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@functools.cache
+def _redoc() -> ServedFile:
+    # 1.1 MB: read and gzipped on the first visit to /schema, not at every start-up.
+    script = (shipped_file("web_assets") / "schema" / "redoc.standalone.js").read_bytes()
+    return served_file(script.replace(_REDOC_LOGO, b"/dashboard/favicon.svg"), JAVASCRIPT)
+
+
+@route(REDOC_SCRIPT_PATH, http_method=GET_AND_HEAD, include_in_schema=False, name="redoc-script")
+async def redoc_script(request: Request) -> Response[bytes]:
+    """Redoc 2.5 (MIT, vendored from npm with its licence in web_assets/schema/), for /schema."""
+    return file_response(_redoc(), request, "public, max-age=86400")
 
 
 @get(DEMO_PREFIX, include_in_schema=False, name="demo-index")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar.testing import TestClient
@@ -41,3 +42,12 @@ def test_schema_lists_every_route_with_bodies_and_security(client: TestClient[An
         assert {"bearer": []} in operation["security"]
     assert set(document["components"]["securitySchemes"]) == {"bearer", "apiKey"}
     assert "/health" in paths
+
+
+def test_the_documentation_page_loads_nothing_from_outside(client: TestClient[Any]) -> None:
+    page = client.get("/schema")
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
+    assert re.findall(r"(?:src|href)=['\"](https?:)?//", page.text) == []  # no CDN script, font or icon
+    script = client.get("/assets/redoc.standalone.js", headers={"Accept-Encoding": "identity"})
+    assert script.status_code == 200 and script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert b"Redoc" in script.content and b"cdn.redoc.ly" not in script.content
