@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Annotated
 
 import typer
@@ -50,8 +51,9 @@ def seed(
         + (f", from {format_ms(done.first_ms)} to {format_ms(done.last_ms)} UTC." if done.first_ms else "."),
         highlight=False,
     )
+    database_option = f"--database {shlex.quote(str(settings.database_path))}"
     console.print(
-        "Next: `pulsegate keys create dashboard`, `pulsegate serve`, then open "
-        f"http://{settings.server.host}:{settings.server.port}/dashboard with that key.",
+        f"Next: `pulsegate keys create dashboard {database_option}`, `pulsegate serve {database_option}`, "
+        f"then open http://{settings.server.host}:{settings.server.port}/dashboard with that key.",
         highlight=False,
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from cli.output import console, reports_errors
-from cli.settings import ConfigOption, settings_for
+from cli.output import console, error_console, reports_errors
+from cli.settings import ConfigOption, DatabaseOption, settings_for
 
 
 @reports_errors
@@ -32,8 +33,13 @@ def snippet(
     ] = False,
     form: Annotated[bool, typer.Option("--form", help="Add an example lead form.")] = False,
     config: ConfigOption = None,
+    database: DatabaseOption = None,
 ) -> None:
-    """Print the HTML to paste into every page of a site, before </head>.
+    """Print the script tag to paste into every page of a site, in its <head> (with --form, also
+    a form to paste into a page's body).
+
+    Without --url the address is where the running server listens (else where it would): a
+    warning says when that is this machine's own address, which visitors cannot reach.
 
     Against ad blockers, set web.script_alias and web.tracking_prefix: the snippet uses them.
 
@@ -41,9 +47,14 @@ def snippet(
 
         pulsegate snippet --project acme --url https://analytics.example.com
     """
-    from pulsegate.ops.snippet import SnippetOptions, site_snippet
+    from pulsegate.ops.runner import live_server
+    from pulsegate.ops.snippet import SnippetOptions, public_origin, reachability_warning, site_snippet
 
-    settings = settings_for(config, None)
+    settings = settings_for(config, database)
     options = SnippetOptions(url=url, project=project, init=init, respect_dnt=respect_dnt, form=form)
-    text = site_snippet(settings, options)
+    server = live_server(settings) if url is None else None
+    text = site_snippet(settings, options, server)
     console.print(text, end="", highlight=False, markup=False, soft_wrap=True)
+    warning = reachability_warning(public_origin(settings, url, server))
+    if warning:
+        error_console.print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)

@@ -133,17 +133,18 @@ async def demo_index(request: Request) -> Response[bytes] | Redirect:
     # The router treats /demo and /demo/ alike; the pages' relative links need the slash.
     if request.scope.get("raw_path", b"").split(b"?")[0] == DEMO_PREFIX.encode():
         return Redirect(f"{DEMO_PREFIX}/")
-    return _demo_response("index.html")
+    return _demo_response("index.html", request)
 
 
 @get(f"{DEMO_PREFIX}/{{page:str}}", include_in_schema=False, name="demo-page")
-async def demo(page: FromPath[str]) -> Response[bytes]:
+async def demo(page: FromPath[str], request: Request) -> Response[bytes]:
     """The demo site: pages that load this server's pulse.js from the same origin."""
-    return _demo_response(page)
+    return _demo_response(page, request)
 
 
-def _demo_response(page: str) -> Response[bytes]:
-    found = demo_page(page, pulsegate_origin="")
+def _demo_response(page: str, request: Request) -> Response[bytes]:
+    # The address the browser used, so the page's commands name this server as the visitor sees it.
+    found = demo_page(page, pulsegate_origin="", server_url=str(request.base_url))
     if found is None:
         raise NotFound(f"No demo page {page!r}; start at {DEMO_PREFIX}/")
     body, media_type = found

@@ -12,8 +12,9 @@ from pulsegate.config import Settings
 from pulsegate.control.client import ask_server
 from pulsegate.control.protocol import control_socket_path, error_from
 from pulsegate.errors import InvalidInput, StorageUnavailable
-from pulsegate.ops.context import OpContext
+from pulsegate.ops.context import OpContext, ServerInfo
 from pulsegate.ops.operation import Operation
+from pulsegate.ops.status import STATUS, Status
 from pulsegate.store.database import Database, DatabaseLocked
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -69,6 +70,16 @@ class OperationSession:
             self._database = _open_offline(self._settings, self._path)
         database = self._database
         return operation.run(OpContext(database.connection, replace_file=database.swap_file), args)
+
+
+def live_server(settings: Settings, *, timeout: float = 5.0) -> ServerInfo | None:
+    """What the server holding the settings' database says of itself, or None when no server
+    answers (this never opens the file)."""
+    answer = ask_server(control_socket_path(settings.database_path), STATUS.name, b"{}", timeout)
+    if answer is None or not answer.ok:
+        return None
+    status: Status = msgspec.json.decode(bytes(answer.result), type=STATUS.result)
+    return status.server
 
 
 def missing_database(path: Path) -> str:

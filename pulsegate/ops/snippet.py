@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import re
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from msgspec import Struct
 
 from pulsegate.config import Settings
 from pulsegate.errors import InvalidInput
+from pulsegate.ops.context import ServerInfo
 
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as /track/session/start accepts it
 # Lets a page call PulseGate before a deferred script has run: calls wait in PulseGate.q.
@@ -33,12 +35,14 @@ class SnippetOptions(Struct, kw_only=True):
     form: bool = False  # add an example lead form
 
 
-def public_origin(settings: Settings, url: str | None) -> str:
-    """The server's address as browsers see it, without a trailing slash."""
+def public_origin(settings: Settings, url: str | None, server: ServerInfo | None = None) -> str:
+    """The server's address as browsers see it, without a trailing slash: `url` when given, else
+    where the running `server` listens, else where the settings say it would."""
     if url is None:
-        host = settings.server.host
+        host, port = (server.host, server.port) if server else (settings.server.host, settings.server.port)
         host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        return f"http://{host}:{settings.server.port}"
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise InvalidInput(
@@ -47,17 +51,32 @@ def public_origin(settings: Settings, url: str | None) -> str:
     return url.rstrip("/")
 
 
-def site_snippet(settings: Settings, options: SnippetOptions) -> str:
-    """The tags to paste before </head> (and an example form, if asked for)."""
+def reachability_warning(origin: str) -> str | None:
+    """Why visitors' browsers could not reach `origin`, if they could not (a loopback address)."""
+    host = (urlsplit(origin).hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        return None
+    return (
+        f"{origin} is this machine's own address: visitors' browsers cannot reach it there. "
+        "Pass --url with the address the site's visitors can reach, such as https://analytics.example.com"
+    )
+
+
+def site_snippet(settings: Settings, options: SnippetOptions, server: ServerInfo | None = None) -> str:
+    """The script tag to paste into every page's <head> (and an example form for a page's body)."""
     if options.project is not None and not _PROJECT.match(options.project):
         raise InvalidInput(
             "--project: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
-    origin = public_origin(settings, options.url)
+    origin = public_origin(settings, options.url, server)
     script_path = settings.web.script_alias or "/pulse.js"
     src = html.escape(origin + script_path, quote=True)
     what = "page views, clicks, scroll depth, engaged time and forms"
-    lines = [f"<!-- PulseGate: {what}, sent to {html.escape(origin)} -->"]
+    lines = [f"<!-- PulseGate, in every page's <head>: {what}, sent to {html.escape(origin)} -->"]
     # pulse.js starts by itself when its tag names a project; otherwise PulseGate.init starts it.
     if options.init or not options.project:
         init_options: dict[str, object] = {"project": options.project} if options.project else {}
@@ -76,7 +95,8 @@ def site_snippet(settings: Settings, options: SnippetOptions) -> str:
         )
         lines += [
             "",
-            "<!-- A lead form: sent to PulseGate and linked to the visit, no JavaScript needed. -->",
+            "<!-- A lead form, in the page's <body> where it should appear: sent to PulseGate and linked",
+            "     to the visit, no more JavaScript needed. -->",
             f'<form{project} data-pulsegate-source="contact">',
             '  <label>Name <input name="name" autocomplete="name"></label>',
             '  <label>Email <input type="email" name="email" autocomplete="email" required></label>',

@@ -143,6 +143,10 @@ def test_the_demo_site_is_served_with_same_origin_scripts(make_settings: Callabl
         assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
         assert '<script src="/pulse.js" data-project="demo" defer>' in index.text
         assert "{{PULSEGATE}}" not in client.get("/demo/contact.html").text
+        # The commands the page suggests run as written, against the address the browser used.
+        assert "{{SERVER}}" not in index.text and "keys create --name" not in index.text
+        assert "pulsegate keys create demo" in index.text and ":8787" not in index.text
+        assert 'curl -H "X-API-Key: KEY" http://testserver.local/analytics/realtime' in index.text
         assert client.get("/demo/demo.css").headers["content-type"].startswith("text/css")
         for path in ("/demo/nope.html", "/demo/..%2Fpyproject.toml", "/demo/%2e%2e%2fpyproject.toml"):
             missing = client.get(path)

@@ -62,3 +62,28 @@ def test_bad_options_are_refused_with_a_message(args: list[str], message: str) -
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("origin", "warned"),
+    [("http://127.0.0.1:8787", True), ("http://localhost:8787", True), ("http://[::1]:8787", True),
+     ("http://127.1.2.3", True), ("https://analytics.example.com", False), ("http://10.0.0.5:8787", False)],
+)  # fmt: skip
+def test_a_loopback_address_is_warned_about(origin: str, warned: bool) -> None:
+    from pulsegate.ops.snippet import reachability_warning
+
+    warning = reachability_warning(origin)
+    assert (warning is not None) == warned
+    if warning:
+        assert origin in warning and "--url" in warning
+
+
+def test_the_cli_warns_on_stderr_and_says_where_each_part_goes() -> None:
+    result = runner.invoke(app, ["snippet", "--project", "acme", "--form"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Warning:" in result.stderr and "visitors' browsers cannot reach it" in result.stderr
+    assert "Warning" not in result.stdout  # the snippet itself stays pasteable
+    head_comment, form_comment = [line for line in result.stdout.splitlines() if line.startswith("<!--")]
+    assert "<head>" in head_comment and "<body>" in form_comment and "</head>" not in form_comment
+    quiet = runner.invoke(app, ["snippet", "--url", "https://a.example.com"], env={"COLUMNS": "200"})
+    assert quiet.exit_code == 0 and quiet.stderr == ""

@@ -24,7 +24,9 @@ class DemoSite:
             def do_GET(self) -> None:
                 name = urlsplit(self.path).path.removeprefix("/") or "index.html"
                 found = (
-                    (extra[name], "text/html") if name in extra else demo_page(name, pulsegate_origin=origin)
+                    (extra[name], "text/html")
+                    if name in extra
+                    else demo_page(name, pulsegate_origin=origin, server_url=origin)
                 )
                 if found is None:
                     self.send_error(404)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import stat
 import subprocess
@@ -16,7 +18,7 @@ import httpx
 import pytest
 
 from pulsegate.control.protocol import control_socket_path
-from tests.e2e.running_server import RunningServer
+from tests.e2e.running_server import RunningServer, pulsegate_command
 from tests.helpers import cli
 
 pytestmark = pytest.mark.e2e
@@ -156,3 +158,28 @@ def test_bad_output_paths_are_refused_live_before_any_work(server: RunningServer
     assert list(folder.iterdir()) == [] and not (tmp_path / "missing").exists()
     assert not list(tmp_path.glob("*.partial"))
     assert "Traceback" not in server.log()
+
+
+def test_the_snippet_names_the_address_the_running_server_listens_on(server: RunningServer) -> None:
+    # The config's default is 127.0.0.1:8787; this server listens on another port.
+    done = cli("snippet", "--project", "acme", database=server.database)
+    assert done.returncode == 0, done.stderr
+    assert f'src="http://127.0.0.1:{server.port}/pulse.js"' in done.stdout
+    assert "Warning:" in done.stderr  # and it is this machine's own address
+
+
+def test_demo_seed_s_next_steps_run_as_printed(tmp_path: Path) -> None:
+    database = tmp_path / "elsewhere" / "demo.duckdb"
+    seeded = cli("demo", "seed", "--sessions", "30", "--days", "2", database=database)
+    assert seeded.returncode == 0, seeded.stderr
+    commands = re.findall(r"`(pulsegate [^`]+)`", seeded.stdout)
+    assert [command.split()[1] for command in commands] == ["keys", "serve"]
+    for command in commands:
+        assert f"--database {database}" in command
+    keys_create = shlex.split(commands[0])[1:]
+    created = subprocess.run(
+        pulsegate_command(*keys_create), capture_output=True, text=True, timeout=60, cwd="/"
+    )
+    assert created.returncode == 0, created.stderr
+    listed = json.loads(cli("keys", "list", "--json", database=database).stdout)
+    assert [key["name"] for key in listed] == ["dashboard"]
