@@ -40,12 +40,16 @@ def scan(
     import msgspec
 
     from pulsegate.domain.anomalies import sensitivity_of, window_hours
+    from pulsegate.errors import InvalidInput
     from pulsegate.ops.anomalies import SCAN, ScanArgs
     from pulsegate.ops.runner import run_operation
 
-    args = ScanArgs(
-        project=project, window_hours=window_hours(window), sensitivity=sensitivity_of(sensitivity)
-    )
+    try:
+        args = ScanArgs(
+            project=project, window_hours=window_hours(window), sensitivity=sensitivity_of(sensitivity)
+        )
+    except InvalidInput as exc:  # the API's parameter names are this command's options
+        raise InvalidInput(f"--{exc.message}") from None
     report = run_operation(settings_for(config, database), SCAN, args)
     if json:
         typer.echo(msgspec.json.encode(report).decode())

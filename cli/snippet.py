@@ -47,7 +47,7 @@ def snippet(
 
         pulsegate snippet --project acme --url https://analytics.example.com
     """
-    from pulsegate.ops.runner import live_server
+    from pulsegate.ops.live import live_server
     from pulsegate.ops.snippet import SnippetOptions, public_origin, reachability_warning, site_snippet
 
     settings = settings_for(config, database)

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
+
+from pulsegate.errors import InvalidInput
 
 MAX_BATCH_EVENTS = 100  # fixed by the API reference: a batch of 101 is refused
 
 Url = Annotated[str, Meta(max_length=2048)]
 ShortText = Annotated[str, Meta(max_length=256)]
 Title = Annotated[str, Meta(max_length=512)]
-Project = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+# A project name, declared once: the tracking payloads, the API's `project`, the CLI's --project.
+PROJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PROJECT_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+Project = Annotated[str, Meta(min_length=1, max_length=64, pattern=PROJECT_PATTERN)]
+
+
+def check_project(name: str, option: str) -> str:
+    """`name` if it is a valid project name, else InvalidInput naming `option` and the rule."""
+    if not re.fullmatch(PROJECT_PATTERN, name):
+        raise InvalidInput(f"{option}: {PROJECT_RULE} (got {name!r})")
+    return name
+
+
 SessionId = Annotated[str, Meta(min_length=1, max_length=64)]
 ScreenPixels = Annotated[int, Meta(ge=0, le=100_000)]
 EpochMillis = Annotated[int, Meta(ge=0, le=32_503_680_000_000)]  # up to the year 3000

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from pulsegate.domain.api_keys import ApiKey
-from pulsegate.errors import InvalidInput, NotFound, Unauthorized
+from pulsegate.domain.tracking import check_project
+from pulsegate.errors import NotFound, Unauthorized
 from pulsegate.runtime import RuntimeDependency
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="PulseGate analytics"'}
-_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def presented_secret(request: Request) -> str | None:
@@ -49,8 +47,7 @@ def projects_for(request: Request, key: ApiKey) -> tuple[str, ...] | None:
     key's own projects (None: all)."""
     requested = request.query_params.get("project")
     if requested is not None:
-        if not _PROJECT.match(requested):
-            raise InvalidInput("project: 1-64 letters, digits, '.', '_' or '-'")
+        check_project(requested, "project")
         if not key.allows(requested):
             # The same answer as for a project that does not exist: a scoped key learns nothing.
             raise NotFound(f"project: no project {requested!r} for this API key")

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import msgspec
+
+if TYPE_CHECKING:  # only for annotations: `pulsegate snippet` and --help must not load DuckDB
+    import duckdb
 
 
 class ServerInfo(msgspec.Struct, kw_only=True):

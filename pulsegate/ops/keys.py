@@ -6,7 +6,7 @@ import msgspec
 
 from pulsegate.domain.api_keys import SHOWN_PREFIX_CHARS, hash_secret, new_key_id, new_secret
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
-from pulsegate.domain.tracking import Project
+from pulsegate.domain.tracking import check_project
 from pulsegate.errors import InvalidInput, UnknownId
 from pulsegate.ops.context import NoArguments, OpContext
 from pulsegate.ops.operation import Operation
@@ -17,7 +17,7 @@ class CreateKey(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Arguments of `keys create`."""
 
     name: str
-    projects: list[Project] = msgspec.field(default_factory=list)
+    projects: list[str] = msgspec.field(default_factory=list)  # each checked by create_key
 
 
 class RevokeKey(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -49,7 +49,9 @@ def create_key(context: OpContext, args: CreateKey) -> CreatedKey:
     """Create a key for `args.projects` (none: every project)."""
     name = args.name.strip()
     if not name or len(name) > 100:
-        raise InvalidInput("A key needs a name of 1 to 100 characters")
+        raise InvalidInput("NAME: a key needs a name of 1 to 100 characters")
+    for project in args.projects:
+        check_project(project, "--project")
     secret = new_secret()
     key_id = new_key_id()
     projects = sorted(set(args.projects))

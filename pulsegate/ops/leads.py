@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +14,7 @@ from pulsegate.domain.lead_views import LeadDetail, LeadFilter, LeadList
 from pulsegate.domain.leads import LEAD_STATUSES, LeadStatus
 from pulsegate.domain.periods import Paging, resolve_window
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
-from pulsegate.domain.tracking import Project
+from pulsegate.domain.tracking import Project, check_project
 from pulsegate.errors import InvalidInput, UnknownId
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
@@ -43,9 +42,6 @@ def retry_deliveries(context: OpContext, args: RetryDeliveries) -> Requeued:
     return Requeued(deliveries=count)
 
 
-PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
 class LeadSelection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Which leads a command works on."""
 
@@ -59,11 +55,8 @@ class LeadSelection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         and what it takes (the CLI checks before it writes or asks anything)."""
         if self.status is not None and self.status not in LEAD_STATUSES:
             raise InvalidInput(f"--status: one of {', '.join(LEAD_STATUSES)} (got {self.status!r})")
-        if self.project is not None and not PROJECT_NAME.fullmatch(self.project):
-            raise InvalidInput(
-                f"--project: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit "
-                f"(got {self.project!r})"
-            )
+        if self.project is not None:
+            check_project(self.project, "--project")
         self.to_filter()
         return self
 

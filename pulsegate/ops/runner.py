@@ -3,6 +3,7 @@ holds the file, else by opening the file here. Both paths call the same function
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TypeVar
 
@@ -12,9 +13,8 @@ from pulsegate.config import Settings
 from pulsegate.control.client import ask_server
 from pulsegate.control.protocol import control_socket_path, error_from
 from pulsegate.errors import InvalidInput, StorageUnavailable
-from pulsegate.ops.context import OpContext, ServerInfo
+from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
-from pulsegate.ops.status import STATUS, Status
 from pulsegate.store.database import Database, DatabaseLocked
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -57,7 +57,7 @@ class OperationSession:
         try:
             args = msgspec.json.decode(raw_args, type=operation.arguments)
         except msgspec.ValidationError as exc:
-            raise InvalidInput(f"Invalid arguments for {operation.name}: {exc}") from None
+            raise InvalidInput(option_error(str(exc))) from None
         if self._database is None:
             answer = ask_server(self._path, operation.name, raw_args, self._timeout)
             if answer is not None:
@@ -72,14 +72,14 @@ class OperationSession:
         return operation.run(OpContext(database.connection, replace_file=database.swap_file), args)
 
 
-def live_server(settings: Settings, *, timeout: float = 5.0) -> ServerInfo | None:
-    """What the server holding the settings' database says of itself, or None when no server
-    answers (this never opens the file)."""
-    answer = ask_server(control_socket_path(settings.database_path), STATUS.name, b"{}", timeout)
-    if answer is None or not answer.ok:
-        return None
-    status: Status = msgspec.json.decode(bytes(answer.result), type=STATUS.result)
-    return status.server
+def option_error(message: str) -> str:
+    """msgspec's "Expected `int` >= 1 - at `$.selection.limit`" as "--limit: expected `int` >= 1":
+    a person typed an option, not a JSON path (arguments are named as the options are)."""
+    text, separator, where = message.rpartition(" - at `$.")
+    if not separator:
+        return f"Invalid input: {message}"
+    field = re.sub(r"\[[0-9]+\]", "", where.rstrip("`")).split(".")[-1]
+    return f"--{field.replace('_', '-')}: {text[:1].lower()}{text[1:]}"
 
 
 def missing_database(path: Path) -> str:

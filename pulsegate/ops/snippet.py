@@ -5,16 +5,15 @@ from __future__ import annotations
 import html
 import ipaddress
 import json
-import re
 from urllib.parse import urlsplit
 
 from msgspec import Struct
 
 from pulsegate.config import Settings
+from pulsegate.domain.tracking import check_project
 from pulsegate.errors import InvalidInput
 from pulsegate.ops.context import ServerInfo
 
-_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as /track/session/start accepts it
 # Lets a page call PulseGate before a deferred script has run: calls wait in PulseGate.q.
 _STUB = (
     "window.PulseGate = window.PulseGate || {};\n"
@@ -68,10 +67,8 @@ def reachability_warning(origin: str) -> str | None:
 
 def site_snippet(settings: Settings, options: SnippetOptions, server: ServerInfo | None = None) -> str:
     """The script tag to paste into every page's <head> (and an example form for a page's body)."""
-    if options.project is not None and not _PROJECT.match(options.project):
-        raise InvalidInput(
-            "--project: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-        )
+    if options.project is not None:
+        check_project(options.project, "--project")
     origin = public_origin(settings, options.url, server)
     script_path = settings.web.script_alias or "/pulse.js"
     src = html.escape(origin + script_path, quote=True)

@@ -51,8 +51,8 @@ def test_the_operator_s_script_name_is_used() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--project", "a b"], "--project: 1-64 letters"),
-        (["--project", '"><script>'], "--project: 1-64 letters"),
+        (["--project", "a b"], "--project: 1 to 64 letters"),
+        (["--project", '"><script>'], "--project: 1 to 64 letters"),
         (["--url", "analytics.example.com"], "--url must be the server's http(s) address"),
         (["--url", "https://a.example/?x=1"], "--url must be the server's http(s) address"),
     ],
