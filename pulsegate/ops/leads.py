@@ -83,6 +83,7 @@ class ExportPage(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 EXPORT_COLUMNS = sql.EXPORT_COLUMNS  # the order of ExportedPage's rows, for the CLI that writes them
+EXPORT_TIME_COLUMNS = sql.EXPORT_TIME_COLUMNS
 
 
 class ExportedPage(msgspec.Struct, kw_only=True):

@@ -203,6 +203,7 @@ EXPORT_COLUMNS = (
     "company", "message", "fields", "page_url", "utm_source", "utm_medium", "utm_campaign", "utm_term",
     "utm_content", "session_id", "visitor_id", "crm_lead_id", "crm_synced_at", "spam_reason",
 )  # fmt: skip
+EXPORT_TIME_COLUMNS = ("created_at", "crm_synced_at")  # epoch ms in ExportedPage rows
 _EXPORT_SELECT = ", ".join(EFFECTIVE_STATUS + " AS status" if c == "status" else c for c in EXPORT_COLUMNS)
 
 

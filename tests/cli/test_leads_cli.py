@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -158,3 +159,24 @@ def test_list_as_json_has_whole_ids(tmp_path: Path) -> None:
     assert [lead["lead_id"] for lead in listed["leads"]] == list(reversed(ids)) and listed["total"] == 3
     limit = invoke(database, "leads", "list", "--limit", "0")
     assert limit.exit_code == 2 and "--limit: from 1 to 1000" in limit.stderr
+
+
+def test_csv_times_are_iso_8601_in_utc_and_json_lines_keep_epoch_ms(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    created = [1_767_225_600_123, 1_767_312_000_000]  # 2026-01-01T00:00:00.123Z, 2026-01-02T00:00:00Z
+    seed_real_ids(database, created)
+    out = tmp_path / "leads.csv"
+    assert invoke(database, "leads", "export", "--csv", "-o", str(out)).exit_code == 0
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = [
+        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" for ms in created
+    ]
+    assert (
+        [row["created_at"] for row in rows]
+        == expected
+        == ["2026-01-01T00:00:00.123Z", "2026-01-02T00:00:00.000Z"]
+    )
+    assert [row["crm_synced_at"] for row in rows] == ["", ""]
+    lines = invoke(database, "leads", "export", "--json").stdout.splitlines()
+    assert [json.loads(line)["created_at"] for line in lines] == created
