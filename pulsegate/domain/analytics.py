@@ -57,6 +57,20 @@ class DailySessions(Struct, kw_only=True):
     days: list[DayCount]
 
 
+class BucketCount(Struct, kw_only=True):
+    start: str  # the bucket's local start in the answer's tz, ISO 8601 without offset
+    sessions: int
+    visitors: int
+
+
+class Timeseries(Struct, kw_only=True):
+    """GET /analytics/timeseries: every bucket of the window in `tz`, empty ones as zeros."""
+
+    period: Period
+    interval: str  # hour, day, week or month
+    buckets: list[BucketCount]
+
+
 class PageCount(Struct, kw_only=True):
     path: str
     views: int

@@ -7,6 +7,7 @@ from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
 
 from pulsegate.domain import analytics as answers
+from pulsegate.domain.intervals import resolve_interval
 from pulsegate.errors import Forbidden
 from pulsegate.http.analytics_query import ANALYTICS_DEPENDENCIES, Query
 from pulsegate.http.auth import ApiKeyDependency
@@ -30,6 +31,14 @@ class AnalyticsController(Controller):
     async def daily_sessions(self, asked: Query, runtime: RuntimeDependency) -> answers.DailySessions:
         """Sessions and visitors per day in `tz`, zero-filled."""
         return await runtime.analytics.daily_sessions(asked.window, asked.projects)
+
+    @get("/timeseries", operation_id="analyticsTimeseries")
+    async def timeseries(self, asked: Query, runtime: RuntimeDependency) -> answers.Timeseries:
+        """Sessions and visitors per `interval` (hour, day, week or month) in `tz`, zero-filled;
+        by default hours for windows of up to two days, else days."""
+        window = asked.window
+        interval = resolve_interval(asked.params, window)
+        return await runtime.analytics.timeseries(window, asked.projects, interval)
 
     @get("/pages/top", operation_id="analyticsTopPages")
     async def top_pages(self, asked: Query, runtime: RuntimeDependency) -> answers.TopPages:

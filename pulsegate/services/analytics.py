@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from pulsegate.domain import analytics as answers
+from pulsegate.domain.intervals import bucket_starts
 from pulsegate.domain.periods import Paging, Window
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.store import queries
@@ -62,6 +63,19 @@ class AnalyticsService:
         return answers.DailySessions(
             period=answers.Period.of(window), days=answers.zero_filled_days(window.local_days(), counted)
         )
+
+    async def timeseries(self, window: Window, projects: Projects, interval: str) -> answers.Timeseries:
+        """Sessions and visitors per local hour, day, week or month, every bucket present."""
+        rows = await self._database.read(
+            queries.sessions_per_bucket, _scope(window, projects), window.tz, interval
+        )
+        counted = {start: (sessions, visitors) for start, sessions, visitors in rows}
+        buckets = [
+            answers.BucketCount(start=start.isoformat(), sessions=counted.get(start, (0, 0))[0],
+                                visitors=counted.get(start, (0, 0))[1])
+            for start in bucket_starts(window, interval)
+        ]  # fmt: skip
+        return answers.Timeseries(period=answers.Period.of(window), interval=interval, buckets=buckets)
 
     async def top_pages(self, window: Window, projects: Projects, paging: Paging) -> answers.TopPages:
         """The most viewed paths."""

@@ -80,6 +80,22 @@ def daily_sessions(cursor: duckdb.DuckDBPyConnection, scope: Scope, tz: str) -> 
     ).fetchall()
 
 
+def sessions_per_bucket(
+    cursor: duckdb.DuckDBPyConnection, scope: Scope, tz: str, interval: str
+) -> list[tuple[datetime, int, int]]:
+    """(local bucket start in `tz`, sessions, visitors) for buckets that have sessions; `interval`
+    is one of domain.intervals.INTERVALS (weeks start on Monday)."""
+    where, params = scope.where("started_at")
+    return cursor.execute(
+        f"""
+        SELECT date_trunc(?, timezone(?, started_at AT TIME ZONE 'UTC')) AS bucket,
+               count(*), count(DISTINCT visitor_id)
+        FROM sessions WHERE {where} GROUP BY bucket ORDER BY bucket
+        """,
+        [interval, tz, *params],
+    ).fetchall()
+
+
 def top_pages(
     cursor: duckdb.DuckDBPyConnection, scope: Scope, limit: int, offset: int
 ) -> list[tuple[str, int, int, float | None]]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar.testing import TestClient
@@ -273,3 +274,44 @@ def test_storage(served: tuple, fixture_data: fx.Fixture) -> None:
     assert body["oldest_event_ms"] == int(
         (min(all_events) - datetime(1970, 1, 1)) / timedelta(milliseconds=1)
     )
+
+
+@pytest.mark.parametrize(("interval", "tz"), [("hour", "Asia/Kolkata"), ("day", "America/New_York"), ("week", "UTC"),
+                                              ("month", "Asia/Tokyo")])  # fmt: skip
+def test_timeseries_matches_a_plain_count_per_local_bucket(served: tuple, fixture_data: fx.Fixture, interval: str,
+                                                           tz: str) -> None:  # fmt: skip
+    client, settings = served
+    params = {"from": "2026-03-03", "to": "2026-03-05", "tz": tz, "interval": interval}
+    body = get(client, "timeseries", new_key(settings), **params)
+    zone = ZoneInfo(tz)
+    start = datetime(2026, 3, 3, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    end = datetime(2026, 3, 6, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+    def bucket_of(moment: datetime) -> str:  # the reference: the local time, cut to the interval
+        local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+        cut = {"hour": local.replace(minute=0, second=0, microsecond=0),
+               "day": local.replace(hour=0, minute=0, second=0, microsecond=0)}.get(interval)  # fmt: skip
+        if interval == "week":
+            cut = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+        if interval == "month":
+            cut = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        assert cut is not None
+        return cut.isoformat()
+
+    expected: dict[str, list[fx.FixtureSession]] = {}
+    for session in fx.humans(fixture_data, start, end, None):
+        expected.setdefault(bucket_of(session.started_at), []).append(session)
+    assert body["interval"] == interval
+    got = {b["start"]: (b["sessions"], b["visitors"]) for b in body["buckets"] if b["sessions"]}
+    assert got == {key: (len(rows), len({s.visitor_id for s in rows})) for key, rows in expected.items()}
+    assert sum(b["sessions"] for b in body["buckets"]) == len(fx.humans(fixture_data, start, end, None))
+    starts = [b["start"] for b in body["buckets"]]
+    assert starts == sorted(starts) and len(starts) == len(set(starts))
+    if interval == "hour":
+        assert len(starts) == 72  # three whole local days, zero-filled
+
+
+def test_timeseries_defaults_to_hours_for_today(served: tuple) -> None:
+    client, settings = served
+    body = get(client, "timeseries", new_key(settings), period="today")
+    assert body["interval"] == "hour" and 1 <= len(body["buckets"]) <= 24

@@ -105,10 +105,11 @@ def test_the_numbers_shown_are_the_api_s(chromium: Any, seeded: tuple[RunningSer
         f"{engagement['scored_sessions']:,} scored sessions"
     )
 
-    leads = api(server, key, "/analytics/leads", limit=20, page=1)
+    leads = api(server, key, "/analytics/leads", limit=20, page=1, **window)  # the cards' period
     assert texts(page, "#leads tbody td:nth-child(3)") == [lead["email"] for lead in leads["leads"]]
     assert (
-        page.text_content("#leads-page") == f"Page 1 of {-(-leads['total'] // 20)} · {leads['total']:,} leads"
+        page.text_content("#leads-page")
+        == f"Page 1 of {-(-leads['total'] // 20)} · {leads['total']:,} leads in this period"
     )
     findings = api(server, key, "/analytics/anomalies")["findings"]
     assert page.locator("#anomalies li.finding").count() == len(findings)
@@ -124,7 +125,7 @@ def test_filters_update_the_view_and_live_in_the_url(
 ) -> None:
     server, key = seeded
     page = open_dashboard(chromium, server, key)
-    spam = api(server, key, "/analytics/leads", status="spam", limit=20)
+    spam = api(server, key, "/analytics/leads", status="spam", limit=20, period="30d", tz="UTC")
     with page.expect_response(
         lambda response: "/analytics/leads?" in response.url and "status=spam" in response.url
     ):
@@ -150,7 +151,7 @@ def test_filters_update_the_view_and_live_in_the_url(
     # Paging: the second page of all leads.
     page.select_option("#lead-status", "")
     page.select_option("#period", "30d")
-    second = api(server, key, "/analytics/leads", limit=20, page=2)
+    second = api(server, key, "/analytics/leads", limit=20, page=2, period="30d", tz="UTC")
     with page.expect_response(
         lambda response: "/analytics/leads?" in response.url and "page=2" in response.url
     ):
@@ -277,6 +278,7 @@ def test_a_wrong_key_is_refused_and_an_empty_database_shows_the_snippet(
     page.click("#key-form button")
     page.wait_for_selector("#key-error:not([hidden])")
     assert "not accepted" in page.text_content("#key-error")
+    assert page.input_value("#key") == "pgk_not_a_real_key"  # kept, to be corrected rather than retyped
     assert not any("pgk_not_a_real_key" in url for url in page.requested)
     key = cli_output("keys", "create", "fresh", "--quiet", database=server.database).strip()
     page.fill("#key", key)
@@ -314,5 +316,62 @@ def test_screenshots_of_the_main_views(
     page.screenshot(path=ARTIFACTS / f"lead-{width}-{scheme}.png")
     # Narrow or wide, nothing spills sideways.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.problems == []
+    page.context.close()
+
+
+def test_today_is_drawn_by_the_hour(chromium: Any, seeded: tuple[RunningServer, str]) -> None:
+    server, key = seeded
+    page = open_dashboard(chromium, server, key, url="/dashboard?period=today")
+    series = api(server, key, "/analytics/timeseries", period="today", tz="UTC")
+    assert series["interval"] == "hour"
+    assert page.locator("#daily-chart rect.bar").count() == len(series["buckets"]) >= 1
+    assert page.text_content("#daily-title") == "Sessions per hour"
+    page.mouse.move(1, 1)
+    total = sum(b["sessions"] for b in series["buckets"])
+    assert (
+        page.text_content("#daily-chart .readout") == f"{total:,} sessions in {len(series['buckets'])} hours"
+    )
+    assert page.problems == []
+    page.context.close()
+
+
+def test_a_reversed_custom_range_says_so_once_and_hides_the_old_numbers(
+    chromium: Any, seeded: tuple[RunningServer, str]
+) -> None:
+    server, key = seeded
+    page = open_dashboard(chromium, server, key)
+    asked = len(page.requested)
+    page.select_option("#period", "custom")
+    page.fill("#from", "2026-03-10")
+    page.fill("#to", "2026-03-01")
+    page.wait_for_selector("#range-error:not([hidden])")
+    assert page.text_content("#range-error") == "The start date is after the end date."
+    assert page.locator("[role=alert]:visible").count() == 1  # one message, not one per panel
+    assert page.is_hidden("#cards") and page.is_hidden("#daily-chart")  # no numbers of another window
+    assert [url for url in page.requested[asked:] if "/analytics/overview" in url] == []
+    with page.expect_response(
+        lambda response: "/analytics/overview?" in response.url and "to=2026-03-20" in response.url
+    ):
+        page.fill("#to", "2026-03-20")
+    page.wait_for_selector("#range-error", state="hidden")
+    assert page.is_visible("#cards")
+    assert page.problems == []
+    page.context.close()
+
+
+def test_a_lead_s_other_fields_read_as_names_and_values(chromium: Any, server: RunningServer) -> None:
+    lead = httpx.post(f"{server.base_url}/lead.capture", json={
+        "submission_id": "fields-0001", "email": "f@example.com", "fields": {"budget": "$10k", "seats": 12},
+    }, timeout=10).json()  # fmt: skip
+    key = cli_output("keys", "create", "fields", "--quiet", database=server.database).strip()
+    page = open_dashboard(chromium, server, key)
+    page.click(f"#leads button[data-lead='{lead['lead_id']}']")
+    page.wait_for_selector("#lead-detail[open]")
+    names = texts(page, "#lead-fields dt")
+    values = texts(page, "#lead-fields dd")
+    shown = dict(zip(names, values, strict=True))
+    assert shown["budget"] == "$10k" and shown["seats"] == "12"
+    assert "Other fields" not in names and "{" not in "".join(values)
     assert page.problems == []
     page.context.close()

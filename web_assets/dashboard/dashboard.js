@@ -77,6 +77,7 @@ function showSignIn(message) {
   $("key-error").hidden = !message;
   $("key-error").textContent = message || "";
   $("key").focus();
+  $("key").select(); // what was typed stays, ready to be corrected
 }
 
 async function signIn(event) {
@@ -84,8 +85,7 @@ async function signIn(event) {
   const key = $("key").value.trim();
   if (!key) return;
   rememberKey(key);
-  $("key").value = "";
-  await start();
+  await start(); // the field is cleared once the key is accepted: a mistyped key stays to be fixed
 }
 
 // ---- loading ----------------------------------------------------------------------------------
@@ -101,6 +101,7 @@ async function start() {
   } catch (error) {
     if (error instanceof KeyRefused) return showSignIn("That key was not accepted. Check it and try again.");
   }
+  $("key").value = "";
   if (epoch !== started) return;
   await loadAll();
   if (epoch !== started) return; // signed out meanwhile: no timer for a page without a key
@@ -152,8 +153,9 @@ async function loadPanel(name, loader) {
     if (error instanceof KeyRefused) return showSignIn("The key is no longer accepted (revoked?). Enter another.");
     failures.set(name, error.message);
   }
-  $("load-error").hidden = failures.size === 0;
-  $("load-error").textContent = failures.size ? `Could not load everything: ${[...failures.values()].join("; ")}` : "";
+  const messages = [...new Set(failures.values())]; // six panels refused for one reason: said once
+  $("load-error").hidden = messages.length === 0;
+  $("load-error").textContent = messages.length ? `Could not load everything: ${messages.join("; ")}` : "";
 }
 
 const PANELS = {
@@ -215,13 +217,24 @@ function shortDate(iso) {
   return new Date(Date.UTC(year, month - 1, day)).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
 }
 
+/** "2026-01-31T14:00:00" (a bucket's local start) → "14:00". */
+function shortHour(iso) {
+  return iso.slice(11, 16);
+}
+
 async function loadDaily(fresh) {
-  const daily = await api("/analytics/sessions/daily", windowParams());
+  // By the hour for a day or two (the API's default then), by the day for longer windows.
+  const series = await api("/analytics/timeseries", windowParams());
   if (!fresh()) return;
-  const total = daily.days.reduce((sum, day) => sum + day.sessions, 0);
-  barChart($("daily-chart"), daily.days.map((day) => ({
-    label: shortDate(day.date), value: day.sessions, title: `${day.date} (${formatNumber(day.visitors)} visitors)`,
-  })), { name: "Sessions per day", summary: `${formatNumber(total)} sessions in ${daily.days.length} days` });
+  const hourly = series.interval === "hour";
+  const unit = hourly ? "hour" : "day";
+  const total = series.buckets.reduce((sum, bucket) => sum + bucket.sessions, 0);
+  $("daily-title").textContent = `Sessions per ${unit}`;
+  barChart($("daily-chart"), series.buckets.map((bucket) => ({
+    label: hourly ? shortHour(bucket.start) : shortDate(bucket.start.slice(0, 10)),
+    value: bucket.sessions,
+    title: `${hourly ? bucket.start.slice(0, 16).replace("T", " ") : bucket.start.slice(0, 10)} (${formatNumber(bucket.visitors)} visitors)`,
+  })), { name: `Sessions per ${unit}`, summary: `${formatNumber(total)} sessions in ${series.buckets.length} ${unit}s` });
 }
 
 async function loadRealtime(fresh) {
@@ -303,8 +316,8 @@ async function loadAnomalies(fresh) {
 }
 
 async function loadLeads(fresh) {
-  const params = { page: view.leadPage, limit: LEADS_PER_PAGE, tz: zone };
-  if (view.project) params.project = view.project;
+  // The same window as the cards: the leads received in the period.
+  const params = { ...windowParams(), page: view.leadPage, limit: LEADS_PER_PAGE };
   if (view.leadStatus) params.status = view.leadStatus;
   if (view.leadSource) params.source = view.leadSource;
   if (view.leadQuery) params.q = view.leadQuery;
@@ -321,7 +334,7 @@ async function loadLeads(fresh) {
       h("td", {}, h("span", { class: `status ${lead.status}` }, lead.status))))
     : [h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No leads match."))]);
   const pages = Math.max(1, Math.ceil(list.total / LEADS_PER_PAGE));
-  $("leads-page").textContent = `Page ${list.page} of ${pages} · ${formatNumber(list.total)} leads`;
+  $("leads-page").textContent = `Page ${list.page} of ${pages} · ${formatNumber(list.total)} leads in this period`;
   $("leads-prev").disabled = list.page <= 1;
   $("leads-next").disabled = list.page >= pages;
 }
@@ -335,7 +348,7 @@ async function showLead(leadId, fresh) {
     ["Received", new Date(lead.created_at).toLocaleString()], ["Status", lead.status], ["Email", lead.email],
     ["Phone", lead.phone], ["Company", lead.company], ["Project", lead.project], ["Form", lead.source],
     ["Came from", lead.traffic_source], ["Page", detail.page_url], ["Message", detail.message],
-    ["Other fields", detail.fields], ["CRM id", lead.crm_lead_id], ["Spam because", detail.spam_reason],
+    ["CRM id", lead.crm_lead_id], ["Spam because", detail.spam_reason], ...otherFields(detail.fields),
   ].filter(([, value]) => value);
   fill($("lead-fields"), pairs.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, String(value))]));
   fill($("lead-deliveries"), detail.deliveries.length
@@ -355,6 +368,18 @@ async function showLead(leadId, fresh) {
     : [h("li", { class: "muted" }, "No visit is linked to this lead.")]);
   const dialog = $("lead-detail");
   if (!dialog.open) dialog.showModal();
+}
+
+/** The form's other fields as [name, value] rows (they arrive as JSON text); text as it came. */
+function otherFields(fields) {
+  let parsed = null;
+  try {
+    parsed = fields ? JSON.parse(fields) : null;
+  } catch {
+    return [["Other fields", fields]];
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return fields ? [["Other fields", fields]] : [];
+  return Object.entries(parsed).map(([name, value]) => [name, typeof value === "object" && value !== null ? JSON.stringify(value) : value]);
 }
 
 /** What an event's props add for a person: how deep a scroll went, how long someone was engaged. */
@@ -411,7 +436,12 @@ function onFilterChange() {
   view.leadPage = 1;
   $("custom-range").hidden = view.period !== "custom";
   writeUrl();
-  if (view.period === "custom" && !(view.from && view.to)) return; // wait for both dates
+  const reversed = view.period === "custom" && view.from && view.to && view.from > view.to;
+  $("range-error").hidden = !reversed;
+  $("range-error").textContent = reversed ? "The start date is after the end date." : "";
+  // The numbers on screen are for another window: hidden until a valid one is loaded.
+  $("board").classList.toggle("stale", Boolean(reversed));
+  if (reversed || (view.period === "custom" && !(view.from && view.to))) return; // wait for both dates
   loadAll();
 }
 
