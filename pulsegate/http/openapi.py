@@ -24,6 +24,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
+from pulsegate.domain.intervals import INTERVALS
 from pulsegate.domain.leads import LEAD_STATUSES, CrmCallback, LeadSubmission
 from pulsegate.domain.periods import DEFAULT_LIMIT, MAX_LIMIT, PERIODS
 from pulsegate.domain.tracking import TrackingReceipt
@@ -75,6 +76,13 @@ LEAD_LIST_PARAMETERS = (
 )  # fmt: skip
 
 
+INTERVAL_PARAMETER = Parameter(
+    name="interval", param_in="query", required=False,
+    description="Bucket size; default hour for windows up to two days, else day (hours: at most 31 days)",
+    schema=Schema(type=OpenAPIType.STRING, enum=list(INTERVALS)),
+)  # fmt: skip
+
+
 def _json(schema: Reference) -> dict[str, OpenAPIMediaType]:
     return {"application/json": OpenAPIMediaType(schema=schema)}
 
@@ -118,6 +126,9 @@ def complete_openapi(app: Litestar) -> None:
         item = schema.paths.get(path) if schema.paths else None
         if item is not None and item.post is not None:
             item.post.request_body = RequestBody(content=_json(_ref(struct.__name__)), required=True)
+    series_item = schema.paths.get("/analytics/timeseries") if schema.paths else None
+    if series_item is not None and series_item.get is not None:
+        series_item.get.parameters = [*(series_item.get.parameters or []), INTERVAL_PARAMETER]
     leads_item = schema.paths.get("/analytics/leads") if schema.paths else None
     if leads_item is not None and leads_item.get is not None:
         leads_item.get.parameters = [*(leads_item.get.parameters or []), *LEAD_LIST_PARAMETERS]

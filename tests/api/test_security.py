@@ -32,6 +32,7 @@ INJECTIONS = [
 PARAMETERS = {
     "overview": ["from", "to", "period", "tz", "project"],
     "sessions/daily": ["from", "to", "period", "tz", "project"],
+    "timeseries": ["from", "to", "period", "tz", "project", "interval"],
     "pages/top": ["from", "period", "project", "limit", "page"],
     "geo": ["project", "limit", "page"],
     "engagement": ["period", "project"],
