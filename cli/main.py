@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cli import anomalies, demo, keys, leads, storage
-from cli.output import console, reports_errors
+from cli.output import console, error_console, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 from cli.snippet import snippet
 from cli.status import status
@@ -95,6 +95,10 @@ def init(
     ),
     database: DatabaseOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="Give the file to this user (run as root, for the service's user)."),
+    ] = None,
 ) -> None:
     """Write a commented config file with freshly generated secrets.
 
@@ -104,10 +108,16 @@ def init(
 
         pulsegate init --database /var/lib/pulsegate/pulsegate.duckdb
     """
-    from pulsegate.ops.init_config import write_config
+    from pulsegate.ops.init_config import readable_only_by_root, write_config
 
-    written = write_config(config, database=database, force=force)
+    written = write_config(config, database=database, force=force, owner=owner)
     console.print(f"Wrote {written} (mode 0600: it holds secrets). Edit it, then run: pulsegate serve")
+    if readable_only_by_root(written):
+        error_console.print(
+            "[yellow]Warning:[/] written by root for root alone: a service running as another user cannot "
+            "read it. Give it to that user with --owner USER (or run init as that user).",
+            highlight=False,
+        )
 
 
 app.add_typer(keys.app, name="keys")
