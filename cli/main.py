@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli import anomalies, demo, keys, leads, storage
+from cli import anomalies, demo, keys, leads, projects, storage
 from cli.output import console, error_console, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 from cli.snippet import snippet
@@ -84,7 +84,20 @@ def serve(
     console.print(f"Dashboard: {base}/dashboard", highlight=False)
     if settings.web.demo:
         console.print(f"Demo site: {base}/demo/", highlight=False)
-    run_server(settings)
+    run_server(settings, announce=print_projects)
+
+
+def print_projects(projects: dict[str, list[str]]) -> None:
+    """Which sites the server takes data from, said as it starts."""
+    if not projects:
+        console.print(
+            "Projects: none registered, so any site may send data. Register yours to refuse the rest: "
+            "pulsegate projects add NAME --domain example.com",
+            highlight=False,
+        )
+        return
+    listed = "; ".join(f"{name} ({', '.join(domains)})" for name, domains in projects.items())
+    console.print(f"Projects: data is taken only from {listed}", highlight=False)
 
 
 @app.command()
@@ -121,6 +134,7 @@ def init(
 
 
 app.add_typer(keys.app, name="keys")
+app.add_typer(projects.app, name="projects")
 app.add_typer(leads.app, name="leads")
 app.add_typer(anomalies.app, name="anomalies")
 app.add_typer(storage.app, name="storage")

@@ -49,6 +49,17 @@ def status(
             f"{duckdb_memory.used_mb:,.0f} MB (memory_limit {duckdb_memory.limit})",
             highlight=False,
         )
+    if answer.projects:
+        listed = "; ".join(f"{name} ({', '.join(domains)})" for name, domains in answer.projects.items())
+        console.print(f"Projects: data is taken only from {listed}", highlight=False)
+    else:
+        console.print("Projects: none registered, so any site may send data", highlight=False)
+    if server is not None and server.refused_requests:
+        console.print(
+            f"  {server.refused_requests:,} tracking and lead requests refused since start (not from a "
+            "registered project's pages)",
+            highlight=False,
+        )
     counts = answer.counts
     console.print(
         f"Database {settings.database_path}: {counts.sessions:,} sessions ({counts.open_sessions:,} open), "

@@ -43,6 +43,7 @@ from pulsegate.services.geo import GeoResolver
 from pulsegate.services.health import HealthCheck
 from pulsegate.services.lead_views import LeadViews
 from pulsegate.services.leads import LeadService
+from pulsegate.services.projects import ProjectGate
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store.database import Database
 from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
@@ -70,6 +71,7 @@ class Runtime:
     lead_views: LeadViews
     anomalies: AnomalyService
     api_keys: ApiKeys
+    projects: ProjectGate
     health: HealthCheck
     operations: OperationExecutor
 
@@ -142,6 +144,8 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
     )
     api_keys = ApiKeys(database, writer)
     await api_keys.reload()
+    projects = ProjectGate(database)
+    await projects.reload()
     stack.push_async_callback(api_keys.flush_usage)  # the last uses, before the writer stops
     operations = OperationExecutor(
         settings,
@@ -151,6 +155,8 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
         open_sessions=lambda: tracking.open_sessions,
         remembered_sessions=lambda: tracking.remembered_sessions,
         on_keys_changed=api_keys.reload,
+        on_projects_changed=projects.reload,
+        refused_requests=lambda: projects.refused_total,
     )
     runtime = Runtime(
         settings=settings,
@@ -164,6 +170,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
         lead_views=LeadViews(database),
         anomalies=AnomalyService(database),
         api_keys=api_keys,
+        projects=projects,
         health=HealthCheck(writer),
         operations=operations,
     )

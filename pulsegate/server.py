@@ -5,10 +5,12 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from collections.abc import Callable
 
 from pulsegate.config import RESOLVED_SETTINGS_ENV, Settings, settings_to_json
 from pulsegate.errors import ConfigError
 from pulsegate.store.database import Database
+from pulsegate.store.projects import project_rows
 
 APP_FACTORY = "pulsegate.app:app_from_environment"
 
@@ -38,22 +40,28 @@ def check_port_free(host: str, port: int) -> None:
             raise ConfigError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
-def check_database(settings: Settings) -> None:
-    """Open, migrate and close the database, so a held or unwritable file fails here, clearly."""
+def check_database(settings: Settings) -> dict[str, list[str]]:
+    """Open, migrate and close the database, so a held or unwritable file fails here, clearly;
+    returns the registered projects and their domains (for the banner)."""
     storage = settings.storage
-    Database.open(
+    database = Database.open(
         settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
-    ).close()
+    )
+    try:
+        return {name: list(domains) for name, domains, _ in project_rows(database.connection)}
+    finally:
+        database.close()
 
 
-def serve(settings: Settings) -> None:
-    """Run the server in the foreground until SIGINT or SIGTERM."""
+def serve(settings: Settings, *, announce: Callable[[dict[str, list[str]]], None] = lambda _: None) -> None:
+    """Run the server in the foreground until SIGINT or SIGTERM; `announce` is told the
+    registered projects once the port and the file are known to be free."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
 
     check_port_free(settings.server.host, settings.server.port)
-    check_database(settings)
+    announce(check_database(settings))
     # The worker is a forked process: hand it the settings resolved here, flags included.
     os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(settings).decode()
     Granian(

@@ -174,6 +174,10 @@ class Storage(Struct, kw_only=True):
     oldest_event_ms: int | None
     newest_event_ms: int | None
     archive_bytes: int | None  # Parquet archive of pruned events, when one is configured
+    # The registered projects (none: open to every site), and the tracking and capture requests
+    # refused for coming from a page that is not theirs since the server started (None offline).
+    registered_projects: list[str] = []
+    refused_requests: int | None = None
 
 
 def zero_filled_days(days: list[date], counted: dict[date, tuple[int, int]]) -> list[DayCount]:

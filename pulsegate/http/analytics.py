@@ -76,4 +76,4 @@ class AnalyticsController(Controller):
         if api_key.projects:
             # The figures are the whole database's: a key limited to projects may not see them.
             raise Forbidden("Storage stats cover every project: they need a key created without --project")
-        return await runtime.analytics.storage()
+        return await runtime.analytics.storage(refused_requests=runtime.projects.refused_total)

@@ -22,7 +22,7 @@ from litestar.handlers import asgi
 from litestar.types import Receive, Scope, Send
 
 from pulsegate.domain.tracking import Event, EventBatch, SessionEnd, SessionStart, TrackingReceipt
-from pulsegate.http.body import decode_json_body
+from pulsegate.http.body import decode_json_body, header
 from pulsegate.http.client import caller_of
 from pulsegate.runtime import Runtime, runtime_of
 
@@ -35,6 +35,10 @@ TRACKING_PREFIX = "/track"
 
 
 async def _start(scope: Scope, start: SessionStart, runtime: Runtime) -> TrackingReceipt:
+    # Registered projects take data from their own pages only (domain/projects.py).
+    project = runtime.projects.admit(start.project, start.url, header(scope, b"origin"))
+    if project != start.project:  # named by the page's domain
+        start = msgspec.structs.replace(start, project=project)
     return await runtime.tracking.start_session(start, caller_of(scope, runtime.trusted_proxies))
 
 

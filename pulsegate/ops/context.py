@@ -29,6 +29,8 @@ class ServerInfo(msgspec.Struct, kw_only=True):
     pending_rows: int
     commits: int
     rows_committed: int
+    # Tracking and capture requests refused for coming from a page that is not their project's.
+    refused_requests: int = 0
 
 
 class NoArguments(msgspec.Struct, forbid_unknown_fields=True):

@@ -43,6 +43,8 @@ class OperationExecutor:
         open_sessions: Callable[[], int],
         remembered_sessions: Callable[[], int],
         on_keys_changed: Callable[[], Awaitable[None]],
+        on_projects_changed: Callable[[], Awaitable[None]],
+        refused_requests: Callable[[], int],
     ) -> None:
         self._settings = settings
         self._database = database
@@ -51,6 +53,8 @@ class OperationExecutor:
         self._open_sessions = open_sessions
         self._remembered_sessions = remembered_sessions
         self._on_keys_changed = on_keys_changed
+        self._on_projects_changed = on_projects_changed
+        self._refused_requests = refused_requests
         self._lock = asyncio.Lock()
 
     async def execute(self, name: str, raw_args: bytes) -> bytes:
@@ -75,6 +79,8 @@ class OperationExecutor:
             )
             if operation.changes_keys:
                 await self._on_keys_changed()
+            if operation.changes_projects:
+                await self._on_projects_changed()
             if operation.refreshes_readers:
                 self._database.refresh_readers()
         return msgspec.json.encode(result)
@@ -104,4 +110,5 @@ class OperationExecutor:
             pending_rows=self._writer.pending_rows,
             commits=stats.commits,
             rows_committed=stats.rows_committed,
+            refused_requests=self._refused_requests(),
         )

@@ -11,6 +11,7 @@ from pulsegate.errors import InvalidInput, UnknownId
 from pulsegate.ops.context import NoArguments, OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store import api_keys as sql
+from pulsegate.store.projects import project_rows
 
 
 class CreateKey(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -50,8 +51,14 @@ def create_key(context: OpContext, args: CreateKey) -> CreatedKey:
     name = args.name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("NAME: a key needs a name of 1 to 100 characters")
+    registered = {name for name, _, _ in project_rows(context.connection)}
     for project in args.projects:
         check_project(project, "--project")
+        if registered and project not in registered:
+            raise InvalidInput(
+                f"--project: {project!r} is not a registered project ({', '.join(sorted(registered))}); "
+                "`pulsegate projects add` registers one"
+            )
     secret = new_secret()
     key_id = new_key_id()
     projects = sorted(set(args.projects))

@@ -27,6 +27,7 @@ class Operation(Generic[A, R]):
     arguments: type[A]
     result: Any  # the type msgspec decodes the server's answer as: R itself, or list[KeyInfo]
     changes_keys: bool = False  # the server reloads its key ring afterwards
+    changes_projects: bool = False  # the server reloads its registered projects afterwards
     refreshes_readers: bool = False  # the archive or the file may have changed: readers look again
     # Offline, a missing database file is made (keys create, demo seed); every other operation
     # refuses it, so a mistyped --database never leaves an empty database behind.

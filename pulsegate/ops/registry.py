@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulsegate.ops import anomalies, demo, keys, leads, status, storage
+from pulsegate.ops import anomalies, demo, keys, leads, projects, status, storage
 from pulsegate.ops.operation import Operation
 
 OPERATIONS: dict[str, Operation[Any, Any]] = {
@@ -13,6 +13,9 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         keys.CREATE,
         keys.LIST,
         keys.REVOKE,
+        projects.ADD,
+        projects.LIST,
+        projects.REMOVE,
         status.STATUS,
         storage.STATS,
         storage.BACKUP,

@@ -6,6 +6,7 @@ import msgspec
 
 from pulsegate.ops.context import NoArguments, OpContext, ServerInfo
 from pulsegate.ops.operation import Operation
+from pulsegate.store.projects import project_rows
 
 
 class DatabaseCounts(msgspec.Struct, kw_only=True):
@@ -32,6 +33,8 @@ class Status(msgspec.Struct, kw_only=True):
     server: ServerInfo | None
     counts: DatabaseCounts
     duckdb_memory: DuckDBMemory
+    # The registered projects and their domains; none: any site may send data.
+    projects: dict[str, list[str]] = {}
 
 
 def status(context: OpContext, args: NoArguments) -> Status:
@@ -56,7 +59,8 @@ def status(context: OpContext, args: NoArguments) -> Status:
         limit=limit,
         largest={tag.lower(): round(used / 1e6, 1) for tag, used in tags[:3]},
     )
-    return Status(server=context.server, counts=counts, duckdb_memory=memory)
+    projects = {name: list(domains) for name, domains, _ in project_rows(context.connection)}
+    return Status(server=context.server, counts=counts, duckdb_memory=memory, projects=projects)
 
 
 STATUS = Operation("status", status, NoArguments, Status)

@@ -13,6 +13,7 @@ from pulsegate.domain.periods import Paging, Window
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.store import queries
 from pulsegate.store.database import Database
+from pulsegate.store.projects import project_rows
 
 Projects = tuple[str, ...] | None
 REALTIME_MINUTES = 30
@@ -180,9 +181,11 @@ class AnalyticsService:
         names = await self._database.read(queries.project_names, projects)
         return answers.Projects(values=names, all_projects=projects is None)
 
-    async def storage(self) -> answers.Storage:
-        """Sizes of the database file, its WAL and its tables."""
-        return await self._database.read(storage_stats, self._database.path, self._database.archive_dir)
+    async def storage(self, refused_requests: int | None = None) -> answers.Storage:
+        """Sizes of the database file, its WAL and its tables; the registered projects."""
+        stats = await self._database.read(storage_stats, self._database.path, self._database.archive_dir)
+        stats.refused_requests = refused_requests
+        return stats
 
 
 def storage_stats(
@@ -203,6 +206,7 @@ def storage_stats(
         archive_bytes=sum(file_size(part) for part in archive_dir.rglob("*.parquet"))
         if archive_dir
         else None,
+        registered_projects=[name for name, _, _ in project_rows(cursor)],
     )
 
 
