@@ -35,12 +35,14 @@ _REF = "#/components/schemas/{name}"
 _ERROR = "Error"
 TRACKING_ERRORS = {
     "400": "Wrong content type, malformed JSON or an invalid field (the message names it)",
+    "403": "Projects are registered and this page is not one of the project's (session start)",
     "404": "Unknown or ended session",
     "405": "Only POST and OPTIONS",
     "413": "Body over the route's size cap",
     "429": "Rate limited (Retry-After, X-RateLimit-Remaining, X-RateLimit-Reset)",
     "503": "Write queue full or database unavailable (Retry-After)",
 }
+LEAD_REFUSED = "Projects are registered and this page is not one of the project's"
 _STRING = Schema(type=OpenAPIType.STRING)
 ANALYTICS_PARAMETERS = (
     Parameter(name="from", param_in="query", schema=_STRING, required=False,
@@ -126,6 +128,9 @@ def complete_openapi(app: Litestar) -> None:
         item = schema.paths.get(path) if schema.paths else None
         if item is not None and item.post is not None:
             item.post.request_body = RequestBody(content=_json(_ref(struct.__name__)), required=True)
+            if path in CAPTURE_PATHS:
+                refused = OpenAPIResponse(description=LEAD_REFUSED, content=_json(_ref(_ERROR)))
+                item.post.responses = {**(item.post.responses or {}), "403": refused}
     series_item = schema.paths.get("/analytics/timeseries") if schema.paths else None
     if series_item is not None and series_item.get is not None:
         series_item.get.parameters = [*(series_item.get.parameters or []), INTERVAL_PARAMETER]
