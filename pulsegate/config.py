@@ -245,17 +245,28 @@ def settings_to_json(settings: Settings) -> bytes:
 
 def _config_path(config_file: Path | None, environ: Mapping[str, str]) -> Path | None:
     if config_file is not None:
-        if not config_file.is_file():
+        if not _is_file(config_file):
             raise ConfigError(f"Config file not found: {config_file}")
         return config_file
     from_env = environ.get("PULSEGATE_CONFIG")
     if from_env:
         path = Path(from_env)
-        if not path.is_file():
+        if not _is_file(path):
             raise ConfigError(f"Config file not found: {path} (from PULSEGATE_CONFIG)")
         return path
     default = Path(DEFAULT_CONFIG_FILE)
-    return default if default.is_file() else None
+    return default if _is_file(default) else None
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; a folder on the way this user may not enter is said plainly."""
+    try:
+        return path.is_file()
+    except PermissionError:
+        raise ConfigError(
+            f"Cannot read config file {path}: this user (uid {os.getuid()}) may not open it or a folder "
+            "above it; give it to the server's user (`pulsegate init --owner USER`) or fix the folder's mode"
+        ) from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

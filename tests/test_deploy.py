@@ -111,7 +111,9 @@ def test_the_install_steps_run_as_written_in_a_fresh_account() -> None:
     assert any("systemctl enable --now pulsegate" in step for step in steps)
     base = Path(tempfile.mkdtemp(prefix="pulsegate-deploy-", dir="/tmp"))
     os.chmod(base, 0o755)  # the service's account must reach its folders inside
-    (base / "etc" / "systemd" / "system").mkdir(parents=True)
+    for folder in ("etc", "etc/systemd", "etc/systemd/system"):  # as on a real system: 0755
+        (base / folder).mkdir(mode=0o755)
+        os.chmod(base / folder, 0o755)  # whatever this process's umask
     user = f"pgdeploy{os.getpid() % 100_000}"
     # As sudo runs them: its secure_path (Debian's python3, not a user's own), root's usual umask.
     sudo_environment = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import msgspec
@@ -123,3 +124,36 @@ def test_bad_trusted_proxy_and_missing_mmdb_are_named(tmp_path: Path) -> None:
         load_settings(None, environ={"PULSEGATE_NETWORK__TRUSTED_PROXIES": '["10.0.0.0/99"]'})
     with pytest.raises(ConfigError, match=r"geo\.country_mmdb: file not found"):
         load_settings(None, environ={"PULSEGATE_GEO__COUNTRY_MMDB": str(tmp_path / "absent.mmdb")})
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user")
+def test_a_config_this_user_may_not_reach_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """As the service's user (nobody here) facing root's private folder, as a wrong deployment does."""
+    private = tmp_path / "etc"
+    private.mkdir(mode=0o700)
+    os.chmod(private, 0o700)
+    config = private / "pulsegate.toml"
+    config.write_text("")
+    os.chmod(tmp_path, 0o755)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the forked child
+        os.close(read)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            load_settings(config, environ={})
+            message = "no error"
+        except ConfigError as exc:
+            message = exc.message
+        except BaseException as exc:
+            message = f"{type(exc).__name__}: {exc}"
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        message = answer.read()
+    os.waitpid(child, 0)
+    assert message.startswith(f"Cannot read config file {config}: this user (uid 65534) may not open it"), (
+        message
+    )
