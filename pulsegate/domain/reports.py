@@ -1,0 +1,205 @@
+"""The reports' vocabulary, declared once: dimensions, metrics and filter operators (pure).
+
+Every report endpoint, the dashboard and the CLI speak these names; the store gives each its
+SQL per engine (`store/report_sql.py`, later), so a second engine adds SQL, not reports.
+
+A filter is `DIMENSION OP VALUE` without spaces (`country==DE`): `==` is, `!=` is not, `~`
+contains (case-insensitive), `!~` does not contain. Values separated by `|` are alternatives
+(`browser==Firefox|Safari`; `\\|` is a literal bar). Several filters must all hold. `!=` and `!~`
+keep sessions with no value for the dimension, as Plausible does. A filter on an event dimension
+selects the sessions that had such an event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from pulsegate.errors import InvalidInput
+
+Scope = Literal["session", "event"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    """Something a report breaks down or filters by."""
+
+    name: str
+    scope: Scope  # a session's property, or an event's (page views, custom events, …)
+    label: str  # for people: the dashboard's column, the CLI's header
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    dimension.name: dimension
+    for dimension in (
+        Dimension("source", "session", "Source"),
+        Dimension("referrer", "session", "Referrer"),
+        Dimension("utm_source", "session", "UTM source"),
+        Dimension("utm_medium", "session", "UTM medium"),
+        Dimension("utm_campaign", "session", "UTM campaign"),
+        Dimension("utm_term", "session", "UTM term"),
+        Dimension("utm_content", "session", "UTM content"),
+        Dimension("entry_page", "session", "Entry page"),
+        Dimension("exit_page", "session", "Exit page"),
+        Dimension("country", "session", "Country"),
+        Dimension("browser", "session", "Browser"),
+        Dimension("os", "session", "Operating system"),
+        Dimension("device", "session", "Device"),
+        Dimension("screen", "session", "Screen"),
+        Dimension("language", "session", "Language"),
+        Dimension("project", "session", "Project"),
+        Dimension("page", "event", "Page"),
+        Dimension("event", "event", "Event"),
+        Dimension("outbound", "event", "Outbound link"),
+        Dimension("download", "event", "Download"),
+    )
+}
+PROPERTY_PREFIX = "prop:"  # prop:KEY, a custom event property: an event dimension of its own
+_PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def dimension(name: str) -> Dimension:
+    """The dimension called `name` (including `prop:KEY`), or InvalidInput listing the known ones."""
+    if name.startswith(PROPERTY_PREFIX):
+        key = name[len(PROPERTY_PREFIX) :]
+        if not _PROPERTY_KEY.match(key):
+            raise InvalidInput(
+                f"dimension: a property key is 1-64 letters, digits, '_', '.' or '-' (got {name!r})"
+            )
+        return Dimension(name, "event", key)
+    found = DIMENSIONS.get(name)
+    if found is None:
+        raise InvalidInput(f"dimension: unknown {name!r}; known: {', '.join(DIMENSIONS)}, prop:KEY")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """A number a report computes per row."""
+
+    name: str
+    label: str
+    scopes: tuple[Scope, ...]  # the dimensions it makes sense for
+
+
+METRICS: dict[str, Metric] = {
+    metric.name: metric
+    for metric in (
+        Metric("visitors", "Visitors", ("session", "event")),
+        Metric("sessions", "Sessions", ("session", "event")),
+        Metric("pageviews", "Page views", ("session", "event")),
+        Metric("events", "Events", ("session", "event")),
+        Metric("views_per_session", "Views per session", ("session",)),
+        Metric("bounce_rate", "Bounce rate (%)", ("session",)),
+        Metric("avg_engaged_ms", "Average engaged time (ms)", ("session",)),
+        Metric("avg_score", "Average engagement score", ("session",)),
+        Metric("leads", "Leads", ("session",)),
+        Metric("conversion_rate", "Conversion rate (%)", ("session",)),
+    )
+}
+
+
+def metrics_for(names: Iterable[str], scope: Scope) -> tuple[Metric, ...]:
+    """The metrics asked for, in order, each known and meaningful for a `scope` dimension."""
+    chosen = []
+    for name in names:
+        metric = METRICS.get(name)
+        if metric is None:
+            raise InvalidInput(f"metrics: unknown {name!r}; known: {', '.join(METRICS)}")
+        if scope not in metric.scopes:
+            usable = ", ".join(m.name for m in METRICS.values() if scope in m.scopes)
+            raise InvalidInput(f"metrics: {name} does not apply to an event dimension; these do: {usable}")
+        if metric not in chosen:
+            chosen.append(metric)
+    if not chosen:
+        raise InvalidInput("metrics: name at least one")
+    return tuple(chosen)
+
+
+Operator = Literal["==", "!=", "~", "!~"]
+# Longest first, so `!=` is not read as `!` followed by `=`.
+OPERATORS: tuple[Operator, ...] = ("==", "!=", "!~", "~")
+NEGATED: frozenset[Operator] = frozenset({"!=", "!~"})
+MAX_FILTERS = 10
+MAX_ALTERNATIVES = 50
+MAX_VALUE_LENGTH = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """`dimension operator value|value…`: all filters of a report must hold."""
+
+    dimension: Dimension
+    operator: Operator
+    values: tuple[str, ...]  # alternatives: any one of them
+
+    @property
+    def negated(self) -> bool:
+        """`!=` and `!~`: sessions without a value for the dimension are kept."""
+        return self.operator in NEGATED
+
+
+_FILTER = re.compile(r"^(?P<dimension>[A-Za-z_]+(?::[^=!~]+)?)(?P<operator>==|!=|!~|~)(?P<value>.*)$", re.S)
+
+
+def parse_filter(text: str) -> Filter:
+    """One `filter=` parameter, or InvalidInput naming what is wrong with it."""
+    match = _FILTER.match(text)
+    if not match:
+        raise InvalidInput(
+            f"filter: write DIMENSION OP VALUE without spaces, OP one of {', '.join(OPERATORS)} "
+            f"(for example country==DE); got {text!r}"
+        )
+    values = split_alternatives(match["value"])
+    if not values or any(not value for value in values):
+        raise InvalidInput(f"filter: {text!r} has an empty value")
+    if len(values) > MAX_ALTERNATIVES or any(len(value) > MAX_VALUE_LENGTH for value in values):
+        raise InvalidInput(
+            f"filter: at most {MAX_ALTERNATIVES} alternatives of {MAX_VALUE_LENGTH} characters each"
+        )
+    return Filter(dimension(match["dimension"]), match["operator"], values)  # type: ignore[arg-type]
+
+
+def parse_filters(texts: Iterable[str]) -> tuple[Filter, ...]:
+    """Every `filter=` parameter of a request."""
+    filters = tuple(parse_filter(text) for text in texts)
+    if len(filters) > MAX_FILTERS:
+        raise InvalidInput(f"filter: at most {MAX_FILTERS} filters")
+    return filters
+
+
+def split_alternatives(text: str) -> tuple[str, ...]:
+    """`a|b\\|c` -> ("a", "b|c"): a bar separates alternatives unless a backslash escapes it."""
+    values, current, escaped = [], [], False
+    for char in text:
+        if escaped:
+            current.append(char if char == "|" else "\\" + char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "|":
+            values.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if escaped:
+        current.append("\\")
+    values.append("".join(current))
+    return tuple(values)
+
+
+def matches(filter_: Filter, value: str | None) -> bool:
+    """Whether one value passes `filter_` (the reference the SQL must agree with).
+
+    A missing value never passes `==` or `~` and always passes `!=` and `!~`.
+    """
+    if value is None:
+        return filter_.negated
+    if filter_.operator in ("==", "!="):
+        hit = value in filter_.values
+    else:
+        lowered = value.lower()
+        hit = any(alternative.lower() in lowered for alternative in filter_.values)
+    return not hit if filter_.negated else hit
