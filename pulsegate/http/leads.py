@@ -32,11 +32,11 @@ async def _capture(request: Request, runtime: Runtime) -> LeadReceipt:
         max_bytes=runtime.settings.leads.max_body_bytes,
         deadlines=runtime.body_deadlines,
     )
-    project = runtime.projects.admit(
-        submission.project, submission.page_url, header(request.scope, b"origin")
-    )
-    if project != submission.project:  # named by the page's domain
-        submission = msgspec.structs.replace(submission, project=project)
+    if not runtime.projects.is_open:  # registered projects take leads from their own pages only
+        origin = header(request.scope, b"origin")
+        project = runtime.projects.admit(submission.project, submission.page_url, origin)
+        if project != submission.project:  # named by the page's domain
+            submission = msgspec.structs.replace(submission, project=project)
     return await runtime.leads.capture(submission)
 
 

@@ -35,10 +35,10 @@ TRACKING_PREFIX = "/track"
 
 
 async def _start(scope: Scope, start: SessionStart, runtime: Runtime) -> TrackingReceipt:
-    # Registered projects take data from their own pages only (domain/projects.py).
-    project = runtime.projects.admit(start.project, start.url, header(scope, b"origin"))
-    if project != start.project:  # named by the page's domain
-        start = msgspec.structs.replace(start, project=project)
+    if not runtime.projects.is_open:  # registered projects take data from their own pages only
+        project = runtime.projects.admit(start.project, start.url, header(scope, b"origin"))
+        if project != start.project:  # named by the page's domain
+            start = msgspec.structs.replace(start, project=project)
     return await runtime.tracking.start_session(start, caller_of(scope, runtime.trusted_proxies))
 
 

@@ -30,6 +30,11 @@ class ProjectGate:
         )
 
     @property
+    def is_open(self) -> bool:
+        """No project is registered: every page's data is taken (and nothing needs checking)."""
+        return self.registry.is_open
+
+    @property
     def refused_total(self) -> int:
         """Requests refused since the server started."""
         return sum(self.refused.values())
