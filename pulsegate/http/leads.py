@@ -33,10 +33,9 @@ async def _capture(request: Request, runtime: Runtime) -> LeadReceipt:
         deadlines=runtime.body_deadlines,
     )
     if not runtime.projects.is_open:  # registered projects take leads from their own pages only
-        origin = header(request.scope, b"origin")
-        project = runtime.projects.admit(submission.project, submission.page_url, origin)
-        if project != submission.project:  # named by the page's domain
-            submission = msgspec.structs.replace(submission, project=project)
+        submission = runtime.projects.admitted(
+            submission, submission.page_url, header(request.scope, b"origin")
+        )
     return await runtime.leads.capture(submission)
 
 

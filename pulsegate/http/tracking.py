@@ -36,9 +36,7 @@ TRACKING_PREFIX = "/track"
 
 async def _start(scope: Scope, start: SessionStart, runtime: Runtime) -> TrackingReceipt:
     if not runtime.projects.is_open:  # registered projects take data from their own pages only
-        project = runtime.projects.admit(start.project, start.url, header(scope, b"origin"))
-        if project != start.project:  # named by the page's domain
-            start = msgspec.structs.replace(start, project=project)
+        start = runtime.projects.admitted(start, start.url, header(scope, b"origin"))
     return await runtime.tracking.start_session(start, caller_of(scope, runtime.trusted_proxies))
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TypeVar
 
+import msgspec
+
+from pulsegate.domain.leads import LeadSubmission
 from pulsegate.domain.projects import Registry
+from pulsegate.domain.tracking import SessionStart
 from pulsegate.errors import Forbidden
 from pulsegate.store.database import Database
 from pulsegate.store.projects import project_rows
 
-
-def load_registry(database: Database) -> Registry:
-    """The registry as stored now (read on the calling thread: start-up and reloads)."""
-    return Registry({name: tuple(domains) for name, domains, _ in database.read_now(project_rows)})
+Payload = TypeVar("Payload", SessionStart, LeadSubmission)  # what names a project, with its page
 
 
 class ProjectGate:
@@ -25,9 +27,8 @@ class ProjectGate:
 
     async def reload(self) -> None:
         """Read the projects as stored now; a change applies from the next request."""
-        self.registry = Registry(
-            {name: tuple(domains) for name, domains, _ in await self._database.read(project_rows)}
-        )
+        rows = await self._database.read(project_rows)
+        self.registry = Registry({name: tuple(domains) for name, domains, _ in rows})
 
     @property
     def is_open(self) -> bool:
@@ -46,3 +47,8 @@ class ProjectGate:
         except Forbidden:
             self.refused[project or ""] += 1
             raise
+
+    def admitted(self, payload: Payload, page_url: str | None, origin: str | None) -> Payload:
+        """`payload` as admitted: its project named by its page's domain when it named none."""
+        project = self.admit(payload.project, page_url, origin)
+        return payload if project == payload.project else msgspec.structs.replace(payload, project=project)
