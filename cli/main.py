@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cli import anomalies, demo, keys, leads, projects, storage
-from cli.output import console, error_console, reports_errors
+from cli.output import console, error_console, projects_line, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 from cli.snippet import snippet
 from cli.status import status
@@ -89,15 +89,12 @@ def serve(
 
 def print_projects(projects: dict[str, list[str]]) -> None:
     """Which sites the server takes data from, said as it starts."""
-    if not projects:
-        console.print(
-            "Projects: none registered, so any site may send data. Register yours to refuse the rest: "
-            "pulsegate projects add NAME --domain example.com",
-            highlight=False,
-        )
-        return
-    listed = "; ".join(f"{name} ({', '.join(domains)})" for name, domains in projects.items())
-    console.print(f"Projects: data is taken only from {listed}", highlight=False)
+    hint = (
+        ""
+        if projects
+        else ". Register yours to refuse the rest: pulsegate projects add NAME --domain example.com"
+    )
+    console.print(projects_line(projects) + hint, highlight=False)
 
 
 @app.command()

@@ -29,6 +29,14 @@ def format_ms(epoch_ms: int | None) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
 
 
+def projects_line(projects: dict[str, list[str]]) -> str:
+    """Which sites the server takes data from, as `serve` and `status` say it."""
+    if not projects:
+        return "Projects: none registered, so any site may send data"
+    listed = "; ".join(f"{name} ({', '.join(domains)})" for name, domains in projects.items())
+    return f"Projects: data is taken only from {listed}"
+
+
 def print_json(answer: Any) -> None:
     """An operation's answer as one JSON document on stdout (times as epoch ms, as the API)."""
     typer.echo(msgspec.json.encode(answer).decode())

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.output import console, format_ms, reports_errors
+from cli.output import console, format_ms, projects_line, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 
 
@@ -49,11 +49,7 @@ def status(
             f"{duckdb_memory.used_mb:,.0f} MB (memory_limit {duckdb_memory.limit})",
             highlight=False,
         )
-    if answer.projects:
-        listed = "; ".join(f"{name} ({', '.join(domains)})" for name, domains in answer.projects.items())
-        console.print(f"Projects: data is taken only from {listed}", highlight=False)
-    else:
-        console.print("Projects: none registered, so any site may send data", highlight=False)
+    console.print(projects_line(answer.projects), highlight=False)
     if server is not None and server.refused_requests:
         console.print(
             f"  {server.refused_requests:,} tracking and lead requests refused since start (not from a "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pulsegate.config import RESOLVED_SETTINGS_ENV, Settings, settings_to_json
 from pulsegate.errors import ConfigError
 from pulsegate.store.database import Database
-from pulsegate.store.projects import project_rows
+from pulsegate.store.projects import project_domains
 
 APP_FACTORY = "pulsegate.app:app_from_environment"
 
@@ -48,7 +48,7 @@ def check_database(settings: Settings) -> dict[str, list[str]]:
         settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
     )
     try:
-        return {name: list(domains) for name, domains, _ in project_rows(database.connection)}
+        return project_domains(database.connection)
     finally:
         database.close()
 

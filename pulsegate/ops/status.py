@@ -6,7 +6,7 @@ import msgspec
 
 from pulsegate.ops.context import NoArguments, OpContext, ServerInfo
 from pulsegate.ops.operation import Operation
-from pulsegate.store.projects import project_rows
+from pulsegate.store.projects import project_domains
 
 
 class DatabaseCounts(msgspec.Struct, kw_only=True):
@@ -59,7 +59,7 @@ def status(context: OpContext, args: NoArguments) -> Status:
         limit=limit,
         largest={tag.lower(): round(used / 1e6, 1) for tag, used in tags[:3]},
     )
-    projects = {name: list(domains) for name, domains, _ in project_rows(context.connection)}
+    projects = project_domains(context.connection)
     return Status(server=context.server, counts=counts, duckdb_memory=memory, projects=projects)
 
 

@@ -12,7 +12,7 @@ from pulsegate.domain.projects import Registry
 from pulsegate.domain.tracking import SessionStart
 from pulsegate.errors import Forbidden
 from pulsegate.store.database import Database
-from pulsegate.store.projects import project_rows
+from pulsegate.store.projects import project_domains
 
 Payload = TypeVar("Payload", SessionStart, LeadSubmission)  # what names a project, with its page
 
@@ -27,8 +27,7 @@ class ProjectGate:
 
     async def reload(self) -> None:
         """Read the projects as stored now; a change applies from the next request."""
-        rows = await self._database.read(project_rows)
-        self.registry = Registry({name: tuple(domains) for name, domains, _ in rows})
+        self.registry = Registry(await self._database.read(project_domains))
 
     @property
     def is_open(self) -> bool:

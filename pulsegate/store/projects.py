@@ -17,6 +17,11 @@ def project_rows(connection: duckdb.DuckDBPyConnection) -> list[ProjectRow]:
     return connection.execute("SELECT name, domains, created_at FROM projects ORDER BY name").fetchall()
 
 
+def project_domains(connection: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Every registered project's domains, by name."""
+    return {name: list(domains) for name, domains, _ in project_rows(connection)}
+
+
 def upsert_project(
     connection: duckdb.DuckDBPyConnection, name: str, domains: Sequence[str], created_at: datetime
 ) -> None:
