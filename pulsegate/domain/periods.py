@@ -39,6 +39,12 @@ class Window:
         length = self.end_ms - self.start_ms
         return Window(self.start_ms - length, self.start_ms, self.tz)
 
+    @property
+    def year_earlier(self) -> Window:
+        """The same local dates and times a year before (29 February becomes the 28th)."""
+        zone = ZoneInfo(self.tz)
+        return Window(_a_year_before(self.start_ms, zone), _a_year_before(self.end_ms, zone), self.tz)
+
     def local_days(self) -> list[date]:
         """Every calendar day in `tz` that the window touches, in order."""
         zone = ZoneInfo(self.tz)
@@ -125,6 +131,13 @@ def _period(period: str, local: ZoneInfo, now_ms: int) -> int:
     else:
         raise InvalidInput(f"period: must be one of {', '.join(PERIODS)} (got {period!r})")
     return epoch_ms(start)
+
+
+def _a_year_before(ms: int, local: ZoneInfo) -> int:
+    moment = datetime.fromtimestamp(ms / 1000, local)
+    day = min(moment.day, 28) if moment.month == 2 and moment.day == 29 else moment.day
+    earlier = moment.replace(year=moment.year - 1, day=day, tzinfo=None).replace(tzinfo=local)
+    return max(EARLIEST_MS, round(earlier.timestamp() * 1000))
 
 
 def _local_midnight(day: date, local: ZoneInfo) -> datetime:

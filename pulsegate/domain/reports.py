@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from pulsegate.domain.periods import Window
 from pulsegate.errors import InvalidInput
 
 Scope = Literal["session", "event"]
@@ -82,6 +83,15 @@ class Metric:
     name: str
     label: str
     scopes: tuple[Scope, ...]  # the dimensions it makes sense for
+    only_for: frozenset[str] = frozenset()  # for event dimensions: only these (empty: all of them)
+
+    def applies_to(self, dimension: Dimension | None) -> bool:
+        """Whether a breakdown by `dimension` (None: totals and time series) can compute it."""
+        if dimension is None:
+            return "session" in self.scopes
+        if dimension.scope not in self.scopes:
+            return False
+        return dimension.scope == "session" or not self.only_for or dimension.name in self.only_for
 
 
 METRICS: dict[str, Metric] = {
@@ -89,11 +99,12 @@ METRICS: dict[str, Metric] = {
     for metric in (
         Metric("visitors", "Visitors", ("session", "event")),
         Metric("sessions", "Sessions", ("session", "event")),
-        Metric("pageviews", "Page views", ("session", "event")),
+        Metric("pageviews", "Page views", ("session", "event"), frozenset({"page"})),
         Metric("events", "Events", ("session", "event")),
         Metric("views_per_session", "Views per session", ("session",)),
         Metric("bounce_rate", "Bounce rate (%)", ("session",)),
-        Metric("avg_engaged_ms", "Average engaged time (ms)", ("session",)),
+        # For pages: the engaged time reported on the page, per view.
+        Metric("avg_engaged_ms", "Average engaged time (ms)", ("session", "event"), frozenset({"page"})),
         Metric("avg_score", "Average engagement score", ("session",)),
         Metric("leads", "Leads", ("session",)),
         Metric("conversion_rate", "Conversion rate (%)", ("session",)),
@@ -101,16 +112,27 @@ METRICS: dict[str, Metric] = {
 }
 
 
-def metrics_for(names: Iterable[str], scope: Scope) -> tuple[Metric, ...]:
-    """The metrics asked for, in order, each known and meaningful for a `scope` dimension."""
-    chosen = []
+def default_metrics(dimension: Dimension | None) -> tuple[str, ...]:
+    """What a report shows when it names no metrics (Plausible's choice for each kind of row)."""
+    if dimension is None or dimension.scope == "session":
+        return ("visitors", "sessions", "bounce_rate", "avg_engaged_ms")
+    if dimension.name == "page":
+        return ("visitors", "pageviews", "avg_engaged_ms")
+    return ("visitors", "events")
+
+
+def metrics_for(names: Iterable[str], dimension: Dimension | None) -> tuple[Metric, ...]:
+    """The metrics asked for, in order, each known and meaningful for a breakdown by `dimension`
+    (None: totals and time series)."""
+    chosen: list[Metric] = []
     for name in names:
         metric = METRICS.get(name)
         if metric is None:
             raise InvalidInput(f"metrics: unknown {name!r}; known: {', '.join(METRICS)}")
-        if scope not in metric.scopes:
-            usable = ", ".join(m.name for m in METRICS.values() if scope in m.scopes)
-            raise InvalidInput(f"metrics: {name} does not apply to an event dimension; these do: {usable}")
+        if not metric.applies_to(dimension):
+            usable = ", ".join(m.name for m in METRICS.values() if m.applies_to(dimension))
+            what = f"the {dimension.name} dimension" if dimension else "totals"
+            raise InvalidInput(f"metrics: {name} does not apply to {what}; these do: {usable}")
         if metric not in chosen:
             chosen.append(metric)
     if not chosen:
@@ -203,3 +225,67 @@ def matches(filter_: Filter, value: str | None) -> bool:
         lowered = value.lower()
         hit = any(alternative.lower() in lowered for alternative in filter_.values)
     return not hit if filter_.negated else hit
+
+
+def passes_event_filter(filter_: Filter, values: Iterable[str | None]) -> bool:
+    """Whether a session whose events of the filter's kind carry `values` passes an event filter
+    (the reference the SQL must agree with).
+
+    `==` and `~` need one matching event; `!=` and `!~` need that no event matches the positive
+    form, so a session without such events passes them, as with a missing session value.
+    """
+    if filter_.negated:
+        return all(matches(filter_, value) for value in values)
+    return any(matches(filter_, value) for value in values)
+
+
+Direction = Literal["asc", "desc"]
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """How breakdown rows are ranked: by one of its metrics; ties by value, missing values last."""
+
+    metric: str
+    direction: Direction
+
+
+def parse_order(text: str | None, metrics: tuple[Metric, ...]) -> Order:
+    """`METRIC:desc|asc` (the direction defaults to desc); by default the first metric, descending."""
+    if text is None or not text.strip():
+        return Order(metrics[0].name, "desc")
+    name, _, direction = text.strip().partition(":")
+    direction = direction or "desc"
+    if name not in {metric.name for metric in metrics}:
+        raise InvalidInput(
+            f"order: {name!r} is not one of this report's metrics ({', '.join(m.name for m in metrics)})"
+        )
+    if direction not in ("asc", "desc"):
+        raise InvalidInput(f"order: direction must be asc or desc (got {direction!r})")
+    return Order(name, direction)  # type: ignore[arg-type]
+
+
+Compare = Literal["previous", "year"]
+COMPARISONS: tuple[Compare, ...] = ("previous", "year")
+
+
+def parse_compare(text: str | None) -> Compare | None:
+    """`previous` (the same length just before) or `year` (the same dates a year earlier)."""
+    if text is None or text == "":
+        return None
+    if text not in COMPARISONS:
+        raise InvalidInput(f"compare: must be one of {', '.join(COMPARISONS)} (got {text!r})")
+    return text  # type: ignore[return-value]
+
+
+def comparison_window(window: Window, compare: Compare) -> Window:
+    """The window a comparison reads."""
+    return window.previous if compare == "previous" else window.year_earlier
+
+
+def split_metric_names(text: str | None, dimension: Dimension | None) -> tuple[Metric, ...]:
+    """`metrics=a,b` (or the defaults for `dimension`) as known, applicable metrics."""
+    names = (
+        [name.strip() for name in text.split(",")] if text and text.strip() else default_metrics(dimension)
+    )
+    return metrics_for([name for name in names if name], dimension)

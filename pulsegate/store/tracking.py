@@ -22,6 +22,7 @@ SESSION_COLUMNS = (
     "title", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
     "screen_width", "screen_height", "language", "timezone", "user_agent", "source",
     "referrer_host", "country", "as_organisation", "is_hosting", "browser", "os", "device", "is_bot",
+    "entry_path",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "received_at", "session_id", "visitor_id", "project", "type", "name", "url", "path", "title",
@@ -36,7 +37,7 @@ UNTIMED_ID_WINDOW_MS = 2 * 86_400_000
 SESSION_END_COLUMNS = (
     "session_id", "last_seen_at", "ended_at", "end_reason", "exit_url", "page_views", "event_count",
     "interactions", "form_starts", "form_submits", "max_scroll", "engaged_ms", "duration_ms",
-    "engagement_score",
+    "engagement_score", "exit_path",
 )  # fmt: skip
 
 
@@ -51,6 +52,7 @@ def new_session_rows(
         origin.utm_term, origin.utm_content, start.screen_width, start.screen_height, start.language,
         start.timezone, user_agent[:512] or None, origin.source, origin.referrer_host, origin.country,
         origin.as_organisation, origin.is_hosting, origin.browser, origin.os, origin.device, origin.is_bot,
+        path_of(start.url),
     )  # fmt: skip
     landing = EventFields(type="pageview", url=start.url, title=start.title, referrer=start.referrer,
                           timestamp=start.timestamp)  # fmt: skip
@@ -111,6 +113,7 @@ def session_end_rows(ended: Sequence[tuple[OpenSession, int, str, int]]) -> RowW
                 activity.engaged_ms,
                 max(0, min(ended_ms, session.last_seen_ms) - session.started_ms),
                 score,
+                path_of(activity.exit_url),
             )
         )
     return RowWrite("sessions", SESSION_END_COLUMNS, rows, action="update", key=("session_id",))

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from pulsegate.domain.ids import new_id
+from pulsegate.domain.sources import path_of
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.store.database import Database
 from pulsegate.store.migrations import available_migrations, schema_version
@@ -17,12 +18,18 @@ from pulsegate.store.writer import RowWrite, commit_writes
 HOUR_MS = 3_600_000
 
 
-def session_row(session_id: str, started_ms: int) -> tuple[object, ...]:
+# What a version 3 file's sessions table had: no entry_path yet (migration 0006 adds it).
+V3_COLUMNS = tuple(column for column in SESSION_COLUMNS if column != "entry_path")
+
+
+def session_row(
+    session_id: str, started_ms: int, columns: tuple[str, ...] = SESSION_COLUMNS
+) -> tuple[object, ...]:
     started = utc_datetime(started_ms)
     values = {"session_id": session_id, "visitor_id": "v", "project": "acme", "started_at": started,
               "last_seen_at": started, "entry_url": "https://example.com/", "source": "Direct",
               "is_hosting": False, "is_bot": False}  # fmt: skip
-    return tuple(values.get(column) for column in SESSION_COLUMNS)
+    return tuple(values.get(column) for column in columns)
 
 
 def database_at_version_3(path: Path) -> None:
@@ -40,7 +47,9 @@ def test_migration_drops_the_key_index_and_keeps_every_row_in_order(tmp_path: Pa
     connection = duckdb.connect(str(path))
     base = now_ms() - 5 * HOUR_MS
     legacy = [(str(uuid.uuid4()), base + n * 60_000) for n in range(50)]
-    commit_writes(connection, [RowWrite("sessions", SESSION_COLUMNS, [session_row(*s) for s in legacy])])
+    commit_writes(
+        connection, [RowWrite("sessions", V3_COLUMNS, [session_row(*s, V3_COLUMNS) for s in legacy])]
+    )
     connection.execute("UPDATE sessions SET ended_at = started_at + INTERVAL 5 MINUTE, engagement_score = 40")
     before = connection.execute("SELECT * FROM sessions ORDER BY rowid").fetchall()
     assert connection.execute(
@@ -52,7 +61,10 @@ def test_migration_drops_the_key_index_and_keeps_every_row_in_order(tmp_path: Pa
     try:
         cursor = database.connection
         assert schema_version(cursor) == len(available_migrations())
-        assert cursor.execute("SELECT * FROM sessions ORDER BY rowid").fetchall() == before
+        kept = cursor.execute(
+            "SELECT * EXCLUDE (entry_path, exit_path) FROM sessions ORDER BY rowid"
+        ).fetchall()
+        assert kept == before
         assert (
             cursor.execute(
                 "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'sessions' "
@@ -123,3 +135,33 @@ def test_half_a_million_sessions_written_in_one_process_still_checkpoint(tmp_pat
         assert database.connection.execute("SELECT count(*) FROM sessions").fetchall() == [(total,)]
     finally:
         database.close()
+
+
+def test_migration_6_gives_older_sessions_the_paths_new_ones_get_at_start_and_end(tmp_path: Path) -> None:
+    urls = [
+        "https://example.com/", "https://example.com", "https://example.com/pricing?plan=pro#top",
+        "http://www.example.org:8080/a/b/", "https://example.com?x=1", "https://example.com#frag",
+        "/just/a/path?q", "https://example.com/%C3%A9t%C3%A9",
+    ]  # fmt: skip
+    path = tmp_path / "v5.duckdb"
+    connection = duckdb.connect(str(path))
+    for migration in available_migrations()[:5]:
+        connection.execute(migration.sql)
+    connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '5')")
+    columns = ("session_id", "visitor_id", "started_at", "last_seen_at", "entry_url", "exit_url")
+    started = utc_datetime(now_ms())
+    rows = [(f"s{n}", "v", started, started, url, urls[-1 - n]) for n, url in enumerate(urls)]
+    commit_writes(connection, [RowWrite("sessions", columns, rows)])
+    connection.close()
+
+    database = Database.open(path)
+    try:
+        stored = database.connection.execute(
+            "SELECT entry_url, entry_path, exit_url, exit_path FROM sessions ORDER BY session_id"
+        ).fetchall()
+    finally:
+        database.close()
+    assert len(stored) == len(urls)
+    for entry_url, entry_path, exit_url, exit_path in stored:
+        assert entry_path == path_of(entry_url), entry_url
+        assert exit_path == path_of(exit_url), exit_url

@@ -104,3 +104,15 @@ def test_paging() -> None:
 
 def test_now_helper_is_utc() -> None:
     assert datetime.fromtimestamp(NOW / 1000, UTC).hour == 15
+
+
+def test_a_year_earlier_is_the_same_local_dates_and_29_february_becomes_the_28th() -> None:
+    def local_ms(text: str, tz: str) -> int:
+        return int(datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz)).timestamp() * 1000)
+
+    window = Window(local_ms("2028-02-29T00:00", "Europe/Berlin"), local_ms("2028-07-01T00:00", "Europe/Berlin"),
+                    "Europe/Berlin")  # fmt: skip
+    earlier = window.year_earlier
+    assert earlier.start_ms == local_ms("2027-02-28T00:00", "Europe/Berlin")
+    assert earlier.end_ms == local_ms("2027-07-01T00:00", "Europe/Berlin")  # summer time on both sides
+    assert earlier.tz == "Europe/Berlin"

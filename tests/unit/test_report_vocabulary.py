@@ -8,12 +8,17 @@ from hypothesis import strategies as st
 
 from pulsegate.domain.reports import (
     DIMENSIONS,
+    Order,
     dimension,
     matches,
     metrics_for,
+    parse_compare,
     parse_filter,
     parse_filters,
+    parse_order,
+    passes_event_filter,
     split_alternatives,
+    split_metric_names,
 )
 from pulsegate.errors import InvalidInput
 
@@ -69,11 +74,41 @@ def test_the_reference_meaning_of_each_operator(text: str, value: str | None, ex
 
 
 def test_event_dimensions_offer_their_own_metrics() -> None:
-    assert [m.name for m in metrics_for(["visitors", "pageviews"], "event")] == ["visitors", "pageviews"]
-    with pytest.raises(InvalidInput, match="bounce_rate does not apply to an event dimension"):
-        metrics_for(["bounce_rate"], "event")
+    page, event = dimension("page"), dimension("event")
+    assert [m.name for m in metrics_for(["visitors", "pageviews"], page)] == ["visitors", "pageviews"]
+    with pytest.raises(InvalidInput, match="bounce_rate does not apply to the page dimension"):
+        metrics_for(["bounce_rate"], page)
+    with pytest.raises(InvalidInput, match="pageviews does not apply to the event dimension"):
+        metrics_for(["pageviews"], event)
+    assert [m.name for m in metrics_for(["events", "sessions"], dimension("prop:plan"))] == [
+        "events",
+        "sessions",
+    ]
     with pytest.raises(InvalidInput, match="unknown 'x'"):
-        metrics_for(["x"], "session")
+        metrics_for(["x"], dimension("source"))
+    assert [m.name for m in metrics_for(["conversion_rate"], None)] == ["conversion_rate"]
+
+
+def test_an_event_filter_keeps_a_session_by_any_matching_event_or_by_none_for_negations() -> None:
+    assert passes_event_filter(parse_filter("page==/a"), ["/b", "/a"])
+    assert not passes_event_filter(parse_filter("page==/a"), [])
+    assert passes_event_filter(parse_filter("page!=/a"), [])
+    assert not passes_event_filter(parse_filter("page!=/a"), ["/b", "/a"])
+    assert passes_event_filter(parse_filter("page!~PRIC"), ["/blog"])
+    assert not passes_event_filter(parse_filter("page!~PRIC"), ["/pricing"])
+
+
+def test_order_and_compare_are_checked() -> None:
+    metrics = split_metric_names("visitors,bounce_rate", dimension("source"))
+    assert parse_order(None, metrics) == Order("visitors", "desc")
+    assert parse_order("bounce_rate:asc", metrics) == Order("bounce_rate", "asc")
+    with pytest.raises(InvalidInput, match="order: 'leads' is not one of"):
+        parse_order("leads", metrics)
+    with pytest.raises(InvalidInput, match="direction"):
+        parse_order("visitors:up", metrics)
+    assert parse_compare("year") == "year" and parse_compare(None) is None
+    with pytest.raises(InvalidInput, match="compare"):
+        parse_compare("last")
 
 
 def test_every_dimension_the_issue_names_is_declared() -> None:
