@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import msgspec
 from msgspec import Struct
@@ -41,7 +42,10 @@ class Overview(Struct, kw_only=True):
 
     period: Period
     current: Totals
-    previous: Totals  # the window of the same length just before
+    previous: Totals  # the window `compare` names: by default the same length just before
+    compare: str = "previous"  # or "year": the same dates a year earlier
+    previous_period: Period | None = None
+    filters: list[str] = []
 
 
 class DayCount(Struct, kw_only=True):
@@ -55,20 +59,6 @@ class DailySessions(Struct, kw_only=True):
 
     period: Period
     days: list[DayCount]
-
-
-class BucketCount(Struct, kw_only=True):
-    start: str  # the bucket's local start in the answer's tz, ISO 8601 without offset
-    sessions: int
-    visitors: int
-
-
-class Timeseries(Struct, kw_only=True):
-    """GET /analytics/timeseries: every bucket of the window in `tz`, empty ones as zeros."""
-
-    period: Period
-    interval: str  # hour, day, week or month
-    buckets: list[BucketCount]
 
 
 class PageCount(Struct, kw_only=True):
@@ -208,3 +198,38 @@ class Projects(Struct, kw_only=True):
 
     values: list[str]
     all_projects: bool  # the key sees every project (and so, for example, the storage stats)
+
+
+# ---- the reports engine's answers (GET /analytics/breakdown, /analytics/timeseries) -------------
+
+ReportRow = dict[str, Any]  # {"value": …, metric: number, …, "comparison": {metric: number}}
+
+
+class Breakdown(Struct, kw_only=True):
+    """GET /analytics/breakdown: one row per value of the dimension, ranked and paged."""
+
+    dimension: str
+    period: Period
+    metrics: list[str]
+    filters: list[str]
+    page: int
+    limit: int
+    total_rows: int
+    rows: list[ReportRow]
+    comparison: Period | None = None  # with compare=…: each row's "comparison" is this window's
+
+
+class TimeseriesComparison(Struct, kw_only=True):
+    period: Period
+    buckets: list[ReportRow]  # paired with the main buckets by position
+
+
+class Timeseries(Struct, kw_only=True):
+    """GET /analytics/timeseries: every bucket of the window in `tz`, empty ones as zeros."""
+
+    period: Period
+    interval: str  # hour, day, week or month
+    metrics: list[str]
+    filters: list[str]
+    buckets: list[ReportRow]  # {"start": local ISO time without offset, metric: number, …}
+    comparison: TimeseriesComparison | None = None

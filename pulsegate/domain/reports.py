@@ -283,9 +283,31 @@ def comparison_window(window: Window, compare: Compare) -> Window:
     return window.previous if compare == "previous" else window.year_earlier
 
 
-def split_metric_names(text: str | None, dimension: Dimension | None) -> tuple[Metric, ...]:
-    """`metrics=a,b` (or the defaults for `dimension`) as known, applicable metrics."""
-    names = (
-        [name.strip() for name in text.split(",")] if text and text.strip() else default_metrics(dimension)
-    )
-    return metrics_for([name for name in names if name], dimension)
+def split_metric_names(
+    text: str | None, dimension: Dimension | None, *, default: tuple[str, ...] | None = None
+) -> tuple[Metric, ...]:
+    """`metrics=a,b` (or `default`, else the defaults for `dimension`) as known, applicable metrics."""
+    if not text or not text.strip():
+        return metrics_for(default or default_metrics(dimension), dimension)
+    return metrics_for([name.strip() for name in text.split(",") if name.strip()], dimension)
+
+
+def describe(filter_: Filter) -> str:
+    """A filter written back as its parameter (`browser==Firefox|Safari`)."""
+    values = "|".join(value.replace("|", "\\|") for value in filter_.values)
+    return f"{filter_.dimension.name}{filter_.operator}{values}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportQuery:
+    """What every report is asked: the window, the projects the key may count, the filters that
+    must all hold, and the earlier window to compare with, if any."""
+
+    window: Window
+    projects: tuple[str, ...] | None
+    filters: tuple[Filter, ...] = ()
+    compare: Compare | None = None
+
+    @property
+    def comparison(self) -> Window | None:
+        return comparison_window(self.window, self.compare) if self.compare else None

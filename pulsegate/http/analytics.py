@@ -8,7 +8,8 @@ from litestar.datastructures import CacheControlHeader
 
 from pulsegate.domain import analytics as answers
 from pulsegate.domain.intervals import resolve_interval
-from pulsegate.errors import Forbidden
+from pulsegate.domain.reports import DIMENSIONS, dimension, parse_order, split_metric_names
+from pulsegate.errors import Forbidden, InvalidInput
 from pulsegate.http.analytics_query import ANALYTICS_DEPENDENCIES, Query
 from pulsegate.http.auth import ApiKeyDependency
 from pulsegate.runtime import RuntimeDependency
@@ -25,45 +26,57 @@ class AnalyticsController(Controller):
     @get("/overview", operation_id="analyticsOverview")
     async def overview(self, asked: Query, runtime: RuntimeDependency) -> answers.Overview:
         """Headline numbers (sessions, visitors, events, leads, …) and the previous period's."""
-        return await runtime.analytics.overview(asked.window, asked.projects)
+        return await runtime.analytics.overview(asked.report)
 
     @get("/sessions/daily", operation_id="analyticsDailySessions")
     async def daily_sessions(self, asked: Query, runtime: RuntimeDependency) -> answers.DailySessions:
         """Sessions and visitors per day in `tz`, zero-filled."""
-        return await runtime.analytics.daily_sessions(asked.window, asked.projects)
+        return await runtime.analytics.daily_sessions(asked.report)
 
     @get("/timeseries", operation_id="analyticsTimeseries")
     async def timeseries(self, asked: Query, runtime: RuntimeDependency) -> answers.Timeseries:
-        """Sessions and visitors per `interval` (hour, day, week or month) in `tz`, zero-filled;
-        by default hours for windows of up to two days, else days."""
-        window = asked.window
-        interval = resolve_interval(asked.params, window)
-        return await runtime.analytics.timeseries(window, asked.projects, interval)
+        """`metrics` (by default sessions and visitors) per `interval` (hour, day, week or month) in
+        `tz`, zero-filled; by default hours for windows of up to two days, else days."""
+        query = asked.report
+        interval = resolve_interval(asked.params, query.window)
+        metrics = split_metric_names(asked.params.get("metrics"), None, default=("sessions", "visitors"))
+        return await runtime.analytics.timeseries(query, interval, metrics)
+
+    @get("/breakdown", operation_id="analyticsBreakdown")
+    async def breakdown(self, asked: Query, runtime: RuntimeDependency) -> answers.Breakdown:
+        """`metrics` per value of `dimension`, ranked by `order` (METRIC:desc|asc) and paged."""
+        name = asked.params.get("dimension")
+        if not name:
+            raise InvalidInput(f"dimension: required; one of {', '.join(DIMENSIONS)}, prop:KEY")
+        by = dimension(name)
+        metrics = split_metric_names(asked.params.get("metrics"), by)
+        order = parse_order(asked.params.get("order"), metrics)
+        return await runtime.analytics.breakdown(asked.report, by, metrics, order, asked.paging)
 
     @get("/pages/top", operation_id="analyticsTopPages")
     async def top_pages(self, asked: Query, runtime: RuntimeDependency) -> answers.TopPages:
         """Most viewed paths, with approximate unique visitors and average engaged time."""
-        return await runtime.analytics.top_pages(asked.window, asked.projects, asked.paging)
+        return await runtime.analytics.top_pages(asked.report, asked.paging)
 
     @get("/geo", operation_id="analyticsGeo")
     async def geo(self, asked: Query, runtime: RuntimeDependency) -> answers.Geo:
         """Sessions and visitors by country, with each country's share."""
-        return await runtime.analytics.geo(asked.window, asked.projects, asked.paging)
+        return await runtime.analytics.geo(asked.report, asked.paging)
 
     @get("/engagement", operation_id="analyticsEngagement")
     async def engagement(self, asked: Query, runtime: RuntimeDependency) -> answers.Engagement:
         """Engagement score buckets with mean and median."""
-        return await runtime.analytics.engagement(asked.window, asked.projects)
+        return await runtime.analytics.engagement(asked.report)
 
     @get("/sources", operation_id="analyticsSources")
     async def sources(self, asked: Query, runtime: RuntimeDependency) -> answers.Sources:
         """Traffic sources ranked by sessions, with leads and conversion rate."""
-        return await runtime.analytics.sources(asked.window, asked.projects, asked.paging)
+        return await runtime.analytics.sources(asked.report, asked.paging)
 
     @get("/realtime", operation_id="analyticsRealtime")
     async def realtime(self, asked: Query, runtime: RuntimeDependency) -> answers.Realtime:
         """Active sessions and visitors, events per minute for 30 minutes, top pages right now."""
-        return await runtime.analytics.realtime(asked.projects)
+        return await runtime.analytics.realtime(asked.projects, asked.filters)
 
     @get("/projects", operation_id="analyticsProjects")
     async def projects(self, api_key: ApiKeyDependency, runtime: RuntimeDependency) -> answers.Projects:

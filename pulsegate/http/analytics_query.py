@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from pulsegate.domain.periods import Paging, Window, resolve_paging, resolve_window
+from pulsegate.domain.reports import Filter, ReportQuery, parse_compare, parse_filters
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.http.auth import API_KEY_DEPENDENCIES, ApiKeyDependency, projects_for
 
@@ -19,10 +20,22 @@ class AnalyticsQuery:
 
     params: Mapping[str, str]
     projects: tuple[str, ...] | None
+    filter_texts: tuple[str, ...] = ()  # every `filter=` parameter
 
     @property
     def window(self) -> Window:
         return resolve_window(self.params, now_ms())
+
+    @property
+    def filters(self) -> tuple[Filter, ...]:
+        return parse_filters(self.filter_texts)
+
+    @property
+    def report(self) -> ReportQuery:
+        """The window, the key's projects, the filters and the comparison: what every report reads."""
+        return ReportQuery(
+            self.window, self.projects, self.filters, parse_compare(self.params.get("compare"))
+        )
 
     @property
     def paging(self) -> Paging:
@@ -31,7 +44,8 @@ class AnalyticsQuery:
 
 def provide_query(request: Request, api_key: ApiKeyDependency) -> AnalyticsQuery:
     """The request's parameters, with the projects its key may count."""
-    return AnalyticsQuery(request.query_params, projects_for(request, api_key))
+    params = request.query_params
+    return AnalyticsQuery(params, projects_for(request, api_key), tuple(params.getall("filter", [])))
 
 
 Query = NamedDependency[AnalyticsQuery]

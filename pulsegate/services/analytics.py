@@ -1,41 +1,26 @@
-"""The analytics service: windows and scopes in, answer Structs out; SQL runs on reader threads."""
+"""The analytics service: report queries in, answer Structs out; SQL runs on reader threads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
 from pulsegate.domain import analytics as answers
-from pulsegate.domain.intervals import bucket_starts
-from pulsegate.domain.periods import Paging, Window
+from pulsegate.domain.periods import Paging
+from pulsegate.domain.reports import Dimension, Filter, Metric, Order, ReportQuery, dimension, metrics_for
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
+from pulsegate.services import reports
 from pulsegate.store import queries
+from pulsegate.store import reports as report_queries
 from pulsegate.store.database import Database
 from pulsegate.store.projects import project_rows
 
 Projects = tuple[str, ...] | None
 REALTIME_MINUTES = 30
 ACTIVE_MINUTES = 5
-
-
-def _scope(window: Window, projects: Projects) -> queries.Scope:
-    return queries.Scope(utc_datetime(window.start_ms), utc_datetime(window.end_ms), projects)
-
-
-def _totals(cursor: duckdb.DuckDBPyConnection, scope: queries.Scope) -> answers.Totals:
-    sessions, visitors, engaged, bounce = queries.session_totals(cursor, scope)
-    events, page_views = queries.event_totals(cursor, scope)
-    return answers.Totals(
-        sessions=sessions,
-        visitors=visitors,
-        events=events,
-        page_views=page_views,
-        average_engaged_ms=engaged,
-        bounce_rate=bounce,
-        leads=queries.lead_count(cursor, scope),
-    )
 
 
 class AnalyticsService:
@@ -45,84 +30,86 @@ class AnalyticsService:
         self._database = database
         self._clock = clock
 
-    async def overview(self, window: Window, projects: Projects) -> answers.Overview:
-        """Headline numbers for the window and the one before it."""
+    async def overview(self, query: ReportQuery) -> answers.Overview:
+        """Headline numbers for the window and the one it is compared with."""
+        return await self._database.read(reports.overview, query)
 
-        def run(cursor: duckdb.DuckDBPyConnection) -> answers.Overview:
-            return answers.Overview(
-                period=answers.Period.of(window),
-                current=_totals(cursor, _scope(window, projects)),
-                previous=_totals(cursor, _scope(window.previous, projects)),
-            )
+    async def breakdown(
+        self,
+        query: ReportQuery,
+        by: Dimension,
+        metrics: Sequence[Metric],
+        order: Order,
+        paging: Paging,
+    ) -> answers.Breakdown:
+        """One page of a breakdown by any dimension."""
+        return await self._database.read(reports.breakdown, query, by, metrics, order, paging)
 
-        return await self._database.read(run)
+    async def timeseries(
+        self, query: ReportQuery, interval: str, metrics: Sequence[Metric]
+    ) -> answers.Timeseries:
+        """Metrics per local hour, day, week or month, every bucket present."""
+        return await self._database.read(reports.timeseries, query, interval, metrics)
 
-    async def daily_sessions(self, window: Window, projects: Projects) -> answers.DailySessions:
+    async def daily_sessions(self, query: ReportQuery) -> answers.DailySessions:
         """Sessions and visitors per local day, every day present."""
-        rows = await self._database.read(queries.daily_sessions, _scope(window, projects), window.tz)
-        counted = {day: (sessions, visitors) for day, sessions, visitors in rows}
+        series = await self.timeseries(query, "day", metrics_for(("sessions", "visitors"), None))
         return answers.DailySessions(
-            period=answers.Period.of(window), days=answers.zero_filled_days(window.local_days(), counted)
-        )
-
-    async def timeseries(self, window: Window, projects: Projects, interval: str) -> answers.Timeseries:
-        """Sessions and visitors per local hour, day, week or month, every bucket present."""
-        rows = await self._database.read(
-            queries.sessions_per_bucket, _scope(window, projects), window.tz, interval
-        )
-        counted = {start: (sessions, visitors) for start, sessions, visitors in rows}
-        buckets = [
-            answers.BucketCount(start=start.isoformat(), sessions=counted.get(start, (0, 0))[0],
-                                visitors=counted.get(start, (0, 0))[1])
-            for start in bucket_starts(window, interval)
-        ]  # fmt: skip
-        return answers.Timeseries(period=answers.Period.of(window), interval=interval, buckets=buckets)
-
-    async def top_pages(self, window: Window, projects: Projects, paging: Paging) -> answers.TopPages:
-        """The most viewed paths."""
-        rows = await self._database.read(
-            queries.top_pages, _scope(window, projects), paging.limit, paging.offset
-        )
-        return answers.TopPages(
-            period=answers.Period.of(window),
-            page=paging.page,
-            limit=paging.limit,
-            pages=[
-                answers.PageCount(path=path, views=views, visitors=visitors, average_engaged_ms=engaged)
-                for path, views, visitors, engaged in rows
+            period=series.period,
+            days=[
+                answers.DayCount(
+                    date=bucket["start"][:10], sessions=bucket["sessions"], visitors=bucket["visitors"]
+                )
+                for bucket in series.buckets
             ],
         )
 
-    async def geo(self, window: Window, projects: Projects, paging: Paging) -> answers.Geo:
+    async def top_pages(self, query: ReportQuery, paging: Paging) -> answers.TopPages:
+        """The most viewed paths."""
+        found = await self._ranked(query, "page", ("pageviews", "visitors", "avg_engaged_ms"), paging)
+        return answers.TopPages(
+            period=answers.Period.of(query.window),
+            page=paging.page,
+            limit=paging.limit,
+            pages=[
+                answers.PageCount(
+                    path=row["value"],
+                    views=row["pageviews"],
+                    visitors=row["visitors"],
+                    average_engaged_ms=row["avg_engaged_ms"],
+                )
+                for row in found
+            ],
+            visitors_approximate=False,
+        )
+
+    async def geo(self, query: ReportQuery, paging: Paging) -> answers.Geo:
         """Sessions by country."""
-        scope = _scope(window, projects)
+        found = await self._ranked(query, "country", ("sessions", "visitors"), paging)
+        total = (await self._database.read(reports.totals, query, query.window)).sessions
+        return answers.Geo(
+            period=answers.Period.of(query.window),
+            page=paging.page,
+            limit=paging.limit,
+            total_sessions=total,
+            countries=[
+                answers.CountryCount(
+                    country=row["value"],
+                    sessions=row["sessions"],
+                    visitors=row["visitors"],
+                    share=answers.rate(row["sessions"], total),
+                )
+                for row in found
+            ],
+        )
 
-        def run(cursor: duckdb.DuckDBPyConnection) -> answers.Geo:
-            total = queries.session_totals(cursor, scope)[0]
-            rows = queries.countries(cursor, scope, paging.limit, paging.offset)
-            return answers.Geo(
-                period=answers.Period.of(window),
-                page=paging.page,
-                limit=paging.limit,
-                total_sessions=total,
-                countries=[
-                    answers.CountryCount(
-                        country=country,
-                        sessions=sessions,
-                        visitors=visitors,
-                        share=answers.rate(sessions, total),
-                    )
-                    for country, sessions, visitors in rows
-                ],
-            )
-
-        return await self._database.read(run)
-
-    async def engagement(self, window: Window, projects: Projects) -> answers.Engagement:
+    async def engagement(self, query: ReportQuery) -> answers.Engagement:
         """Scored sessions by engagement bucket, with mean and median."""
-        counts, mean, median = await self._database.read(queries.engagement_scores, _scope(window, projects))
+        counts, mean, median = await self._database.read(
+            report_queries.engagement_scores, reports.scope_of(query.window, query.projects), query.filters
+        )
         return answers.Engagement(
-            period=answers.Period.of(window),
+            period=answers.Period.of(query.window),
             scored_sessions=sum(counts),
             buckets=[
                 answers.ScoreBucket(range=label, sessions=count)
@@ -132,39 +119,55 @@ class AnalyticsService:
             median=median,
         )
 
-    async def sources(self, window: Window, projects: Projects, paging: Paging) -> answers.Sources:
-        """Traffic sources with their leads and conversion rate."""
-        rows = await self._database.read(
-            queries.sources, _scope(window, projects), paging.limit, paging.offset
-        )
+    async def sources(self, query: ReportQuery, paging: Paging) -> answers.Sources:
+        """Traffic sources with their leads and conversion rate (leads / sessions)."""
+        found = await self._ranked(query, "source", ("sessions", "visitors", "leads"), paging)
         return answers.Sources(
-            period=answers.Period.of(window),
+            period=answers.Period.of(query.window),
             page=paging.page,
             limit=paging.limit,
             sources=[
                 answers.SourceCount(
-                    source=source,
-                    sessions=sessions,
-                    visitors=visitors,
-                    leads=leads,
-                    conversion_rate=answers.rate(leads, sessions),
+                    source=row["value"],
+                    sessions=row["sessions"],
+                    visitors=row["visitors"],
+                    leads=row["leads"],
+                    conversion_rate=answers.rate(row["leads"], row["sessions"]),
                 )
-                for source, sessions, visitors, leads in rows
+                # Leads captured without a tracked session have no source: they count in the
+                # overview only.
+                for row in found
+                if row["value"] is not None
             ],
         )
 
-    async def realtime(self, projects: Projects) -> answers.Realtime:
-        """Activity of the last minutes."""
+    async def _ranked(
+        self, query: ReportQuery, dimension_name: str, names: tuple[str, ...], paging: Paging
+    ) -> list[answers.ReportRow]:
+        """One page of rows by a dimension, ranked by the first of `names` (without comparison: the
+        fixed reports answer for their window only)."""
+        by = dimension(dimension_name)
+        ranked = await self.breakdown(
+            replace(query, compare=None), by, metrics_for(names, by), Order(names[0], "desc"), paging
+        )
+        return ranked.rows
+
+    async def realtime(self, projects: Projects, filters: tuple[Filter, ...] = ()) -> answers.Realtime:
+        """Activity of the last minutes, of the sessions that pass `filters`."""
         now = self._clock()
         current_minute = now - now % 60_000
         first_minute = current_minute - (REALTIME_MINUTES - 1) * 60_000
+        recent = queries.Scope(utc_datetime(first_minute), utc_datetime(now + 1), projects)
+        condition = report_queries.event_conditions(filters, recent)
         active, visitors, last_minute, per_minute, pages = await self._database.read(
             queries.recent_activity,
-            utc_datetime(first_minute),
-            utc_datetime(now + 1),
+            recent.start,
+            recent.end,
             utc_datetime(now - ACTIVE_MINUTES * 60_000),
             utc_datetime(now - 60_000),
             projects,
+            condition.text,
+            condition.params,
         )
         counted = {epoch_ms(minute): count for minute, count in per_minute}
         return answers.Realtime(

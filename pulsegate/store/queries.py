@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -35,170 +35,24 @@ class Scope:
         return clause, params
 
 
-def session_totals(
-    cursor: duckdb.DuckDBPyConnection, scope: Scope
-) -> tuple[int, int, float | None, float | None]:
-    """Sessions, distinct visitors, mean engaged ms and bounce rate (ended sessions of one page view)."""
-    where, params = scope.where("started_at")
-    row = cursor.execute(
-        f"""
-        SELECT count(*), count(DISTINCT visitor_id),
-               avg(engaged_ms) FILTER (WHERE ended_at IS NOT NULL),
-               avg(CASE WHEN page_views <= 1 THEN 1.0 ELSE 0.0 END) FILTER (WHERE ended_at IS NOT NULL)
-        FROM sessions WHERE {where}
-        """,
-        params,
-    ).fetchall()[0]
-    return row[0], row[1], row[2], row[3]
-
-
-def event_totals(cursor: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[int, int]:
-    """Events and page views."""
-    where, params = scope.where("received_at")
-    row = cursor.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE type = 'pageview') FROM events WHERE {where}", params
-    ).fetchall()[0]
-    return row[0], row[1]
-
-
-def lead_count(cursor: duckdb.DuckDBPyConnection, scope: Scope) -> int:
-    """Leads that are not spam."""
-    where, params = _lead_where(scope)
-    return cursor.execute(f"SELECT count(*) FROM leads WHERE {where}", params).fetchall()[0][0]
-
-
-def daily_sessions(cursor: duckdb.DuckDBPyConnection, scope: Scope, tz: str) -> list[tuple[date, int, int]]:
-    """(local day in `tz`, sessions, visitors) for days that have sessions."""
-    where, params = scope.where("started_at")
-    return cursor.execute(
-        f"""
-        SELECT CAST(timezone(?, started_at AT TIME ZONE 'UTC') AS DATE) AS day,
-               count(*), count(DISTINCT visitor_id)
-        FROM sessions WHERE {where} GROUP BY day ORDER BY day
-        """,
-        [tz, *params],
-    ).fetchall()
-
-
-def sessions_per_bucket(
-    cursor: duckdb.DuckDBPyConnection, scope: Scope, tz: str, interval: str
-) -> list[tuple[datetime, int, int]]:
-    """(local bucket start in `tz`, sessions, visitors) for buckets that have sessions; `interval`
-    is one of domain.intervals.INTERVALS (weeks start on Monday)."""
-    where, params = scope.where("started_at")
-    return cursor.execute(
-        f"""
-        SELECT date_trunc(?, timezone(?, started_at AT TIME ZONE 'UTC')) AS bucket,
-               count(*), count(DISTINCT visitor_id)
-        FROM sessions WHERE {where} GROUP BY bucket ORDER BY bucket
-        """,
-        [interval, tz, *params],
-    ).fetchall()
-
-
-def top_pages(
-    cursor: duckdb.DuckDBPyConnection, scope: Scope, limit: int, offset: int
-) -> list[tuple[str, int, int, float | None]]:
-    """(path, page views, approximate distinct visitors, mean engaged ms per view), most viewed first.
-
-    Visitors per path are approximate (HyperLogLog, typically within 2%): exact distinct counts
-    per path cost five times more at millions of events. Engaged time is summed in a second,
-    narrower query: one query with both aggregates FILTERed by type costs twice as much as the
-    two together (BENCHMARKS.md).
-    """
-    where, params = scope.where("received_at", extra="type = 'pageview' AND path IS NOT NULL")
-    ranked = cursor.execute(
-        f"""
-        SELECT path, count(*) AS views, approx_count_distinct(visitor_id)
-        FROM events WHERE {where}
-        GROUP BY path ORDER BY views DESC, path LIMIT ? OFFSET ?
-        """,
-        [*params, limit, offset],
-    ).fetchall()
-    if not ranked:
-        return []
-    # Every path's engaged time, not just the ranked ones: an IN list of paths makes DuckDB
-    # compare strings row by row, which costs more than summing a few hundred groups.
-    engaged_where, engaged_params = scope.where("received_at", extra="engaged_ms IS NOT NULL")
-    engaged = dict(
-        cursor.execute(
-            f"SELECT path, sum(engaged_ms) FROM events WHERE {engaged_where} GROUP BY path", engaged_params
-        ).fetchall()
-    )
-    return [(path, views, visitors, engaged.get(path, 0) / views) for path, views, visitors in ranked]
-
-
-def countries(
-    cursor: duckdb.DuckDBPyConnection, scope: Scope, limit: int, offset: int
-) -> list[tuple[str | None, int, int]]:
-    """(country code or None, sessions, visitors), most sessions first."""
-    where, params = scope.where("started_at")
-    return cursor.execute(
-        f"""
-        SELECT country, count(*) AS sessions, count(DISTINCT visitor_id)
-        FROM sessions WHERE {where}
-        GROUP BY country ORDER BY sessions DESC, country NULLS LAST LIMIT ? OFFSET ?
-        """,
-        [*params, limit, offset],
-    ).fetchall()
-
-
-def engagement_scores(
-    cursor: duckdb.DuckDBPyConnection, scope: Scope
-) -> tuple[list[int], float | None, float | None]:
-    """Counts of scored sessions in 0-20, 21-40, 41-60, 61-80, 81-100, and the mean and median score."""
-    where, params = scope.where("started_at", extra="engagement_score IS NOT NULL")
-    row = cursor.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE engagement_score <= 20),
-               count(*) FILTER (WHERE engagement_score BETWEEN 21 AND 40),
-               count(*) FILTER (WHERE engagement_score BETWEEN 41 AND 60),
-               count(*) FILTER (WHERE engagement_score BETWEEN 61 AND 80),
-               count(*) FILTER (WHERE engagement_score >= 81),
-               avg(engagement_score), median(engagement_score)
-        FROM sessions WHERE {where}
-        """,
-        params,
-    ).fetchall()[0]
-    return list(row[:5]), row[5], row[6]
-
-
-def sources(
-    cursor: duckdb.DuckDBPyConnection, scope: Scope, limit: int, offset: int
-) -> list[tuple[str, int, int, int]]:
-    """(source, sessions, visitors, leads from that source), most sessions first."""
-    where, params = scope.where("started_at")
-    lead_where, lead_params = _lead_where(scope)
-    return cursor.execute(
-        f"""
-        WITH by_source AS (
-            SELECT source, count(*) AS sessions, count(DISTINCT visitor_id) AS visitors
-            FROM sessions WHERE {where} GROUP BY source
-        ),
-        lead_sources AS (
-            SELECT coalesce(traffic_source, 'Direct') AS source, count(*) AS leads
-            FROM leads WHERE {lead_where} GROUP BY 1
-        )
-        SELECT b.source, b.sessions, b.visitors, coalesce(l.leads, 0)
-        FROM by_source b LEFT JOIN lead_sources l USING (source)
-        ORDER BY b.sessions DESC, b.source LIMIT ? OFFSET ?
-        """,
-        [*params, *lead_params, limit, offset],
-    ).fetchall()
-
-
 def recent_activity(
     cursor: duckdb.DuckDBPyConnection, since: datetime, until: datetime, active_since: datetime,
-    last_minute_since: datetime, projects: tuple[str, ...] | None,
+    last_minute_since: datetime, projects: tuple[str, ...] | None, condition: str = "TRUE",
+    condition_params: Sequence[Any] = (),
 ) -> tuple[int, int, int, list[tuple[datetime, int]], list[tuple[str, int]]]:  # fmt: skip
     """For the realtime view: sessions and visitors active since `active_since`, events since
     `last_minute_since`, events per minute since `since`, and the most viewed paths since
-    `active_since`."""
+    `active_since`, of the events that meet `condition` (the report filters)."""
     recent = Scope(since, until, projects)
-    where, params = recent.where("received_at")
+    where, params = recent.where("received_at", extra=condition)
+    params += condition_params
     active = Scope(active_since, until, projects)
-    active_where, active_params = active.where("received_at")
-    pages_where, pages_params = active.where("received_at", extra="type = 'pageview' AND path IS NOT NULL")
+    active_where, active_params = active.where("received_at", extra=condition)
+    active_params += condition_params
+    pages_where, pages_params = active.where(
+        "received_at", extra=f"type = 'pageview' AND path IS NOT NULL AND {condition}"
+    )
+    pages_params += condition_params
     counts = cursor.execute(
         f"""
         SELECT count(DISTINCT session_id), count(DISTINCT visitor_id),

@@ -46,8 +46,12 @@ class FixtureLead:
     lead_id: str
     created_at: datetime
     project: str
-    traffic_source: str | None
+    session: FixtureSession | None  # the session it was captured in; None: a form without the tracker
     is_spam: bool
+
+    @property
+    def traffic_source(self) -> str | None:
+        return self.session.source if self.session else None
 
 
 @dataclass
@@ -65,16 +69,22 @@ def build(seed: int = 42) -> Fixture:
         sessions.append(_session(rng, n, started))
     # The timezone edge: 23:30 UTC on the 4th is already the 5th in Tokyo.
     sessions.append(_session(rng, 400, datetime(2026, 3, 4, 23, 30), force_human=True))
-    leads = [
-        FixtureLead(
-            lead_id=f"lead-{n}",
-            created_at=FIRST_DAY + timedelta(seconds=rng.randrange(DAYS * 86_400)),
-            project=rng.choice(PROJECTS),
-            traffic_source=rng.choice((*SOURCES, None)),
-            is_spam=rng.random() < 0.2,
+    leads = []
+    for n in range(40):
+        session = rng.choice(sessions) if rng.random() < 0.8 else None
+        leads.append(
+            FixtureLead(
+                lead_id=f"lead-{n}",
+                # In the session's first hour, so usually in the same window (not always: some
+                # sessions start just before midnight).
+                created_at=session.started_at + timedelta(seconds=rng.randrange(3600))
+                if session
+                else FIRST_DAY + timedelta(seconds=rng.randrange(DAYS * 86_400)),
+                project=session.project if session else rng.choice(PROJECTS),
+                session=session,
+                is_spam=rng.random() < 0.2,
+            )
         )
-        for n in range(40)
-    ]
     return Fixture(sessions, leads)
 
 
@@ -111,10 +121,11 @@ def insert(connection: duckdb.DuckDBPyConnection, fixture: Fixture) -> None:
     _append(
         connection, "sessions",
         ["session_id", "visitor_id", "project", "started_at", "last_seen_at", "ended_at", "entry_url", "source",
-         "country", "is_bot", "page_views", "engaged_ms", "engagement_score"],
+         "country", "is_bot", "page_views", "event_count", "engaged_ms", "engagement_score"],
         [(s.session_id, s.visitor_id, s.project, s.started_at, s.started_at,
           s.started_at + timedelta(minutes=5) if s.ended else None, "https://example.com/", s.source,
-          s.country, s.is_bot, s.page_views if s.ended else None, s.engaged_ms if s.ended else None, s.score)
+          s.country, s.is_bot, s.page_views if s.ended else None, len(s.events) if s.ended else None,
+          s.engaged_ms if s.ended else None, s.score)
          for s in fixture.sessions],
     )  # fmt: skip
     _append(
@@ -124,8 +135,10 @@ def insert(connection: duckdb.DuckDBPyConnection, fixture: Fixture) -> None:
          for s in fixture.sessions for at, kind, path, engaged in s.events],
     )  # fmt: skip
     _append(
-        connection, "leads", ["lead_id", "submission_id", "created_at", "project", "traffic_source", "is_spam"],
-        [(lead.lead_id, lead.lead_id, lead.created_at, lead.project, lead.traffic_source, lead.is_spam)
+        connection, "leads",
+        ["lead_id", "submission_id", "created_at", "project", "session_id", "traffic_source", "is_spam"],
+        [(lead.lead_id, lead.lead_id, lead.created_at, lead.project,
+          lead.session.session_id if lead.session else None, lead.traffic_source, lead.is_spam)
          for lead in fixture.leads],
     )  # fmt: skip
 
@@ -176,12 +189,12 @@ def real_leads(
 def totals(fixture: Fixture, start: datetime, end: datetime, projects: tuple[str, ...] | None = None) -> dict:
     sessions = humans(fixture, start, end, projects)
     ended = [s for s in sessions if s.ended]
-    events = human_events(fixture, start, end, projects)
     return {
         "sessions": len(sessions),
         "visitors": len({s.visitor_id for s in sessions}),
-        "events": len(events),
-        "page_views": sum(1 for e in events if e[2] == "pageview"),
+        # Every event of the sessions that started in the window (the reports' session population).
+        "events": sum(len(s.events) for s in sessions),
+        "page_views": sum(1 for s in sessions for e in s.events if e[1] == "pageview"),
         "average_engaged_ms": statistics.fmean(s.engaged_ms for s in ended) if ended else None,
         "bounce_rate": sum(1 for s in ended if s.page_views <= 1) / len(ended) if ended else None,
         "leads": len(real_leads(fixture, start, end, projects)),
@@ -257,7 +270,8 @@ def sources(fixture: Fixture, start: datetime, end: datetime) -> list[dict]:
     by_source: dict[str, list[FixtureSession]] = defaultdict(list)
     for s in sessions:
         by_source[s.source].append(s)
-    leads = Counter(lead.traffic_source or "Direct" for lead in real_leads(fixture, start, end, None))
+    # Leads by their session's source; leads without a session belong to no source.
+    leads = Counter(lead.traffic_source for lead in real_leads(fixture, start, end, None) if lead.session)
     ranked = sorted(by_source, key=lambda src: (-len(by_source[src]), src))
     return [
         {"source": src, "sessions": len(by_source[src]), "visitors": len({s.visitor_id for s in by_source[src]}),

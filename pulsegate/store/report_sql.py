@@ -1,0 +1,148 @@
+"""The reports engine's SQL per engine: each dimension's value, each metric, each operator, declared once.
+
+`store/reports.py` builds every report from a `Dialect`; a second engine (ClickHouse) is a second
+`Dialect` instance with its own expressions, not a second set of reports. Expressions name
+columns of our own tables and nothing else: every value from a request is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pulsegate.domain.reports import Dimension, Filter
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """A piece of SQL and the parameters its `?` marks take, in order."""
+
+    text: str
+    params: tuple[Any, ...] = ()
+
+    def __and__(self, other: Sql) -> Sql:
+        return Sql(f"{self.text} AND {other.text}", self.params + other.params)
+
+
+def all_of(parts: Sequence[Sql]) -> Sql:
+    """The conjunction of `parts` (TRUE when there are none)."""
+    if not parts:
+        return Sql("TRUE")
+    return Sql(
+        " AND ".join(f"({part.text})" for part in parts), tuple(p for part in parts for p in part.params)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EventValue:
+    """An event dimension: its value over `events` columns, and the event types that carry it."""
+
+    value: Sql
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """Everything engine-specific the reports need."""
+
+    session_values: Mapping[str, Sql]  # session dimension -> its value over `sessions` columns
+    event_values: Mapping[str, EventValue]  # event dimension -> its value over `events` columns
+    property_value: Callable[[str], Sql]  # prop:KEY -> the custom property's value as text
+    session_metrics: Mapping[str, str]  # metric -> aggregate over the session population's columns
+    event_metrics: Mapping[str, str]  # metric -> aggregate over the event population's columns
+    # (value expression, n) -> "the value contains one of n bound needles", each test naming the
+    # value then its needle, in that order
+    contains: Callable[[str, int], str]
+    local_bucket: Callable[[str], Sql]  # UTC timestamp column -> its bucket start in a zone (2 params)
+
+    def session_value(self, dimension: Dimension) -> Sql:
+        return self.session_values[dimension.name]
+
+    def event_value(self, dimension: Dimension) -> EventValue:
+        if dimension.name.startswith("prop:"):
+            return EventValue(self.property_value(dimension.label), ("custom",))
+        return self.event_values[dimension.name]
+
+    def condition(self, value: Sql, filter_: Filter) -> Sql:
+        """TRUE or FALSE, never NULL: whether `value` passes `filter_` as `domain.reports.matches` says."""
+        if filter_.operator in ("==", "!="):
+            marks = ", ".join("?" for _ in filter_.values)
+            positive = Sql(f"coalesce({value.text} IN ({marks}), false)", value.params + filter_.values)
+        else:
+            # The value's SQL is repeated once per alternative, and its own parameters with it.
+            needles = tuple(alternative.lower() for alternative in filter_.values)
+            params = tuple(p for needle in needles for p in (*value.params, needle))
+            positive = Sql(f"coalesce({self.contains(value.text, len(needles))}, false)", params)
+        return Sql(f"NOT {positive.text}", positive.params) if filter_.negated else positive
+
+
+def _duckdb_contains(value: str, alternatives: int) -> str:
+    # strpos on lower-cased text: a plain substring test, so % and _ in a value mean themselves
+    # (LIKE would need escaping).
+    return " OR ".join(f"strpos(lower({value}), ?) > 0" for _ in range(alternatives))
+
+
+def _duckdb_property(key: str) -> Sql:
+    # The key is checked (letters, digits, _ . -) but still bound: a JSON path of the quoted key.
+    return Sql("json_extract_string(props, ?)", (f'$."{key}"',))
+
+
+# Plausible's screen classes, by the width the tracker reports.
+_SCREEN_CLASS = (
+    "CASE WHEN screen_width IS NULL THEN NULL WHEN screen_width < 576 THEN 'Mobile' "
+    "WHEN screen_width < 992 THEN 'Tablet' WHEN screen_width < 1440 THEN 'Laptop' ELSE 'Desktop' END"
+)
+_HREF = Sql("json_extract_string(props, '$.href')")
+
+DUCKDB = Dialect(
+    session_values={
+        "source": Sql("source"),
+        "referrer": Sql("referrer_host"),
+        "utm_source": Sql("utm_source"),
+        "utm_medium": Sql("utm_medium"),
+        "utm_campaign": Sql("utm_campaign"),
+        "utm_term": Sql("utm_term"),
+        "utm_content": Sql("utm_content"),
+        "entry_page": Sql("entry_path"),
+        "exit_page": Sql("exit_path"),  # known once the session has ended
+        "country": Sql("country"),
+        "browser": Sql("browser"),
+        "os": Sql("os"),
+        "device": Sql("device"),
+        "screen": Sql(_SCREEN_CLASS),
+        "language": Sql("language"),
+        "project": Sql("project"),
+    },
+    event_values={
+        "page": EventValue(Sql("path"), ("pageview",)),
+        "event": EventValue(Sql("name"), ("custom",)),
+        "outbound": EventValue(_HREF, ("outbound",)),
+        "download": EventValue(_HREF, ("download",)),
+    },
+    property_value=_duckdb_property,
+    # Over the population of `store/reports.py`: one row per session, with `views` and
+    # `event_total` its page views and events (counted live for sessions still open) and
+    # `converted` whether it has a lead. Rates are percentages.
+    session_metrics={
+        "visitors": "count(DISTINCT visitor_id)",
+        "sessions": "count(*)",
+        "pageviews": "sum(views)",
+        "events": "sum(event_total)",
+        "views_per_session": "sum(views) / nullif(count(*), 0)",
+        "bounce_rate": "100.0 * avg(CASE WHEN page_views <= 1 THEN 1.0 ELSE 0.0 END) "
+        "FILTER (WHERE ended_at IS NOT NULL)",
+        "avg_engaged_ms": "avg(engaged_ms) FILTER (WHERE ended_at IS NOT NULL)",
+        "avg_score": "avg(engagement_score)",
+        "conversion_rate": "100.0 * count(*) FILTER (WHERE converted) / nullif(count(*), 0)",
+    },
+    # Over the matching events of an event dimension (page views for `page`).
+    event_metrics={
+        "visitors": "count(DISTINCT visitor_id)",
+        "sessions": "count(DISTINCT session_id)",
+        "pageviews": "count(*)",
+        "events": "count(*)",
+    },
+    contains=_duckdb_contains,
+    local_bucket=lambda column: Sql(f"date_trunc(?, timezone(?, {column} AT TIME ZONE 'UTC'))"),
+)

@@ -1,0 +1,339 @@
+"""The reports engine's queries: totals, breakdowns and time series over filtered sessions or events.
+
+Two populations answer every report (docs/architecture.md, "Reports"):
+- session reports count the sessions that started in the window and pass every filter, from
+  their summary rows (a session's events are read only while it is still open);
+- event-dimension breakdowns count the matching events received in the window whose session
+  passes every filter.
+A filter on an event dimension keeps the sessions with (for `!=`/`!~`: without) such an event in
+the window. Leads are counted by creation time and belong to their session's row.
+
+All SQL text comes from a `Dialect` (store/report_sql.py); request values are bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from pulsegate.domain.reports import Dimension, Filter, Order
+from pulsegate.store.queries import Scope
+from pulsegate.store.report_sql import DUCKDB, Dialect, Sql, all_of
+
+Row = dict[str, Any]
+COUNT_METRICS = frozenset({"visitors", "sessions", "pageviews", "events", "leads"})  # 0, never null
+
+
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """What rows a report has: a value per session (a dimension, or a start bucket) and the
+    matching value of a lead (None: the value of the lead's session)."""
+
+    sessions: Sql
+    leads: Sql | None = None
+
+
+def dimension_grouping(dimension: Dimension, dialect: Dialect = DUCKDB) -> Grouping:
+    return Grouping(dialect.session_value(dimension))
+
+
+def bucket_grouping(interval: str, tz: str, dialect: Dialect = DUCKDB) -> Grouping:
+    started = dialect.local_bucket("started_at")
+    created = dialect.local_bucket("created_at")
+    return Grouping(Sql(started.text, (interval, tz)), Sql(created.text, (interval, tz)))
+
+
+# ---- conditions --------------------------------------------------------------------------------
+
+
+def _projects(projects: tuple[str, ...] | None, column: str = "project") -> Sql:
+    if projects is None:
+        return Sql("TRUE")
+    return Sql(f"{column} IN ({', '.join('?' for _ in projects)})", projects)
+
+
+def _window(column: str, scope: Scope) -> Sql:
+    return Sql(f"{column} >= ? AND {column} < ?", (scope.start, scope.end))
+
+
+def _event_filter(filter_: Filter, scope: Scope, dialect: Dialect) -> Sql:
+    """Over `sessions` or `events`: the session had (for negations: had no) such an event in the window."""
+    event = dialect.event_value(filter_.dimension)
+    positive = dialect.condition(event.value, Filter(filter_.dimension, _positive(filter_), filter_.values))
+    types = ", ".join(f"'{kind}'" for kind in event.types)  # declared names, not input
+    inner = _window("received_at", scope) & Sql(f"type IN ({types})") & positive
+    verb = "NOT IN" if filter_.negated else "IN"
+    return Sql(f"session_id {verb} (SELECT session_id FROM events WHERE {inner.text})", inner.params)
+
+
+def _positive(filter_: Filter) -> Any:
+    return {"!=": "==", "!~": "~"}.get(filter_.operator, filter_.operator)
+
+
+def session_conditions(filters: Sequence[Filter], scope: Scope, dialect: Dialect = DUCKDB) -> Sql:
+    """Over `sessions` columns: every filter holds for the session."""
+    return all_of(
+        [
+            dialect.condition(dialect.session_value(f.dimension), f)
+            if f.dimension.scope == "session"
+            else _event_filter(f, scope, dialect)
+            for f in filters
+        ]
+    )
+
+
+def event_conditions(
+    filters: Sequence[Filter], scope: Scope, dialect: Dialect = DUCKDB, *, own: Dimension | None = None
+) -> Sql:
+    """Over `events` columns: the event's session passes every filter. Filters on `own` (the
+    dimension being broken down) also apply to the event's own value, so a breakdown by page
+    filtered to /pricing shows /pricing, as Plausible's does."""
+    parts: list[Sql] = []
+    on_sessions = [f for f in filters if f.dimension.scope == "session"]
+    if on_sessions:
+        inner = all_of([dialect.condition(dialect.session_value(f.dimension), f) for f in on_sessions])
+        parts.append(Sql(f"session_id IN (SELECT session_id FROM sessions WHERE {inner.text})", inner.params))
+    for f in filters:
+        if f.dimension.scope == "event":
+            parts.append(_event_filter(f, scope, dialect))
+            if own is not None and f.dimension.name == own.name:
+                parts.append(dialect.condition(dialect.event_value(own).value, f))
+    return all_of(parts)
+
+
+def _session_scope(scope: Scope) -> Sql:
+    return _window("started_at", scope) & Sql("NOT is_bot") & _projects(scope.projects)
+
+
+# ---- session reports ---------------------------------------------------------------------------
+
+
+def session_report(
+    cursor: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Sequence[Filter],
+    metrics: Sequence[str],
+    grouping: Grouping | None = None,
+    *,
+    order: Order | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    only_values: Sequence[Any] | None = None,
+    dialect: Dialect = DUCKDB,
+) -> tuple[list[Row], int]:
+    """Rows of `{"value", metric: number…}` (one row without `value` when `grouping` is None) and
+    how many rows there are in all. `only_values` keeps the rows with those values (comparisons)."""
+    wanted = set(metrics)
+    session_metrics = [m for m in metrics if m != "leads"]
+    conditions = _session_scope(scope) & session_conditions(filters, scope, dialect)
+    group = grouping.sessions if grouping else Sql("NULL")
+
+    ctes: list[Sql] = []
+    views, event_total, joined = "coalesce(page_views, 0)", "coalesce(event_count, 0)", ""
+    if wanted & {"pageviews", "events", "views_per_session"}:
+        open_since = _oldest_open_session(cursor, scope)
+        if open_since is not None:
+            # Sessions still open have no summary yet: count their events so far.
+            open_scope = _session_scope(scope) & Sql("ended_at IS NULL")
+            counts = "count(*) FILTER (WHERE type = 'pageview') AS open_views, count(*) AS open_events"
+            open_ids = f"SELECT session_id FROM sessions WHERE {open_scope.text}"
+            ctes.append(
+                Sql(
+                    f"open_counts AS (SELECT session_id, {counts} FROM events "
+                    f"WHERE received_at >= ? AND session_id IN ({open_ids}) GROUP BY session_id)",
+                    (open_since, *open_scope.params),
+                )
+            )
+            views = "coalesce(page_views, open_views, 0)"
+            event_total = "coalesce(event_count, open_events, 0)"
+            joined = " LEFT JOIN open_counts USING (session_id)"
+    converted = "FALSE"
+    if "conversion_rate" in wanted:
+        converted = "session_id IN (SELECT session_id FROM leads WHERE NOT is_spam)"
+    ctes.append(
+        Sql(
+            f"population AS (SELECT {group.text} AS grp, visitor_id, page_views, ended_at, engaged_ms, "
+            f"engagement_score, {views} AS views, {event_total} AS event_total, {converted} AS converted "
+            f"FROM sessions{joined} WHERE {conditions.text})",
+            group.params + conditions.params,
+        )
+    )
+    aggregates = (
+        ", ".join(f"{dialect.session_metrics[m]} AS {m}" for m in session_metrics) or "count(*) AS _n"
+    )
+    # Totals have no GROUP BY, so an empty window still gives one row (of zeros).
+    grouped_by = " GROUP BY grp" if grouping else ""
+    ctes.append(
+        Sql(
+            f"by_session AS (SELECT {'grp' if grouping else 'NULL AS grp'}, {aggregates} "
+            f"FROM population{grouped_by})"
+        )
+    )
+    if "leads" in wanted:
+        ctes.append(_lead_counts(scope, filters, grouping, dialect))
+        source = "by_session FULL JOIN by_lead ON by_session.grp IS NOT DISTINCT FROM by_lead.grp"
+        value = "coalesce(by_session.grp, by_lead.grp)"
+    else:
+        source, value = "by_session", "by_session.grp"
+    columns = [
+        f"coalesce({m}, 0) AS {m}" if m in COUNT_METRICS else f"{m}" for m in metrics
+    ]  # count metrics of lead-only rows are 0
+    return _ranked(cursor, ctes, source, value, columns, metrics, grouping is not None, order, limit, offset,
+                   only_values)  # fmt: skip
+
+
+def _oldest_open_session(cursor: duckdb.DuckDBPyConnection, scope: Scope) -> Any:
+    where = _session_scope(scope) & Sql("ended_at IS NULL")
+    return cursor.execute(
+        f"SELECT min(started_at) FROM sessions WHERE {where.text}", where.params
+    ).fetchall()[0][0]
+
+
+def _lead_counts(scope: Scope, filters: Sequence[Filter], grouping: Grouping | None, dialect: Dialect) -> Sql:
+    """by_lead(grp, leads): leads that are not spam, created in the window, whose session passes
+    the filters; a lead without a session passes exactly when every filter is a negation."""
+    leads_where = _window("created_at", scope) & Sql("NOT is_spam") & _projects(scope.projects)
+    passes = session_conditions(filters, scope, dialect)
+    sessionless = "TRUE" if all(f.negated for f in filters) else "FALSE"
+    if grouping is None:
+        lead_group, session_group = Sql("NULL"), Sql("NULL")
+    elif grouping.leads is not None:
+        lead_group, session_group = grouping.leads, Sql("NULL")
+    else:
+        lead_group, session_group = Sql("s.grp"), grouping.sessions
+    return Sql(
+        f"these_leads AS (SELECT session_id, created_at FROM leads WHERE {leads_where.text}), "
+        f"lead_sessions AS (SELECT session_id, {session_group.text} AS grp, ({passes.text}) AS passes "
+        "FROM sessions WHERE session_id IN (SELECT session_id FROM these_leads)), "
+        f"by_lead AS (SELECT {lead_group.text} AS grp, count(*) AS leads FROM these_leads l "
+        f"LEFT JOIN lead_sessions s USING (session_id) WHERE coalesce(s.passes, {sessionless})"
+        f"{' GROUP BY 1' if grouping else ''})",
+        leads_where.params + session_group.params + passes.params + lead_group.params,
+    )
+
+
+# ---- event reports -----------------------------------------------------------------------------
+
+
+def event_report(
+    cursor: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Sequence[Filter],
+    metrics: Sequence[str],
+    dimension: Dimension,
+    *,
+    order: Order | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    only_values: Sequence[Any] | None = None,
+    dialect: Dialect = DUCKDB,
+) -> tuple[list[Row], int]:
+    """A breakdown by an event dimension: its matching events in the window, by value."""
+    event = dialect.event_value(dimension)
+    types = ", ".join(f"'{kind}'" for kind in event.types)
+    base = (
+        _window("received_at", scope) & Sql("NOT is_bot") & _projects(scope.projects)
+        & event_conditions(filters, scope, dialect, own=dimension)
+    )  # fmt: skip
+    matching = base & Sql(f"type IN ({types})") & Sql(f"{event.value.text} IS NOT NULL", event.value.params)
+    counted = [m for m in metrics if m in dialect.event_metrics]
+    aggregates = ", ".join(f"{dialect.event_metrics[m]} AS {m}" for m in counted) or "count(*) AS _n"
+    ctes = [
+        Sql(
+            f"by_value AS (SELECT {event.value.text} AS grp, {aggregates}, count(*) AS _rows "
+            f"FROM events WHERE {matching.text} GROUP BY grp)",
+            event.value.params + matching.params,
+        )
+    ]
+    source = "by_value"
+    if "avg_engaged_ms" in metrics:
+        # Engaged time is reported on other events of the page (engagement pings): summed apart,
+        # per value, and divided by the page's views (what /analytics/pages/top always reported).
+        engaged = base & Sql("engaged_ms IS NOT NULL")
+        ctes.append(
+            Sql(
+                f"engaged AS (SELECT {event.value.text} AS grp, sum(engaged_ms) AS engaged FROM events "
+                f"WHERE {engaged.text} GROUP BY grp)",
+                event.value.params + engaged.params,
+            )
+        )
+        source = "by_value LEFT JOIN engaged USING (grp)"
+    columns = [
+        "coalesce(engaged, 0) / _rows AS avg_engaged_ms" if m == "avg_engaged_ms" else m for m in metrics
+    ]
+    return _ranked(cursor, ctes, source, "grp", columns, metrics, True, order, limit, offset, only_values)
+
+
+# ---- ranking and paging ------------------------------------------------------------------------
+
+
+def _ranked(
+    cursor: duckdb.DuckDBPyConnection,
+    ctes: Sequence[Sql],
+    source: str,
+    value: str,
+    columns: Sequence[str],
+    metrics: Sequence[str],
+    grouped: bool,
+    order: Order | None,
+    limit: int | None,
+    offset: int,
+    only_values: Sequence[Any] | None,
+) -> tuple[list[Row], int]:
+    params: list[Any] = [p for cte in ctes for p in cte.params]
+    where = ""
+    if only_values is not None:
+        known = [v for v in only_values if v is not None]
+        checks = [f"{value} IN ({', '.join('?' for _ in known)})"] if known else []
+        if len(known) < len(only_values):
+            checks.append(f"{value} IS NULL")
+        where = f"WHERE {' OR '.join(checks) or 'FALSE'}"
+        params.extend(known)
+    ranking = f"{order.metric} {order.direction.upper()} NULLS LAST, " if order else ""
+    paging = ""
+    if limit is not None:
+        paging = "LIMIT ? OFFSET ?"
+        params.extend((limit, offset))
+    sql = (
+        f"WITH {', '.join(cte.text for cte in ctes)} "
+        f"SELECT {value} AS value, {', '.join(columns)}, count(*) OVER () AS total_rows "
+        f"FROM {source} {where} "
+        f"ORDER BY {ranking}value ASC NULLS LAST {paging}"
+    )
+    result = cursor.execute(sql, params)
+    names = [column[0] for column in result.description]
+    rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    total = rows[0].pop("total_rows") if rows else 0
+    for row in rows[1:]:
+        row.pop("total_rows")
+    if not grouped:
+        for row in rows:
+            row.pop("value")
+    return rows, total
+
+
+def engagement_scores(
+    cursor: duckdb.DuckDBPyConnection, scope: Scope, filters: Sequence[Filter], dialect: Dialect = DUCKDB
+) -> tuple[list[int], float | None, float | None]:
+    """Counts of scored sessions in 0-20, 21-40, 41-60, 61-80, 81-100, and the mean and median score."""
+    where = (
+        _session_scope(scope)
+        & Sql("engagement_score IS NOT NULL")
+        & session_conditions(filters, scope, dialect)
+    )
+    row = cursor.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE engagement_score <= 20),
+               count(*) FILTER (WHERE engagement_score BETWEEN 21 AND 40),
+               count(*) FILTER (WHERE engagement_score BETWEEN 41 AND 60),
+               count(*) FILTER (WHERE engagement_score BETWEEN 61 AND 80),
+               count(*) FILTER (WHERE engagement_score >= 81),
+               avg(engagement_score), median(engagement_score)
+        FROM sessions WHERE {where.text}
+        """,
+        where.params,
+    ).fetchall()[0]
+    return list(row[:5]), row[5], row[6]
