@@ -27,6 +27,7 @@ from litestar.openapi.spec import (
 from pulsegate.domain.intervals import INTERVALS
 from pulsegate.domain.leads import LEAD_STATUSES, CrmCallback, LeadSubmission
 from pulsegate.domain.periods import DEFAULT_LIMIT, MAX_LIMIT, PERIODS
+from pulsegate.domain.reports import COMPARISONS, DIMENSIONS, METRICS
 from pulsegate.domain.tracking import TrackingReceipt
 from pulsegate.http.leads import CAPTURE_PATHS
 from pulsegate.http.tracking import TRACKING_PREFIX, TRACKING_ROUTES
@@ -85,6 +86,60 @@ INTERVAL_PARAMETER = Parameter(
 )  # fmt: skip
 
 
+_FILTER = Parameter(
+    name="filter",
+    param_in="query",
+    schema=Schema(type=OpenAPIType.ARRAY, items=_STRING),
+    required=False,
+    explode=True,
+    description="DIMENSION OP VALUE without spaces, OP one of == != ~ (contains) !~; `|` separates "
+    "alternatives (\\| is a bar); repeat to require several. Dimensions: "
+    + ", ".join(DIMENSIONS)
+    + ", prop:KEY",
+)
+_COMPARE = Parameter(
+    name="compare",
+    param_in="query",
+    required=False,
+    description="Add each metric's value in the window just before (previous) or a year earlier (year)",
+    schema=Schema(type=OpenAPIType.STRING, enum=list(COMPARISONS)),
+)
+_METRICS = Parameter(
+    name="metrics",
+    param_in="query",
+    schema=_STRING,
+    required=False,
+    description="Comma-separated: " + ", ".join(METRICS) + " (event dimensions offer visitors, sessions, "
+    "events; page also pageviews and avg_engaged_ms)",
+)
+_DIMENSION = Parameter(
+    name="dimension",
+    param_in="query",
+    required=True,
+    description="What the rows are values of",
+    schema=Schema(type=OpenAPIType.STRING, examples=[*DIMENSIONS, "prop:plan"]),
+)
+_ORDER = Parameter(
+    name="order",
+    param_in="query",
+    schema=_STRING,
+    required=False,
+    description="METRIC:desc or METRIC:asc, one of the asked metrics; default the first metric, descending",
+)
+# The parameters each analytics route takes besides the window and paging (ANALYTICS_PARAMETERS).
+ROUTE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
+    "/analytics/overview": (_FILTER, _COMPARE),
+    "/analytics/breakdown": (_DIMENSION, _METRICS, _ORDER, _FILTER, _COMPARE),
+    "/analytics/timeseries": (INTERVAL_PARAMETER, _METRICS, _FILTER, _COMPARE),
+    **dict.fromkeys(
+        ("/analytics/sessions/daily", "/analytics/pages/top", "/analytics/geo", "/analytics/engagement",
+         "/analytics/sources", "/analytics/realtime"),
+        (_FILTER,),
+    ),
+    "/analytics/leads": LEAD_LIST_PARAMETERS,
+}  # fmt: skip
+
+
 def _json(schema: Reference) -> dict[str, OpenAPIMediaType]:
     return {"application/json": OpenAPIMediaType(schema=schema)}
 
@@ -131,12 +186,10 @@ def complete_openapi(app: Litestar) -> None:
             if path in CAPTURE_PATHS:
                 refused = OpenAPIResponse(description=LEAD_REFUSED, content=_json(_ref(_ERROR)))
                 item.post.responses = {**(item.post.responses or {}), "403": refused}
-    series_item = schema.paths.get("/analytics/timeseries") if schema.paths else None
-    if series_item is not None and series_item.get is not None:
-        series_item.get.parameters = [*(series_item.get.parameters or []), INTERVAL_PARAMETER]
-    leads_item = schema.paths.get("/analytics/leads") if schema.paths else None
-    if leads_item is not None and leads_item.get is not None:
-        leads_item.get.parameters = [*(leads_item.get.parameters or []), *LEAD_LIST_PARAMETERS]
+    for path, parameters in ROUTE_PARAMETERS.items():
+        item = schema.paths.get(path) if schema.paths else None
+        if item is not None and item.get is not None:
+            item.get.parameters = [*(item.get.parameters or []), *parameters]
     schema.components.security_schemes = {
         "bearer": SecurityScheme(type="http", scheme="bearer", description="Authorization: Bearer <API key>"),
         "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),

@@ -4,7 +4,7 @@ endpoint checked against the plain-Python reference of tests/api/reports_referen
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +21,10 @@ from tests.api import reports_reference as ref
 from tests.helpers import app_cursor, new_api_key
 
 TZ = "Europe/Berlin"
+BLANK_VALUES = dict.fromkeys(
+    ("source", "referrer_host", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "country",
+     "browser", "os", "device", "screen_width", "language")
+) | {"source": "Direct"}  # fmt: skip
 PARAMS = {"from": ref.WINDOW_FROM.date().isoformat(), "to": "2026-03-07", "tz": TZ}
 
 
@@ -185,3 +189,40 @@ def test_the_openapi_document_lists_the_new_reports(served: tuple[TestClient[Any
     client, _ = served
     paths = client.get("/schema/openapi.json").json()["paths"]
     assert "/analytics/breakdown" in paths and "/analytics/timeseries" in paths
+    breakdown = {p["name"]: p for p in paths["/analytics/breakdown"]["get"]["parameters"]}
+    assert breakdown["dimension"]["required"] and {"metrics", "order", "filter", "compare"} <= set(breakdown)
+    assert "filter" in {p["name"] for p in paths["/analytics/geo"]["get"]["parameters"]}
+
+
+def test_realtime_counts_only_the_sessions_that_pass_the_filters(served: tuple[TestClient[Any], str]) -> None:
+    client, key = served
+    now = datetime.now(ref.UTC).replace(tzinfo=None)
+    data = ref.Traffic(sessions=[], leads=[])
+    for n, (country, path) in enumerate(
+        [("DE", "/pricing"), ("DE", "/"), ("US", "/pricing"), ("US", "/blog/a")]
+    ):
+        session = ref.Session(
+            session_id=f"live{n}", visitor_id=f"v{n}", project="acme", started_at=now - timedelta(minutes=2),
+            is_bot=False, ended=False, values={**BLANK_VALUES, "country": country}, entry_url="https://example.com/",
+            engaged_ms=0, score=None,
+        )  # fmt: skip
+        session.events = [ref.Event(now - timedelta(minutes=2), "pageview", path="/"),
+                          ref.Event(now - timedelta(seconds=30), "pageview", path=path)]  # fmt: skip
+        data.sessions.append(session)
+    with app_cursor(client) as cursor:
+        ref.insert(cursor, data)
+
+    def realtime(*filters: str) -> dict[str, Any]:
+        params = [("filter", text) for text in filters]
+        response = client.get(
+            "/analytics/realtime", params=params, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert realtime()["active_sessions"] == 4
+    german = realtime("country==DE")
+    assert german["active_sessions"] == 2 and german["events_last_minute"] == 2
+    assert {p["path"]: p["views"] for p in german["top_pages"]} == {"/": 3, "/pricing": 1}
+    pricing = realtime("page==/pricing", "country!=DE")
+    assert pricing["active_sessions"] == 1 and pricing["active_visitors"] == 1
