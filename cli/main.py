@@ -13,6 +13,7 @@ import typer
 
 from cli import anomalies, demo, keys, leads, projects, storage
 from cli.output import console, error_console, projects_line, reports_errors
+from cli.report import report
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 from cli.snippet import snippet
 from cli.status import status
@@ -139,6 +140,7 @@ app.add_typer(demo.app, name="demo")
 app.command("backup")(storage.backup)
 app.command("status")(status)
 app.command("snippet")(snippet)
+app.command("report")(report)
 
 
 def run() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulsegate.ops import anomalies, demo, keys, leads, projects, status, storage
+from pulsegate.ops import anomalies, demo, keys, leads, projects, reports, status, storage
 from pulsegate.ops.operation import Operation
 
 OPERATIONS: dict[str, Operation[Any, Any]] = {
@@ -22,6 +22,7 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         storage.COMPACT,
         storage.PRUNE,
         anomalies.SCAN,
+        reports.BREAKDOWN,
         leads.RETRY,
         leads.EXPORT_PAGE,
         leads.EXPORT_PARQUET,

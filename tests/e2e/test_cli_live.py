@@ -183,3 +183,22 @@ def test_demo_seed_s_next_steps_run_as_printed(tmp_path: Path) -> None:
     assert created.returncode == 0, created.stderr
     listed = json.loads(cli("keys", "list", "--json", database=database).stdout)
     assert [key["name"] for key in listed] == ["dashboard"]
+
+
+def test_report_reads_the_running_server_s_traffic(server: RunningServer) -> None:
+    headers = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"}
+    for url in ("https://e.com/?utm_source=news", "https://e.com/a?utm_source=news", "https://e.com/b"):
+        started = httpx.post(f"{server.base_url}/track/session/start", json={"url": url}, headers=headers)
+        assert started.status_code == 200, started.text
+    answer = json.loads(cli_output_live(server, "report", "utm_source", "-m", "sessions", "--json"))
+    assert {row["value"]: row["sessions"] for row in answer["rows"]} == {"news": 2, None: 1}
+    pages = cli_output_live(
+        server, "report", "entry_page", "--filter", "utm_source==news", "-m", "sessions", "--csv"
+    )
+    assert pages.splitlines() == ["value,sessions", "/,1", "/a,1"]
+
+
+def cli_output_live(server: RunningServer, *args: str) -> str:
+    done = cli(*args, database=server.database)
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -1,0 +1,62 @@
+"""`pulsegate report`: one breakdown of the reports engine, offline or inside the running server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from pulsegate.domain.analytics import Breakdown
+from pulsegate.domain.periods import MAX_LIMIT, Paging, resolve_window
+from pulsegate.domain.reports import (
+    ReportQuery,
+    dimension,
+    parse_compare,
+    parse_filters,
+    parse_order,
+    split_metric_names,
+)
+from pulsegate.domain.timestamps import now_ms
+from pulsegate.domain.tracking import Project
+from pulsegate.ops.context import OpContext
+from pulsegate.ops.operation import Operation
+from pulsegate.services import reports
+
+
+class BreakdownArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Arguments of `report`, in the analytics API's words (each one as its query parameter)."""
+
+    dimension: str
+    metrics: list[str] = []
+    filters: list[str] = []
+    period: str | None = None
+    start: str | None = None  # the API's `from`
+    end: str | None = None  # the API's `to`
+    tz: str = "UTC"
+    project: Project | None = None
+    compare: str | None = None
+    order: str | None = None
+    limit: Annotated[int, Meta(ge=1, le=MAX_LIMIT)] = 10
+    page: Annotated[int, Meta(ge=1)] = 1
+
+
+def breakdown(context: OpContext, args: BreakdownArgs) -> Breakdown:
+    """The rows of the breakdown the arguments describe, as GET /analytics/breakdown answers."""
+    by = dimension(args.dimension)
+    metrics = split_metric_names(",".join(args.metrics), by)
+    window_params = {"tz": args.tz}
+    for name, value in (("period", args.period), ("from", args.start), ("to", args.end)):
+        if value is not None:
+            window_params[name] = value
+    query = ReportQuery(
+        resolve_window(window_params, now_ms()),
+        (args.project,) if args.project else None,
+        parse_filters(args.filters),
+        parse_compare(args.compare),
+    )
+    paging = Paging(limit=args.limit, page=args.page)
+    return reports.breakdown(context.connection, query, by, metrics, parse_order(args.order, metrics), paging)
+
+
+BREAKDOWN = Operation("reports.breakdown", breakdown, BreakdownArgs, Breakdown)
