@@ -233,3 +233,18 @@ class Timeseries(Struct, kw_only=True):
     filters: list[str]
     buckets: list[ReportRow]  # {"start": local ISO time without offset, metric: number, …}
     comparison: TimeseriesComparison | None = None
+
+
+class PropertyCount(Struct, kw_only=True):
+    key: str
+    events: int  # events carrying the key
+    visitors: int
+
+
+class EventProperties(Struct, kw_only=True):
+    """GET /analytics/properties?event=NAME: the property keys of one custom event."""
+
+    event: str
+    period: Period
+    filters: list[str]
+    properties: list[PropertyCount]

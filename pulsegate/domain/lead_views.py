@@ -7,6 +7,8 @@ from datetime import datetime
 
 from msgspec import Struct
 
+from pulsegate.domain.reports import Filter
+
 
 @dataclass(frozen=True, slots=True)
 class LeadFilter:
@@ -18,6 +20,7 @@ class LeadFilter:
     source: str | None = None
     status: str | None = None
     text: str | None = None
+    filters: tuple[Filter, ...] = ()  # the reports' filters, on the lead's session
 
 
 class LeadSummary(Struct, kw_only=True):

@@ -8,7 +8,7 @@ from litestar.datastructures import CacheControlHeader
 
 from pulsegate.domain import analytics as answers
 from pulsegate.domain.intervals import resolve_interval
-from pulsegate.domain.reports import DIMENSIONS, dimension, parse_order, split_metric_names
+from pulsegate.domain.reports import DIMENSIONS, MAX_VALUE_LENGTH, dimension, parse_order, split_metric_names
 from pulsegate.errors import Forbidden, InvalidInput
 from pulsegate.http.analytics_query import ANALYTICS_DEPENDENCIES, Query
 from pulsegate.http.auth import ApiKeyDependency
@@ -52,6 +52,17 @@ class AnalyticsController(Controller):
         metrics = split_metric_names(asked.params.get("metrics"), by)
         order = parse_order(asked.params.get("order"), metrics)
         return await runtime.analytics.breakdown(asked.report, by, metrics, order, asked.paging)
+
+    @get("/properties", operation_id="analyticsEventProperties")
+    async def properties(self, asked: Query, runtime: RuntimeDependency) -> answers.EventProperties:
+        """The property keys the custom event `event` carried, with counts; `dimension=prop:KEY` on
+        /analytics/breakdown breaks one down."""
+        event = asked.params.get("event")
+        if not event:
+            raise InvalidInput("event: required, the custom event's name")
+        if len(event) > MAX_VALUE_LENGTH:
+            raise InvalidInput(f"event: at most {MAX_VALUE_LENGTH} characters")
+        return await runtime.analytics.event_properties(asked.report, event)
 
     @get("/pages/top", operation_id="analyticsTopPages")
     async def top_pages(self, asked: Query, runtime: RuntimeDependency) -> answers.TopPages:

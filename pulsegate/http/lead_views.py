@@ -58,4 +58,5 @@ def lead_filter(request: Request, asked: AnalyticsQuery) -> LeadFilter:
     if any(params.get(name) for name in ("from", "to", "period")):
         window = asked.window
         start, end = utc_datetime(window.start_ms), utc_datetime(window.end_ms)
-    return LeadFilter(asked.projects, start, end, source, status, text.strip() if text else None)
+    text = text.strip() if text else None
+    return LeadFilter(asked.projects, start, end, source, status, text, asked.filters)

@@ -126,6 +126,9 @@ _ORDER = Parameter(
     required=False,
     description="METRIC:desc or METRIC:asc, one of the asked metrics; default the first metric, descending",
 )
+_EVENT = Parameter(
+    name="event", param_in="query", schema=_STRING, required=True, description="A custom event's name"
+)
 # The parameters each analytics route takes besides the window and paging (ANALYTICS_PARAMETERS).
 ROUTE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
     "/analytics/overview": (_FILTER, _COMPARE),
@@ -136,7 +139,8 @@ ROUTE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
          "/analytics/sources", "/analytics/realtime"),
         (_FILTER,),
     ),
-    "/analytics/leads": LEAD_LIST_PARAMETERS,
+    "/analytics/leads": (*LEAD_LIST_PARAMETERS, _FILTER),
+    "/analytics/properties": (_EVENT, _FILTER),
 }  # fmt: skip
 
 

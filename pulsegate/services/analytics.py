@@ -51,6 +51,10 @@ class AnalyticsService:
         """Metrics per local hour, day, week or month, every bucket present."""
         return await self._database.read(reports.timeseries, query, interval, metrics)
 
+    async def event_properties(self, query: ReportQuery, event: str) -> answers.EventProperties:
+        """The property keys of one custom event."""
+        return await self._database.read(reports.event_properties, query, event)
+
     async def daily_sessions(self, query: ReportQuery) -> answers.DailySessions:
         """Sessions and visitors per local day, every day present."""
         series = await self.timeseries(query, "day", metrics_for(("sessions", "visitors"), None))

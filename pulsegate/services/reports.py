@@ -141,3 +141,19 @@ def _buckets(
 def _empty(names: Sequence[str]) -> dict[str, Any]:
     """A row's metrics where nothing was counted: 0 for counts, null for averages and rates."""
     return {name: 0 if name in sql.COUNT_METRICS else None for name in names}
+
+
+def event_properties(
+    cursor: duckdb.DuckDBPyConnection, query: ReportQuery, event: str
+) -> answers.EventProperties:
+    """The property keys the custom event `event` carried in the window, most frequent first."""
+    found = sql.event_properties(cursor, scope_of(query.window, query.projects), query.filters, event)
+    return answers.EventProperties(
+        event=event,
+        period=answers.Period.of(query.window),
+        filters=[describe(f) for f in query.filters],
+        properties=[
+            answers.PropertyCount(key=key, events=events, visitors=visitors)
+            for key, events, visitors in found
+        ],
+    )

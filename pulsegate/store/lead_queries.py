@@ -18,6 +18,8 @@ from pulsegate.domain.lead_views import (
     TimelineSession,
 )
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
+from pulsegate.store.queries import Scope
+from pulsegate.store.reports import session_conditions
 
 # A lead's CRM id means the CRM has it, whatever the delivery row last said.
 EFFECTIVE_STATUS = "CASE WHEN crm_lead_id IS NOT NULL THEN 'synced' ELSE status END"
@@ -76,6 +78,16 @@ def lead_where(leads: LeadFilter) -> tuple[str, list[Any]]:
             " OR contains(lower(coalesce(company, '')), ?))"
         )
         params.extend([leads.text.lower()] * 3)
+    if leads.filters:
+        # As the reports count leads: by their session; a lead without one passes only negations.
+        scope = Scope(leads.start or datetime.min, leads.end or datetime.max, None)
+        passes = session_conditions(leads.filters, scope)
+        sessionless = "TRUE" if all(f.negated for f in leads.filters) else "FALSE"
+        clauses.append(
+            f"CASE WHEN session_id IS NULL THEN {sessionless} "
+            f"ELSE session_id IN (SELECT session_id FROM sessions WHERE {passes.text}) END"
+        )
+        params.extend(passes.params)
     return " AND ".join(clauses), params
 
 

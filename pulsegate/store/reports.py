@@ -337,3 +337,23 @@ def engagement_scores(
         where.params,
     ).fetchall()[0]
     return list(row[:5]), row[5], row[6]
+
+
+def event_properties(
+    cursor: duckdb.DuckDBPyConnection, scope: Scope, filters: Sequence[Filter], event_name: str
+) -> list[tuple[str, int, int]]:
+    """(property key, events, visitors) for the custom events called `event_name` in the window
+    whose session passes the filters, most frequent first."""
+    where = (
+        _window("received_at", scope) & Sql("NOT is_bot") & _projects(scope.projects)
+        & Sql("type = 'custom' AND name = ? AND props IS NOT NULL", (event_name,))
+        & event_conditions(filters, scope)
+    )  # fmt: skip
+    return cursor.execute(
+        f"""
+        SELECT key, count(*) AS events, count(DISTINCT visitor_id)
+        FROM (SELECT unnest(json_keys(props)) AS key, visitor_id FROM events WHERE {where.text})
+        GROUP BY key ORDER BY events DESC, key
+        """,
+        where.params,
+    ).fetchall()

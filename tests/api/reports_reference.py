@@ -412,3 +412,25 @@ def days(data: Traffic, filters: list[Filter], start: datetime, end: datetime, t
         lambda s: local_day(s.started_at, tz),
         lambda lead: local_day(lead.created_at, tz),
     )
+
+
+def properties(data: Traffic, filters: list[Filter], start: datetime, end: datetime, event_name: str) -> dict:
+    """{key: (events, visitors)} of the custom events called `event_name`."""
+    found: dict[str, list[Session]] = defaultdict(list)
+    for s in data.sessions:
+        if s.is_bot or not passes(s, filters, start, end):
+            continue
+        for e in received(s, start, end):
+            if e.type == "custom" and e.name == event_name and e.props:
+                for key in e.props:
+                    found[key].append(s)
+    return {key: (len(hits), len({s.visitor_id for s in hits})) for key, hits in found.items()}
+
+
+def listed_leads(data: Traffic, filters: list[Filter], start: datetime, end: datetime) -> set[str]:
+    """The ids /analytics/leads lists (spam included, as the listing shows every status)."""
+    return {
+        lead.lead_id
+        for lead in data.leads
+        if start <= lead.created_at < end and passes(lead.session, filters, start, end)
+    }

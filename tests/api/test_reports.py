@@ -163,6 +163,12 @@ def test_every_report_agrees_with_the_plain_python_reference(
         assert (day["sessions"], day["visitors"]) == (expected["sessions"], expected["visitors"])
     scored = [s.score for s in ref.population(data, parsed, start, end) if s.score is not None]
     assert ask(served, "engagement", filters)["scored_sessions"] == len(scored)
+    signups = ask(served, "properties", filters, event="Signup")["properties"]
+    assert {p["key"]: (p["events"], p["visitors"]) for p in signups} == ref.properties(
+        data, parsed, start, end, "Signup"
+    )
+    listed = ask(served, "leads", filters, limit="1000")["leads"]
+    assert {lead["lead_id"] for lead in listed} == ref.listed_leads(data, parsed, start, end)
 
 
 def test_bad_reports_are_refused_with_the_reason(served: tuple[TestClient[Any], str]) -> None:

@@ -1,0 +1,228 @@
+"""The reports engine over HTTP: random traffic, random filters and comparisons, every report
+endpoint checked against the plain-Python reference of tests/api/reports_reference.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from litestar.testing import TestClient
+
+from pulsegate.app import create_app
+from pulsegate.config import load_settings
+from pulsegate.domain.periods import Window
+from pulsegate.domain.reports import DIMENSIONS, METRICS, dimension, parse_filters
+from pulsegate.domain.timestamps import epoch_ms
+from tests.api import reports_reference as ref
+from tests.helpers import app_cursor, new_api_key
+
+TZ = "Europe/Berlin"
+BLANK_VALUES = dict.fromkeys(
+    ("source", "referrer_host", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "country",
+     "browser", "os", "device", "screen_width", "language")
+) | {"source": "Direct"}  # fmt: skip
+PARAMS = {"from": ref.WINDOW_FROM.date().isoformat(), "to": "2026-03-07", "tz": TZ}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient[Any], str]]:
+    database = tmp_path_factory.mktemp("reports") / "reports.duckdb"
+    config = load_settings(None, environ={}, overrides={"storage": {"database": str(database)}})
+    with TestClient(create_app(config)) as client:
+        yield client, new_api_key(config)
+
+
+def ask(served: tuple[TestClient[Any], str], route: str, filters: list[str], **params: str) -> Any:
+    client, key = served
+    query = [*PARAMS.items(), *params.items(), *(("filter", text) for text in filters)]
+    response = client.get(f"/analytics/{route}", params=query, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def window(compare: str | None) -> tuple[datetime, datetime]:
+    """The asked window (local days in TZ) or its comparison, as naive UTC."""
+    asked = Window(_local_ms(ref.WINDOW_FROM), _local_ms(ref.WINDOW_TO), TZ)
+    chosen = asked if compare is None else asked.previous if compare == "previous" else asked.year_earlier
+    return _naive_utc(chosen.start_ms), _naive_utc(chosen.end_ms)
+
+
+def _local_ms(moment: datetime) -> int:
+    return epoch_ms(moment.replace(tzinfo=ref.ZoneInfo(TZ)))
+
+
+def _naive_utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, ref.UTC).replace(tzinfo=None)
+
+
+def same(got: dict[str, Any], expected: dict[str, Any], names: list[str], where: str) -> None:
+    for name in names:
+        want = expected[name]
+        if want is None:
+            assert got[name] is None, (where, name, got)
+        else:
+            assert got[name] == pytest.approx(want, rel=1e-9, abs=1e-9), (where, name, got, expected)
+
+
+def applicable(name: str) -> list[str]:
+    by = dimension(name)
+    return [metric.name for metric in METRICS.values() if metric.applies_to(by)]
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=ref.traffic(),
+    filters=st.lists(ref.filter_texts(), max_size=3),
+    by=st.sampled_from([*DIMENSIONS, "prop:plan", "prop:seats"]),
+    compare=st.sampled_from([None, "previous", "year"]),
+)
+def test_every_report_agrees_with_the_plain_python_reference(
+    served: tuple[TestClient[Any], str], data: ref.Traffic, filters: list[str], by: str, compare: str | None
+) -> None:
+    client, _ = served
+    with app_cursor(client) as cursor:
+        ref.insert(cursor, data)
+    parsed = list(parse_filters(filters))
+    start, end = window(None)
+    extra = {"compare": compare} if compare else {}
+
+    # The overview: totals now and in the comparison window.
+    overview = ask(served, "overview", filters, **extra)
+    for name, (low, high) in (("current", (start, end)), ("previous", window(compare or "previous"))):
+        expected = ref.session_breakdown(data, parsed, low, high, None)[None]
+        renamed = {"page_views": "pageviews", "average_engaged_ms": "avg_engaged_ms"}
+        got = {renamed.get(key, key): value for key, value in overview[name].items()}
+        got["bounce_rate"] = got["bounce_rate"] * 100 if got["bounce_rate"] is not None else None
+        same(got, expected, ["sessions", "visitors", "events", "pageviews", "avg_engaged_ms", "bounce_rate", "leads"],
+             f"overview {name}")  # fmt: skip
+
+    # A breakdown by any dimension with every metric it offers, ranked by the first.
+    metrics = applicable(by)
+    answer = ask(served, "breakdown", filters, dimension=by, metrics=",".join(metrics), limit="1000", **extra)
+    expected_rows = ref.breakdown(data, parsed, start, end, by)
+    assert answer["total_rows"] == len(expected_rows)
+    assert sorted(map(repr, (row["value"] for row in answer["rows"]))) == sorted(map(repr, expected_rows))
+    for row in answer["rows"]:
+        same(row, expected_rows[row["value"]], metrics, f"breakdown by {by}: {row['value']}")
+    ranks = [(-(row[metrics[0]] if row[metrics[0]] is not None else float("-inf")),
+              row["value"] is None, row["value"] or "") for row in answer["rows"]]  # fmt: skip
+    assert ranks == sorted(ranks), "rows are ranked by the first metric, then by value"
+    if compare:
+        earlier = ref.breakdown(data, parsed, *window(compare), by)
+        for row in answer["rows"]:
+            before = earlier.get(row["value"])
+            if before is None:
+                assert all(row["comparison"][m] in (0, None) for m in metrics)
+            else:
+                same(row["comparison"], before, metrics, f"comparison of {row['value']}")
+
+    # The daily time series with every session metric, zero-filled.
+    session_metrics = applicable("source")
+    series = ask(served, "timeseries", filters, interval="day", metrics=",".join(session_metrics), **extra)
+    by_day = ref.days(data, parsed, start, end, TZ)
+    assert [bucket["start"] for bucket in series["buckets"]] == [
+        f"2026-03-0{d}T00:00:00" for d in range(3, 8)
+    ]
+    for bucket in series["buckets"]:
+        expected = by_day.get(bucket["start"]) or ref.session_metrics([], [], [])
+        same(bucket, expected, session_metrics, f"day {bucket['start']}")
+    if compare:
+        assert len(series["comparison"]["buckets"]) == 5
+        earlier_days = ref.days(data, parsed, *window(compare), TZ)
+        for bucket in series["comparison"]["buckets"]:
+            expected = earlier_days.get(bucket["start"]) or ref.session_metrics([], [], [])
+            same(bucket, expected, session_metrics, f"earlier day {bucket['start']}")
+
+    # The fixed reports take the same filters.
+    countries = ask(served, "geo", filters, limit="1000")["countries"]
+    expected_countries = ref.breakdown(data, parsed, start, end, "country")
+    assert {c["country"]: (c["sessions"], c["visitors"]) for c in countries} == {
+        value: (row["sessions"], row["visitors"])
+        for value, row in expected_countries.items()
+        if row["sessions"]
+    }  # without the leads metric, a value that only leads have is not a row
+    pages = ask(served, "pages/top", filters, limit="1000")["pages"]
+    expected_pages = ref.breakdown(data, parsed, start, end, "page")
+    assert {p["path"]: (p["views"], p["visitors"]) for p in pages} == {
+        value: (row["pageviews"], row["visitors"]) for value, row in expected_pages.items()
+    }
+    sources = ask(served, "sources", filters, limit="1000")["sources"]
+    expected_sources = ref.breakdown(data, parsed, start, end, "source")
+    assert {s["source"]: (s["sessions"], s["leads"]) for s in sources} == {
+        value: (row["sessions"], row["leads"]) for value, row in expected_sources.items() if value is not None
+    }
+    daily = ask(served, "sessions/daily", filters)["days"]
+    empty = ref.session_metrics([], [], [])
+    assert [d["date"] for d in daily] == [f"2026-03-0{d}" for d in range(3, 8)]
+    for day in daily:
+        expected = by_day.get(f"{day['date']}T00:00:00") or empty
+        assert (day["sessions"], day["visitors"]) == (expected["sessions"], expected["visitors"])
+    scored = [s.score for s in ref.population(data, parsed, start, end) if s.score is not None]
+    assert ask(served, "engagement", filters)["scored_sessions"] == len(scored)
+
+
+def test_bad_reports_are_refused_with_the_reason(served: tuple[TestClient[Any], str]) -> None:
+    client, key = served
+    headers = {"Authorization": f"Bearer {key}"}
+    for route, params, reason in (
+        ("breakdown", {}, "dimension: required"),
+        ("breakdown", {"dimension": "planet"}, "unknown 'planet'"),
+        ("breakdown", {"dimension": "page", "metrics": "bounce_rate"}, "bounce_rate does not apply"),
+        ("breakdown", {"dimension": "source", "order": "leads:desc"}, "order: 'leads' is not one of"),
+        ("breakdown", {"dimension": "source", "compare": "decade"}, "compare: must be one of"),
+        ("overview", {"filter": "country=DE"}, "filter: write DIMENSION OP VALUE"),
+        ("overview", {"filter": "planet==Mars"}, "unknown 'planet'"),
+        ("timeseries", {"metrics": "nonsense"}, "unknown 'nonsense'"),
+        ("realtime", {"filter": "country==DE|"}, "empty value"),
+        ("geo", {"filter": "prop:bad key==x"}, "property key"),
+    ):
+        response = client.get(f"/analytics/{route}", params=params, headers=headers)
+        assert response.status_code == 400, (route, params, response.text)
+        assert reason in response.json()["error"], (route, params, response.json())
+
+
+def test_the_openapi_document_lists_the_new_reports(served: tuple[TestClient[Any], str]) -> None:
+    client, _ = served
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    assert "/analytics/breakdown" in paths and "/analytics/timeseries" in paths
+    breakdown = {p["name"]: p for p in paths["/analytics/breakdown"]["get"]["parameters"]}
+    assert breakdown["dimension"]["required"] and {"metrics", "order", "filter", "compare"} <= set(breakdown)
+    assert "filter" in {p["name"] for p in paths["/analytics/geo"]["get"]["parameters"]}
+
+
+def test_realtime_counts_only_the_sessions_that_pass_the_filters(served: tuple[TestClient[Any], str]) -> None:
+    client, key = served
+    now = datetime.now(ref.UTC).replace(tzinfo=None)
+    data = ref.Traffic(sessions=[], leads=[])
+    for n, (country, path) in enumerate(
+        [("DE", "/pricing"), ("DE", "/"), ("US", "/pricing"), ("US", "/blog/a")]
+    ):
+        session = ref.Session(
+            session_id=f"live{n}", visitor_id=f"v{n}", project="acme", started_at=now - timedelta(minutes=2),
+            is_bot=False, ended=False, values={**BLANK_VALUES, "country": country}, entry_url="https://example.com/",
+            engaged_ms=0, score=None,
+        )  # fmt: skip
+        session.events = [ref.Event(now - timedelta(minutes=2), "pageview", path="/"),
+                          ref.Event(now - timedelta(seconds=30), "pageview", path=path)]  # fmt: skip
+        data.sessions.append(session)
+    with app_cursor(client) as cursor:
+        ref.insert(cursor, data)
+
+    def realtime(*filters: str) -> dict[str, Any]:
+        params = [("filter", text) for text in filters]
+        response = client.get(
+            "/analytics/realtime", params=params, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert realtime()["active_sessions"] == 4
+    german = realtime("country==DE")
+    assert german["active_sessions"] == 2 and german["events_last_minute"] == 2
+    assert {p["path"]: p["views"] for p in german["top_pages"]} == {"/": 3, "/pricing": 1}
+    pricing = realtime("page==/pricing", "country!=DE")
+    assert pricing["active_sessions"] == 1 and pricing["active_visitors"] == 1
