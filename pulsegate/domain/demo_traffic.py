@@ -22,6 +22,7 @@ from pulsegate.domain.tracking import EventFields, SessionStart
 
 DAY_MS = 86_400_000
 SITE = "https://www.acme-rockets.example"
+LINKS = {"outbound": "https://github.com/pulsegate/pulsegate", "download": f"{SITE}/files/brochure.pdf"}
 PROJECTS = (("acme", 0.8), ("acme-docs", 0.2))
 # (source as analytics groups it, referrer URL or None, utm_source, weight)
 SOURCES = (
@@ -225,7 +226,11 @@ def _visit(rng: random.Random, started_ms: int, visitor: DemoVisitor, now_ms: in
                 "outbound": "GitHub",
                 "download": "brochure.pdf",
             }[kind]
-            visit.events.append(DemoEvent(at, EventFields(type=kind, name=name, url=f"{SITE}{path}")))
+            # Links carry their address, as the tracker sends it (the outbound and download reports).
+            props = {"href": LINKS[kind]} if kind in LINKS else None
+            visit.events.append(
+                DemoEvent(at, EventFields(type=kind, name=name, url=f"{SITE}{path}", props=props))
+            )
         depth = rng.choice((25, 50, 75, 100)) if rng.random() < 0.7 else 10
         engaged = int(rng.expovariate(1 / 25_000)) if rng.random() < 0.8 else 0
         at += rng.randint(1_000, 15_000)
@@ -250,6 +255,14 @@ def _visit(rng: random.Random, started_ms: int, visitor: DemoVisitor, now_ms: in
                     DemoEvent(at, EventFields(type="form_submit", name=path.strip("/"), url=f"{SITE}{path}"))
                 )
                 visit.lead = _lead(rng, visit, path, at)
+                # What a site sends with PulseGate.track() after a signup: a custom event with properties.
+                if path == "/signup":
+                    plan = {"plan": rng.choice(("free", "free", "pro", "team")), "seats": rng.randint(1, 5)}
+                    visit.events.append(_custom(at, "Signup", path, plan))
+        elif path == "/pricing" and not is_bot and rng.random() < 0.15:
+            at += rng.randint(3_000, 30_000)
+            billing = {"billing": rng.choice(("monthly", "yearly"))}
+            visit.events.append(_custom(at, "Pricing toggle", path, billing))
     # Visits still going on would be open sessions the server does not know of: end them all.
     for event in visit.events:
         event.at_ms = min(event.at_ms, now_ms - 1_000)
@@ -261,6 +274,11 @@ def _visit(rng: random.Random, started_ms: int, visitor: DemoVisitor, now_ms: in
     if visit.lead is not None:
         visit.lead.created_ms = min(visit.lead.created_ms, now_ms - 1_000)
     return visit
+
+
+def _custom(at_ms: int, name: str, path: str, props: dict[str, str | int]) -> DemoEvent:
+    """A custom event, as `PulseGate.track(name, props)` sends it."""
+    return DemoEvent(at_ms, EventFields(type="custom", name=name, url=f"{SITE}{path}", props=props))
 
 
 def _lead(rng: random.Random, visit: DemoVisit, path: str, at_ms: int) -> DemoLead:

@@ -60,6 +60,7 @@ class Database:
         self._gate = threading.Condition()
         self._active_reads = 0
         self._swapping = False
+        self._alone = False  # a read refused for memory is running again by itself
         self._generation = 0
         self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="pulsegate-read")
 
@@ -103,16 +104,43 @@ class Database:
         return value
 
     def read_now(self, query: Callable[..., T], *args: Any) -> T:
-        """Run `query(cursor, *args)` on the calling thread, with that thread's cursor."""
+        """Run `query(cursor, *args)` on the calling thread, with that thread's cursor.
+
+        DuckDB's memory limit is shared by every query, and a report's hash tables take a fixed
+        10-40 MB however small the data: a dashboard's dozen panels at once can exceed 64 MB. A
+        read refused for memory runs again alone (the others wait) before it is given up as a 503.
+        """
         with self._gate:
-            while self._swapping:
+            while self._swapping or self._alone:
                 self._gate.wait()
             self._active_reads += 1
         try:
             return query(self._thread_cursor(), *args)
+        except duckdb.OutOfMemoryException:
+            pass
         finally:
             with self._gate:
                 self._active_reads -= 1
+                self._gate.notify_all()
+        return self._read_alone(query, *args)
+
+    def _read_alone(self, query: Callable[..., T], *args: Any) -> T:
+        with self._gate:
+            while self._swapping or self._alone:
+                self._gate.wait()
+            self._alone = True  # new reads wait from now on
+            while self._active_reads:
+                self._gate.wait()
+        try:
+            return query(self._thread_cursor(), *args)
+        except duckdb.OutOfMemoryException as exc:
+            limit = self._config.get("memory_limit")
+            raise StorageUnavailable(
+                f"Not enough memory for this query even alone (storage.duckdb_memory_limit is {limit}): {exc}"
+            ) from exc
+        finally:
+            with self._gate:
+                self._alone = False
                 self._gate.notify_all()
 
     def swap_file(self, replacement: Path) -> duckdb.DuckDBPyConnection:

@@ -204,14 +204,13 @@ def _lead_counts(scope: Scope, filters: Sequence[Filter], grouping: Grouping | N
         lead_group, session_group = grouping.leads, Sql("NULL")
     else:
         lead_group, session_group = Sql("s.grp"), grouping.sessions
+    # Leads are few: the join builds its table from them and streams the sessions past it.
     return Sql(
-        f"these_leads AS (SELECT session_id, created_at FROM leads WHERE {leads_where.text}), "
-        f"lead_sessions AS (SELECT session_id, {session_group.text} AS grp, ({passes.text}) AS passes "
-        "FROM sessions WHERE session_id IN (SELECT session_id FROM these_leads)), "
-        f"by_lead AS (SELECT {lead_group.text} AS grp, count(*) AS leads FROM these_leads l "
-        f"LEFT JOIN lead_sessions s USING (session_id) WHERE coalesce(s.passes, {sessionless})"
-        f"{' GROUP BY 1' if grouping else ''})",
-        leads_where.params + session_group.params + passes.params + lead_group.params,
+        f"by_lead AS (SELECT {lead_group.text} AS grp, count(*) AS leads "
+        f"FROM (SELECT session_id, created_at FROM leads WHERE {leads_where.text}) l "
+        f"LEFT JOIN (SELECT session_id, {session_group.text} AS grp, ({passes.text}) AS passes FROM sessions) s "
+        f"USING (session_id) WHERE coalesce(s.passes, {sessionless}){' GROUP BY 1' if grouping else ''})",
+        lead_group.params + leads_where.params + session_group.params + passes.params,
     )
 
 

@@ -103,3 +103,49 @@ def test_event_type_enum_matches_the_domain(tmp_path: Path) -> None:
     finally:
         database.close()
     assert tuple(values) == EVENT_TYPES
+
+
+def test_a_read_refused_for_memory_runs_again_alone_and_then_gives_up_as_unavailable(tmp_path: Path) -> None:
+    import threading
+
+    import duckdb
+
+    from pulsegate.errors import StorageUnavailable
+
+    database = Database.open(tmp_path / "m.duckdb")
+    release, slow_started = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def slow(cursor: duckdb.DuckDBPyConnection) -> None:
+        slow_started.set()
+        release.wait(5)
+        finished.append("slow")
+
+    attempts: list[int] = []
+
+    def hungry(cursor: duckdb.DuckDBPyConnection) -> str:
+        attempts.append(len(finished))
+        if len(attempts) == 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        return "answered"
+
+    other = threading.Thread(target=database.read_now, args=(slow,))
+    other.start()
+    slow_started.wait(5)
+    retried: list[str] = []
+    worker = threading.Thread(target=lambda: retried.append(database.read_now(hungry)))
+    worker.start()
+    time.sleep(0.3)
+    assert attempts == [0] and not retried  # refused, and waiting for the slow read to finish
+    release.set()
+    worker.join(5)
+    other.join(5)
+    assert retried == ["answered"] and attempts == [0, 1]  # the second try ran after the slow read
+
+    def always_hungry(cursor: duckdb.DuckDBPyConnection) -> None:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    with pytest.raises(StorageUnavailable, match=r"storage\.duckdb_memory_limit is 64MB"):
+        database.read_now(always_hungry)
+    assert database.read_now(lambda cursor: cursor.execute("SELECT 1").fetchall()) == [(1,)]
+    database.close()

@@ -29,7 +29,9 @@ export function forgetKey() {
 export async function api(path, params = {}) {
   const url = new URL(path, location.origin);
   for (const [name, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, String(value));
+    // A list is the parameter repeated (filter=…&filter=…).
+    if (Array.isArray(value)) value.forEach((item) => url.searchParams.append(name, String(item)));
+    else if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, String(value));
   }
   const response = await fetch(url, {
     headers: { "X-API-Key": sessionStorage.getItem(KEY_STORAGE) || "" },

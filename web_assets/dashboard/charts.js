@@ -23,7 +23,8 @@ export function niceMax(value) {
  * Draw bars for `points` ([{label, value, title}]) into `container`, replacing what was there.
  * `options`: {height, formatValue, xLabels (how many labels under the axis), name (for screen readers),
  * summary (the readout when nothing is hovered), focusable (false: bars take no keyboard focus, for
- * charts that are redrawn on a timer)}.
+ * charts that are redrawn on a timer), comparison ([{value, title}] paired with the bars by position:
+ * drawn as a dashed line, the earlier period the bars are compared with)}.
  * Drawn at the container's own width, and again whenever that width changes.
  */
 export function barChart(container, points, options = {}) {
@@ -48,7 +49,8 @@ function draw(container) {
   const height = options.height || 180;
   const left = 44, right = 8, top = 10, bottom = 24;
   const plotWidth = width - left - right, plotHeight = height - top - bottom;
-  const top_ = niceMax(Math.max(0, ...points.map((p) => p.value)));
+  const earlier = options.comparison || [];
+  const top_ = niceMax(Math.max(0, ...points.map((p) => p.value), ...earlier.map((p) => p.value || 0)));
   const chart = svg("svg", {
     width, height, viewBox: `0 0 ${width} ${height}`, role: "img", class: "bar-chart",
     "aria-label": options.name || "chart",
@@ -72,7 +74,9 @@ function draw(container) {
   points.forEach((point, index) => {
     const barHeight = top_ ? (plotHeight * point.value) / top_ : 0;
     const x = left + index * slot + gap / 2;
-    const text = `${point.title || point.label}: ${format(point.value)}`;
+    const before = earlier[index];
+    const text = `${point.title || point.label}: ${format(point.value)}`
+      + (before && before.value != null ? ` (${before.title}: ${format(before.value)})` : "");
     const bar = svg("rect", {
       x, y: top + plotHeight - barHeight, width: Math.max(slot - gap, 1), height: Math.max(barHeight, point.value ? 1 : 0),
       class: "bar", tabindex: options.focusable !== false && points.length <= 40 ? 0 : -1,
@@ -100,6 +104,14 @@ function draw(container) {
       lastLabelX = labelX;
     }
   });
+  if (earlier.length) {
+    // The comparison as a dashed line through the middle of each bar's slot.
+    const corners = earlier.slice(0, points.length).map((point, index) => {
+      const y = top + plotHeight - (top_ ? (plotHeight * (point.value || 0)) / top_ : 0);
+      return `${(left + index * slot + slot / 2).toFixed(1)},${y.toFixed(1)}`;
+    });
+    chart.append(svg("polyline", { points: corners.join(" "), class: "comparison" }));
+  }
   chart.addEventListener("pointerleave", () => {
     readout.textContent = options.summary || "";
     chart.querySelectorAll(".bar.active").forEach((node) => node.classList.remove("active"));

@@ -3,10 +3,17 @@
 import { barChart } from "./charts.js";
 import { api, forgetKey, hasKey, KeyRefused, rememberKey } from "./api.js";
 import { h, formatDuration, formatNumber, formatPercent, formatTime, countryName, fill } from "./view.js";
+import { filterLabel, isFilter, parseFilter } from "./filters.js";
+import { METRICS, REPORT_PANELS, buildReportPanels, drawRanked, formatRate, selectTab } from "./panels.js";
+import { openDetails, openProperties, wireDetails } from "./details.js";
 
 const REALTIME_MS = 10_000;
 const LEADS_PER_PAGE = 20;
 const PERIODS = ["today", "7d", "30d", "90d", "custom"];
+const COMPARES = ["", "previous", "year"];
+const CHART_METRICS = ["visitors", "sessions", "pageviews", "leads", "conversion_rate", "avg_engaged_ms"];
+const INTERVALS = ["", "hour", "day", "week", "month"];
+const MAX_FILTERS = 10; // the API's limit
 const $ = (id) => document.getElementById(id);
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
@@ -20,6 +27,7 @@ let allProjects = true; // the key sees every project (else the storage panel is
 const tickets = new Map();
 const failures = new Map();
 let epoch = 0;
+const tabs = new Map(); // report panel id -> the index of its chosen tab (not in the URL)
 
 function readUrl() {
   const query = new URLSearchParams(location.search);
@@ -33,6 +41,10 @@ function readUrl() {
     leadSource: query.get("source") || "",
     leadQuery: query.get("q") || "",
     leadPage: Math.max(1, Number(query.get("page")) || 1),
+    filters: query.getAll("filter").filter((text) => parseFilter(text)).slice(0, MAX_FILTERS),
+    compare: COMPARES.includes(query.get("compare")) ? query.get("compare") : "",
+    metric: CHART_METRICS.includes(query.get("metric")) ? query.get("metric") : "sessions",
+    interval: INTERVALS.includes(query.get("interval")) ? query.get("interval") : "",
   };
 }
 
@@ -48,6 +60,10 @@ function writeUrl() {
   if (view.leadSource) query.set("source", view.leadSource);
   if (view.leadQuery) query.set("q", view.leadQuery);
   if (view.leadPage > 1) query.set("page", String(view.leadPage));
+  for (const text of view.filters) query.append("filter", text);
+  if (view.compare) query.set("compare", view.compare);
+  if (view.metric !== "sessions") query.set("metric", view.metric);
+  if (view.interval) query.set("interval", view.interval);
   const search = query.toString();
   history.replaceState(null, "", search ? `?${search}` : location.pathname);
 }
@@ -63,6 +79,48 @@ function windowParams() {
     params.period = view.period;
   }
   return params;
+}
+
+/** The window and the filters: what every report panel asks with. */
+function reportParams() {
+  return { ...windowParams(), filter: view.filters };
+}
+
+// ---- filters ----------------------------------------------------------------------------------
+
+/** Add filters (a row was clicked) and redraw everything with them. */
+function addFilters(texts) {
+  const fresh = texts.filter((text) => !view.filters.includes(text));
+  if (!fresh.length) return;
+  view.filters = [...view.filters, ...fresh].slice(-MAX_FILTERS);
+  view.leadPage = 1;
+  changedFilters();
+}
+
+function removeFilter(index) {
+  view.filters = view.filters.filter((_, i) => i !== index);
+  view.leadPage = 1;
+  changedFilters();
+}
+
+function changedFilters() {
+  writeUrl();
+  drawChips();
+  loadAll();
+}
+
+/** One chip per filter; its button removes it. */
+function drawChips() {
+  const chips = $("chips");
+  chips.hidden = view.filters.length === 0;
+  fill(chips, view.filters.map((text, index) => h("span", { class: "chip", "data-filter": text },
+    h("span", {}, filterLabel(text)),
+    h("button", { type: "button", class: "chip-remove", "data-index": index, "aria-label": `Remove filter: ${filterLabel(text)}` }, "✕"))));
+}
+
+function showError(error) {
+  $("load-error").hidden = false;
+  $("load-error").textContent = `Could not load everything: ${error.message}`;
 }
 
 // ---- signing in -------------------------------------------------------------------------------
@@ -117,6 +175,10 @@ function syncControls() {
   $("to").value = view.to;
   $("lead-status").value = view.leadStatus;
   $("lead-q").value = view.leadQuery;
+  $("compare").value = view.compare;
+  $("chart-metric").value = view.metric;
+  $("chart-interval").value = view.interval;
+  drawChips();
 }
 
 /** The project picker: projects with traffic or leads that the key may see. */
@@ -159,9 +221,9 @@ async function loadPanel(name, loader) {
 }
 
 const PANELS = {
-  overview: loadOverview, daily: loadDaily, realtime: loadRealtime, engagement: loadEngagement, pages: loadPages,
-  sources: loadSources, countries: loadCountries, anomalies: loadAnomalies, leadSources: loadLeadSources,
-  leads: loadLeads, storage: loadStorage,
+  overview: loadOverview, daily: loadDaily, realtime: loadRealtime, engagement: loadEngagement,
+  ...Object.fromEntries(REPORT_PANELS.map((panel) => [panel.id, (fresh) => loadReport(panel, fresh)])),
+  anomalies: loadAnomalies, leadSources: loadLeadSources, leads: loadLeads, storage: loadStorage,
 };
 
 async function loadAll() {
@@ -183,18 +245,19 @@ const CARDS = [
 ];
 
 function change(current, previous, lowerIsBetter) {
+  const against = view.compare === "year" ? "against the same dates a year before" : "against the previous period";
   if (current == null || previous == null) return h("span", { class: "change" }, "");
   if (previous === 0) return h("span", { class: "change" }, current ? "new" : "no change");
   const ratio = (current - previous) / previous;
   if (Math.abs(ratio) < 0.005) return h("span", { class: "change" }, "no change");
   const better = lowerIsBetter ? ratio < 0 : ratio > 0;
   const sign = ratio > 0 ? "▲" : "▼";
-  return h("span", { class: `change ${better ? "up" : "down"}`, title: "against the previous period" },
+  return h("span", { class: `change ${better ? "up" : "down"}`, title: against },
     `${sign} ${formatPercent(Math.abs(ratio))}`);
 }
 
 async function loadOverview(fresh) {
-  const overview = await api("/analytics/overview", windowParams());
+  const overview = await api("/analytics/overview", { ...reportParams(), compare: view.compare || undefined });
   if (!fresh()) return;
   const { current, previous } = overview;
   fill($("cards"), CARDS.map((card) => h("div", { class: "card", "data-metric": card.key },
@@ -202,7 +265,7 @@ async function loadOverview(fresh) {
     h("strong", { class: "value" }, card.format(current[card.key])),
     change(current[card.key], previous[card.key], card.lowerIsBetter))));
   // "No sessions yet" means none in a year, not a quiet morning.
-  let empty = current.sessions === 0 && previous.sessions === 0;
+  let empty = current.sessions === 0 && previous.sessions === 0 && !view.filters.length;
   if (empty) {
     const year = await api("/analytics/overview", { period: "12mo", tz: zone, project: view.project || undefined });
     if (!fresh()) return;
@@ -223,22 +286,35 @@ function shortHour(iso) {
 }
 
 async function loadDaily(fresh) {
-  // By the hour for a day or two (the API's default then), by the day for longer windows.
-  const series = await api("/analytics/timeseries", windowParams());
+  // By the hour for a day or two (the API's default then), by the day for longer windows, unless
+  // an interval is picked; the picked metric, and the comparison as a dashed line.
+  const metric = view.metric;
+  const params = { ...reportParams(), metrics: metric === "sessions" ? "sessions,visitors" : metric };
+  if (view.interval) params.interval = view.interval;
+  if (view.compare) params.compare = view.compare;
+  const series = await api("/analytics/timeseries", params);
   if (!fresh()) return;
-  const hourly = series.interval === "hour";
-  const unit = hourly ? "hour" : "day";
-  const total = series.buckets.reduce((sum, bucket) => sum + bucket.sessions, 0);
-  $("daily-title").textContent = `Sessions per ${unit}`;
+  const unit = series.interval;
+  const label = METRICS[metric].label;
+  const format = metric === "conversion_rate" ? formatRate : metric === "avg_engaged_ms" ? formatDuration : formatNumber;
+  const point = (bucket) => (unit === "hour" ? bucket.start.slice(0, 16).replace("T", " ") : bucket.start.slice(0, 10));
+  $("daily-title").textContent = `${label} per ${unit}`;
+  const additive = !["conversion_rate", "avg_engaged_ms"].includes(metric);
+  const total = series.buckets.reduce((sum, bucket) => sum + (bucket[metric] || 0), 0);
   barChart($("daily-chart"), series.buckets.map((bucket) => ({
-    label: hourly ? shortHour(bucket.start) : shortDate(bucket.start.slice(0, 10)),
-    value: bucket.sessions,
-    title: `${hourly ? bucket.start.slice(0, 16).replace("T", " ") : bucket.start.slice(0, 10)} (${formatNumber(bucket.visitors)} visitors)`,
-  })), { name: `Sessions per ${unit}`, summary: `${formatNumber(total)} sessions in ${series.buckets.length} ${unit}s` });
+    label: unit === "hour" ? shortHour(bucket.start) : shortDate(bucket.start.slice(0, 10)),
+    value: bucket[metric] || 0,
+    title: metric === "sessions" ? `${point(bucket)} (${formatNumber(bucket.visitors)} visitors)` : point(bucket),
+  })), {
+    name: `${label} per ${unit}`,
+    formatValue: format,
+    summary: additive ? `${formatNumber(total)} ${label.toLowerCase()} in ${series.buckets.length} ${unit}s` : `${label} per ${unit}, ${series.buckets.length} ${unit}s`,
+    comparison: series.comparison ? series.comparison.buckets.map((bucket) => ({ value: bucket[metric] || 0, title: point(bucket) })) : undefined,
+  });
 }
 
 async function loadRealtime(fresh) {
-  const live = await api("/analytics/realtime", view.project ? { project: view.project } : {});
+  const live = await api("/analytics/realtime", { project: view.project || undefined, filter: view.filters });
   if (!fresh()) return;
   // Numbers change in place, so a refresh never blanks the panel.
   $("rt-sessions").textContent = formatNumber(live.active_sessions);
@@ -259,7 +335,7 @@ async function loadRealtime(fresh) {
 }
 
 async function loadEngagement(fresh) {
-  const engagement = await api("/analytics/engagement", windowParams());
+  const engagement = await api("/analytics/engagement", reportParams());
   if (!fresh()) return;
   barChart($("engagement-chart"), engagement.buckets.map((bucket) => ({
     label: bucket.range, value: bucket.sessions, title: `Score ${bucket.range}`,
@@ -269,40 +345,16 @@ async function loadEngagement(fresh) {
     : "No ended sessions in this period yet.";
 }
 
-/** Rows with a bar as wide as each row's share of the largest. */
-function ranked(table, rows, emptyText) {
-  const body = table.tBodies[0];
-  if (!rows.length) return fill(body, [h("tr", {}, h("td", { colspan: 2, class: "muted" }, emptyText))]);
-  const largest = Math.max(...rows.map((row) => row.value), 1);
-  fill(body, rows.map((row) => {
-    const bar = h("span", { class: "share" });
-    bar.style.width = `${(100 * row.value) / largest}%`; // CSSOM, which the page's CSP allows
-    return h("tr", {}, h("td", { class: "name" }, bar, h("span", { title: row.title || row.name }, row.name)),
-      h("td", { class: "num" }, formatNumber(row.value)));
-  }));
-}
-
-async function loadPages(fresh) {
-  const top = await api("/analytics/pages/top", { ...windowParams(), limit: 10 });
+/** A report panel: the breakdown of its chosen tab, ranked by the tab's metric. */
+async function loadReport(panel, fresh) {
+  const index = tabs.get(panel.id) || 0;
+  const tab = panel.tabs[index];
+  const extra = tab.metric === "sessions" ? ["visitors", "leads", "conversion_rate"] : ["visitors"];
+  const metrics = [tab.metric, ...extra.filter((m) => m !== tab.metric)];
+  const answer = await api("/analytics/breakdown", { ...reportParams(), dimension: tab.dimension, metrics: metrics.join(","), limit: 10 });
   if (!fresh()) return;
-  ranked($("pages"), top.pages.map((page) => ({ name: page.path, value: page.views })), "No page views in this period.");
-}
-
-async function loadSources(fresh) {
-  const sources = await api("/analytics/sources", { ...windowParams(), limit: 10 });
-  if (!fresh()) return;
-  ranked($("sources"), sources.sources.map((source) => ({
-    name: source.source, value: source.sessions,
-    title: `${source.source}: ${formatNumber(source.leads)} leads, ${formatPercent(source.conversion_rate)} conversion`,
-  })), "No sessions in this period.");
-}
-
-async function loadCountries(fresh) {
-  const geo = await api("/analytics/geo", { ...windowParams(), limit: 10 });
-  if (!fresh()) return;
-  ranked($("countries"), geo.countries.map((country) => ({
-    name: countryName(country.country), value: country.sessions,
-  })), "No sessions in this period.");
+  selectTab(panel, index);
+  drawRanked($(panel.id), tab, answer.rows, view.filters.length ? "Nothing matches the filters." : "Nothing in this period.");
 }
 
 async function loadAnomalies(fresh) {
@@ -317,7 +369,7 @@ async function loadAnomalies(fresh) {
 
 async function loadLeads(fresh) {
   // The same window as the cards: the leads received in the period.
-  const params = { ...windowParams(), page: view.leadPage, limit: LEADS_PER_PAGE };
+  const params = { ...reportParams(), page: view.leadPage, limit: LEADS_PER_PAGE };
   if (view.leadStatus) params.status = view.leadStatus;
   if (view.leadSource) params.source = view.leadSource;
   if (view.leadQuery) params.q = view.leadQuery;
@@ -431,6 +483,7 @@ function formatBytes(bytes) {
 function onFilterChange() {
   view.project = $("project").value;
   view.period = $("period").value;
+  view.compare = $("compare").value;
   view.from = $("from").value;
   view.to = $("to").value;
   view.leadPage = 1;
@@ -460,7 +513,31 @@ function wire() {
     forgetKey();
     location.reload(); // a clean page: nothing of the old key's data stays behind
   });
-  for (const id of ["project", "period", "from", "to"]) $(id).addEventListener("change", onFilterChange);
+  for (const id of ["project", "period", "compare", "from", "to"]) $(id).addEventListener("change", onFilterChange);
+  for (const id of ["chart-metric", "chart-interval"]) {
+    $(id).addEventListener("change", () => {
+      view.metric = $("chart-metric").value;
+      view.interval = $("chart-interval").value;
+      writeUrl();
+      loadPanel("daily", loadDaily);
+    });
+  }
+  $("chips").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-index]");
+    if (button) removeFilter(Number(button.dataset.index));
+  });
+  buildReportPanels($("anomalies-panel"), {
+    tab: (panel, index) => { tabs.set(panel.id, index); loadPanel(panel.id, (fresh) => loadReport(panel, fresh)); },
+    row: (tab, row) => {
+      if (tab.properties) openProperties({ event: row.value, params: reportParams(), onFilter: addFilters, onError: showError });
+      else addFilters([isFilter(tab.dimension, row.value)]);
+    },
+    details: (panel) => {
+      const tab = panel.tabs[tabs.get(panel.id) || 0];
+      openDetails({ dimension: tab.dimension, params: reportParams(), onFilter: addFilters, onError: showError });
+    },
+  });
+  wireDetails();
   $("lead-status").addEventListener("change", onLeadFilterChange);
   $("lead-source").addEventListener("change", onLeadFilterChange);
   $("lead-q").addEventListener("input", () => {
