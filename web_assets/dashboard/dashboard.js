@@ -299,7 +299,8 @@ async function loadDaily(fresh) {
   const format = metric === "conversion_rate" ? formatRate : metric === "avg_engaged_ms" ? formatDuration : formatNumber;
   const point = (bucket) => (unit === "hour" ? bucket.start.slice(0, 16).replace("T", " ") : bucket.start.slice(0, 10));
   $("daily-title").textContent = `${label} per ${unit}`;
-  const additive = !["conversion_rate", "avg_engaged_ms"].includes(metric);
+  // Visitors are not additive across buckets (one person comes back on many days): no total for them.
+  const additive = ["sessions", "pageviews", "leads"].includes(metric);
   const total = series.buckets.reduce((sum, bucket) => sum + (bucket[metric] || 0), 0);
   barChart($("daily-chart"), series.buckets.map((bucket) => ({
     label: unit === "hour" ? shortHour(bucket.start) : shortDate(bucket.start.slice(0, 10)),
