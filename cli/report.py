@@ -132,6 +132,10 @@ def _print_table(answer: Any) -> None:
     console.print(table)
     shown = f"{len(answer.rows)} of {answer.total_rows} rows" if answer.rows else "No rows"
     filters = f", filtered by {', '.join(answer.filters)}" if answer.filters else ""
+    if answer.approximate:  # a large database: distinct counts of event dimensions are estimates
+        console.print(
+            f"{', '.join(answer.approximate).capitalize()} estimated (HyperLogLog, typically within 2%)."
+        )
     console.print(f"{shown}{filters}. Window {_when(answer.period)}" + (
         f", compared with {_when(answer.comparison)}." if compared else "."))  # fmt: skip
 

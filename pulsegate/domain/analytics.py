@@ -217,6 +217,9 @@ class Breakdown(Struct, kw_only=True):
     total_rows: int
     rows: list[ReportRow]
     comparison: Period | None = None  # with compare=…: each row's "comparison" is this window's
+    # Metrics counted with HyperLogLog (typically within 2%): distinct visitors and sessions of
+    # event dimensions on a large database (store/reports.EXACT_DISTINCT_UP_TO).
+    approximate: list[str] = []
 
 
 class TimeseriesComparison(Struct, kw_only=True):

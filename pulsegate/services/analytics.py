@@ -70,7 +70,8 @@ class AnalyticsService:
 
     async def top_pages(self, query: ReportQuery, paging: Paging) -> answers.TopPages:
         """The most viewed paths."""
-        found = await self._ranked(query, "page", ("pageviews", "visitors", "avg_engaged_ms"), paging)
+        ranked = await self._breakdown(query, "page", ("pageviews", "visitors", "avg_engaged_ms"), paging)
+        found = ranked.rows
         return answers.TopPages(
             period=answers.Period.of(query.window),
             page=paging.page,
@@ -84,7 +85,7 @@ class AnalyticsService:
                 )
                 for row in found
             ],
-            visitors_approximate=False,
+            visitors_approximate="visitors" in ranked.approximate,
         )
 
     async def geo(self, query: ReportQuery, paging: Paging) -> answers.Geo:
@@ -148,13 +149,17 @@ class AnalyticsService:
     async def _ranked(
         self, query: ReportQuery, dimension_name: str, names: tuple[str, ...], paging: Paging
     ) -> list[answers.ReportRow]:
+        return (await self._breakdown(query, dimension_name, names, paging)).rows
+
+    async def _breakdown(
+        self, query: ReportQuery, dimension_name: str, names: tuple[str, ...], paging: Paging
+    ) -> answers.Breakdown:
         """One page of rows by a dimension, ranked by the first of `names` (without comparison: the
         fixed reports answer for their window only)."""
         by = dimension(dimension_name)
-        ranked = await self.breakdown(
+        return await self.breakdown(
             replace(query, compare=None), by, metrics_for(names, by), Order(names[0], "desc"), paging
         )
-        return ranked.rows
 
     async def realtime(self, projects: Projects, filters: tuple[Filter, ...] = ()) -> answers.Realtime:
         """Activity of the last minutes, of the sessions that pass `filters`."""

@@ -67,7 +67,10 @@ def rows(
     """Breakdown rows by `dimension` over `window`; `ranking` is order/limit/offset/only_values."""
     scope = scope_of(window, query.projects)
     if dimension.scope == "event":
-        return sql.event_report(cursor, scope, query.filters, metrics, dimension, **ranking)
+        approximate = sql.counts_approximately(cursor)
+        return sql.event_report(
+            cursor, scope, query.filters, metrics, dimension, approximate=approximate, **ranking
+        )
     return sql.session_report(
         cursor, scope, query.filters, metrics, sql.dimension_grouping(dimension), **ranking
     )
@@ -102,7 +105,15 @@ def breakdown(
         total_rows=total,
         rows=found,
         comparison=answers.Period.of(earlier) if earlier else None,
+        approximate=approximated(cursor, dimension, names),
     )
+
+
+def approximated(cursor: duckdb.DuckDBPyConnection, dimension: Dimension, names: Sequence[str]) -> list[str]:
+    """The metrics of a breakdown by `dimension` that are estimates on this database."""
+    if dimension.scope != "event" or not sql.counts_approximately(cursor):
+        return []
+    return [name for name in names if name in ("visitors", "sessions")]
 
 
 def timeseries(

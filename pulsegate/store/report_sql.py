@@ -51,6 +51,7 @@ class Dialect:
     property_value: Callable[[str], Sql]  # prop:KEY -> the custom property's value as text
     session_metrics: Mapping[str, str]  # metric -> aggregate over the session population's columns
     event_metrics: Mapping[str, str]  # metric -> aggregate over the event population's columns
+    approximate_event_metrics: Mapping[str, str]  # the distinct counts, estimated (large tables)
     # (value expression, n) -> "the value contains one of n bound needles", each test naming the
     # value then its needle, in that order
     contains: Callable[[str, int], str]
@@ -142,6 +143,10 @@ DUCKDB = Dialect(
         "sessions": "count(DISTINCT session_id)",
         "pageviews": "count(*)",
         "events": "count(*)",
+    },
+    approximate_event_metrics={
+        "visitors": "approx_count_distinct(visitor_id)",
+        "sessions": "approx_count_distinct(session_id)",
     },
     contains=_duckdb_contains,
     local_bucket=lambda column: Sql(f"date_trunc(?, timezone(?, {column} AT TIME ZONE 'UTC'))"),

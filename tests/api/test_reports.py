@@ -73,7 +73,7 @@ def applicable(name: str) -> list[str]:
     return [metric.name for metric in METRICS.values() if metric.applies_to(by)]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=ref.traffic(),
     filters=st.lists(ref.filter_texts(), max_size=3),
@@ -232,3 +232,32 @@ def test_realtime_counts_only_the_sessions_that_pass_the_filters(served: tuple[T
     assert {p["path"]: p["views"] for p in german["top_pages"]} == {"/": 3, "/pricing": 1}
     pricing = realtime("page==/pricing", "country!=DE")
     assert pricing["active_sessions"] == 1 and pricing["active_visitors"] == 1
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=ref.traffic())
+def test_a_large_database_counts_event_visitors_approximately_and_says_so(
+    served: tuple[TestClient[Any], str], data: ref.Traffic
+) -> None:
+    import pulsegate.store.reports as report_queries
+
+    client, _ = served
+    with app_cursor(client) as cursor:
+        ref.insert(cursor, data)
+    start, end = window(None)
+    expected = ref.breakdown(data, [], start, end, "page")
+    exact = ask(served, "breakdown", [], dimension="page", metrics="visitors,pageviews", limit="1000")
+    assert exact["approximate"] == [] and ask(served, "pages/top", [])["visitors_approximate"] is False
+    original = report_queries.EXACT_DISTINCT_UP_TO
+    report_queries.EXACT_DISTINCT_UP_TO = -1  # every database is "large"
+    try:
+        estimated = ask(served, "breakdown", [], dimension="page", metrics="visitors,pageviews", limit="1000")
+        assert ask(served, "pages/top", [])["visitors_approximate"] is True
+        sessions = ask(served, "breakdown", [], dimension="source", metrics="visitors", limit="1000")
+    finally:
+        report_queries.EXACT_DISTINCT_UP_TO = original
+    assert estimated["approximate"] == ["visitors"]
+    assert sessions["approximate"] == []  # session dimensions always count exactly
+    for row in estimated["rows"]:
+        assert row["pageviews"] == expected[row["value"]]["pageviews"]  # counts stay exact
+        assert row["visitors"] == pytest.approx(expected[row["value"]]["visitors"], rel=0.1, abs=1)
