@@ -62,17 +62,17 @@ def rows(
     window: Window,
     dimension: Dimension,
     metrics: Sequence[str],
-    **ranking: Any,
+    ranking: sql.Ranking = sql.EVERY_ROW,
 ) -> tuple[list[answers.ReportRow], int]:
-    """Breakdown rows by `dimension` over `window`; `ranking` is order/limit/offset/only_values."""
+    """Breakdown rows by `dimension` over `window`, as `ranking` says, and how many there are."""
     scope = scope_of(window, query.projects)
     if dimension.scope == "event":
-        approximate = sql.counts_approximately(cursor)
+        estimate = sql.counts_approximately(cursor)
         return sql.event_report(
-            cursor, scope, query.filters, metrics, dimension, approximate=approximate, **ranking
+            cursor, scope, query.filters, metrics, dimension, ranking, approximate=estimate
         )
     return sql.session_report(
-        cursor, scope, query.filters, metrics, sql.dimension_grouping(dimension), **ranking
+        cursor, scope, query.filters, metrics, sql.dimension_grouping(dimension), ranking
     )
 
 
@@ -86,12 +86,12 @@ def breakdown(
 ) -> answers.Breakdown:
     """One page of rows by `dimension`, each with its earlier value when `query.compare` is set."""
     names = [metric.name for metric in metrics]
-    found, total = rows(cursor, query, query.window, dimension, names, order=order, limit=paging.limit,
-                        offset=paging.offset)  # fmt: skip
+    ranking = sql.Ranking(order=order, limit=paging.limit, offset=paging.offset)
+    found, total = rows(cursor, query, query.window, dimension, names, ranking)
     earlier = query.comparison
     if earlier is not None and found:
         values = [row["value"] for row in found]
-        before, _ = rows(cursor, query, earlier, dimension, names, only_values=values)
+        before, _ = rows(cursor, query, earlier, dimension, names, sql.Ranking(only_values=values))
         by_value = {row.pop("value"): row for row in before}
         for row in found:
             row["comparison"] = by_value.get(row["value"]) or _empty(names)

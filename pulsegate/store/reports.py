@@ -28,6 +28,20 @@ COUNT_METRICS = frozenset({"visitors", "sessions", "pageviews", "events", "leads
 
 
 @dataclass(frozen=True, slots=True)
+class Ranking:
+    """Which rows a report returns: ranked by `order` (ties by value), `limit` of them from
+    `offset`, or only those whose value is in `only_values` (a comparison's rows)."""
+
+    order: Order | None = None
+    limit: int | None = None
+    offset: int = 0
+    only_values: Sequence[Any] | None = None
+
+
+EVERY_ROW = Ranking()
+
+
+@dataclass(frozen=True, slots=True)
 class Grouping:
     """What rows a report has: a value per session (a dimension, or a start bucket) and the
     matching value of a lead (None: the value of the lead's session)."""
@@ -117,15 +131,12 @@ def session_report(
     filters: Sequence[Filter],
     metrics: Sequence[str],
     grouping: Grouping | None = None,
+    ranking: Ranking = EVERY_ROW,
     *,
-    order: Order | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-    only_values: Sequence[Any] | None = None,
     dialect: Dialect = DUCKDB,
 ) -> tuple[list[Row], int]:
     """Rows of `{"value", metric: number…}` (one row without `value` when `grouping` is None) and
-    how many rows there are in all. `only_values` keeps the rows with those values (comparisons)."""
+    how many rows there are in all."""
     wanted = set(metrics)
     session_metrics = [m for m in metrics if m != "leads"]
     conditions = _session_scope(scope) & session_conditions(filters, scope, dialect)
@@ -181,8 +192,7 @@ def session_report(
     columns = [
         f"coalesce({m}, 0) AS {m}" if m in COUNT_METRICS else f"{m}" for m in metrics
     ]  # count metrics of lead-only rows are 0
-    return _ranked(cursor, ctes, source, value, columns, metrics, grouping is not None, order, limit, offset,
-                   only_values)  # fmt: skip
+    return _ranked(cursor, ctes, source, value, columns, grouping is not None, ranking)
 
 
 def _oldest_open_session(cursor: duckdb.DuckDBPyConnection, scope: Scope) -> Any:
@@ -240,11 +250,8 @@ def event_report(
     filters: Sequence[Filter],
     metrics: Sequence[str],
     dimension: Dimension,
+    ranking: Ranking = EVERY_ROW,
     *,
-    order: Order | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-    only_values: Sequence[Any] | None = None,
     approximate: bool = False,
     dialect: Dialect = DUCKDB,
 ) -> tuple[list[Row], int]:
@@ -283,7 +290,7 @@ def event_report(
     columns = [
         "coalesce(engaged, 0) / _rows AS avg_engaged_ms" if m == "avg_engaged_ms" else m for m in metrics
     ]
-    return _ranked(cursor, ctes, source, "grp", columns, metrics, True, order, limit, offset, only_values)
+    return _ranked(cursor, ctes, source, "grp", columns, True, ranking)
 
 
 # ---- ranking and paging ------------------------------------------------------------------------
@@ -295,15 +302,12 @@ def _ranked(
     source: str,
     value: str,
     columns: Sequence[str],
-    metrics: Sequence[str],
     grouped: bool,
-    order: Order | None,
-    limit: int | None,
-    offset: int,
-    only_values: Sequence[Any] | None,
+    ranking: Ranking,
 ) -> tuple[list[Row], int]:
     params: list[Any] = [p for cte in ctes for p in cte.params]
     where = ""
+    only_values = ranking.only_values
     if only_values is not None:
         known = [v for v in only_values if v is not None]
         checks = [f"{value} IN ({', '.join('?' for _ in known)})"] if known else []
@@ -311,16 +315,17 @@ def _ranked(
             checks.append(f"{value} IS NULL")
         where = f"WHERE {' OR '.join(checks) or 'FALSE'}"
         params.extend(known)
-    ranking = f"{order.metric} {order.direction.upper()} NULLS LAST, " if order else ""
+    order = ranking.order
+    ranked_by = f"{order.metric} {order.direction.upper()} NULLS LAST, " if order else ""
     paging = ""
-    if limit is not None:
+    if ranking.limit is not None:
         paging = "LIMIT ? OFFSET ?"
-        params.extend((limit, offset))
+        params.extend((ranking.limit, ranking.offset))
     sql = (
         f"WITH {', '.join(cte.text for cte in ctes)} "
         f"SELECT {value} AS value, {', '.join(columns)}, count(*) OVER () AS total_rows "
         f"FROM {source} {where} "
-        f"ORDER BY {ranking}value ASC NULLS LAST {paging}"
+        f"ORDER BY {ranked_by}value ASC NULLS LAST {paging}"
     )
     result = cursor.execute(sql, params)
     names = [column[0] for column in result.description]
