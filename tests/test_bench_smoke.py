@@ -40,3 +40,13 @@ def test_session_table_benchmark_runs() -> None:
     assert result.returncode == 0, result.stderr
     assert "| without (now) | time-ordered (v7) | 4,000 sessions written" in result.stdout
     assert "| time-ordered (v7) | 4,000 leads written" in result.stdout
+
+
+def test_reports_benchmark_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/reports.py", "--events", "20000", "--repeats", "1", "--only", "source,page,timeseries",
+         "--database", str(tmp_path / "reports.duckdb")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "| breakdown by page | two |" in result.stdout and "| timeseries (day) | none |" in result.stdout

@@ -66,7 +66,8 @@ class AnalyticsController(Controller):
 
     @get("/pages/top", operation_id="analyticsTopPages")
     async def top_pages(self, asked: Query, runtime: RuntimeDependency) -> answers.TopPages:
-        """Most viewed paths, with approximate unique visitors and average engaged time."""
+        """Most viewed paths, with unique visitors (estimated above 2M stored events) and average
+        engaged time."""
         return await runtime.analytics.top_pages(asked.report, asked.paging)
 
     @get("/geo", operation_id="analyticsGeo")

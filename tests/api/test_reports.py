@@ -73,7 +73,7 @@ def applicable(name: str) -> list[str]:
     return [metric.name for metric in METRICS.values() if metric.applies_to(by)]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=ref.traffic(),
     filters=st.lists(ref.filter_texts(), max_size=3),

@@ -132,7 +132,11 @@ def test_tabs_details_search_paging_and_csv(chromium: Any, seeded: tuple[Running
     page.click("#panel-pages [role=tab]:has-text('Entry')")
     entries = breakdown(server, key, "entry_page", "sessions,visitors,leads,conversion_rate", [])["rows"]
     wait_for(lambda: texts(page, "#pages tbody td.name") == [row["value"] for row in entries], page=page)
-    assert texts(page, "#pages thead th") == ["Entry", "Entries"]
+    assert texts(page, "#pages thead th") == ["Entry", "Entries"] and "tab.pages=1" in page.url
+    page.reload()  # the chosen tab is part of the view
+    page.wait_for_selector("body[data-loaded=true]")
+    assert texts(page, "#pages tbody td.name") == [row["value"] for row in entries]
+    assert page.get_attribute("#panel-pages [role=tab]:has-text('Entry')", "aria-selected") == "true"
 
     page.click("#panel-pages .details-open")
     page.wait_for_selector("#details[open]")

@@ -27,7 +27,7 @@ let allProjects = true; // the key sees every project (else the storage panel is
 const tickets = new Map();
 const failures = new Map();
 let epoch = 0;
-const tabs = new Map(); // report panel id -> the index of its chosen tab (not in the URL)
+const tabs = new Map(Object.entries(view.tabs)); // report panel id -> its chosen tab (`tab.<id>` in the URL)
 
 function readUrl() {
   const query = new URLSearchParams(location.search);
@@ -45,6 +45,8 @@ function readUrl() {
     compare: COMPARES.includes(query.get("compare")) ? query.get("compare") : "",
     metric: CHART_METRICS.includes(query.get("metric")) ? query.get("metric") : "sessions",
     interval: INTERVALS.includes(query.get("interval")) ? query.get("interval") : "",
+    tabs: Object.fromEntries(REPORT_PANELS.map((panel) => [panel.id, Number(query.get(`tab.${panel.id}`)) || 0])
+      .filter(([id, index]) => index > 0 && index < REPORT_PANELS.find((panel) => panel.id === id).tabs.length)),
   };
 }
 
@@ -64,6 +66,7 @@ function writeUrl() {
   if (view.compare) query.set("compare", view.compare);
   if (view.metric !== "sessions") query.set("metric", view.metric);
   if (view.interval) query.set("interval", view.interval);
+  for (const [id, index] of tabs) if (index) query.set(`tab.${id}`, String(index));
   const search = query.toString();
   history.replaceState(null, "", search ? `?${search}` : location.pathname);
 }
@@ -528,7 +531,11 @@ function wire() {
     if (button) removeFilter(Number(button.dataset.index));
   });
   buildReportPanels($("anomalies-panel"), {
-    tab: (panel, index) => { tabs.set(panel.id, index); loadPanel(panel.id, (fresh) => loadReport(panel, fresh)); },
+    tab: (panel, index) => {
+      tabs.set(panel.id, index);
+      writeUrl();
+      loadPanel(panel.id, (fresh) => loadReport(panel, fresh));
+    },
     row: (tab, row) => {
       if (tab.properties) openProperties({ event: row.value, params: reportParams(), onFilter: addFilters, onError: showError });
       else addFilters([isFilter(tab.dimension, row.value)]);
