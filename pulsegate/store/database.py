@@ -6,8 +6,9 @@ import asyncio
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,8 +60,7 @@ class Database:
         # connection; the generation tells each reader thread its old cursor is gone.
         self._gate = threading.Condition()
         self._active_reads = 0
-        self._swapping = False
-        self._alone = False  # a read refused for memory is running again by itself
+        self._exclusive = False  # a file swap, or a read retried for memory, runs with no other read
         self._generation = 0
         self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="pulsegate-read")
 
@@ -111,7 +111,7 @@ class Database:
         read refused for memory runs again alone (the others wait) before it is given up as a 503.
         """
         with self._gate:
-            while self._swapping or self._alone:
+            while self._exclusive:
                 self._gate.wait()
             self._active_reads += 1
         try:
@@ -125,22 +125,31 @@ class Database:
         return self._read_alone(query, *args)
 
     def _read_alone(self, query: Callable[..., T], *args: Any) -> T:
+        with self._exclusively():
+            try:
+                return query(self._thread_cursor(), *args)
+            except duckdb.OutOfMemoryException as exc:
+                limit = self._config.get("memory_limit")
+                why = f"storage.duckdb_memory_limit is {limit}"
+                raise StorageUnavailable(
+                    f"Not enough memory for this query even alone ({why}): {exc}"
+                ) from exc
+
+    @contextmanager
+    def _exclusively(self) -> Iterator[None]:
+        """Hold new reads, wait for those in flight and for any other exclusive holder, then run
+        alone: a file swap, or a read retried for memory."""
         with self._gate:
-            while self._swapping or self._alone:
+            while self._exclusive:
                 self._gate.wait()
-            self._alone = True  # new reads wait from now on
+            self._exclusive = True
             while self._active_reads:
                 self._gate.wait()
         try:
-            return query(self._thread_cursor(), *args)
-        except duckdb.OutOfMemoryException as exc:
-            limit = self._config.get("memory_limit")
-            raise StorageUnavailable(
-                f"Not enough memory for this query even alone (storage.duckdb_memory_limit is {limit}): {exc}"
-            ) from exc
+            yield
         finally:
             with self._gate:
-                self._alone = False
+                self._exclusive = False
                 self._gate.notify_all()
 
     def swap_file(self, replacement: Path) -> duckdb.DuckDBPyConnection:
@@ -151,10 +160,10 @@ class Database:
         `<name>.old` and the replacement into its place, and reopens. The caller gives the new
         connection to the writer and removes `<name>.old` once it has checked the result.
         """
-        with self._gate:
-            self._swapping = True
-            while self._active_reads:
-                self._gate.wait()
+        with self._exclusively():
+            return self._swap_in(replacement)
+
+    def _swap_in(self, replacement: Path) -> duckdb.DuckDBPyConnection:
         old = self.path.with_name(self.path.name + ".old")
         moved_old = moved_new = False
         try:
@@ -182,10 +191,6 @@ class Database:
             raise StorageUnavailable(
                 f"Could not swap in the compacted file; kept the original: {exc}"
             ) from exc
-        finally:
-            with self._gate:
-                self._swapping = False
-                self._gate.notify_all()
 
     async def read(self, query: Callable[..., T], *args: Any) -> T:
         """Run `query(cursor, *args)` on a reader thread and await its result."""

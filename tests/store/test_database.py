@@ -149,3 +149,39 @@ def test_a_read_refused_for_memory_runs_again_alone_and_then_gives_up_as_unavail
         database.read_now(always_hungry)
     assert database.read_now(lambda cursor: cursor.execute("SELECT 1").fetchall()) == [(1,)]
     database.close()
+
+
+def test_a_file_swap_waits_for_a_read_running_alone(tmp_path: Path) -> None:
+    import threading
+
+    import duckdb
+
+    database = Database.open(tmp_path / "main.duckdb")
+    Database.open(tmp_path / "replacement.duckdb").close()  # a valid file to swap in
+    second_try, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def hungry(cursor: duckdb.DuckDBPyConnection) -> None:
+        if not second_try.is_set():
+            second_try.set()
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        release.wait(5)  # the retry, running alone, holds on
+        cursor.execute("SELECT 1").fetchall()
+        order.append("read done")
+
+    reader = threading.Thread(target=database.read_now, args=(hungry,))
+    reader.start()
+    second_try.wait(5)
+    time.sleep(0.1)
+    swapper = threading.Thread(
+        target=lambda: (database.swap_file(tmp_path / "replacement.duckdb"), order.append("swapped"))
+    )
+    swapper.start()
+    time.sleep(0.3)
+    assert order == []  # the swap waits: it would close the cursor the retry is using
+    release.set()
+    reader.join(5)
+    swapper.join(5)
+    assert order == ["read done", "swapped"]
+    assert database.read_now(lambda cursor: cursor.execute("SELECT 1").fetchall()) == [(1,)]
+    database.close()
