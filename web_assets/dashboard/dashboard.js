@@ -3,7 +3,7 @@
 import { barChart } from "./charts.js";
 import { api, forgetKey, hasKey, KeyRefused, rememberKey } from "./api.js";
 import { h, formatDuration, formatNumber, formatPercent, formatTime, countryName, fill } from "./view.js";
-import { filterLabel, isFilter, parseFilter } from "./filters.js";
+import { filterLabel, parseFilter } from "./filters.js";
 import { METRICS, REPORT_PANELS, buildReportPanels, drawRanked, formatRate, selectTab } from "./panels.js";
 import { openDetails, openProperties, wireDetails } from "./details.js";
 
@@ -536,9 +536,9 @@ function wire() {
       writeUrl();
       loadPanel(panel.id, (fresh) => loadReport(panel, fresh));
     },
-    row: (tab, row) => {
+    row: (tab, row, filter) => {
       if (tab.properties) openProperties({ event: row.value, params: reportParams(), onFilter: addFilters, onError: showError });
-      else addFilters([isFilter(tab.dimension, row.value)]);
+      else addFilters([filter]); // the row's own filter text (panels.js)
     },
     details: (panel) => {
       const tab = panel.tabs[tabs.get(panel.id) || 0];

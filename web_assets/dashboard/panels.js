@@ -60,7 +60,7 @@ export function formatRate(percent) {
   return percent == null ? "–" : `${percent >= 10 || percent === 0 ? percent.toFixed(0) : percent.toFixed(1)}%`;
 }
 
-/** The panels' sections, inserted before `before`; `on` has tab(panel, index), row(tab, row) and details(panel). */
+/** The panels' sections, inserted before `before`; `on` has tab(panel, index), row(tab, row, filter text) and details(panel). */
 export function buildReportPanels(before, on) {
   for (const panel of REPORT_PANELS) {
     const tabs = panel.tabs.length > 1
@@ -79,7 +79,7 @@ export function buildReportPanels(before, on) {
     });
     table.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-row]");
-      if (button) on.row(panel.tabs[Number(table.dataset.tab || 0)], button.row);
+      if (button) on.row(panel.tabs[Number(table.dataset.tab || 0)], button.row, button.dataset.filter);
     });
     section.querySelector(".details-open").addEventListener("click", () => on.details(panel));
     before.before(section);
