@@ -33,6 +33,7 @@ from bench.analytics import generate, keyed_client, median_ms
 from pulsegate.domain.periods import resolve_window
 from pulsegate.domain.reports import DIMENSIONS, default_metrics, dimension
 from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.store import rollup
 from pulsegate.store.database import Database
 from pulsegate.store.report_sql import DUCKDB
 from pulsegate.store.reports import EXACT_DISTINCT_UP_TO
@@ -40,6 +41,14 @@ from pulsegate.store.reports import EXACT_DISTINCT_UP_TO
 FILTERS = ("country==DE", "page==/p/1")
 SESSION_FILTER = "country = 'DE'"
 EVENT_FILTER = "type = 'pageview' AND path = '/p/1'"
+# Each event dimension's value over raw `events` and the event types that carry it, as a person
+# would write them (prop:KEY: the property of custom events).
+BARE_EVENT_VALUES = {
+    "page": ("path", "'pageview'"),
+    "event": ("name", "'custom'"),
+    "outbound": ("json_extract_string(props, '$.href')", "'outbound'"),
+    "download": ("json_extract_string(props, '$.href')", "'download'"),
+}
 BARE_SESSION_METRICS = {
     "visitors": "count(DISTINCT visitor_id)",
     "sessions": "count(*)",
@@ -69,8 +78,10 @@ def bare_breakdown(
             f"GROUP BY value ORDER BY {metrics[0]} DESC, value LIMIT 10",
             params,
         )
-    event = DUCKDB.event_value(by)
-    types = ", ".join(f"'{kind}'" for kind in event.types)
+    raw_value, types = BARE_EVENT_VALUES.get(name) or (
+        f"json_extract_string(props, '$.\"{by.label}\"')",
+        "'custom'",
+    )
     where = "received_at >= ? AND received_at < ? AND NOT is_bot"
     filter_params: list[Any] = []
     if filtered:
@@ -84,10 +95,10 @@ def bare_breakdown(
     # As the engine counts on a table this large (store/reports.EXACT_DISTINCT_UP_TO).
     visitors = "approx_count_distinct(visitor_id)" if approximate else "count(DISTINCT visitor_id)"
     rows_sql = (
-        f"SELECT {event.value.text} AS value, {visitors} AS visitors, {counted} FROM events "
-        f"WHERE {where} AND type IN ({types}) AND {event.value.text} IS NOT NULL GROUP BY value"
+        f"SELECT {raw_value} AS value, {visitors} AS visitors, {counted} FROM events "
+        f"WHERE {where} AND type IN ({types}) AND {raw_value} IS NOT NULL GROUP BY value"
     )
-    rows_params = [*event.value.params, *in_window, *filter_params, *event.value.params]
+    rows_params = [*in_window, *filter_params]
     if name != "page":
         return f"{rows_sql} ORDER BY visitors DESC, value LIMIT 10", rows_params
     return (
@@ -129,6 +140,24 @@ def _ms(value: float | None) -> str:
     return "out of memory" if value is None else f"{value:.1f}"
 
 
+def roll_up(connection: duckdb.DuckDBPyConnection) -> None:
+    """Bring the event rollup up to date as the server's job does, a turn at a time, and say how
+    long that took (a file written by this script, or by an older PulseGate, has none)."""
+    started, hours, turns, longest = time.perf_counter(), 0, 0, 0.0
+    while True:
+        turn = time.perf_counter()
+        rolled = rollup.advance(connection, utc_datetime(now_ms()))
+        longest = max(longest, time.perf_counter() - turn)
+        if not rolled:
+            break
+        hours, turns = hours + rolled, turns + 1
+    if hours:
+        rows = {table: connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+                for table in rollup.FACT_TABLES}  # fmt: skip
+        print(f"Rolled up {hours} hours in {time.perf_counter() - started:.1f} s ({turns} turns, the longest "
+              f"{longest * 1000:.0f} ms); rows: {rows}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Every breakdown and the time series vs bare SQL")
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -157,6 +186,7 @@ def main() -> None:
                 questions[(name, filtered)] = bare_breakdown(name, filtered, bounds, approximate)
 
     db = Database.open(database, threads=2, memory_limit=args.memory_limit)
+    roll_up(db.connection)
     cursor = db.connection.cursor()
     bare = {
         key: measured(

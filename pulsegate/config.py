@@ -52,6 +52,9 @@ class StorageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     # Fold the write-ahead log into the file this often (0: only when DuckDB decides), so the
     # WAL stays small: short checkpoints instead of rare long ones, and a fast replay after a crash.
     checkpoint_interval_seconds: Annotated[float, Meta(ge=0, le=3600)] = 5.0
+    # Add settled hours to the event rollup this often (store/rollup.py; 0: never, so event
+    # reports read raw events: tests that write history by hand use it to decide when to roll up).
+    rollup_interval_seconds: Annotated[float, Meta(ge=0, le=3600)] = 60.0
     # Writes are refused (503) while the database's disk has less free space than this (0: never).
     min_free_disk_mb: Annotated[int, Meta(ge=0)] = 100
     # Mode of the files PulseGate creates (they hold contact details): the owner's alone by default.

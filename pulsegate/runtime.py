@@ -29,7 +29,7 @@ from pulsegate.control.server import ControlServer
 from pulsegate.deadlines import BodyDeadlines
 from pulsegate.domain.client_ip import IPNetwork, parse_networks
 from pulsegate.domain.sessions import OpenSessions
-from pulsegate.domain.timestamps import now_ms
+from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.executor import OperationExecutor
 from pulsegate.ops.storage import PruneArgs, prune
@@ -45,6 +45,7 @@ from pulsegate.services.lead_views import LeadViews
 from pulsegate.services.leads import LeadService
 from pulsegate.services.projects import ProjectGate
 from pulsegate.services.tracking import TrackingService
+from pulsegate.store import rollup
 from pulsegate.store.database import Database
 from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
 from pulsegate.store.tracking import load_open_sessions
@@ -197,6 +198,16 @@ async def _start_background_jobs(runtime: Runtime, stack: AsyncExitStack) -> Non
 
         await stack.enter_async_context(
             run_every(storage.checkpoint_interval_seconds, checkpoint, name="checkpoint")
+        )
+    if storage.rollup_interval_seconds:
+
+        async def roll_up() -> None:
+            # A turn adds at most HOURS_PER_TURN hours, so a backfill never holds ingest up long.
+            while await writer.run(lambda connection: rollup.advance(connection, utc_datetime(now_ms()))):
+                pass
+
+        await stack.enter_async_context(
+            run_every(storage.rollup_interval_seconds, roll_up, name="event rollup", first_delay=1)
         )
     idle_minutes = settings.sessions.idle_timeout_minutes
     await stack.enter_async_context(

@@ -18,6 +18,7 @@ from pulsegate.domain.periods import Paging, Window
 from pulsegate.domain.reports import Dimension, Metric, Order, ReportQuery, describe
 from pulsegate.domain.timestamps import utc_datetime
 from pulsegate.store import reports as sql
+from pulsegate.store import rollup
 from pulsegate.store.queries import Scope
 
 TOTALS_METRICS = ("sessions", "visitors", "events", "pageviews", "avg_engaged_ms", "bounce_rate", "leads")
@@ -29,7 +30,9 @@ def scope_of(window: Window, projects: tuple[str, ...] | None) -> Scope:
 
 def totals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window) -> answers.Totals:
     """The overview's headline numbers for `window`, filtered as `query` says."""
-    rows, _ = sql.session_report(cursor, scope_of(window, query.projects), query.filters, TOTALS_METRICS)
+    scope = scope_of(window, query.projects)
+    coverage = rollup.coverage(cursor)
+    rows, _ = sql.session_report(cursor, scope, query.filters, TOTALS_METRICS, coverage=coverage)
     row = rows[0]
     bounce = row["bounce_rate"]
     return answers.Totals(
@@ -66,13 +69,14 @@ def rows(
 ) -> tuple[list[answers.ReportRow], int]:
     """Breakdown rows by `dimension` over `window`, as `ranking` says, and how many there are."""
     scope = scope_of(window, query.projects)
+    coverage = rollup.coverage(cursor)
     if dimension.scope == "event":
         estimate = sql.counts_approximately(cursor)
         return sql.event_report(
-            cursor, scope, query.filters, metrics, dimension, ranking, approximate=estimate
+            cursor, scope, query.filters, metrics, dimension, ranking, approximate=estimate, coverage=coverage
         )
     return sql.session_report(
-        cursor, scope, query.filters, metrics, sql.dimension_grouping(dimension), ranking
+        cursor, scope, query.filters, metrics, sql.dimension_grouping(dimension), ranking, coverage=coverage
     )
 
 
@@ -141,7 +145,10 @@ def _buckets(
     cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window, interval: str, names: Sequence[str]
 ) -> list[answers.ReportRow]:
     grouping = sql.bucket_grouping(interval, window.tz)
-    found, _ = sql.session_report(cursor, scope_of(window, query.projects), query.filters, names, grouping)
+    scope = scope_of(window, query.projects)
+    found, _ = sql.session_report(
+        cursor, scope, query.filters, names, grouping, coverage=rollup.coverage(cursor)
+    )
     by_start: dict[datetime, answers.ReportRow] = {row.pop("value"): row for row in found}
     return [
         {"start": start.isoformat(), **(by_start.get(start) or _empty(names))}
@@ -158,7 +165,8 @@ def event_properties(
     cursor: duckdb.DuckDBPyConnection, query: ReportQuery, event: str
 ) -> answers.EventProperties:
     """The property keys the custom event `event` carried in the window, most frequent first."""
-    found = sql.event_properties(cursor, scope_of(query.window, query.projects), query.filters, event)
+    scope = scope_of(query.window, query.projects)
+    found = sql.event_properties(cursor, scope, query.filters, event, coverage=rollup.coverage(cursor))
     return answers.EventProperties(
         event=event,
         period=answers.Period.of(query.window),

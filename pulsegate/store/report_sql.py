@@ -35,22 +35,12 @@ def all_of(parts: Sequence[Sql]) -> Sql:
 
 
 @dataclass(frozen=True, slots=True)
-class EventValue:
-    """An event dimension: its value over `events` columns, and the event types that carry it."""
-
-    value: Sql
-    types: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class Dialect:
     """Everything engine-specific the reports need."""
 
     session_values: Mapping[str, Sql]  # session dimension -> its value over `sessions` columns
-    event_values: Mapping[str, EventValue]  # event dimension -> its value over `events` columns
-    property_value: Callable[[str], Sql]  # prop:KEY -> the custom property's value as text
     session_metrics: Mapping[str, str]  # metric -> aggregate over the session population's columns
-    event_metrics: Mapping[str, str]  # metric -> aggregate over the event population's columns
+    event_metrics: Mapping[str, str]  # metric -> aggregate over the rollup's rows (store/rollup.py)
     approximate_event_metrics: Mapping[str, str]  # the distinct counts, estimated (large tables)
     # (value expression, n) -> "the value contains one of n bound needles", each test naming the
     # value then its needle, in that order
@@ -59,11 +49,6 @@ class Dialect:
 
     def session_value(self, dimension: Dimension) -> Sql:
         return self.session_values[dimension.name]
-
-    def event_value(self, dimension: Dimension) -> EventValue:
-        if dimension.name.startswith("prop:"):
-            return EventValue(self.property_value(dimension.label), ("custom",))
-        return self.event_values[dimension.name]
 
     def condition(self, value: Sql, filter_: Filter) -> Sql:
         """TRUE or FALSE, never NULL: whether `value` passes `filter_` as `domain.reports.matches` says."""
@@ -84,17 +69,11 @@ def _duckdb_contains(value: str, alternatives: int) -> str:
     return " OR ".join(f"strpos(lower({value}), ?) > 0" for _ in range(alternatives))
 
 
-def _duckdb_property(key: str) -> Sql:
-    # The key is checked (letters, digits, _ . -) but still bound: a JSON path of the quoted key.
-    return Sql("json_extract_string(props, ?)", (f'$."{key}"',))
-
-
 # Plausible's screen classes, by the width the tracker reports.
 _SCREEN_CLASS = (
     "CASE WHEN screen_width IS NULL THEN NULL WHEN screen_width < 576 THEN 'Mobile' "
     "WHEN screen_width < 992 THEN 'Tablet' WHEN screen_width < 1440 THEN 'Laptop' ELSE 'Desktop' END"
 )
-_HREF = Sql("json_extract_string(props, '$.href')")
 
 DUCKDB = Dialect(
     session_values={
@@ -115,13 +94,6 @@ DUCKDB = Dialect(
         "language": Sql("language"),
         "project": Sql("project"),
     },
-    event_values={
-        "page": EventValue(Sql("path"), ("pageview",)),
-        "event": EventValue(Sql("name"), ("custom",)),
-        "outbound": EventValue(_HREF, ("outbound",)),
-        "download": EventValue(_HREF, ("download",)),
-    },
-    property_value=_duckdb_property,
     # Over the population of `store/reports.py`: one row per session, with `views` and
     # `event_total` its page views and events (counted live for sessions still open) and
     # `converted` whether it has a lead. Rates are percentages.
@@ -137,16 +109,17 @@ DUCKDB = Dialect(
         "avg_score": "avg(engagement_score)",
         "conversion_rate": "100.0 * count(*) FILTER (WHERE converted) / nullif(count(*), 0)",
     },
-    # Over the matching events of an event dimension (page views for `page`).
+    # Over the rollup's rows of an event dimension (store/rollup.py): one per hour, value and
+    # session, `hits` the matching events (page views for `page`), the ids as 64-bit keys.
     event_metrics={
-        "visitors": "count(DISTINCT visitor_id)",
-        "sessions": "count(DISTINCT session_id)",
-        "pageviews": "count(*)",
-        "events": "count(*)",
+        "visitors": "count(DISTINCT visitor_key)",
+        "sessions": "count(DISTINCT session_key)",
+        "pageviews": "sum(hits)",
+        "events": "sum(hits)",
     },
     approximate_event_metrics={
-        "visitors": "approx_count_distinct(visitor_id)",
-        "sessions": "approx_count_distinct(session_id)",
+        "visitors": "approx_count_distinct(visitor_key)",
+        "sessions": "approx_count_distinct(session_key)",
     },
     contains=_duckdb_contains,
     local_bucket=lambda column: Sql(f"date_trunc(?, timezone(?, {column} AT TIME ZONE 'UTC'))"),

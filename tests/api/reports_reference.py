@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from pulsegate.domain.reports import Filter, dimension, matches, passes_event_filter
 from pulsegate.domain.sources import path_of
+from pulsegate.store import rollup
 
 UTC = ZoneInfo("UTC")
 # The window every check asks about, and the days traffic is spread over (the window, the one
@@ -202,10 +203,14 @@ def filter_texts() -> st.SearchStrategy[str]:
 # ---- insertion ---------------------------------------------------------------------------------
 
 
-def insert(connection: duckdb.DuckDBPyConnection, data: Traffic) -> None:
-    """Replace the tables' rows with `data`, as the server would have stored it."""
-    for table in ("events", "sessions", "leads"):
+def insert(
+    connection: duckdb.DuckDBPyConnection, data: Traffic, rolled_up_to: datetime | None = None
+) -> None:
+    """Replace the tables' rows with `data`, as the server would have stored it, with the event
+    rollup made up to the hour of `rolled_up_to` (None: no rollup, reports read raw events)."""
+    for table in ("events", "sessions", "leads", *rollup.FACT_TABLES):
         connection.execute(f"DELETE FROM {table}")
+    connection.execute("UPDATE rollup_state SET since = NULL, frontier = NULL, hash_probe = NULL")
     session_columns = ["session_id", "visitor_id", "project", "started_at", "last_seen_at", "ended_at", "entry_url",
                        "entry_path", "exit_url", "exit_path", "is_bot", "page_views", "event_count", "engaged_ms",
                        "engagement_score", *data.sessions[0].values] if data.sessions else []  # fmt: skip
@@ -241,6 +246,8 @@ def insert(connection: duckdb.DuckDBPyConnection, data: Traffic) -> None:
             "VALUES (?, ?, ?, ?, ?, ?)",
             leads,
         )
+    if rolled_up_to is not None:
+        rollup.advance(connection, rolled_up_to + rollup.SETTLE, hours=1_000_000)
 
 
 # ---- the reference -----------------------------------------------------------------------------

@@ -41,7 +41,10 @@ def fixture_data() -> fx.Fixture:
 
 
 def serve_fixture(database: Path, fixture_data: fx.Fixture) -> Iterator[tuple[TestClient[Any], Settings]]:
-    settings = load_settings(None, environ={}, overrides={"storage": {"database": str(database)}})
+    # The fixture writes history by hand, under a running server: its rollup job stays off, so
+    # event reports read raw events (tests/store/test_rollup.py covers the rollup).
+    storage = {"database": str(database), "rollup_interval_seconds": 0}
+    settings = load_settings(None, environ={}, overrides={"storage": storage})
     with TestClient(create_app(settings)) as client:
         with app_cursor(client) as cursor:
             fx.insert(cursor, fixture_data)
