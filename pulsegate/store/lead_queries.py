@@ -18,6 +18,7 @@ from pulsegate.domain.lead_views import (
     TimelineSession,
 )
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
+from pulsegate.store import rollup
 from pulsegate.store.queries import Scope
 from pulsegate.store.reports import session_conditions
 
@@ -53,7 +54,7 @@ _TIMELINE_SESSION = tuple(name for name in TimelineSession.__struct_fields__ if 
 _TIMELINE_EVENT = TimelineEvent.__struct_fields__
 
 
-def lead_where(leads: LeadFilter) -> tuple[str, list[Any]]:
+def lead_where(leads: LeadFilter, coverage: rollup.Coverage | None = None) -> tuple[str, list[Any]]:
     """The WHERE condition (and its parameters) that selects the leads of `leads`."""
     clauses, params = ["true"], []
     if leads.projects is not None:
@@ -81,7 +82,7 @@ def lead_where(leads: LeadFilter) -> tuple[str, list[Any]]:
     if leads.filters:
         # As the reports count leads: by their session; a lead without one passes only negations.
         scope = Scope(leads.start or datetime.min, leads.end or datetime.max, None)
-        passes = session_conditions(leads.filters, scope)
+        passes = session_conditions(leads.filters, scope, coverage=coverage)
         sessionless = "TRUE" if all(f.negated for f in leads.filters) else "FALSE"
         clauses.append(
             f"CASE WHEN session_id IS NULL THEN {sessionless} "
@@ -96,7 +97,7 @@ def list_leads(
 ) -> tuple[int, list[LeadSummary]]:
     """(total matches, one page of leads), newest first with the id breaking ties."""
     total = count_leads(cursor, leads)
-    where, params = lead_where(leads)
+    where, params = lead_where(leads, _coverage(cursor, leads))
     rows = cursor.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM leads WHERE {where} "
         "ORDER BY created_at DESC, lead_id DESC LIMIT ? OFFSET ?",
@@ -224,7 +225,7 @@ def export_page(
 ) -> list[tuple]:
     """The next `limit` leads after `after` (created_at, lead_id), oldest first: keyset paging,
     so each page costs the same however deep the export is."""
-    where, params = lead_where(leads)
+    where, params = lead_where(leads, _coverage(cursor, leads))
     if after is not None:
         where += " AND (created_at, lead_id) > (?, ?)"
         params.extend(after)
@@ -236,8 +237,15 @@ def export_page(
 
 def count_leads(cursor: duckdb.DuckDBPyConnection, leads: LeadFilter) -> int:
     """How many leads match."""
-    where, params = lead_where(leads)
+    where, params = lead_where(leads, _coverage(cursor, leads))
     return cursor.execute(f"SELECT count(*) FROM leads WHERE {where}", params).fetchall()[0][0]
+
+
+def _coverage(cursor: duckdb.DuckDBPyConnection, leads: LeadFilter) -> rollup.Coverage | None:
+    """Where the event rollup holds, for a filter on an event dimension (store/rollup.py)."""
+    if any(f.dimension.scope == "event" for f in leads.filters):
+        return rollup.coverage(cursor)
+    return None
 
 
 def export_parquet(connection: duckdb.DuckDBPyConnection, leads: LeadFilter, path: str) -> int:
@@ -246,7 +254,7 @@ def export_parquet(connection: duckdb.DuckDBPyConnection, leads: LeadFilter, pat
     COPY takes no parameters, so the filtered rows go through a temporary table first; the path
     (from the operator's own command line) is quoted as an SQL string.
     """
-    where, params = lead_where(leads)
+    where, params = lead_where(leads, _coverage(connection, leads))
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE lead_export AS SELECT {_EXPORT_SELECT} FROM leads WHERE {where} "
         "ORDER BY created_at, lead_id",
