@@ -164,6 +164,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--memory-limit", default="64MB", help="DuckDB memory_limit for both sides")
     parser.add_argument("--database", type=Path, help="keep the generated file here (reused when it exists)")
+    parser.add_argument(
+        "--fresh-rollup",
+        action="store_true",
+        help="drop the event rollup of a reused file and build it again",
+    )
     parser.add_argument("--only", help="comma-separated dimensions (default: all, and the time series)")
     args = parser.parse_args()
     database = args.database or Path(os.environ.get("BENCH_TMP", "/tmp")) / f"reports-{args.events}.duckdb"
@@ -186,6 +191,11 @@ def main() -> None:
                 questions[(name, filtered)] = bare_breakdown(name, filtered, bounds, approximate)
 
     db = Database.open(database, threads=2, memory_limit=args.memory_limit)
+    if args.fresh_rollup:
+        for table in rollup.FACT_TABLES:
+            db.connection.execute(f"DELETE FROM {table}")
+        db.connection.execute("UPDATE rollup_state SET since = NULL, frontier = NULL, hash_probe = NULL")
+        db.connection.execute("CHECKPOINT")
     roll_up(db.connection)
     cursor = db.connection.cursor()
     bare = {

@@ -30,11 +30,12 @@ from pulsegate.domain.reports import Dimension
 from pulsegate.store.report_sql import Sql
 
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 # An hour is rolled up this long after it ends: a request stamps its events before its write is
 # queued, and none waits this long, so no event of a rolled-up hour is still on its way.
 SETTLE = timedelta(minutes=10)
-# Hours added per writer turn: about 0.3 s of the writer's time at 50M events a month, so a
-# backfill of a large file never holds ingest up for long.
+# Hours added per writer turn (a turn also stops at midnight): at most 0.8 s of the writer's time
+# at 50M events a month, so a backfill of a large file never holds ingest up for long.
 HOURS_PER_TURN = 24
 _HASH_PROBE = "SELECT hash('pulsegate rollup')"
 # Property keys a report can name (domain/reports._PROPERTY_KEY): others are never asked for.
@@ -184,6 +185,10 @@ def floor_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+def floor_day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def ceil_hour(moment: datetime) -> datetime:
     floored = floor_hour(moment)
     return floored if floored == moment else floored + HOUR
@@ -226,13 +231,38 @@ def coverage(cursor: duckdb.DuckDBPyConnection) -> Coverage | None:
 # ---- keeping it ---------------------------------------------------------------------------------
 
 
+# Each UTC day's rows are stored together and in value order, so DuckDB's per-row-group min/max
+# of the value skips the rest: a page breakdown filtered to one page took 70 ms instead of 249 at
+# 50M events, and the unfiltered one 134 instead of 164 (rows in hour order, measured by hand).
+_CLUSTERED_BY = {
+    "page_facts": "CAST(hour AS DATE), path",
+    "engaged_facts": "CAST(hour AS DATE), path",
+    "event_facts": "CAST(hour AS DATE), kind, key, value",
+}
+
+
 def _insert(connection: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> None:
     for table, rows in (
         ("page_facts", page_rows(start, end)),
         ("engaged_facts", engaged_rows(start, end)),
         ("event_facts", event_rows(start, end)),
     ):
-        connection.execute(f"INSERT INTO {table} {rows.text}", rows.params)
+        ordered = f"SELECT * FROM ({rows.text}) ORDER BY {_CLUSTERED_BY[table]}"
+        connection.execute(f"INSERT INTO {table} {ordered}", rows.params)
+
+
+def _cluster(connection: duckdb.DuckDBPyConnection, day: datetime) -> None:
+    """Store `day`'s rows, added an hour at a time, again in value order (once, when it ends)."""
+    for table in FACT_TABLES:
+        where = "hour >= ? AND hour < ?"
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE rollup_day AS SELECT * FROM {table} WHERE {where} "
+            f"ORDER BY {_CLUSTERED_BY[table]}",
+            [day, day + DAY],
+        )
+        connection.execute(f"DELETE FROM {table} WHERE {where}", [day, day + DAY])
+        connection.execute(f"INSERT INTO {table} SELECT * FROM rollup_day")
+    connection.execute("DROP TABLE rollup_day")
 
 
 def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = HOURS_PER_TURN) -> int:
@@ -256,14 +286,28 @@ def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = H
         # Never past `target`: an hour not yet settled may still get events.
         current = max(current or begin, min(reached, target))
         until = max(current, min(current + hours * HOUR, target))
+        if current < floor_day(until):
+            until = floor_day(until)  # a turn that reaches a new day stops at its midnight
         if current < until:
             _insert(connection, current, until)
+            started_day = floor_day(current)
+            if current > started_day and started_day + DAY <= until:
+                _cluster(connection, started_day)  # begun by earlier turns, complete now
         connection.execute(f"UPDATE rollup_state SET frontier = ?, hash_probe = ({_HASH_PROBE})", [until])
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
         raise
     return int((until - current) / HOUR)
+
+
+def catch_up(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = HOURS_PER_TURN) -> int:
+    """Every turn `advance` has to take at `now`, one after the other (offline: tests, benchmarks,
+    a file written by hand); returns the hours added."""
+    added = 0
+    while rolled := advance(connection, now, hours):
+        added += rolled
+    return added
 
 
 def rebuild(connection: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> None:

@@ -247,7 +247,7 @@ def insert(
             leads,
         )
     if rolled_up_to is not None:
-        rollup.advance(connection, rolled_up_to + rollup.SETTLE, hours=1_000_000)
+        rollup.catch_up(connection, rolled_up_to + rollup.SETTLE)
 
 
 # ---- the reference -----------------------------------------------------------------------------

@@ -98,7 +98,8 @@ def test_rows_of_any_window_are_the_raw_rows(connection: duckdb.DuckDBPyConnecti
     rng = random.Random(seed_value)
     seed(connection, rng)
     frontier_at = START + timedelta(minutes=rng.randrange(DAYS * 1440))
-    assert rollup.advance(connection, frontier_at + rollup.SETTLE, hours=10_000) > 0
+    # Turns of any size: each day added over several turns is stored again in value order.
+    assert rollup.catch_up(connection, frontier_at + rollup.SETTLE, hours=rng.randint(1, 30)) > 0
     coverage = rollup.coverage(connection)
     assert coverage is not None and coverage.frontier == rollup.floor_hour(frontier_at)
     assert connection.execute("SELECT max(hour) FROM page_facts").fetchall()[0][0] < coverage.frontier
@@ -118,7 +119,7 @@ def test_stored_properties_are_every_valid_key_of_custom_events(
     connection: duckdb.DuckDBPyConnection,
 ) -> None:
     seed(connection, random.Random(4))
-    rollup.advance(connection, START + timedelta(days=DAYS + 1), hours=10_000)
+    rollup.catch_up(connection, START + timedelta(days=DAYS + 1))
     stored = dict(
         connection.execute(
             "SELECT key, sum(hits) FROM event_facts WHERE kind = 'prop' GROUP BY key"
@@ -136,7 +137,7 @@ def test_event_reports_from_the_rollup_equal_those_from_raw_events(
 ) -> None:
     rng = random.Random(5)
     seed(connection, rng, events=3000)
-    rollup.advance(connection, START + timedelta(days=3, minutes=17) + rollup.SETTLE, hours=10_000)
+    rollup.catch_up(connection, START + timedelta(days=3, minutes=17) + rollup.SETTLE)
     coverage = rollup.coverage(connection)
     filter_sets = [[], ["country==DE"], ["page==/pricing"], ["country!=US", "event==Signup"], ["page!~blog"]]
     for name in EVENT_DIMENSIONS:
@@ -161,7 +162,7 @@ def test_event_reports_from_the_rollup_equal_those_from_raw_events(
 
 def test_pruning_and_rebuilding_keep_the_rollup_true(connection: duckdb.DuckDBPyConnection) -> None:
     seed(connection, random.Random(6))
-    rollup.advance(connection, START + timedelta(days=DAYS + 1), hours=10_000)
+    rollup.catch_up(connection, START + timedelta(days=DAYS + 1))
     cutoff = START + timedelta(days=1, minutes=23)
     connection.execute("BEGIN")
     connection.execute("DELETE FROM events WHERE received_at < ?", [cutoff])
@@ -192,7 +193,7 @@ def test_retention_prunes_the_rollup_with_the_events(connection: duckdb.DuckDBPy
         "SELECT ?::TIMESTAMP - to_hours(i * 5), 's' || i, 'v', 'pageview', '/p' FROM range(100) t(i)",
         [now],
     )
-    rollup.advance(connection, now, hours=10_000)
+    rollup.catch_up(connection, now)
     prune(OpContext(connection), PruneArgs(older_than_days=10))
     coverage = rollup.coverage(connection)
     assert coverage is not None and coverage.since is not None
@@ -209,15 +210,35 @@ def test_a_duckdb_that_hashes_differently_starts_the_rollup_over(
     connection: duckdb.DuckDBPyConnection,
 ) -> None:
     seed(connection, random.Random(7))
-    rollup.advance(connection, START + timedelta(days=DAYS + 1), hours=10_000)
+    rollup.catch_up(connection, START + timedelta(days=DAYS + 1))
     assert rollup.coverage(connection) is not None
     connection.execute("UPDATE rollup_state SET hash_probe = hash_probe + 1")
     assert rollup.coverage(connection) is None  # reports read raw events meanwhile
     connection.execute("UPDATE page_facts SET session_key = session_key + 1")  # what another hash made
-    rollup.advance(connection, START + timedelta(days=DAYS + 1), hours=10_000)
+    rollup.catch_up(connection, START + timedelta(days=DAYS + 1))
     everything = (START, START + timedelta(days=DAYS + 1))
     coverage = rollup.coverage(connection)
     assert coverage is not None
     assert rows(connection, rollup.fact_rows(rollup.PAGES, *everything, coverage), rollup.PAGES) == rows(
         connection, rollup.PAGES.raw(*everything), rollup.PAGES
     )
+
+
+def test_each_finished_day_is_stored_in_value_order(connection: duckdb.DuckDBPyConnection) -> None:
+    seed(connection, random.Random(8))
+    # An hour per turn, as a running server adds them: a day's rows arrive over 24 turns.
+    rollup.catch_up(connection, START + timedelta(days=2, hours=5), hours=1)
+    coverage = rollup.coverage(connection)
+    assert coverage is not None and coverage.frontier == START + timedelta(days=2, hours=4)  # settled hours
+    for day in range(2):
+        start = START + timedelta(days=day)
+        paths = [path for (path,) in connection.execute(
+            "SELECT path FROM page_facts WHERE hour >= ? AND hour < ? ORDER BY rowid",
+            [start, start + timedelta(days=1)]).fetchall()]  # fmt: skip
+        assert len(paths) > 20 and paths == sorted(paths), day
+    # The day still being added is in arrival order: hours first.
+    today = connection.execute(
+        "SELECT hour, path FROM page_facts WHERE hour >= ? ORDER BY rowid", [START + timedelta(days=2)]
+    ).fetchall()
+    assert [hour for hour, _ in today] == sorted(hour for hour, _ in today)
+    assert [path for _, path in today] != sorted(path for _, path in today)
