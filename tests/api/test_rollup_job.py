@@ -1,0 +1,54 @@
+"""The server fills the event rollup by itself, and its answers stay those of the raw events."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from litestar.testing import TestClient
+
+from pulsegate.app import create_app
+from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.store import rollup
+from pulsegate.store.database import Database
+from tests.helpers import app_cursor, new_api_key
+
+
+def test_a_server_rolls_up_an_older_file_and_answers_the_same(make_settings: Any) -> None:
+    settings = make_settings(storage={"rollup_interval_seconds": 0.2})
+    now = utc_datetime(now_ms())
+    # Three days of page views on a file no server has rolled up (as an older PulseGate left it).
+    views = [(now - timedelta(hours=hours, minutes=7), f"s{hours % 9}", f"v{hours % 5}", f"/p{hours % 4}")
+             for hours in range(1, 72)]  # fmt: skip
+    database = Database.open(settings.database_path)
+    database.connection.executemany(
+        "INSERT INTO events (received_at, session_id, visitor_id, type, path) VALUES (?, ?, ?, 'pageview', ?)",
+        views,
+    )
+    database.close()
+    expected_views = Counter(path for *_, path in views)
+    expected_visitors = {
+        path: len({visitor for _, _, visitor, p in views if p == path}) for path in expected_views
+    }
+
+    with TestClient(create_app(settings)) as client:
+        deadline = time.monotonic() + 20
+        with app_cursor(client) as cursor:
+            while (coverage := rollup.coverage(cursor)) is None or coverage.frontier < now - timedelta(
+                hours=1
+            ):
+                assert time.monotonic() < deadline, "the rollup job did not catch up"
+                time.sleep(0.1)
+            stored = cursor.execute("SELECT sum(views) FROM page_facts").fetchall()[0][0]
+        assert stored == sum(1 for at, *_ in views if at < coverage.frontier) > 0
+        response = client.get(
+            "/analytics/breakdown",
+            params={"dimension": "page", "period": "7d", "metrics": "visitors,pageviews"},
+            headers={"X-API-Key": new_api_key(settings)},
+        )
+        assert response.status_code == 200, response.text
+        rows = {row["value"]: row for row in response.json()["rows"]}
+        assert {path: row["pageviews"] for path, row in rows.items()} == dict(expected_views)
+        assert {path: row["visitors"] for path, row in rows.items()} == expected_visitors
