@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulsegate.ops import anomalies, demo, keys, leads, projects, reports, status, storage
+from pulsegate.ops import anomalies, demo, goals, keys, leads, projects, reports, status, storage
 from pulsegate.ops.operation import Operation
 
 OPERATIONS: dict[str, Operation[Any, Any]] = {
@@ -16,6 +16,9 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         projects.ADD,
         projects.LIST,
         projects.REMOVE,
+        goals.ADD,
+        goals.LIST,
+        goals.REMOVE,
         status.STATUS,
         storage.STATS,
         storage.BACKUP,

@@ -4,8 +4,9 @@ Why (bench/reports.py, 50M events, 2 cores): an event breakdown over raw `events
 of every type and hashes text ids to count distinct visitors and sessions (pages 540 ms), and a
 filtered one joins on text session ids (2.2 s for pages). These tables keep only the rows an
 event dimension counts (a page's views, a custom event, a link, a property), one per hour,
-project, value and session, with `hash()` of the ids as 64-bit keys: pages then take about
-240 ms with or without filters, links and properties about 30 ms.
+project, value and session, with `hash()` of the ids as 64-bit keys, each finished day in value
+order: pages then take 243 ms (126 ms filtered), events, links and properties 46-136 ms over
+HTTP (BENCHMARKS.md, issue 16 second pass).
 
 The facts hold the hours from `rollup_state.since` to `frontier`; a report reads them there and raw
 events elsewhere, through the same row shapes (`page_rows`, `engaged_rows`, `event_rows`), so the
@@ -34,7 +35,7 @@ DAY = timedelta(days=1)
 # An hour is rolled up this long after it ends: a request stamps its events before its write is
 # queued, and none waits this long, so no event of a rolled-up hour is still on its way.
 SETTLE = timedelta(minutes=10)
-# Hours added per writer turn (a turn also stops at midnight): at most 0.8 s of the writer's time
+# Hours added per writer turn (a turn also stops at midnight): at most 1.3 s of the writer's time
 # at 50M events a month, so a backfill of a large file never holds ingest up for long.
 HOURS_PER_TURN = 24
 _HASH_PROBE = "SELECT hash('pulsegate rollup')"

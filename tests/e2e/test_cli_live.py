@@ -202,3 +202,13 @@ def cli_output_live(server: RunningServer, *args: str) -> str:
     done = cli(*args, database=server.database)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_goals_are_managed_through_the_running_server(server: RunningServer) -> None:
+    added = cli("goals", "add", "Signup", "--event", "Signup", "--prop", "plan=pro", database=server.database)
+    # The server holds the file: this works only through its control socket.
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(cli_output_live(server, "goals", "list", "--json"))
+    assert [info["goal"]["name"] for info in listed] == ["Signup"]
+    assert cli("goals", "remove", "Signup", database=server.database).returncode == 0
+    assert json.loads(cli_output_live(server, "goals", "list", "--json")) == []

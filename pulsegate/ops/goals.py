@@ -1,0 +1,70 @@
+"""`pulsegate goals …`: the conversions the reports count (offline or inside the server)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from pulsegate.domain.goals import Goal, goal
+from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
+from pulsegate.domain.tracking import check_project
+from pulsegate.errors import UnknownId
+from pulsegate.ops.context import NoArguments, OpContext
+from pulsegate.ops.operation import Operation
+from pulsegate.store import goals as sql
+
+
+class AddGoal(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Arguments of `goals add`: the name and exactly one of event, page or lead."""
+
+    name: str
+    event: str | None = None
+    prop: str | None = None  # KEY=VALUE, with event
+    page: str | None = None
+    lead: bool = False
+    form: str | None = None  # with lead
+    project: str | None = None
+
+
+class RemoveGoal(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Arguments of `goals remove`."""
+
+    name: str
+
+
+class GoalInfo(msgspec.Struct, kw_only=True):
+    """A goal as `goals list` shows it."""
+
+    goal: Goal
+    description: str
+    created_ms: int
+
+
+def add_goal(context: OpContext, args: AddGoal) -> GoalInfo:
+    """Add a goal (again with the same name: replace it)."""
+    project = check_project(args.project, "--project") if args.project is not None else None
+    checked = goal(
+        args.name, event=args.event, prop=args.prop, page=args.page, lead=args.lead, form=args.form,
+        project=project,
+    )  # fmt: skip
+    sql.upsert_goal(context.connection, checked, utc_datetime(now_ms()))
+    return next(info for info in list_goals(context, NoArguments()) if info.goal.name == checked.name)
+
+
+def list_goals(context: OpContext, args: NoArguments) -> list[GoalInfo]:
+    """Every goal, by name."""
+    return [
+        GoalInfo(goal=found, description=found.describe(), created_ms=epoch_ms(created_at))
+        for found, created_at in sql.goal_rows(context.connection)
+    ]
+
+
+def remove_goal(context: OpContext, args: RemoveGoal) -> list[GoalInfo]:
+    """Remove a goal (the events and leads it counted stay); returns the goals left."""
+    if not sql.delete_goal(context.connection, args.name):
+        raise UnknownId(f"No goal {args.name!r}; `pulsegate goals list` shows them")
+    return list_goals(context, NoArguments())
+
+
+ADD = Operation("goals.add", add_goal, AddGoal, GoalInfo, creates_database=True)
+LIST = Operation("goals.list", list_goals, NoArguments, list[GoalInfo])
+REMOVE = Operation("goals.remove", remove_goal, RemoveGoal, list[GoalInfo])
