@@ -19,6 +19,7 @@ from pulsegate.ops.operation import Operation
 from pulsegate.ops.output_files import check_output_file, written_in_place_of
 from pulsegate.services.analytics import file_size, storage_stats
 from pulsegate.store import rollup
+from pulsegate.store.transactions import transaction
 
 
 class BackupArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -217,14 +218,9 @@ def prune(context: OpContext, args: PruneArgs) -> Pruned:
     ]
     try:
         # In one transaction with the rollup's repair, so reports never count deleted events.
-        connection.execute("BEGIN")
-        try:
+        with transaction(connection):
             connection.execute("DELETE FROM events WHERE received_at < ?", [cutoff])
             rollup.forget_before(connection, cutoff)
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
     except Exception:
         # The rows stay in the table: remove this run's copies, or they would count twice.
         if folder is not None:

@@ -8,6 +8,8 @@ from importlib import resources
 
 import duckdb
 
+from pulsegate.store.transactions import transaction
+
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -58,16 +60,11 @@ def migrate(connection: duckdb.DuckDBPyConnection) -> list[str]:
         )
     applied = []
     for migration in migrations[current:]:
-        connection.begin()
-        try:
+        with transaction(connection):
             connection.execute(migration.sql)
             connection.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 [str(migration.version)],
             )
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
         applied.append(migration.name)
     return applied
