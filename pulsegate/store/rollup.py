@@ -22,6 +22,7 @@ readers still see as `events`) are read raw.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ import duckdb
 
 from pulsegate.domain.reports import Dimension
 from pulsegate.store.report_sql import Sql
+from pulsegate.store.transactions import transaction
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -42,8 +44,6 @@ _HASH_PROBE = "SELECT hash('pulsegate rollup')"
 # Property keys a report can name (domain/reports._PROPERTY_KEY): others are never asked for.
 _PROPERTY_KEY = "[A-Za-z0-9_.-]{1,64}"
 
-FACT_TABLES = ("page_facts", "engaged_facts", "event_facts")
-
 
 # ---- the rows, from raw events ----------------------------------------------------------------
 
@@ -52,26 +52,27 @@ def _received(start: datetime, end: datetime) -> Sql:
     return Sql("received_at >= ? AND received_at < ? AND NOT is_bot", (start, end))
 
 
-def page_rows(start: datetime, end: datetime) -> Sql:
-    """page_facts rows of [start, end): page views per hour, project, path and session."""
+def _path_rows(start: datetime, end: datetime, measures: str, condition: str) -> Sql:
+    """Rows of [start, end) per hour, project, path and session: `measures` of the events that
+    meet `condition` (both our own SQL, not input)."""
     window = _received(start, end)
     return Sql(
         "SELECT date_trunc('hour', received_at) AS hour, project, path, hash(session_id) AS session_key, "
-        "hash(visitor_id) AS visitor_key, count(*)::INTEGER AS views FROM events "
-        f"WHERE {window.text} AND type = 'pageview' AND path IS NOT NULL GROUP BY ALL",
+        f"{measures} FROM events WHERE {window.text} AND {condition} AND path IS NOT NULL GROUP BY ALL",
         window.params,
+    )
+
+
+def page_rows(start: datetime, end: datetime) -> Sql:
+    """page_facts rows of [start, end): page views per hour, project, path and session."""
+    return _path_rows(
+        start, end, "hash(visitor_id) AS visitor_key, count(*)::INTEGER AS views", "type = 'pageview'"
     )
 
 
 def engaged_rows(start: datetime, end: datetime) -> Sql:
     """engaged_facts rows of [start, end): engaged time reported (on any event) per path and session."""
-    window = _received(start, end)
-    return Sql(
-        "SELECT date_trunc('hour', received_at) AS hour, project, path, hash(session_id) AS session_key, "
-        "sum(engaged_ms)::BIGINT AS engaged_ms FROM events "
-        f"WHERE {window.text} AND engaged_ms IS NOT NULL AND path IS NOT NULL GROUP BY ALL",
-        window.params,
-    )
+    return _path_rows(start, end, "sum(engaged_ms)::BIGINT AS engaged_ms", "engaged_ms IS NOT NULL")
 
 
 # The value each kind of event fact counts, over `events` (custom event names, link URLs).
@@ -130,6 +131,35 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
 
 
 @dataclass(frozen=True, slots=True)
+class _Table:
+    """A fact table: its rows from raw events, what a report reads of them, and its stored order."""
+
+    rows: Callable[[datetime, datetime], Sql]  # every row of [start, end)
+    read_as: str
+    # Each UTC day's rows are stored together and in value order, so DuckDB's per-row-group
+    # min/max of the value skips the rest: a page breakdown filtered to one page took 70 ms
+    # instead of 249 at 50M events, the unfiltered one 134 instead of 164 (rows in hour order,
+    # measured by hand).
+    clustered_by: str
+
+
+_TABLES = {
+    "page_facts": _Table(
+        page_rows,
+        "project, path AS value, session_key, visitor_key, views AS hits",
+        "CAST(hour AS DATE), path",
+    ),
+    "engaged_facts": _Table(
+        engaged_rows, "project, path AS value, session_key, engaged_ms", "CAST(hour AS DATE), path"
+    ),
+    "event_facts": _Table(
+        event_rows, "project, value, session_key, visitor_key, hits", "CAST(hour AS DATE), kind, key, value"
+    ),
+}
+FACT_TABLES = tuple(_TABLES)
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """The facts an event dimension counts: a table (and kind, and property key) whose rows a
     report reads as `project, value, session_key, visitor_key, hits` (engaged time: `project,
@@ -139,22 +169,12 @@ class Facts:
     kind: str | None = None
     key: str | None = None
 
-    @property
-    def columns(self) -> str:
-        if self.table == "page_facts":
-            return "project, path AS value, session_key, visitor_key, views AS hits"
-        if self.table == "engaged_facts":
-            return "project, path AS value, session_key, engaged_ms"
-        return "project, value, session_key, visitor_key, hits"
-
     def raw(self, start: datetime, end: datetime) -> Sql:
-        if self.table == "page_facts":
-            rows = page_rows(start, end)
-        elif self.table == "engaged_facts":
-            rows = engaged_rows(start, end)
-        else:
-            rows = event_rows(start, end, self.kind, self.key)
-        return Sql(f"SELECT {self.columns} FROM ({rows.text})", rows.params)
+        table = _TABLES[self.table]
+        rows = (
+            event_rows(start, end, self.kind, self.key) if self.kind is not None else table.rows(start, end)
+        )
+        return Sql(f"SELECT {table.read_as} FROM ({rows.text})", rows.params)
 
     def stored(self, start: datetime, end: datetime) -> Sql:
         where = Sql("hour >= ? AND hour < ?", (start, end))
@@ -162,7 +182,7 @@ class Facts:
             where = where & Sql("kind = ?", (self.kind,))
         if self.key is not None:
             where = where & Sql("key = ?", (self.key,))
-        return Sql(f"SELECT {self.columns} FROM {self.table} WHERE {where.text}", where.params)
+        return Sql(f"SELECT {_TABLES[self.table].read_as} FROM {self.table} WHERE {where.text}", where.params)
 
 
 PAGES = Facts("page_facts")
@@ -221,59 +241,51 @@ def fact_rows(facts: Facts, start: datetime, end: datetime, coverage: Coverage |
     return Sql(union, tuple(p for part in parts for p in part.params))
 
 
+def _state(cursor: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None, bool]:
+    """(since, frontier, whether this DuckDB hashes as the one that made the facts)."""
+    since, frontier, same_hash = cursor.execute(
+        f"SELECT since, frontier, hash_probe = ({_HASH_PROBE}) FROM rollup_state"
+    ).fetchall()[0]
+    return since, frontier, bool(same_hash)
+
+
 def coverage(cursor: duckdb.DuckDBPyConnection) -> Coverage | None:
     """The hours the facts hold (None: none yet, or made by a DuckDB that hashed differently)."""
-    row = cursor.execute(f"SELECT since, frontier, hash_probe = ({_HASH_PROBE}) FROM rollup_state").fetchall()
-    if not row or row[0][1] is None or not row[0][2]:
+    since, frontier, same_hash = _state(cursor)
+    if frontier is None or not same_hash:
         return None
-    return Coverage(row[0][0], row[0][1])
+    return Coverage(since, frontier)
 
 
 # ---- keeping it ---------------------------------------------------------------------------------
 
 
-# Each UTC day's rows are stored together and in value order, so DuckDB's per-row-group min/max
-# of the value skips the rest: a page breakdown filtered to one page took 70 ms instead of 249 at
-# 50M events, and the unfiltered one 134 instead of 164 (rows in hour order, measured by hand).
-_CLUSTERED_BY = {
-    "page_facts": "CAST(hour AS DATE), path",
-    "engaged_facts": "CAST(hour AS DATE), path",
-    "event_facts": "CAST(hour AS DATE), kind, key, value",
-}
-
-
 def _insert(connection: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> None:
-    for table, rows in (
-        ("page_facts", page_rows(start, end)),
-        ("engaged_facts", engaged_rows(start, end)),
-        ("event_facts", event_rows(start, end)),
-    ):
-        ordered = f"SELECT * FROM ({rows.text}) ORDER BY {_CLUSTERED_BY[table]}"
-        connection.execute(f"INSERT INTO {table} {ordered}", rows.params)
+    for name, table in _TABLES.items():
+        rows = table.rows(start, end)
+        ordered = f"SELECT * FROM ({rows.text}) ORDER BY {table.clustered_by}"
+        connection.execute(f"INSERT INTO {name} {ordered}", rows.params)
 
 
 def _cluster(connection: duckdb.DuckDBPyConnection, day: datetime) -> None:
     """Store `day`'s rows, added an hour at a time, again in value order (once, when it ends)."""
-    for table in FACT_TABLES:
+    for name, table in _TABLES.items():
         where = "hour >= ? AND hour < ?"
         connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE rollup_day AS SELECT * FROM {table} WHERE {where} "
-            f"ORDER BY {_CLUSTERED_BY[table]}",
+            f"CREATE OR REPLACE TEMP TABLE rollup_day AS SELECT * FROM {name} WHERE {where} "
+            f"ORDER BY {table.clustered_by}",
             [day, day + DAY],
         )
-        connection.execute(f"DELETE FROM {table} WHERE {where}", [day, day + DAY])
-        connection.execute(f"INSERT INTO {table} SELECT * FROM rollup_day")
+        connection.execute(f"DELETE FROM {name} WHERE {where}", [day, day + DAY])
+        connection.execute(f"INSERT INTO {name} SELECT * FROM rollup_day")
     connection.execute("DROP TABLE rollup_day")
 
 
 def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = HOURS_PER_TURN) -> int:
     """Roll up to `hours` more settled hours, in one transaction; returns how many (0: caught up).
     Facts made by a DuckDB that hashed differently are dropped first."""
-    connection.execute("BEGIN")
-    try:
-        since, current, same_hash = connection.execute(
-            f"SELECT since, frontier, hash_probe = ({_HASH_PROBE}) FROM rollup_state"
-        ).fetchall()[0]
+    with transaction(connection):
+        since, current, same_hash = _state(connection)
         if current is not None and not same_hash:
             for table in FACT_TABLES:
                 connection.execute(f"DELETE FROM {table}")
@@ -295,10 +307,6 @@ def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = H
             if current > started_day and started_day + DAY <= until:
                 _cluster(connection, started_day)  # begun by earlier turns, complete now
         connection.execute(f"UPDATE rollup_state SET frontier = ?, hash_probe = ({_HASH_PROBE})", [until])
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return int((until - current) / HOUR)
 
 
