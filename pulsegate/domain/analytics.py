@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
+from pulsegate.domain.funnels import FunnelStepResult
 from pulsegate.domain.periods import Window
 
 ENGAGEMENT_BUCKETS = ("0-20", "21-40", "41-60", "61-80", "81-100")
@@ -251,3 +252,67 @@ class EventProperties(Struct, kw_only=True):
     period: Period
     filters: list[str]
     properties: list[PropertyCount]
+
+
+class GoalNumbers(Struct, kw_only=True):
+    """A goal's numbers in one window."""
+
+    visitors: int  # who converted
+    conversions: int  # every conversion (a visitor may convert more than once)
+    conversion_rate: float | None  # % of the window's visitors who converted; null without visitors
+
+
+class GoalConversions(Struct, kw_only=True):
+    """One goal in GET /analytics/goals."""
+
+    name: str
+    kind: str  # event, page or lead
+    description: str  # `event Signup (plan=pro)`, `page /thank-you*`, `lead (form contact)`
+    project: str | None  # the goal's own project, null for every project
+    visitors: int
+    conversions: int
+    conversion_rate: float | None
+    comparison: GoalNumbers | None = None  # with compare=…: the earlier window's
+
+
+class Goals(Struct, kw_only=True):
+    """GET /analytics/goals: each goal's conversions in the window, in the order of their names."""
+
+    period: Period
+    filters: list[str]
+    visitors: int  # the window's visitors (of the sessions that pass the filters): the rates' base
+    goals: list[GoalConversions]
+    comparison: Period | None = None
+
+
+def percent(part: int, whole: int) -> float | None:
+    """100 * part / whole, None when there is no whole."""
+    return 100 * part / whole if whole else None
+
+
+class FunnelReport(Struct, kw_only=True):
+    """GET /analytics/funnel: how many visitors reached each step, in order."""
+
+    name: str | None  # a saved funnel's
+    period: Period
+    within: str  # session or visitor
+    window_ms: int | None  # within=visitor: how long after the first step the others count
+    filters: list[str]
+    steps: list[FunnelStepResult]
+    conversion_rate: float | None  # % of the first step's visitors who reached the last
+
+
+class SavedFunnel(Struct, kw_only=True):
+    """A saved funnel in GET /analytics/funnels."""
+
+    name: str
+    steps: list[str]
+    within: str
+    window_ms: int | None
+    project: str | None
+
+
+class SavedFunnels(Struct, kw_only=True):
+    """GET /analytics/funnels: the saved funnels, by name."""
+
+    funnels: list[SavedFunnel]

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from pulsegate.domain.goals import Goal
 from pulsegate.domain.periods import Window
 from pulsegate.errors import InvalidInput
 
@@ -57,12 +58,18 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("download", "event", "Download"),
     )
 }
+# `goal==NAME` keeps the sessions that converted on the goal (in the window): a filter only, as
+# each goal's numbers are GET /analytics/goals. Its values are goal names, resolved into the
+# filter's `goals` by `with_goals` once the goals are read.
+GOAL = Dimension("goal", "session", "Goal")
 PROPERTY_PREFIX = "prop:"  # prop:KEY, a custom event property: an event dimension of its own
 _PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def dimension(name: str) -> Dimension:
     """The dimension called `name` (including `prop:KEY`), or InvalidInput listing the known ones."""
+    if name == GOAL.name:
+        raise InvalidInput("dimension: goal is a filter (goal==NAME); GET /analytics/goals counts each goal")
     if name.startswith(PROPERTY_PREFIX):
         key = name[len(PROPERTY_PREFIX) :]
         if not _PROPERTY_KEY.match(key):
@@ -84,6 +91,7 @@ class Metric:
     label: str
     scopes: tuple[Scope, ...]  # the dimensions it makes sense for
     only_for: frozenset[str] = frozenset()  # for event dimensions: only these (empty: all of them)
+    needs_goal: bool = False  # only in a report filtered by goal==NAME
 
     def applies_to(self, dimension: Dimension | None) -> bool:
         """Whether a breakdown by `dimension` (None: totals and time series) can compute it."""
@@ -108,6 +116,10 @@ METRICS: dict[str, Metric] = {
         Metric("avg_score", "Average engagement score", ("session",)),
         Metric("leads", "Leads", ("session",)),
         Metric("conversion_rate", "Conversion rate (%)", ("session",)),
+        # With a goal filter: the goals' conversions in the row's sessions, and the share of the
+        # row's visitors (the goal filter left out) who converted.
+        Metric("conversions", "Conversions", ("session",), needs_goal=True),
+        Metric("goal_conversion_rate", "Goal conversion rate (%)", ("session",), needs_goal=True),
     )
 }
 
@@ -156,6 +168,7 @@ class Filter:
     dimension: Dimension
     operator: Operator
     values: tuple[str, ...]  # alternatives: any one of them
+    goals: tuple[Goal, ...] = ()  # for goal==NAME: the goals the values name (`with_goals`)
 
     @property
     def negated(self) -> bool:
@@ -181,7 +194,9 @@ def parse_filter(text: str) -> Filter:
         raise InvalidInput(
             f"filter: at most {MAX_ALTERNATIVES} alternatives of {MAX_VALUE_LENGTH} characters each"
         )
-    return Filter(dimension(match["dimension"]), match["operator"], values)  # type: ignore[arg-type]
+    name = match["dimension"]
+    by = GOAL if name == GOAL.name else dimension(name)
+    return Filter(by, match["operator"], values)  # type: ignore[arg-type]
 
 
 def parse_filters(texts: Iterable[str]) -> tuple[Filter, ...]:
@@ -290,6 +305,40 @@ def split_metric_names(
     if not text or not text.strip():
         return metrics_for(default or default_metrics(dimension), dimension)
     return metrics_for([name.strip() for name in text.split(",") if name.strip()], dimension)
+
+
+def with_goals(filters: Iterable[Filter], goals: Iterable[Goal]) -> tuple[Filter, ...]:
+    """`filters` with each goal filter holding the goals it names (`==`: by name, `~`: names that
+    contain the value), or InvalidInput for `goal==NAME` naming no goal."""
+    known = {goal.name: goal for goal in goals}
+    resolved = []
+    for filter_ in filters:
+        if filter_.dimension == GOAL:
+            if filter_.operator in ("==", "!="):
+                unknown = [value for value in filter_.values if value not in known]
+                if unknown:
+                    names = ", ".join(sorted(known)) or "none yet (pulsegate goals add)"
+                    raise InvalidInput(f"filter: no goal named {unknown[0]!r}; goals: {names}")
+            positive = Filter(GOAL, "~" if filter_.operator in ("~", "!~") else "==", filter_.values)
+            filter_ = replace(
+                filter_, goals=tuple(goal for name, goal in sorted(known.items()) if matches(positive, name))
+            )
+        resolved.append(filter_)
+    return tuple(resolved)
+
+
+def needs_goals(filters: Iterable[Filter]) -> bool:
+    """Whether a goal filter is among `filters` (its goals must then be read)."""
+    return any(filter_.dimension == GOAL for filter_ in filters)
+
+
+def check_goal_metrics(metrics: Iterable[Metric], filters: Iterable[Filter]) -> None:
+    """InvalidInput when a metric that needs a goal filter is asked for without one."""
+    if needs_goals(filters):
+        return
+    for metric in metrics:
+        if metric.needs_goal:
+            raise InvalidInput(f"metrics: {metric.name} needs a goal filter (filter=goal==NAME)")
 
 
 def describe(filter_: Filter) -> str:

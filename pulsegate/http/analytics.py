@@ -7,6 +7,7 @@ from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
 
 from pulsegate.domain import analytics as answers
+from pulsegate.domain.funnels import funnel
 from pulsegate.domain.intervals import resolve_interval
 from pulsegate.domain.reports import DIMENSIONS, MAX_VALUE_LENGTH, dimension, parse_order, split_metric_names
 from pulsegate.errors import Forbidden, InvalidInput
@@ -52,6 +53,32 @@ class AnalyticsController(Controller):
         metrics = split_metric_names(asked.params.get("metrics"), by)
         order = parse_order(asked.params.get("order"), metrics)
         return await runtime.analytics.breakdown(asked.report, by, metrics, order, asked.paging)
+
+    @get("/goals", operation_id="analyticsGoals")
+    async def goals(self, asked: Query, runtime: RuntimeDependency) -> answers.Goals:
+        """For each goal: visitors who converted, conversions, and conversion rate (% of the
+        window's visitors), with filters and `compare`."""
+        return await runtime.analytics.goal_report(asked.report)
+
+    @get("/funnel", operation_id="analyticsFunnel")
+    async def funnel(self, asked: Query, runtime: RuntimeDependency) -> answers.FunnelReport:
+        """Visitors who reached each `step` (2-8 of page:PATTERN, event:NAME, goal:NAME, lead) after
+        the earlier ones, in order: in one session (`within=session`) or across a visitor's sessions
+        within `window` of the first step (`within=visitor`, window 7d by default); or the saved
+        funnel `name`. With conversion from the first and previous step, drop-off, median time."""
+        name = asked.params.get("name")
+        steps = asked.request_steps
+        if name is not None:
+            if steps or "within" in asked.params or "window" in asked.params:
+                raise InvalidInput("name: a saved funnel brings its own steps, within and window")
+            return await runtime.analytics.funnel(asked.report, name)
+        chosen = funnel(steps, asked.params.get("within"), asked.params.get("window"))
+        return await runtime.analytics.funnel(asked.report, chosen)
+
+    @get("/funnels", operation_id="analyticsSavedFunnels")
+    async def funnels(self, asked: Query, runtime: RuntimeDependency) -> answers.SavedFunnels:
+        """The saved funnels (`pulsegate funnels add`) this key may run, by name."""
+        return await runtime.analytics.saved_funnels(asked.projects)
 
     @get("/properties", operation_id="analyticsEventProperties")
     async def properties(self, asked: Query, runtime: RuntimeDependency) -> answers.EventProperties:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
+from pulsegate.domain.goals import Goal
 from pulsegate.domain.periods import Paging, Window, resolve_paging, resolve_window
-from pulsegate.domain.reports import Filter, ReportQuery, parse_compare, parse_filters
+from pulsegate.domain.reports import (
+    Filter,
+    ReportQuery,
+    needs_goals,
+    parse_compare,
+    parse_filters,
+    with_goals,
+)
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.http.auth import API_KEY_DEPENDENCIES, ApiKeyDependency, projects_for
+from pulsegate.runtime import runtime_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +30,8 @@ class AnalyticsQuery:
     params: Mapping[str, str]
     projects: tuple[str, ...] | None
     filter_texts: tuple[str, ...] = ()  # every `filter=` parameter
+    request_steps: tuple[str, ...] = ()  # every `step=` parameter (funnels)
+    goals: tuple[Goal, ...] = ()  # read when a filter names a goal
 
     @property
     def window(self) -> Window:
@@ -28,7 +39,8 @@ class AnalyticsQuery:
 
     @property
     def filters(self) -> tuple[Filter, ...]:
-        return parse_filters(self.filter_texts)
+        """Every filter, goal filters holding the goals they name."""
+        return with_goals(parse_filters(self.filter_texts), self.goals)
 
     @property
     def report(self) -> ReportQuery:
@@ -42,12 +54,19 @@ class AnalyticsQuery:
         return resolve_paging(self.params)
 
 
-def provide_query(request: Request, api_key: ApiKeyDependency) -> AnalyticsQuery:
-    """The request's parameters, with the projects its key may count."""
+async def provide_query(request: Request, api_key: ApiKeyDependency) -> AnalyticsQuery:
+    """The request's parameters, with the projects its key may count (and the goals, when a
+    filter names one)."""
     params = request.query_params
-    return AnalyticsQuery(params, projects_for(request, api_key), tuple(params.getall("filter", [])))
+    texts = tuple(params.getall("filter", []))
+    steps = tuple(params.getall("step", []))
+    asked = AnalyticsQuery(params, projects_for(request, api_key), texts, steps)
+    if texts and needs_goals(parse_filters(texts)):
+        goals = await runtime_of(request.app).analytics.goals()
+        asked = replace(asked, goals=tuple(goals))
+    return asked
 
 
 Query = NamedDependency[AnalyticsQuery]
 # `api_key` and `asked` for every route under /analytics.
-ANALYTICS_DEPENDENCIES = {**API_KEY_DEPENDENCIES, "asked": Provide(provide_query, sync_to_thread=False)}
+ANALYTICS_DEPENDENCIES = {**API_KEY_DEPENDENCIES, "asked": Provide(provide_query)}

@@ -16,6 +16,7 @@ from pulsegate.domain.reports import (
     parse_filters,
     parse_order,
     split_metric_names,
+    with_goals,
 )
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.domain.tracking import Project
@@ -52,7 +53,7 @@ def breakdown(context: OpContext, args: BreakdownArgs) -> Breakdown:
     query = ReportQuery(
         resolve_window(window_params, now_ms()),
         (args.project,) if args.project else None,
-        parse_filters(args.filters),
+        with_goals(parse_filters(args.filters), reports.defined_goals(context.connection)),
         parse_compare(args.compare),
     )
     paging = Paging(limit=args.limit, page=args.page)

@@ -9,6 +9,8 @@ from pathlib import Path
 import duckdb
 
 from pulsegate.domain import analytics as answers
+from pulsegate.domain.funnels import Funnel
+from pulsegate.domain.goals import Goal
 from pulsegate.domain.periods import Paging
 from pulsegate.domain.reports import Dimension, Filter, Metric, Order, ReportQuery, dimension, metrics_for
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
@@ -50,6 +52,40 @@ class AnalyticsService:
     ) -> answers.Timeseries:
         """Metrics per local hour, day, week or month, every bucket present."""
         return await self._database.read(reports.timeseries, query, interval, metrics)
+
+    async def goals(self) -> list[Goal]:
+        """Every goal, by name (for goal filters)."""
+        return await self._database.read(reports.defined_goals)
+
+    async def goal_report(self, query: ReportQuery) -> answers.Goals:
+        """Each goal's conversions and conversion rate."""
+        return await self._database.read(reports.goals, query)
+
+    async def funnel(self, query: ReportQuery, funnel: Funnel | str) -> answers.FunnelReport:
+        """A funnel's steps: the one asked, or the saved one of that name."""
+
+        def run(cursor: duckdb.DuckDBPyConnection) -> answers.FunnelReport:
+            if isinstance(funnel, str):
+                return reports.funnel(cursor, query, reports.saved_funnel(cursor, funnel, query.projects))
+            return reports.funnel(cursor, query, funnel)
+
+        return await self._database.read(run)
+
+    async def saved_funnels(self, projects: Projects) -> answers.SavedFunnels:
+        """The saved funnels a key may run."""
+        found = await self._database.read(reports.saved_funnels, projects)
+        return answers.SavedFunnels(
+            funnels=[
+                answers.SavedFunnel(
+                    name=f.name or "",
+                    steps=[s.text for s in f.steps],
+                    within=f.within,
+                    window_ms=f.window_ms,
+                    project=f.project,
+                )
+                for f in found
+            ]
+        )
 
     async def event_properties(self, query: ReportQuery, event: str) -> answers.EventProperties:
         """The property keys of one custom event."""

@@ -13,12 +13,17 @@ from typing import Any
 import duckdb
 
 from pulsegate.domain import analytics as answers
+from pulsegate.domain.funnels import Funnel, step_goal, step_results
+from pulsegate.domain.goals import Goal
 from pulsegate.domain.intervals import bucket_starts
 from pulsegate.domain.periods import Paging, Window
-from pulsegate.domain.reports import Dimension, Metric, Order, ReportQuery, describe
+from pulsegate.domain.reports import Dimension, Metric, Order, ReportQuery, check_goal_metrics, describe
 from pulsegate.domain.timestamps import utc_datetime
+from pulsegate.errors import UnknownId
+from pulsegate.store import funnels as funnel_sql
 from pulsegate.store import reports as sql
 from pulsegate.store import rollup
+from pulsegate.store.goals import goal_rows
 from pulsegate.store.queries import Scope
 
 TOTALS_METRICS = ("sessions", "visitors", "events", "pageviews", "avg_engaged_ms", "bounce_rate", "leads")
@@ -89,6 +94,7 @@ def breakdown(
     paging: Paging,
 ) -> answers.Breakdown:
     """One page of rows by `dimension`, each with its earlier value when `query.compare` is set."""
+    check_goal_metrics(metrics, query.filters)
     names = [metric.name for metric in metrics]
     ranking = sql.Ranking(order=order, limit=paging.limit, offset=paging.offset)
     found, total = rows(cursor, query, query.window, dimension, names, ranking)
@@ -124,6 +130,7 @@ def timeseries(
     cursor: duckdb.DuckDBPyConnection, query: ReportQuery, interval: str, metrics: Sequence[Metric]
 ) -> answers.Timeseries:
     """Every bucket of the window, zero-filled, and the comparison window's buckets when asked."""
+    check_goal_metrics(metrics, query.filters)
     names = [metric.name for metric in metrics]
     earlier = query.comparison
     comparison = None
@@ -175,4 +182,101 @@ def event_properties(
             answers.PropertyCount(key=key, events=events, visitors=visitors)
             for key, events, visitors in found
         ],
+    )
+
+
+def defined_goals(cursor: duckdb.DuckDBPyConnection) -> list[Goal]:
+    """Every goal (added with `goals add` or declared in the config file), by name."""
+    return [goal for goal, _ in goal_rows(cursor)]
+
+
+def goals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery) -> answers.Goals:
+    """Each goal the query's projects can convert on: visitors who converted, conversions, and the
+    share of the window's visitors, for the window and the one it is compared with."""
+    shown = [
+        goal
+        for goal in defined_goals(cursor)
+        if goal.project is None or query.projects is None or goal.project in query.projects
+    ]
+
+    def numbers(window: Window) -> tuple[int, list[tuple[int, int]]]:
+        scope = scope_of(window, query.projects)
+        coverage = rollup.coverage(cursor)
+        totals, _ = sql.session_report(cursor, scope, query.filters, ["visitors"], coverage=coverage)
+        counts = sql.goal_counts(cursor, scope, query.filters, shown, coverage=coverage)
+        return totals[0]["visitors"], counts
+
+    visitors, counts = numbers(query.window)
+    earlier = query.comparison
+    before = numbers(earlier) if earlier is not None else None
+    rows = []
+    for n, goal in enumerate(shown):
+        converted, total = counts[n]
+        comparison = None
+        if before is not None:
+            earlier_visitors, (was_converted, was_total) = before[0], before[1][n]
+            comparison = answers.GoalNumbers(
+                visitors=was_converted,
+                conversions=was_total,
+                conversion_rate=answers.percent(was_converted, earlier_visitors),
+            )
+        rows.append(
+            answers.GoalConversions(
+                name=goal.name,
+                kind=goal.kind,
+                description=goal.describe(),
+                project=goal.project,
+                visitors=converted,
+                conversions=total,
+                conversion_rate=answers.percent(converted, visitors),
+                comparison=comparison,
+            )
+        )
+    return answers.Goals(
+        period=answers.Period.of(query.window),
+        filters=[describe(f) for f in query.filters],
+        visitors=visitors,
+        goals=rows,
+        comparison=answers.Period.of(earlier) if earlier else None,
+    )
+
+
+def saved_funnels(cursor: duckdb.DuckDBPyConnection, projects: tuple[str, ...] | None) -> list[Funnel]:
+    """The saved funnels a key limited to `projects` may run, by name."""
+    return [
+        funnel
+        for funnel, _ in funnel_sql.funnel_rows(cursor)
+        if funnel.project is None or projects is None or funnel.project in projects
+    ]
+
+
+def saved_funnel(cursor: duckdb.DuckDBPyConnection, name: str, projects: tuple[str, ...] | None) -> Funnel:
+    """The saved funnel called `name`, or UnknownId."""
+    for funnel in saved_funnels(cursor, projects):
+        if funnel.name == name:
+            return funnel
+    raise UnknownId(f"name: no saved funnel called {name!r} (pulsegate funnels list)")
+
+
+def funnel(cursor: duckdb.DuckDBPyConnection, query: ReportQuery, asked: Funnel) -> answers.FunnelReport:
+    """How many of the window's visitors (of sessions that pass the filters) reached each step."""
+    known = {goal.name: goal for goal in defined_goals(cursor)}
+    goals = [step_goal(step, known) for step in asked.steps]
+    projects = query.projects
+    if asked.project is not None:
+        projects = (asked.project,)  # saved_funnel only gives a key the funnels of its projects
+    scope = scope_of(query.window, projects)
+    coverage = rollup.coverage(cursor)
+    passes = sql.passing_rows(scope, query.filters, coverage)
+    reached, medians = funnel_sql.funnel_counts(
+        cursor, scope, goals, passes, asked.within, asked.window_ms, coverage=coverage
+    )
+    return answers.FunnelReport(
+        name=asked.name,
+        period=answers.Period.of(query.window),
+        within=asked.within,
+        window_ms=asked.window_ms,
+        filters=[describe(f) for f in query.filters],
+        steps=step_results(asked.steps, reached, medians),
+        conversion_rate=answers.percent(reached[-1], reached[0]),
     )

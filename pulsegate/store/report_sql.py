@@ -100,7 +100,8 @@ DUCKDB = Dialect(
     },
     # Over the population of `store/reports.py`: one row per session, with `views` and
     # `event_total` its page views and events (counted live for sessions still open) and
-    # `converted` whether it has a lead. Rates are percentages.
+    # `converted` whether it has a lead, `goal_hits` its conversions on the goals of the goal
+    # filters. Rates are percentages.
     session_metrics={
         "visitors": "count(DISTINCT visitor_id)",
         "sessions": "count(*)",
@@ -112,6 +113,9 @@ DUCKDB = Dialect(
         "avg_engaged_ms": "avg(engaged_ms) FILTER (WHERE ended_at IS NOT NULL)",
         "avg_score": "avg(engagement_score)",
         "conversion_rate": "100.0 * count(*) FILTER (WHERE converted) / nullif(count(*), 0)",
+        "conversions": "sum(goal_hits)",  # the goal filters' conversions (store/conversions.py)
+        # goal_conversion_rate divides the row's visitors by those without the goal filters: a
+        # second population, joined in store/reports.session_report.
     },
     # Over the rollup's rows of an event dimension (store/rollup.py): one per hour, value and
     # session, `hits` the matching events (page views for `page`), the ids as 64-bit keys.

@@ -19,13 +19,14 @@ from typing import Any
 
 import duckdb
 
-from pulsegate.domain.reports import Dimension, Filter, Order
-from pulsegate.store import rollup
+from pulsegate.domain.reports import GOAL, Dimension, Filter, Order
+from pulsegate.store import conversions, rollup
 from pulsegate.store.queries import Scope
 from pulsegate.store.report_sql import DUCKDB, Dialect, Sql, all_of
 
 Row = dict[str, Any]
-COUNT_METRICS = frozenset({"visitors", "sessions", "pageviews", "events", "leads"})  # 0, never null
+# Counts are 0, never null.
+COUNT_METRICS = frozenset({"visitors", "sessions", "pageviews", "events", "leads", "conversions"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,15 @@ def _event_filter(
     )
 
 
+def _goal_filter(filter_: Filter, scope: Scope, coverage: rollup.Coverage | None, key: str) -> Sql:
+    """The session whose key is `key` converted (for negations: did not) on one of the filter's
+    goals in the window."""
+    rows = conversions.goals_rows(filter_.goals, scope.start, scope.end, coverage)
+    verb = "NOT IN" if filter_.negated else "IN"
+    converted = f"SELECT session_key FROM ({rows.text}) WHERE session_key IS NOT NULL"
+    return Sql(f"{key} {verb} ({converted})", rows.params)
+
+
 def _positive(filter_: Filter) -> Any:
     return {"!=": "==", "!~": "~"}.get(filter_.operator, filter_.operator)
 
@@ -103,7 +113,9 @@ def session_conditions(
     where `coverage` holds them, raw events elsewhere)."""
     return all_of(
         [
-            dialect.condition(dialect.session_value(f.dimension), f)
+            _goal_filter(f, scope, coverage, "hash(session_id)")
+            if f.dimension == GOAL
+            else dialect.condition(dialect.session_value(f.dimension), f)
             if f.dimension.scope == "session"
             else _event_filter(f, scope, coverage, "hash(session_id)", dialect)
             for f in filters
@@ -162,7 +174,7 @@ def session_report(
     """Rows of `{"value", metric: number…}` (one row without `value` when `grouping` is None) and
     how many rows there are in all."""
     wanted = set(metrics)
-    session_metrics = [m for m in metrics if m != "leads"]
+    session_metrics = [m for m in metrics if m not in ("leads", "goal_conversion_rate")]
     conditions = _session_scope(scope) & session_conditions(filters, scope, dialect, coverage=coverage)
     group = grouping.sessions if grouping else Sql("NULL")
 
@@ -188,16 +200,23 @@ def session_report(
     converted = "FALSE"
     if "conversion_rate" in wanted:
         converted = "session_id IN (SELECT session_id FROM leads WHERE NOT is_spam)"
+    goal_hits = "0"
+    if "conversions" in wanted:
+        ctes.append(_goal_hits(filters, scope, coverage))
+        joined += " LEFT JOIN goal_hits ON goal_hits.session_key = hash(sessions.session_id)"
+        goal_hits = "coalesce(goal_hits.hits, 0)"
     ctes.append(
         Sql(
             f"population AS (SELECT {group.text} AS grp, visitor_id, page_views, ended_at, engaged_ms, "
-            f"engagement_score, {views} AS views, {event_total} AS event_total, {converted} AS converted "
-            f"FROM sessions{joined} WHERE {conditions.text})",
+            f"engagement_score, {views} AS views, {event_total} AS event_total, {converted} AS converted, "
+            f"{goal_hits} AS goal_hits FROM sessions{joined} WHERE {conditions.text})",
             group.params + conditions.params,
         )
     )
+    hidden = ["count(DISTINCT visitor_id) AS _converted_visitors"] if "goal_conversion_rate" in wanted else []
     aggregates = (
-        ", ".join(f"{dialect.session_metrics[m]} AS {m}" for m in session_metrics) or "count(*) AS _n"
+        ", ".join([*(f"{dialect.session_metrics[m]} AS {m}" for m in session_metrics), *hidden])
+        or "count(*) AS _n"
     )
     # Totals have no GROUP BY, so an empty window still gives one row (of zeros).
     grouped_by = " GROUP BY grp" if grouping else ""
@@ -213,10 +232,51 @@ def session_report(
         value = "coalesce(by_session.grp, by_lead.grp)"
     else:
         source, value = "by_session", "by_session.grp"
+    if "goal_conversion_rate" in wanted:
+        ctes.append(_visitors_without_goals(scope, filters, grouping, dialect, coverage))
+        source += f" LEFT JOIN everyone ON {value} IS NOT DISTINCT FROM everyone.grp"
     columns = [
-        f"coalesce({m}, 0) AS {m}" if m in COUNT_METRICS else f"{m}" for m in metrics
+        "100.0 * coalesce(_converted_visitors, 0) / nullif(all_visitors, 0) AS goal_conversion_rate"
+        if m == "goal_conversion_rate"
+        else f"coalesce({m}, 0) AS {m}"
+        if m in COUNT_METRICS
+        else f"{m}"
+        for m in metrics
     ]  # count metrics of lead-only rows are 0
     return _ranked(cursor, ctes, source, value, columns, grouping is not None, ranking)
+
+
+def _goal_hits(filters: Sequence[Filter], scope: Scope, coverage: rollup.Coverage | None) -> Sql:
+    """goal_hits(session_key, hits): conversions in the window of the goals the report's positive
+    goal filters name, per session."""
+    # A goal named by two filters counts once.
+    goals = {goal.name: goal for f in filters if f.dimension == GOAL and not f.negated for goal in f.goals}
+    rows = conversions.goals_rows(tuple(goals.values()), scope.start, scope.end, coverage)
+    return Sql(
+        f"goal_hits AS (SELECT session_key, sum(hits) AS hits FROM ({rows.text}) "
+        "WHERE session_key IS NOT NULL GROUP BY session_key)",
+        rows.params,
+    )
+
+
+def _visitors_without_goals(
+    scope: Scope,
+    filters: Sequence[Filter],
+    grouping: Grouping | None,
+    dialect: Dialect,
+    coverage: rollup.Coverage | None,
+) -> Sql:
+    """everyone(grp, all_visitors): each row's visitors with the goal filters left out, what a goal
+    conversion rate divides by."""
+    others = [f for f in filters if f.dimension != GOAL]
+    where = _session_scope(scope) & session_conditions(others, scope, dialect, coverage=coverage)
+    group = grouping.sessions if grouping else Sql("NULL")
+    grouped = " GROUP BY grp" if grouping else ""
+    return Sql(
+        f"everyone AS (SELECT {group.text} AS grp, count(DISTINCT visitor_id) AS all_visitors "
+        f"FROM sessions WHERE {where.text}{grouped})",
+        group.params + where.params,
+    )
 
 
 def _oldest_open_session(cursor: duckdb.DuckDBPyConnection, scope: Scope) -> Any:
@@ -416,3 +476,37 @@ def event_properties(
         """,
         where.params,
     ).fetchall()
+
+
+def goal_counts(
+    cursor: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Sequence[Filter],
+    goals: Sequence[Any],
+    *,
+    coverage: rollup.Coverage | None = None,
+) -> list[tuple[int, int]]:
+    """(visitors who converted, conversions) of each goal in the window, in the scope's projects,
+    counting the sessions that pass the filters (a lead without a session counts as a conversion
+    when every filter is a negation, as in the leads metric)."""
+    if not goals:
+        return []
+    rows = conversions.goals_rows(tuple(goals), scope.start, scope.end, coverage)
+    passes = event_conditions(filters, scope, coverage=coverage, over_facts=True)
+    sessionless = "TRUE" if all(f.negated for f in filters) else "FALSE"
+    where = _projects(scope.projects) & Sql(
+        f"CASE WHEN session_key IS NULL THEN {sessionless} ELSE ({passes.text}) END", passes.params
+    )
+    found = cursor.execute(
+        f"SELECT goal, count(DISTINCT visitor_key), sum(hits) FROM ({rows.text}) "
+        f"WHERE {where.text} GROUP BY goal",
+        rows.params + where.params,
+    ).fetchall()
+    counted = {goal: (visitors, int(hits)) for goal, visitors, hits in found}
+    return [counted.get(n, (0, 0)) for n in range(len(goals))]
+
+
+def passing_rows(scope: Scope, filters: Sequence[Filter], coverage: rollup.Coverage | None) -> Sql:
+    """Over rows with `project` and `session_key` (the rollup's, a goal's): in the scope's projects,
+    of a session that passes every filter."""
+    return _projects(scope.projects) & event_conditions(filters, scope, coverage=coverage, over_facts=True)

@@ -43,6 +43,14 @@ HOURS_PER_TURN = 24
 _HASH_PROBE = "SELECT hash('pulsegate rollup')"
 # Property keys a report can name (domain/reports._PROPERTY_KEY): others are never asked for.
 _PROPERTY_KEY = "[A-Za-z0-9_.-]{1,64}"
+# An event's place in time as one BIGINT, for funnels: the receive time in ms, then (events of one
+# batch share it) the browser's clock relative to it, clamped to ±35 minutes, in the low 22 bits.
+# Events whose keys are equal happened at a moment the two clocks cannot order.
+ORDER_KEY = (
+    "(epoch_ms(received_at) * 4194304 + least(greatest(coalesce(client_ms - epoch_ms(received_at), 0), "
+    "-2097152), 2097151) + 2097152)"
+)
+ORDER_KEY_MS_SHIFT = 22  # key >> 22 is the receive time in ms
 
 
 # ---- the rows, from raw events ----------------------------------------------------------------
@@ -65,9 +73,8 @@ def _path_rows(start: datetime, end: datetime, measures: str, condition: str) ->
 
 def page_rows(start: datetime, end: datetime) -> Sql:
     """page_facts rows of [start, end): page views per hour, project, path and session."""
-    return _path_rows(
-        start, end, "hash(visitor_id) AS visitor_key, count(*)::INTEGER AS views", "type = 'pageview'"
-    )
+    measures = f"hash(visitor_id) AS visitor_key, count(*)::INTEGER AS views, list({ORDER_KEY}) AS times"
+    return _path_rows(start, end, measures, "type = 'pageview'")
 
 
 def engaged_rows(start: datetime, end: datetime) -> Sql:
@@ -91,7 +98,7 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
         if kind in (None, name):
             branches.append(
                 Sql(
-                    f"SELECT received_at, project, session_id, visitor_id, '{name}' AS kind, "
+                    f"SELECT received_at, client_ms, project, session_id, visitor_id, '{name}' AS kind, "
                     f"NULL::VARCHAR AS key, {value} AS value FROM events "
                     f"WHERE {window.text} AND type = '{event_type}'",
                     window.params,
@@ -100,7 +107,8 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
     if kind == "prop" and key is not None:
         branches.append(
             Sql(
-                "SELECT received_at, project, session_id, visitor_id, 'prop' AS kind, ?::VARCHAR AS key, "
+                "SELECT received_at, client_ms, project, session_id, visitor_id, 'prop' AS kind, "
+                "?::VARCHAR AS key, "
                 f"json_extract_string(props, ?) AS value FROM events WHERE {window.text} AND type = 'custom' "
                 "AND props IS NOT NULL",
                 (key, f'$."{key}"', *window.params),
@@ -110,7 +118,7 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
         # Every key of every custom event's properties, each with its value as text.
         branches.append(
             Sql(
-                "SELECT received_at, project, session_id, visitor_id, 'prop' AS kind, key, "
+                "SELECT received_at, client_ms, project, session_id, visitor_id, 'prop' AS kind, key, "
                 "json_extract_string(props, '$.\"' || key || '\"') AS value FROM "
                 "(SELECT *, unnest(json_keys(props)) AS key FROM events "
                 f"WHERE {window.text} AND type = 'custom' AND props IS NOT NULL) "
@@ -121,7 +129,9 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
     union = " UNION ALL ".join(branch.text for branch in branches)
     return Sql(
         "SELECT date_trunc('hour', received_at) AS hour, project, kind, key, value, "
-        "hash(session_id) AS session_key, hash(visitor_id) AS visitor_key, count(*)::INTEGER AS hits "
+        "hash(session_id) AS session_key, hash(visitor_id) AS visitor_key, count(*)::INTEGER AS hits, "
+        # Only custom events are funnel steps: their moments are kept, the others' are not.
+        f"list({ORDER_KEY}) FILTER (WHERE kind = 'event') AS times "
         f"FROM ({union}) WHERE value IS NOT NULL GROUP BY ALL",
         tuple(p for branch in branches for p in branch.params),
     )
@@ -146,14 +156,16 @@ class _Table:
 _TABLES = {
     "page_facts": _Table(
         page_rows,
-        "project, path AS value, session_key, visitor_key, views AS hits",
+        "project, path AS value, session_key, visitor_key, views AS hits, times",
         "CAST(hour AS DATE), path",
     ),
     "engaged_facts": _Table(
         engaged_rows, "project, path AS value, session_key, engaged_ms", "CAST(hour AS DATE), path"
     ),
     "event_facts": _Table(
-        event_rows, "project, value, session_key, visitor_key, hits", "CAST(hour AS DATE), kind, key, value"
+        event_rows,
+        "project, value, session_key, visitor_key, hits, times",
+        "CAST(hour AS DATE), kind, key, value",
     ),
 }
 FACT_TABLES = tuple(_TABLES)
@@ -162,8 +174,9 @@ FACT_TABLES = tuple(_TABLES)
 @dataclass(frozen=True, slots=True)
 class Facts:
     """The facts an event dimension counts: a table (and kind, and property key) whose rows a
-    report reads as `project, value, session_key, visitor_key, hits` (engaged time: `project,
-    value, session_key, engaged_ms`)."""
+    report reads as `project, value, session_key, visitor_key, hits, times` (`times`: the order
+    keys of page views and custom events, for funnels; engaged time: `project, value, session_key,
+    engaged_ms`)."""
 
     table: str
     kind: str | None = None
@@ -187,9 +200,10 @@ class Facts:
 
 PAGES = Facts("page_facts")
 ENGAGED = Facts("engaged_facts")
+EVENTS = Facts("event_facts", "event")
 _EVENT_DIMENSIONS = {
     "page": PAGES,
-    "event": Facts("event_facts", "event"),
+    "event": EVENTS,
     "outbound": Facts("event_facts", "outbound"),
     "download": Facts("event_facts", "download"),
 }

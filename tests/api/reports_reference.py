@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 from hypothesis import strategies as st
 
-from pulsegate.domain.reports import Filter, dimension, matches, passes_event_filter
+from pulsegate.domain.goals import Goal, page_matches
+from pulsegate.domain.reports import GOAL, Filter, dimension, matches, passes_event_filter
 from pulsegate.domain.sources import path_of
 from pulsegate.store import rollup
 
@@ -43,6 +44,18 @@ LANGUAGES = (None, "en", "de-DE")
 PROJECTS = ("acme", "globex")
 EVENT_NAMES = ("Signup", "Download brochure")
 HREFS = ("https://other.org/x", "https://example.com/file.pdf")
+FORMS = (None, "contact", "demo")
+# The goals every check knows (stored by the tests): each kind, with and without its option.
+GOALS = (
+    Goal(name="Signup", kind="event", event="Signup"),
+    Goal(name="Pro signup", kind="event", event="Signup", prop_key="plan", prop_value="pro"),
+    Goal(name="Two seats", kind="event", event="Download brochure", prop_key="seats", prop_value="2"),
+    Goal(name="Pricing", kind="page", page="/pricing"),
+    Goal(name="Docs or blog", kind="page", page="/*o*"),
+    Goal(name="Globex pricing", kind="page", page="/pricing", project="globex"),
+    Goal(name="Any lead", kind="lead"),
+    Goal(name="Demo form", kind="lead", form="demo"),
+)
 
 
 @dataclass
@@ -53,6 +66,7 @@ class Event:
     name: str | None = None
     props: dict[str, Any] | None = None
     engaged_ms: int | None = None
+    client_ms: int | None = None  # the browser's clock
 
 
 @dataclass
@@ -68,6 +82,7 @@ class Session:
     engaged_ms: int
     score: int | None
     events: list[Event] = field(default_factory=list)
+    leads: list[Lead] = field(default_factory=list)
 
     @property
     def page_views(self) -> int:
@@ -86,6 +101,7 @@ class Lead:
     project: str
     session: Session | None
     is_spam: bool
+    source: str | None = None  # the form's
 
 
 @dataclass
@@ -172,7 +188,12 @@ def traffic(draw: st.DrawFn) -> Traffic:
             else WINDOW_FROM + timedelta(minutes=draw(st.integers(0, 5 * 1440)))
         )
         project = session.project if session else draw(st.sampled_from(PROJECTS))
-        leads.append(Lead(f"l{n}", created, project, session, draw(st.integers(0, 4)) == 0))
+        lead = Lead(
+            f"l{n}", created, project, session, draw(st.integers(0, 4)) == 0, draw(st.sampled_from(FORMS))
+        )
+        leads.append(lead)
+        if session is not None:
+            session.leads.append(lead)
     return Traffic(found, leads)
 
 
@@ -184,6 +205,7 @@ def filter_texts() -> st.SearchStrategy[str]:
         "os": SYSTEMS[1:], "device": DEVICES, "screen": ("Mobile", "Tablet", "Laptop", "Desktop"),
         "language": LANGUAGES[1:], "project": PROJECTS, "page": PATHS, "event": EVENT_NAMES,
         "prop:plan": ("pro", "free"), "prop:seats": ("1", "2"), "outbound": HREFS, "download": HREFS,
+        "goal": tuple(goal.name for goal in GOALS),
     }  # fmt: skip
 
     @st.composite
@@ -228,22 +250,24 @@ def insert(
         )
     events = sorted(
         ((e.at, s.session_id, s.visitor_id, s.project, e.type, e.name, f"https://example.com{e.path}", e.path,
-          json.dumps(e.props) if e.props is not None else None, e.engaged_ms, s.is_bot)
+          json.dumps(e.props) if e.props is not None else None, e.engaged_ms, s.is_bot, e.client_ms)
          for s in data.sessions for e in s.events),
         key=lambda row: row[0],
     )  # fmt: skip
     if events:
         connection.executemany(
             "INSERT INTO events (received_at, session_id, visitor_id, project, type, name, url, path, props, "
-            "engaged_ms, is_bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "engaged_ms, is_bot, client_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             events,
         )
     leads = [(lead.lead_id, lead.lead_id, lead.created_at, lead.project,
-              lead.session.session_id if lead.session else None, lead.is_spam) for lead in data.leads]  # fmt: skip
+              lead.session.session_id if lead.session else None,
+              lead.session.visitor_id if lead.session else None, lead.is_spam, lead.source)
+             for lead in data.leads]  # fmt: skip
     if leads:
         connection.executemany(
-            "INSERT INTO leads (lead_id, submission_id, created_at, project, session_id, is_spam) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO leads (lead_id, submission_id, created_at, project, session_id, visitor_id, is_spam, "
+            "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             leads,
         )
     if rolled_up_to is not None:
@@ -299,11 +323,45 @@ def received(session: Session, start: datetime, end: datetime) -> list[Event]:
     return [event for event in session.events if start <= event.at < end]
 
 
+def goal_hits(session: Session, goal: Goal, start: datetime, end: datetime) -> int:
+    """The session's conversions on `goal` in [start, end): matching events received, or leads
+    created (not spam) in it."""
+    if session.is_bot or (goal.project is not None and session.project != goal.project):
+        return 0
+    if goal.kind == "lead":
+        return sum(1 for lead in session.leads if counts_for(lead, goal, start, end))
+    hits = 0
+    for event in received(session, start, end):
+        if goal.kind == "page":
+            hits += event.type == "pageview" and page_matches(goal.page or "", event.path or "")
+        elif event.type == "custom" and event.name == goal.event:
+            if goal.prop_key is None:
+                hits += 1
+            elif event.props and goal.prop_key in event.props:
+                value = event.props[goal.prop_key]
+                hits += (value if isinstance(value, str) else json.dumps(value)) == goal.prop_value
+    return hits
+
+
+def counts_for(lead: Lead, goal: Goal, start: datetime, end: datetime) -> bool:
+    """Whether a lead converts on a lead goal."""
+    return (
+        not lead.is_spam
+        and start <= lead.created_at < end
+        and (goal.form is None or lead.source == goal.form)
+        and (goal.project is None or lead.project == goal.project)
+    )
+
+
 def passes(session: Session | None, filters: Iterable[Filter], start: datetime, end: datetime) -> bool:
     for filter_ in filters:
         name = filter_.dimension.name
         if session is None:
             if not filter_.negated:
+                return False
+        elif filter_.dimension == GOAL:
+            converted = any(goal_hits(session, goal, start, end) for goal in filter_.goals)
+            if converted == filter_.negated:
                 return False
         elif filter_.dimension.scope == "session":
             if not matches(filter_, session_value(session, name)):
@@ -351,14 +409,25 @@ def session_metrics(group: list[Session], leads: list[Lead], all_leads: list[Lea
     }
 
 
+def empty_row() -> dict[str, Any]:
+    """A time bucket where nothing was counted (the API zero-fills counts, rates are null)."""
+    return {**session_metrics([], [], []), "conversions": 0, "goal_conversion_rate": None}
+
+
 def session_breakdown(
     data: Traffic, filters: list[Filter], start: datetime, end: datetime, key: Callable[[Session], Any] | None,
     lead_key: Callable[[Lead], Any] | None = None,
 ) -> dict[Any, dict[str, Any]]:  # fmt: skip
-    """Rows by `key` of the session (None: one row of totals, keyed None)."""
+    """Rows by `key` of the session (None: one row of totals, keyed None), with the goal metrics."""
     groups: dict[Any, list[Session]] = defaultdict(list)
     for s in population(data, filters, start, end):
         groups[key(s) if key else None].append(s)
+    # The goal metrics: conversions on the positive goal filters' goals, and the share of the
+    # row's visitors without the goal filters who are in it.
+    counted_goals = {g.name: g for f in filters if f.dimension == GOAL and not f.negated for g in f.goals}
+    everyone: dict[Any, set[str]] = defaultdict(set)
+    for s in population(data, [f for f in filters if f.dimension != GOAL], start, end):
+        everyone[key(s) if key else None].add(s.visitor_id)
     lead_groups: dict[Any, list[Lead]] = defaultdict(list)
     for lead in counted_leads(data, filters, start, end):
         if lead_key is not None:
@@ -368,10 +437,16 @@ def session_breakdown(
         lead_groups[value].append(lead)
     if key is None:
         groups.setdefault(None, [])
-    return {
+    rows = {
         value: session_metrics(groups.get(value, []), lead_groups.get(value, []), data.leads)
         for value in {*groups, *lead_groups}
     }
+    for value, row in rows.items():
+        group = groups.get(value, [])
+        row["conversions"] = sum(goal_hits(s, g, start, end) for s in group for g in counted_goals.values())
+        base = everyone.get(value, set())
+        row["goal_conversion_rate"] = 100 * len({s.visitor_id for s in group}) / len(base) if base else None
+    return rows
 
 
 def event_breakdown(data: Traffic, filters: list[Filter], start: datetime, end: datetime, name: str) -> dict:
@@ -441,3 +516,18 @@ def listed_leads(data: Traffic, filters: list[Filter], start: datetime, end: dat
         for lead in data.leads
         if start <= lead.created_at < end and passes(lead.session, filters, start, end)
     }
+
+
+def goal_report(
+    data: Traffic, filters: list[Filter], start: datetime, end: datetime, goal: Goal
+) -> tuple[int, int]:
+    """(visitors who converted, conversions) of `goal`: sessions that pass the filters, and
+    leads without a session when every filter is a negation."""
+    visitors, total = set(), 0
+    for s in data.sessions:
+        if passes(s, filters, start, end) and (hits := goal_hits(s, goal, start, end)):
+            visitors.add(s.visitor_id)
+            total += hits
+    if goal.kind == "lead" and passes(None, filters, start, end):
+        total += sum(1 for lead in data.leads if lead.session is None and counts_for(lead, goal, start, end))
+    return len(visitors), total

@@ -15,8 +15,9 @@ from litestar.testing import TestClient
 from pulsegate.app import create_app
 from pulsegate.config import load_settings
 from pulsegate.domain.periods import Window
-from pulsegate.domain.reports import DIMENSIONS, METRICS, dimension, parse_filters
+from pulsegate.domain.reports import DIMENSIONS, METRICS, dimension, parse_filters, with_goals
 from pulsegate.domain.timestamps import epoch_ms
+from pulsegate.store.goals import upsert_goal
 from tests.api import reports_reference as ref
 from tests.helpers import app_cursor, new_api_key
 
@@ -35,6 +36,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
     storage = {"database": str(database), "rollup_interval_seconds": 0}
     config = load_settings(None, environ={}, overrides={"storage": storage})
     with TestClient(create_app(config)) as client:
+        with app_cursor(client) as cursor:
+            for goal in ref.GOALS:
+                upsert_goal(cursor, goal, datetime(2026, 1, 1))
         yield client, new_api_key(config)
 
 
@@ -70,9 +74,11 @@ def same(got: dict[str, Any], expected: dict[str, Any], names: list[str], where:
             assert got[name] == pytest.approx(want, rel=1e-9, abs=1e-9), (where, name, got, expected)
 
 
-def applicable(name: str) -> list[str]:
+def applicable(name: str, filters: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+    """Every metric a breakdown by `name` offers (the goal metrics only with a goal filter)."""
     by = dimension(name)
-    return [metric.name for metric in METRICS.values() if metric.applies_to(by)]
+    goal_filtered = any(text.startswith("goal") for text in filters)
+    return [m.name for m in METRICS.values() if m.applies_to(by) and (goal_filtered or not m.needs_goal)]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -97,7 +103,7 @@ def test_every_report_agrees_with_the_plain_python_reference(
     client, _ = served
     with app_cursor(client) as cursor:
         ref.insert(cursor, data, rolled_up_to)
-    parsed = list(parse_filters(filters))
+    parsed = list(with_goals(parse_filters(filters), ref.GOALS))
     start, end = window(None)
     extra = {"compare": compare} if compare else {}
 
@@ -112,7 +118,7 @@ def test_every_report_agrees_with_the_plain_python_reference(
              f"overview {name}")  # fmt: skip
 
     # A breakdown by any dimension with every metric it offers, ranked by the first.
-    metrics = applicable(by)
+    metrics = applicable(by, filters)
     answer = ask(served, "breakdown", filters, dimension=by, metrics=",".join(metrics), limit="1000", **extra)
     expected_rows = ref.breakdown(data, parsed, start, end, by)
     assert answer["total_rows"] == len(expected_rows)
@@ -132,20 +138,20 @@ def test_every_report_agrees_with_the_plain_python_reference(
                 same(row["comparison"], before, metrics, f"comparison of {row['value']}")
 
     # The daily time series with every session metric, zero-filled.
-    session_metrics = applicable("source")
+    session_metrics = applicable("source", filters)
     series = ask(served, "timeseries", filters, interval="day", metrics=",".join(session_metrics), **extra)
     by_day = ref.days(data, parsed, start, end, TZ)
     assert [bucket["start"] for bucket in series["buckets"]] == [
         f"2026-03-0{d}T00:00:00" for d in range(3, 8)
     ]
     for bucket in series["buckets"]:
-        expected = by_day.get(bucket["start"]) or ref.session_metrics([], [], [])
+        expected = by_day.get(bucket["start"]) or ref.empty_row()
         same(bucket, expected, session_metrics, f"day {bucket['start']}")
     if compare:
         assert len(series["comparison"]["buckets"]) == 5
         earlier_days = ref.days(data, parsed, *window(compare), TZ)
         for bucket in series["comparison"]["buckets"]:
-            expected = earlier_days.get(bucket["start"]) or ref.session_metrics([], [], [])
+            expected = earlier_days.get(bucket["start"]) or ref.empty_row()
             same(bucket, expected, session_metrics, f"earlier day {bucket['start']}")
 
     # The fixed reports take the same filters.
@@ -167,7 +173,7 @@ def test_every_report_agrees_with_the_plain_python_reference(
         value: (row["sessions"], row["leads"]) for value, row in expected_sources.items() if value is not None
     }
     daily = ask(served, "sessions/daily", filters)["days"]
-    empty = ref.session_metrics([], [], [])
+    empty = ref.empty_row()
     assert [d["date"] for d in daily] == [f"2026-03-0{d}" for d in range(3, 8)]
     for day in daily:
         expected = by_day.get(f"{day['date']}T00:00:00") or empty
@@ -180,6 +186,21 @@ def test_every_report_agrees_with_the_plain_python_reference(
     )
     listed = ask(served, "leads", filters, limit="1000")["leads"]
     assert {lead["lead_id"] for lead in listed} == ref.listed_leads(data, parsed, start, end)
+
+    # Each goal's conversions, and the share of the window's visitors who converted.
+    goals = ask(served, "goals", filters, **extra)
+    assert [g["name"] for g in goals["goals"]] == sorted(g.name for g in ref.GOALS)
+    for low_high, numbers in ((window(None), "current"), *((window(compare), "comparison"),) * bool(compare)):
+        everyone = ref.session_breakdown(data, parsed, *low_high, None)[None]["visitors"]
+        if numbers == "current":
+            assert goals["visitors"] == everyone
+        for got in goals["goals"]:
+            goal = next(g for g in ref.GOALS if g.name == got["name"])
+            visitors, conversions = ref.goal_report(data, parsed, *low_high, goal)
+            shown = got if numbers == "current" else got["comparison"]
+            rate = 100 * visitors / everyone if everyone else None
+            same(shown, {"visitors": visitors, "conversions": conversions, "conversion_rate": rate},
+                 ["visitors", "conversions", "conversion_rate"], f"goal {goal.name} {numbers}")  # fmt: skip
 
 
 def test_bad_reports_are_refused_with_the_reason(served: tuple[TestClient[Any], str]) -> None:
@@ -196,6 +217,15 @@ def test_bad_reports_are_refused_with_the_reason(served: tuple[TestClient[Any], 
         ("timeseries", {"metrics": "nonsense"}, "unknown 'nonsense'"),
         ("realtime", {"filter": "country==DE|"}, "empty value"),
         ("geo", {"filter": "prop:bad key==x"}, "property key"),
+        ("overview", {"filter": "goal==Nobody"}, "no goal named 'Nobody'"),
+        ("breakdown", {"dimension": "goal"}, "goal is a filter"),
+        ("breakdown", {"dimension": "source", "metrics": "conversions"}, "needs a goal filter"),
+        ("timeseries", {"metrics": "goal_conversion_rate"}, "needs a goal filter"),
+        (
+            "breakdown",
+            {"dimension": "page", "metrics": "conversions", "filter": "goal==Signup"},
+            "does not apply",
+        ),
     ):
         response = client.get(f"/analytics/{route}", params=params, headers=headers)
         assert response.status_code == 400, (route, params, response.text)

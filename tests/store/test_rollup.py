@@ -6,7 +6,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +65,15 @@ def seed(connection: duckdb.DuckDBPyConnection, rng: random.Random, events: int 
                 )
             elif kind in ("outbound", "download"):
                 props = json.dumps({"href": rng.choice(["https://a.example/", "https://b.example/f.pdf"])})
-            rows.append((at, session_id, visitor_id, project, kind, name, path, props, engaged, is_bot))
+            client_ms = int(at.replace(tzinfo=UTC).timestamp() * 1000) + rng.randrange(-5_000, 5_000)
+            rows.append(
+                (at, session_id, visitor_id, project, kind, name, path, props, engaged, is_bot, client_ms)
+            )
     # Through the writer's appenders, as the server stores rows (and far faster than executemany).
     session_columns = ("session_id", "visitor_id", "project", "started_at", "last_seen_at", "country", "is_bot",
                        "entry_url")  # fmt: skip
     event_columns = ("received_at", "session_id", "visitor_id", "project", "type", "name", "path", "props",
-                     "engaged_ms", "is_bot")  # fmt: skip
+                     "engaged_ms", "is_bot", "client_ms")  # fmt: skip
     commit_writes(
         connection,
         [RowWrite("sessions", session_columns, sessions), RowWrite("events", event_columns, sorted(rows))],
@@ -80,13 +83,16 @@ def seed(connection: duckdb.DuckDBPyConnection, rng: random.Random, events: int 
 def rows(
     connection: duckdb.DuckDBPyConnection, sql: rollup.Sql, facts: rollup.Facts
 ) -> Counter[tuple[Any, ...]]:
-    """The rows' totals per (project, value, session, visitor): hours cut differently, same sums."""
-    measure = "sum(engaged_ms)" if facts is rollup.ENGAGED else "sum(hits)"
+    """The rows' totals per (project, value, session, visitor), with every moment kept for funnels:
+    hours cut differently, same sums."""
+    measure = (
+        "sum(engaged_ms), NULL" if facts is rollup.ENGAGED else "sum(hits), list_sort(flatten(list(times)))"
+    )
     visitor = "NULL" if facts is rollup.ENGAGED else "visitor_key"
     found = connection.execute(
         f"SELECT project, value, session_key, {visitor}, {measure} FROM ({sql.text}) GROUP BY ALL", sql.params
     ).fetchall()
-    return Counter({tuple(row[:4]): row[4] for row in found})
+    return Counter({tuple(row[:4]): (row[4], tuple(row[5] or ())) for row in found})
 
 
 def every_facts() -> list[rollup.Facts]:
