@@ -12,7 +12,9 @@ import msgspec
 from msgspec import Meta, Struct
 
 from pulsegate.domain.client_ip import DEFAULT_TRUSTED_PROXIES, parse_networks
-from pulsegate.errors import ConfigError
+from pulsegate.domain.goals import Goal, goal
+from pulsegate.domain.tracking import check_project
+from pulsegate.errors import ConfigError, InvalidInput
 
 DEFAULT_CONFIG_FILE = "pulsegate.toml"
 DEFAULT_DATABASE = "pulsegate-data/pulsegate.duckdb"
@@ -176,6 +178,24 @@ class PrivacySettings(Struct, forbid_unknown_fields=True, kw_only=True):
     visitor_salt: str = ""
 
 
+class GoalSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """One `[[goals]]` table: the options of `pulsegate goals add`."""
+
+    name: str
+    event: str | None = None
+    prop: str | None = None  # KEY=VALUE, with event
+    page: str | None = None
+    lead: bool = False
+    form: str | None = None  # with lead
+    project: str | None = None
+
+    def goal(self) -> Goal:
+        """The checked goal (InvalidInput names the option at fault)."""
+        project = check_project(self.project, "project") if self.project is not None else None
+        return goal(self.name, event=self.event, prop=self.prop, page=self.page, lead=self.lead,
+                    form=self.form, project=project)  # fmt: skip
+
+
 class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     """Every setting PulseGate reads, grouped as in config.example.toml."""
 
@@ -192,6 +212,14 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     network: NetworkSettings = msgspec.field(default_factory=NetworkSettings)
     geo: GeoSettings = msgspec.field(default_factory=GeoSettings)
     privacy: PrivacySettings = msgspec.field(default_factory=PrivacySettings)
+    # Goals declared here are written to the database at every start (server or CLI), replacing
+    # those declared here before: `goals add` and `goals remove` leave them alone.
+    goals: list[GoalSettings] = msgspec.field(default_factory=list)
+
+    @property
+    def declared_goals(self) -> list[Goal]:
+        """The config file's goals, checked (load_settings already refused bad ones)."""
+        return [declared.goal() for declared in self.goals]
 
     @property
     def archive_path(self) -> Path | None:
@@ -227,7 +255,10 @@ def load_settings(
     for source, layer in layers:
         _convert(layer, source)  # validate each layer alone so the error names its source
         for section, values in layer.items():
-            merged.setdefault(section, {}).update(values)
+            if isinstance(values, list):  # [[goals]]: a later layer's list replaces an earlier one's
+                merged[section] = values
+            else:
+                merged.setdefault(section, {}).update(values)
     settings = _convert(merged, "settings")
     _check_values(settings)
     # Relative database paths are relative to where the command runs; pin them now so the
@@ -340,6 +371,7 @@ def _check_values(settings: Settings) -> None:
     if settings.alerts.webhook_url:
         _check_url("alerts.webhook_url", settings.alerts.webhook_url)
     _check_web_paths(settings.web)
+    _check_goals(settings.goals)
     for name in ("country_mmdb", "asn_mmdb"):
         value = getattr(settings.geo, name)
         if value and not Path(value).expanduser().is_file():
@@ -358,6 +390,18 @@ RESERVED_PATHS = (
     "/demo",
 )
 SCRIPT_PATHS = ("/tracker.js", "/form.js", "/pulse.js")
+
+
+def _check_goals(goals: list[GoalSettings]) -> None:
+    seen: set[str] = set()
+    for n, declared in enumerate(goals):
+        try:
+            checked = declared.goal()
+        except InvalidInput as exc:
+            raise ConfigError(f"Invalid setting goals[{n}] ({declared.name!r}): {exc}") from exc
+        if checked.name in seen:
+            raise ConfigError(f"Invalid setting goals[{n}]: the name {checked.name!r} is declared twice")
+        seen.add(checked.name)
 
 
 def _check_web_paths(web: WebSettings) -> None:

@@ -48,6 +48,7 @@ from pulsegate.services.tracking import TrackingService
 from pulsegate.store import rollup
 from pulsegate.store.database import Database
 from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
+from pulsegate.store.goals import replace_config_goals
 from pulsegate.store.tracking import load_open_sessions
 from pulsegate.store.writer import Writer
 
@@ -118,6 +119,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
         archive_dir=settings.archive_path if settings.retention.query_archive else None,
     )
     stack.callback(database.close)
+    replace_config_goals(database.connection, settings.declared_goals, utc_datetime(now_ms()))
     geo = _geo_resolver(settings)
     geo.load()  # now, not on the first request
     open_sessions = OpenSessions()

@@ -7,7 +7,7 @@ import msgspec
 from pulsegate.domain.goals import Goal, goal
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.domain.tracking import check_project
-from pulsegate.errors import UnknownId
+from pulsegate.errors import InvalidInput, UnknownId
 from pulsegate.ops.context import NoArguments, OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store import goals as sql
@@ -37,6 +37,7 @@ class GoalInfo(msgspec.Struct, kw_only=True):
     goal: Goal
     description: str
     created_ms: int
+    declared_in: str = "cli"  # or "config": the config file's [[goals]]
 
 
 def add_goal(context: OpContext, args: AddGoal) -> GoalInfo:
@@ -46,6 +47,7 @@ def add_goal(context: OpContext, args: AddGoal) -> GoalInfo:
         args.name, event=args.event, prop=args.prop, page=args.page, lead=args.lead, form=args.form,
         project=project,
     )  # fmt: skip
+    _refuse_config_goal(context, checked.name, "add it there")
     sql.upsert_goal(context.connection, checked, utc_datetime(now_ms()))
     return next(info for info in list_goals(context, NoArguments()) if info.goal.name == checked.name)
 
@@ -53,13 +55,20 @@ def add_goal(context: OpContext, args: AddGoal) -> GoalInfo:
 def list_goals(context: OpContext, args: NoArguments) -> list[GoalInfo]:
     """Every goal, by name."""
     return [
-        GoalInfo(goal=found, description=found.describe(), created_ms=epoch_ms(created_at))
-        for found, created_at in sql.goal_rows(context.connection)
+        GoalInfo(goal=found, description=found.describe(), created_ms=epoch_ms(created_at), declared_in=where)
+        for found, created_at, where in sql.goal_rows(context.connection)
     ]
+
+
+def _refuse_config_goal(context: OpContext, name: str, what: str) -> None:
+    """The config file's goals are changed in the file: each start writes them again."""
+    if sql.declared_in(context.connection, name) == "config":
+        raise InvalidInput(f"The goal {name!r} is declared in the config file ([[goals]]): {what}")
 
 
 def remove_goal(context: OpContext, args: RemoveGoal) -> list[GoalInfo]:
     """Remove a goal (the events and leads it counted stay); returns the goals left."""
+    _refuse_config_goal(context, args.name, "remove it there")
     if not sql.delete_goal(context.connection, args.name):
         raise UnknownId(f"No goal {args.name!r}; `pulsegate goals list` shows them")
     return list_goals(context, NoArguments())

@@ -12,10 +12,12 @@ import msgspec
 from pulsegate.config import Settings
 from pulsegate.control.client import ask_server
 from pulsegate.control.protocol import control_socket_path, error_from
+from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import InvalidInput, StorageUnavailable
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store.database import Database, DatabaseLocked
+from pulsegate.store.goals import replace_config_goals
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 A = TypeVar("A", bound=msgspec.Struct)
@@ -93,7 +95,7 @@ def missing_database(path: Path) -> str:
 def _open_offline(settings: Settings, path: Path) -> Database:
     storage = settings.storage
     try:
-        return Database.open(
+        database = Database.open(
             settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
         )
     except DatabaseLocked as exc:
@@ -103,3 +105,5 @@ def _open_offline(settings: Settings, path: Path) -> Database:
             f"control socket {path}. If it is a PulseGate server it may still be starting: retry in a "
             "moment. Otherwise stop that process first."
         ) from exc
+    replace_config_goals(database.connection, settings.declared_goals, utc_datetime(now_ms()))
+    return database

@@ -187,7 +187,7 @@ def event_properties(
 
 def defined_goals(cursor: duckdb.DuckDBPyConnection) -> list[Goal]:
     """Every goal (added with `goals add` or declared in the config file), by name."""
-    return [goal for goal, _ in goal_rows(cursor)]
+    return [goal for goal, *_ in goal_rows(cursor)]
 
 
 def goals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery) -> answers.Goals:

@@ -68,3 +68,42 @@ def test_an_empty_list_says_how_to_add_one(tmp_path: Path) -> None:
     assert invoke(database, "goals", "add", "G", "--lead").exit_code == 0
     assert invoke(database, "goals", "remove", "G").exit_code == 0
     assert "pulsegate goals add NAME" in invoke(database, "goals", "list").output
+
+
+def test_goals_declared_in_the_config_file_are_kept_by_the_file(tmp_path: Path) -> None:
+    database = tmp_path / "p.duckdb"
+    config = tmp_path / "pulsegate.toml"
+    config.write_text(
+        '[[goals]]\nname = "Signup"\nevent = "Signup"\nprop = "plan=pro"\n\n'
+        '[[goals]]\nname = "Thanks"\npage = "/thank-you*"\nproject = "acme"\n'
+    )
+    assert invoke(database, "goals", "add", "Demo", "--lead", "--config", str(config)).exit_code == 0
+    listed = json.loads(invoke(database, "goals", "list", "--json", "--config", str(config)).output)
+    assert {info["goal"]["name"]: info["declared_in"] for info in listed} == {
+        "Demo": "cli", "Signup": "config", "Thanks": "config",
+    }  # fmt: skip
+    # Changed in the file only: the CLI refuses, and says where.
+    refused = invoke(database, "goals", "remove", "Thanks", "--config", str(config))
+    assert refused.exit_code == 2 and "declared in the config file" in refused.output
+    # A goal removed from the file is gone at the next start; the CLI's goal stays.
+    config.write_text('[[goals]]\nname = "Signup"\nevent = "Signup"\n')
+    listed = json.loads(invoke(database, "goals", "list", "--json", "--config", str(config)).output)
+    assert [(info["goal"]["name"], info["description"]) for info in listed] == [
+        ("Demo", "lead"), ("Signup", "event Signup"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[[goals]]\nname = "G"\n', "goals[0] ('G'): give exactly one of --event"),
+        ('[[goals]]\nname = "G"\nlead = true\n\n[[goals]]\nname = "G"\nlead = true\n', "declared twice"),
+        ('[[goals]]\nname = "G"\npage = "/x"\ncolour = "red"\n', "colour"),
+    ],
+)
+def test_a_bad_goal_in_the_config_file_is_named(tmp_path: Path, toml: str, message: str) -> None:
+    config = tmp_path / "pulsegate.toml"
+    config.write_text(toml)
+    result = invoke(tmp_path / "p.duckdb", "goals", "list", "--config", str(config))
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output

@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from pulsegate.config import Settings, load_settings, settings_from_json, settings_to_json
+from pulsegate.config import GoalSettings, Settings, load_settings, settings_from_json, settings_to_json
 from pulsegate.errors import ConfigError
 from pulsegate.resources import shipped_file
 
@@ -100,9 +100,18 @@ def test_missing_or_malformed_config_file(tmp_path: Path) -> None:
 
 
 def test_example_config_lists_every_setting_with_its_default() -> None:
-    example = msgspec.toml.decode(shipped_file("config.example.toml").read_bytes())
+    text = shipped_file("config.example.toml").read_text()
+    example = msgspec.toml.decode(text.encode())
     defaults = msgspec.to_builtins(Settings())
+    # No goals by default: the example shows them in comments, and each commented one is valid.
+    assert defaults.pop("goals") == [] and "goals" not in example
     assert example == defaults
+    commented = "\n".join(line[2:] for line in text.splitlines() if line.startswith("# ") or line == "#")
+    tables = commented[commented.index("[[goals]]") :]
+    declared = msgspec.toml.decode("\n".join(line.split("  #")[0] for line in tables.splitlines()).encode())
+    assert [GoalSettings(**goal).goal().name for goal in declared["goals"]] == [
+        "Signup", "Thank you page", "Demo request",
+    ]  # fmt: skip
 
 
 def test_settings_survive_the_handoff_to_the_worker(tmp_path: Path) -> None:
