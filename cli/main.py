@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli import anomalies, demo, goals, keys, leads, projects, storage
+from cli import anomalies, demo, funnels, goals, keys, leads, projects, storage
 from cli.output import console, error_console, projects_line, reports_errors
 from cli.report import report
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
@@ -134,6 +134,7 @@ def init(
 app.add_typer(keys.app, name="keys")
 app.add_typer(projects.app, name="projects")
 app.add_typer(goals.app, name="goals")
+app.add_typer(funnels.app, name="funnels")
 app.add_typer(leads.app, name="leads")
 app.add_typer(anomalies.app, name="anomalies")
 app.add_typer(storage.app, name="storage")

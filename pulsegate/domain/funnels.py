@@ -18,7 +18,7 @@ from typing import Literal
 
 import msgspec
 
-from pulsegate.domain.goals import MAX_PATTERN, Goal
+from pulsegate.domain.goals import MAX_PATTERN, Goal, check_name
 from pulsegate.errors import InvalidInput
 
 StepKind = Literal["page", "event", "goal", "lead"]
@@ -101,6 +101,8 @@ def funnel(
     project: str | None = None,
 ) -> Funnel:
     """A checked Funnel from `step=`, `within=` and `window=`, or InvalidInput."""
+    if name is not None:
+        name = check_name(name)
     if not MIN_STEPS <= len(steps) <= MAX_STEPS:
         raise InvalidInput(f"step: a funnel has {MIN_STEPS} to {MAX_STEPS} steps (got {len(steps)})")
     parsed = tuple(parse_step(text) for text in steps)

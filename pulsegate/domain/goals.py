@@ -57,9 +57,7 @@ def goal(
     project: str | None = None,
 ) -> Goal:
     """A checked Goal from the options of `goals add`, or InvalidInput naming the option at fault."""
-    name = name.strip()
-    if not _NAME.match(name):
-        raise InvalidInput(f"NAME: 1-{MAX_NAME} characters, no control characters (got {name!r})")
+    name = check_name(name)
     chosen = [option for option, given in (("--event", event), ("--page", page), ("--lead", lead)) if given]
     if len(chosen) != 1:
         raise InvalidInput("give exactly one of --event NAME, --page PATTERN or --lead (got "
@@ -89,6 +87,14 @@ def goal(
     if form is not None and not form.strip():
         raise InvalidInput("--form: the form's source name, not empty")
     return Goal(name=name, kind="lead", project=project, form=form)
+
+
+def check_name(name: str) -> str:
+    """A goal's (or saved funnel's) name, stripped, or InvalidInput."""
+    name = name.strip()
+    if not _NAME.match(name):
+        raise InvalidInput(f"NAME: 1-{MAX_NAME} characters, no control characters (got {name!r})")
+    return name
 
 
 def page_regex(pattern: str) -> str:

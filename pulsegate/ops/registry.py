@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulsegate.ops import anomalies, demo, goals, keys, leads, projects, reports, status, storage
+from pulsegate.ops import anomalies, demo, funnels, goals, keys, leads, projects, reports, status, storage
 from pulsegate.ops.operation import Operation
 
 OPERATIONS: dict[str, Operation[Any, Any]] = {
@@ -19,6 +19,9 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         goals.ADD,
         goals.LIST,
         goals.REMOVE,
+        funnels.ADD,
+        funnels.LIST,
+        funnels.REMOVE,
         status.STATUS,
         storage.STATS,
         storage.BACKUP,

@@ -16,9 +16,11 @@ from litestar.testing import TestClient
 
 from pulsegate.app import create_app
 from pulsegate.config import load_settings
+from pulsegate.domain.funnels import funnel
 from pulsegate.domain.goals import Goal
 from pulsegate.domain.reports import Filter, parse_filters, with_goals
 from pulsegate.domain.timestamps import epoch_ms
+from pulsegate.store.funnels import upsert_funnel
 from pulsegate.store.goals import upsert_goal
 from tests.api import reports_reference as ref
 from tests.helpers import app_cursor, new_api_key
@@ -325,3 +327,15 @@ def test_the_rules_on_journeys_written_out(served: tuple[TestClient[Any], str]) 
     assert [s["visitors"] for s in across] == [6, 4]
     too_short = ask(served, [*steps, ("within", "visitor"), ("window", "30m")])["steps"]
     assert [s["visitors"] for s in too_short] == [6, 3]
+
+    # A saved funnel runs by name, with filters, and is listed.
+    with app_cursor(client) as cursor:
+        saved = funnel(["page:/pricing", "event:Signup"], "visitor", "1h", name="Pricing to signup")
+        upsert_funnel(cursor, saved, datetime(2026, 1, 1))
+    by_name = ask(served, [("name", "Pricing to signup")])
+    assert by_name["name"] == "Pricing to signup" and [s["visitors"] for s in by_name["steps"]] == [6, 4]
+    assert by_name["conversion_rate"] == pytest.approx(100 * 4 / 6)
+    _, key = served
+    listed = client.get("/analytics/funnels", headers={"Authorization": f"Bearer {key}"}).json()["funnels"]
+    assert listed == [{"name": "Pricing to signup", "steps": ["page:/pricing", "event:Signup"], "within": "visitor",
+                       "window_ms": 3_600_000, "project": None}]  # fmt: skip

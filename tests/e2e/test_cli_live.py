@@ -210,5 +210,16 @@ def test_goals_are_managed_through_the_running_server(server: RunningServer) -> 
     assert added.returncode == 0, added.stderr
     listed = json.loads(cli_output_live(server, "goals", "list", "--json"))
     assert [info["goal"]["name"] for info in listed] == ["Signup"]
+    # A funnel on the goal, saved live, is at once in the API.
+    saved = cli("funnels", "add", "Pricing", "--step", "page:/pricing", "--step", "goal:Signup",
+                database=server.database)  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    secret = cli("keys", "create", "goals", "--quiet", database=server.database).stdout.strip()
+    headers = {"Authorization": f"Bearer {secret}"}
+    funnels = httpx.get(f"{server.base_url}/analytics/funnels", headers=headers).json()["funnels"]
+    assert [f["name"] for f in funnels] == ["Pricing"]
+    goals = httpx.get(f"{server.base_url}/analytics/goals", headers=headers).json()["goals"]
+    assert [(g["name"], g["conversions"]) for g in goals] == [("Signup", 0)]
+    assert cli("funnels", "remove", "Pricing", database=server.database).returncode == 0
     assert cli("goals", "remove", "Signup", database=server.database).returncode == 0
     assert json.loads(cli_output_live(server, "goals", "list", "--json")) == []
