@@ -56,6 +56,14 @@ def status(
             "registered project's pages)",
             highlight=False,
         )
+    if server is not None and server.dropped_properties:
+        dropped = server.dropped_properties
+        reasons = ", ".join(f"{reason} {count:,}" for reason, count in sorted(dropped.items()))
+        console.print(
+            f"  {sum(dropped.values()):,} event properties dropped since start ({reasons}): at most 30 "
+            "per event; keys of 1-64 characters; strings up to 512, numbers or booleans",
+            highlight=False,
+        )
     counts = answer.counts
     console.print(
         f"Database {settings.database_path}: {counts.sessions:,} sessions ({counts.open_sessions:,} open), "

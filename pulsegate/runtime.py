@@ -160,6 +160,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
         on_keys_changed=api_keys.reload,
         on_projects_changed=projects.reload,
         refused_requests=lambda: projects.refused_total,
+        dropped_properties=lambda: dict(tracking.dropped_properties),
     )
     runtime = Runtime(
         settings=settings,

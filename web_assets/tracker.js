@@ -1,6 +1,8 @@
 /* PulseGate tracker: sessions, page views, clicks, scroll depth, engaged time and custom events.
  * Load it with <script src="https://YOUR-PULSEGATE/tracker.js" data-project="acme" defer></script>;
- * PulseGate.track(name, props) records a custom event. The server minifies this file when serving it. */
+ * PulseGate.track(name, props) records a custom event; so does a click on an element tagged
+ * data-pulse-event="Name", with data-pulse-prop-KEY="value" as its properties. The server minifies this
+ * file when serving it. */
 (function (w, d) {
   "use strict";
   var P = (w.PulseGate = w.PulseGate || {});
@@ -75,7 +77,7 @@
     var clean, count = 0;
     Object.keys(props).forEach(function (key) {
       var value = props[key], kind = typeof value;
-      if (count >= 32 || !key || (kind != "string" && kind != "number" && kind != "boolean" && value !== null)) return;
+      if (count >= 30 || !key || (kind != "string" && kind != "number" && kind != "boolean")) return;
       clean = clean || {};
       clean[text(key, 64)] = kind == "string" ? text(value, 512) : kind == "number" && !isFinite(value) ? null : value;
       count++;
@@ -302,7 +304,17 @@
   }
 
   function onClick(event) {
-    var element = event.target && event.target.closest && event.target.closest("a[href],button,[role=button],input[type=submit]");
+    var target = event.target, element = target && target.closest && target.closest("a[href],button,[role=button],input[type=submit]");
+    // An element tagged data-pulse-event records that custom event, its data-pulse-prop-* as properties.
+    var tagged = target && target.closest && target.closest("[data-pulse-event]");
+    if (tagged) {
+      var props = {}, attributes = tagged.attributes;
+      for (var i = 0; i < attributes.length; i++) {
+        var match = /^data-pulse-prop-(.+)/.exec(attributes[i].name);
+        if (match) props[match[1]] = attributes[i].value;
+      }
+      P.track(tagged.getAttribute("data-pulse-event"), props);
+    }
     if (!element) return;
     var label = text((element.innerText || element.value || element.id || "").trim(), 256);
     if (element.tagName == "A") {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Annotated, Literal
+from collections import Counter
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
@@ -30,10 +32,13 @@ def check_project(name: str, option: str) -> str:
 SessionId = Annotated[str, Meta(min_length=1, max_length=64)]
 ScreenPixels = Annotated[int, Meta(ge=0, le=100_000)]
 EpochMillis = Annotated[int, Meta(ge=0, le=32_503_680_000_000)]  # up to the year 3000
-PropKey = Annotated[str, Meta(min_length=1, max_length=64)]
-PropValue = Annotated[str, Meta(max_length=512)] | int | float | bool | None
-# A small flat object: nested values would make every analytics query guess at shapes.
-Props = Annotated[dict[PropKey, PropValue], Meta(max_length=32)]
+# Event properties arrive as any JSON object; `clean_props` keeps what the rules allow and counts
+# the rest by reason, so a page's bad property never costs its events (issue 17).
+MAX_PROPS = 30
+MAX_PROP_KEY = 64
+MAX_PROP_VALUE = 512
+RawProps = dict[str, Any]
+PropValue = str | int | float | bool
 
 EventType = Literal[
     "pageview",
@@ -76,8 +81,32 @@ class EventFields(Struct, kw_only=True):
     url: Url | None = None
     title: Title | None = None
     referrer: Url | None = None
-    props: Props | None = None
+    props: RawProps | None = None  # as sent: services/tracking cleans it (`clean_props`) first
     timestamp: EpochMillis | None = None
+
+
+def clean_props(props: RawProps | None) -> tuple[dict[str, PropValue] | None, Counter[str]]:
+    """The properties the rules allow, and how many were dropped for each reason: `too_many`
+    (beyond the first 30 keys), `bad_key` (empty or over 64 characters), `bad_value` (not a
+    string, finite number or boolean), `value_too_long` (a string over 512 characters)."""
+    dropped: Counter[str] = Counter()
+    if not props:
+        return None, dropped
+    kept: dict[str, PropValue] = {}
+    for key, value in props.items():
+        if not 0 < len(key) <= MAX_PROP_KEY:
+            dropped["bad_key"] += 1
+        elif isinstance(value, str) and len(value) > MAX_PROP_VALUE:
+            dropped["value_too_long"] += 1
+        elif not isinstance(value, str | int | float) or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
+            dropped["bad_value"] += 1  # bool is an int: kept
+        elif len(kept) >= MAX_PROPS:
+            dropped["too_many"] += 1
+        else:
+            kept[key] = value
+    return kept or None, dropped
 
 
 class Event(EventFields, kw_only=True):

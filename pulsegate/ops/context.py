@@ -31,6 +31,8 @@ class ServerInfo(msgspec.Struct, kw_only=True):
     rows_committed: int
     # Tracking and capture requests refused for coming from a page that is not their project's.
     refused_requests: int = 0
+    # Event properties dropped since start, by reason (domain/tracking.clean_props).
+    dropped_properties: dict[str, int] = {}
 
 
 class NoArguments(msgspec.Struct, forbid_unknown_fields=True):

@@ -45,6 +45,7 @@ class OperationExecutor:
         on_keys_changed: Callable[[], Awaitable[None]],
         on_projects_changed: Callable[[], Awaitable[None]],
         refused_requests: Callable[[], int],
+        dropped_properties: Callable[[], dict[str, int]] = dict,
     ) -> None:
         self._settings = settings
         self._database = database
@@ -55,6 +56,7 @@ class OperationExecutor:
         self._on_keys_changed = on_keys_changed
         self._on_projects_changed = on_projects_changed
         self._refused_requests = refused_requests
+        self._dropped_properties = dropped_properties
         self._lock = asyncio.Lock()
 
     async def execute(self, name: str, raw_args: bytes) -> bytes:
@@ -111,4 +113,5 @@ class OperationExecutor:
             commits=stats.commits,
             rows_committed=stats.rows_committed,
             refused_requests=self._refused_requests(),
+            dropped_properties=self._dropped_properties(),
         )

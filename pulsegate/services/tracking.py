@@ -6,16 +6,25 @@ import asyncio
 import copy
 import logging
 import weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
+
+import msgspec
 
 from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.enrichment import session_origin
 from pulsegate.domain.ids import new_id
 from pulsegate.domain.sessions import OpenSession, OpenSessions
 from pulsegate.domain.timestamps import now_ms
-from pulsegate.domain.tracking import Caller, EventFields, SessionEnd, SessionStart, TrackingReceipt
+from pulsegate.domain.tracking import (
+    Caller,
+    EventFields,
+    SessionEnd,
+    SessionStart,
+    TrackingReceipt,
+    clean_props,
+)
 from pulsegate.domain.visitor import visitor_id
 from pulsegate.errors import NotFound, PulseGateError
 from pulsegate.services.geo import GeoResolver
@@ -58,6 +67,19 @@ class TrackingService:
         # Sessions their browser ended lately, with when: the next page of the tab reopens one
         # from here instead of replaying its events from disk, which is once per page view.
         self._recently_ended: OrderedDict[str, tuple[OpenSession, int]] = OrderedDict()
+        # Event properties dropped since start, by reason (`pulsegate status` shows them).
+        self.dropped_properties: Counter[str] = Counter()
+
+    def _cleaned(self, events: Sequence[EventFields]) -> list[EventFields]:
+        """The events with only the properties the rules allow; the rest counted, never refused."""
+        cleaned = []
+        for event in events:
+            if event.props:
+                props, dropped = clean_props(event.props)
+                self.dropped_properties.update(dropped)
+                event = msgspec.structs.replace(event, props=props)
+            cleaned.append(event)
+        return cleaned
 
     @property
     def open_sessions(self) -> int:
@@ -106,6 +128,7 @@ class TrackingService:
 
     async def record_events(self, session_id: str, events: Sequence[EventFields]) -> TrackingReceipt:
         """Append events to an open session."""
+        events = self._cleaned(events)
         session = self._open.get(session_id)
         if session is None:
             async with self._turn(session_id):
@@ -131,6 +154,8 @@ class TrackingService:
         An end that brings activity (events, engaged time) for a session its browser already
         ended resumes it first, as events would: the visitor came back to the tab and left again.
         """
+        if end.events:
+            end = msgspec.structs.replace(end, events=self._cleaned(end.events))
         async with self._turn(end.session_id):
             return await self._end_session(end)
 

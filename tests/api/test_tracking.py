@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -192,3 +193,31 @@ def test_scheduled_checkpoints_keep_the_wal_small(make_settings: Any) -> None:
         while wal.exists() and wal.stat().st_size > 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_properties_that_break_a_rule_are_dropped_counted_and_never_cost_the_event(
+    client: TestClient[Any],
+) -> None:
+    session = start_session(client)
+    props = {"plan": "pro", "nested": {"a": 1}, "long": "x" * 600, **{f"k{i}": i for i in range(35)}}
+    events = [{"type": "custom", "name": "Signup", "props": props}, {"type": "custom", "name": "Plain"}]
+    batch = client.post("/track/events/batch", json={"session_id": session["session_id"], "events": events})
+    assert batch.status_code == 200 and batch.json()["accepted"] == 2
+    ending = {
+        "session_id": session["session_id"],
+        "events": [{"type": "custom", "name": "Bye", "props": {"x": [1]}}],
+    }
+    assert client.post("/track/session/end", json=ending).status_code == 200
+    stored = app_rows(client, "SELECT name, props FROM events WHERE type = 'custom' ORDER BY name")
+    assert [name for name, _ in stored] == ["Bye", "Plain", "Signup"]
+    kept = json.loads(stored[2][1])
+    assert len(kept) == 30 and kept["plan"] == "pro" and "nested" not in kept and "long" not in kept
+    assert stored[0][1] is None and stored[1][1] is None
+    # Counted by reason, for `pulsegate status`.
+    runtime = app_runtime(client)
+    assert dict(runtime.tracking.dropped_properties) == {"bad_value": 2, "value_too_long": 1, "too_many": 6}
+    assert runtime.operations.server_info().dropped_properties == {
+        "bad_value": 2,
+        "value_too_long": 1,
+        "too_many": 6,
+    }

@@ -73,8 +73,8 @@ def test_a_visit_across_pages_an_app_and_a_form_is_all_recorded(
     popup.value.close()
     did.append("outbound")
     with page.expect_download():
-        page.click("a[download]")
-    did.append("download")
+        page.click("a[download]")  # tagged data-pulse-event: a custom event too, with its property
+    did += ["custom", "download"]
 
     # Next page of the site: the same tab carries the session on.
     page.click("nav a[href='app.html']")
@@ -147,8 +147,9 @@ def test_a_visit_across_pages_an_app_and_a_form_is_all_recorded(
     assert views[-1] == "/contact.html" and [e["at"] for e in events] == sorted(e["at"] for e in events)
     [outbound] = [e for e in events if e["type"] == "outbound"]
     assert json.loads(outbound["props"]) == {"href": "https://duckdb.org/"}
-    [custom] = [e for e in events if e["type"] == "custom"]
-    assert custom["name"] == "launch" and json.loads(custom["props"]) == {"rocket": "model-1"}
+    launch, tagged = [e for e in events if e["type"] == "custom"]
+    assert launch["name"] == "launch" and json.loads(launch["props"]) == {"rocket": "model-1"}
+    assert tagged["name"] == "Download brochure" and json.loads(tagged["props"]) == {"format": "txt"}
 
     overview = get("/analytics/overview")["current"]
     assert (overview["sessions"], overview["visitors"], overview["leads"]) == (1, 1, 1)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import msgspec
 import pytest
 
-from pulsegate.domain.tracking import MAX_BATCH_EVENTS, Event, EventBatch, SessionEnd, SessionStart
+from pulsegate.domain.tracking import (
+    MAX_BATCH_EVENTS,
+    Event,
+    EventBatch,
+    SessionEnd,
+    SessionStart,
+    clean_props,
+)
 
 
 def decode(data: object, type_: type) -> object:
@@ -54,15 +63,23 @@ def test_event_types_are_a_known_set() -> None:
         decode({"session_id": "s", "type": "teleport"}, Event)
 
 
-def test_props_must_be_small_and_flat() -> None:
-    ok = decode({"session_id": "s", "type": "custom", "props": {"plan": "pro", "n": 3, "ok": True}}, Event)
-    assert ok.props == {"plan": "pro", "n": 3, "ok": True}
-    with pytest.raises(msgspec.ValidationError):
-        decode({"session_id": "s", "type": "custom", "props": {"nested": {"a": 1}}}, Event)
-    with pytest.raises(msgspec.ValidationError):
-        decode({"session_id": "s", "type": "custom", "props": {f"k{i}": i for i in range(33)}}, Event)
-    with pytest.raises(msgspec.ValidationError):
-        decode({"session_id": "s", "type": "custom", "props": {"k": "v" * 513}}, Event)
+def test_props_that_break_a_rule_are_dropped_and_counted_never_refused() -> None:
+    raw = {"plan": "pro", "n": 3, "ok": True, "ratio": 0.5}
+    assert clean_props(decode({"session_id": "s", "type": "custom", "props": raw}, Event).props) == (
+        raw,
+        Counter(),
+    )
+    sent = {
+        "nested": {"a": 1}, "list": [1], "none": None, "": "empty key", "k" * 65: "long key",
+        "long": "v" * 513, "edge": "v" * 512, **{f"k{i}": i for i in range(40)},
+    }  # fmt: skip
+    event = decode({"session_id": "s", "type": "custom", "props": sent}, Event)  # decoding accepts anything
+    kept, dropped = clean_props(event.props)
+    assert kept is not None and len(kept) == 30
+    assert kept["edge"] == "v" * 512 and list(kept)[1:] == [f"k{i}" for i in range(29)]
+    assert dropped == Counter(bad_value=3, bad_key=2, value_too_long=1, too_many=11)
+    assert clean_props({"x": None}) == (None, Counter(bad_value=1))
+    assert clean_props(None) == (None, Counter())
 
 
 def test_batch_takes_one_to_a_hundred_events() -> None:

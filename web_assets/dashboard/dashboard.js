@@ -6,6 +6,7 @@ import { h, formatDuration, formatNumber, formatPercent, formatTime, countryName
 import { filterLabel, parseFilter } from "./filters.js";
 import { METRICS, REPORT_PANELS, buildReportPanels, drawRanked, formatRate, selectTab } from "./panels.js";
 import { openDetails, openProperties, wireDetails } from "./details.js";
+import { drawFunnel, drawGoals, fillFunnelPicker, funnelHint } from "./conversions.js";
 
 const REALTIME_MS = 10_000;
 const LEADS_PER_PAGE = 20;
@@ -45,6 +46,7 @@ function readUrl() {
     compare: COMPARES.includes(query.get("compare")) ? query.get("compare") : "",
     metric: CHART_METRICS.includes(query.get("metric")) ? query.get("metric") : "sessions",
     interval: INTERVALS.includes(query.get("interval")) ? query.get("interval") : "",
+    funnel: query.get("funnel") || "",
     tabs: Object.fromEntries(REPORT_PANELS.map((panel) => [panel.id, Number(query.get(`tab.${panel.id}`)) || 0])
       .filter(([id, index]) => index > 0 && index < REPORT_PANELS.find((panel) => panel.id === id).tabs.length)),
   };
@@ -66,6 +68,7 @@ function writeUrl() {
   if (view.compare) query.set("compare", view.compare);
   if (view.metric !== "sessions") query.set("metric", view.metric);
   if (view.interval) query.set("interval", view.interval);
+  if (view.funnel) query.set("funnel", view.funnel);
   for (const [id, index] of tabs) if (index) query.set(`tab.${id}`, String(index));
   const search = query.toString();
   history.replaceState(null, "", search ? `?${search}` : location.pathname);
@@ -225,6 +228,7 @@ async function loadPanel(name, loader) {
 
 const PANELS = {
   overview: loadOverview, daily: loadDaily, realtime: loadRealtime, engagement: loadEngagement,
+  goals: loadGoals, funnel: loadFunnel,
   ...Object.fromEntries(REPORT_PANELS.map((panel) => [panel.id, (fresh) => loadReport(panel, fresh)])),
   anomalies: loadAnomalies, leadSources: loadLeadSources, leads: loadLeads, storage: loadStorage,
 };
@@ -349,11 +353,37 @@ async function loadEngagement(fresh) {
     : "No ended sessions in this period yet.";
 }
 
+/** Each goal's conversions, and their change against the comparison (the previous period by default). */
+async function loadGoals(fresh) {
+  const compare = view.compare || "previous";
+  const answer = await api("/analytics/goals", { ...reportParams(), compare });
+  if (!fresh()) return;
+  const against = compare === "year" ? "against the same dates a year before" : "against the previous period";
+  drawGoals($("goals"), answer, against, addFilters);
+}
+
+/** The chosen saved funnel (the first, if none is chosen), with the dashboard's filters. */
+async function loadFunnel(fresh) {
+  const saved = await api("/analytics/funnels", view.project ? { project: view.project } : {});
+  if (!fresh()) return;
+  const chosen = fillFunnelPicker($("funnel-name"), saved.funnels, view.funnel);
+  if (!chosen) return fill($("funnel"), [funnelHint()]);
+  const report = await api("/analytics/funnel", { ...reportParams(), name: chosen });
+  if (!fresh()) return;
+  drawFunnel($("funnel"), report);
+}
+
+/** Whether the dashboard is filtered by a goal: session panels then show what drives it. */
+function goalFiltered() {
+  return view.filters.some((text) => text.startsWith("goal=="));
+}
+
 /** A report panel: the breakdown of its chosen tab, ranked by the tab's metric. */
 async function loadReport(panel, fresh) {
   const index = tabs.get(panel.id) || 0;
   const tab = panel.tabs[index];
-  const extra = tab.metric === "sessions" ? ["visitors", "leads", "conversion_rate"] : ["visitors"];
+  const sessionExtra = goalFiltered() ? ["visitors", "conversions", "goal_conversion_rate"] : ["visitors", "leads", "conversion_rate"];
+  const extra = tab.metric === "sessions" ? sessionExtra : ["visitors"];
   const metrics = [tab.metric, ...extra.filter((m) => m !== tab.metric)];
   const answer = await api("/analytics/breakdown", { ...reportParams(), dimension: tab.dimension, metrics: metrics.join(","), limit: 10 });
   if (!fresh()) return;
@@ -546,6 +576,11 @@ function wire() {
     },
   });
   wireDetails();
+  $("funnel-name").addEventListener("change", () => {
+    view.funnel = $("funnel-name").value;
+    writeUrl();
+    loadPanel("funnel", loadFunnel);
+  });
   $("lead-status").addEventListener("change", onLeadFilterChange);
   $("lead-source").addEventListener("change", onLeadFilterChange);
   $("lead-q").addEventListener("input", () => {

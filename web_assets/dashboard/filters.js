@@ -7,7 +7,7 @@ export const DIMENSION_LABELS = {
   utm_campaign: "UTM campaign", utm_term: "UTM term", utm_content: "UTM content", entry_page: "Entry page",
   exit_page: "Exit page", country: "Country", browser: "Browser", os: "Operating system", device: "Device",
   screen: "Screen", language: "Language", project: "Project", page: "Page", event: "Event",
-  outbound: "Outbound link", download: "Download",
+  outbound: "Outbound link", download: "Download", goal: "Goal",
 };
 const OPERATORS = [["==", "is"], ["!=", "is not"], ["!~", "does not contain"], ["~", "contains"]]; // longest first
 const FILTER = /^([A-Za-z_]+(?::[^=!~]+)?)(==|!=|!~|~)(.*)$/s;

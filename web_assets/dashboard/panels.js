@@ -45,6 +45,8 @@ export const METRICS = {
   avg_score: { label: "Score", format: (v) => (v == null ? "–" : v.toFixed(0)) },
   leads: { label: "Leads", format: formatNumber },
   conversion_rate: { label: "Conversion", format: formatRate },
+  conversions: { label: "Conversions", format: formatNumber },
+  goal_conversion_rate: { label: "Goal conversion", format: formatRate },
 };
 const SESSION_METRICS = ["visitors", "sessions", "bounce_rate", "avg_engaged_ms", "leads", "conversion_rate"];
 
