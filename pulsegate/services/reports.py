@@ -199,11 +199,13 @@ def goals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery) -> answers.Goal
         if goal.project is None or query.projects is None or goal.project in query.projects
     ]
 
+    estimate = sql.counts_approximately(cursor)
+
     def numbers(window: Window) -> tuple[int, list[tuple[int, int]]]:
         scope = scope_of(window, query.projects)
         coverage = rollup.coverage(cursor)
         totals, _ = sql.session_report(cursor, scope, query.filters, ["visitors"], coverage=coverage)
-        counts = sql.goal_counts(cursor, scope, query.filters, shown, coverage=coverage)
+        counts = sql.goal_counts(cursor, scope, query.filters, shown, approximate=estimate, coverage=coverage)
         return totals[0]["visitors"], counts
 
     visitors, counts = numbers(query.window)
@@ -238,6 +240,7 @@ def goals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery) -> answers.Goal
         visitors=visitors,
         goals=rows,
         comparison=answers.Period.of(earlier) if earlier else None,
+        approximate=estimate,
     )
 
 

@@ -25,26 +25,38 @@ def like_pattern(page: str) -> str:
     return escaped.replace("*", "%")
 
 
+def page_condition(page: str) -> Sql:
+    """Over `value`: the path matches the page pattern. Written so DuckDB can skip row groups of the
+    rollup (stored in path order): equality for a plain path, a prefix test before any LIKE (at
+    10M events, /p/0 took 16 ms with `=` and 65 with LIKE; /p/1* 27 ms with starts_with, 85 with
+    LIKE alone)."""
+    if "*" not in page:
+        return Sql("value = ?", (page,))
+    prefix, _, rest = page.partition("*")
+    condition = Sql("starts_with(value, ?)", (prefix,))
+    if rest:  # more than one trailing *
+        condition = condition & Sql("value LIKE ? ESCAPE '\\'", (like_pattern(page),))
+    return condition
+
+
 def goal_rows(goal: Goal, start: datetime, end: datetime, coverage: rollup.Coverage | None) -> Sql:
     """The rows of `goal`'s conversions in [start, end), bots left out (of every project when the
     goal has none: the caller keeps the projects a key may see)."""
     if goal.kind == "page":
         facts = rollup.fact_rows(rollup.PAGES, start, end, coverage)
+        matched = page_condition(goal.page or "")
         found = Sql(
-            f"SELECT {COLUMNS} FROM ({facts.text}) WHERE value LIKE ? ESCAPE '\\'",
-            (*facts.params, like_pattern(goal.page or "")),
+            f"SELECT {COLUMNS} FROM ({facts.text}) WHERE {matched.text}", facts.params + matched.params
         )
     elif goal.kind == "event" and goal.prop_key is None:
         facts = rollup.fact_rows(rollup.EVENTS, start, end, coverage)
         found = Sql(f"SELECT {COLUMNS} FROM ({facts.text}) WHERE value = ?", (*facts.params, goal.event))
     elif goal.kind == "event":
-        # Properties are stored without their event's name: these few rows are read raw.
+        # The property's rows, each keeping the custom event it was on.
+        facts = rollup.fact_rows(rollup.Facts("event_facts", "prop", goal.prop_key), start, end, coverage)
         found = Sql(
-            "SELECT project, hash(session_id) AS session_key, hash(visitor_id) AS visitor_key, "
-            f"count(*)::INTEGER AS hits, list({rollup.ORDER_KEY}) AS times FROM events "
-            "WHERE received_at >= ? AND received_at < ? AND NOT is_bot AND type = 'custom' AND name = ? "
-            "AND json_extract_string(props, ?) = ? GROUP BY project, session_id, visitor_id",
-            (start, end, goal.event, f'$."{goal.prop_key}"', goal.prop_value),
+            f"SELECT {COLUMNS} FROM ({facts.text}) WHERE value = ? AND event = ?",
+            (*facts.params, goal.prop_value, goal.event),
         )
     else:
         found = _lead_rows(goal.form, start, end)

@@ -51,40 +51,54 @@ def funnel_counts(
     """Visitors who reached each step (each step's goal, in order) and the median ms from the
     previous step, counting the sessions for which `passes` (over `session_key`) holds."""
     n = len(goals)
-    sources = []
+    key = "session_key" if within == "session" else "visitor_key"
+    ctes: list[str] = []
     params: list[object] = []
     for index, goal in enumerate(goals, start=1):
         rows = conversions.goal_rows(goal, scope.start, scope.end, coverage)
-        first = index == 1 and within == "session"
-        moment = "list_min(times)" if first else "unnest(times)"  # a session's first start is its best
-        sources.append(
-            f"SELECT session_key, visitor_key, {moment} AS o, {index} AS step FROM ({rows.text}) "
-            f"WHERE session_key IS NOT NULL AND {passes.text}"
+        ctes.append(
+            f"rows{index} AS (SELECT session_key, visitor_key, times FROM ({rows.text}) "
+            f"WHERE session_key IS NOT NULL AND {passes.text})"
         )
         params.extend((*rows.params, *passes.params))
-    key = "session_key" if within == "session" else "visitor_key"
-    firsts = "min(o) FILTER (WHERE step = 1) AS start"
-    if within == "visitor":
-        firsts = "list(o) FILTER (WHERE step = 1) AS l1"
-    gathered = ", ".join([firsts, *(f"list(o) FILTER (WHERE step = {i}) AS l{i}" for i in range(2, n + 1))])
-    starts = "per" if within == "session" else "(SELECT *, unnest(l1) AS start FROM per)"
+    if within == "session":
+        # A session's first start is its best: the earliest-next steps from it go deepest.
+        ctes.append(
+            "reached1 AS (SELECT session_key, any_value(visitor_key) AS visitor, "
+            "min(list_min(times)) AS start FROM rows1 GROUP BY session_key)"
+        )
+        journey = "session_key"
+    else:
+        # Across sessions every start is tried: the window runs from it.
+        ctes.append(
+            "reached1 AS (SELECT DISTINCT visitor_key, visitor_key AS visitor, unnest(times) AS start "
+            "FROM rows1)"
+        )
+        journey = "visitor_key, start"
     in_window = ""
     if within == "visitor" and window_ms is not None:
-        in_window = f" AND {_ms('x')} <= {_ms('start')} + {int(window_ms)}"
-    steps = ["start AS o1"] + [
-        f"list_min(list_filter(l{i}, lambda x: x > o{i - 1}{in_window})) AS o{i}" for i in range(2, n + 1)
-    ]
-    depth = " + ".join(f"(o{i} IS NOT NULL)::INTEGER" for i in range(1, n + 1))
+        in_window = f" AND {_ms('x')} <= {_ms('p.start')} + {int(window_ms)}"
+    previous = "start"
+    for index in range(2, n + 1):
+        # Each journey still going, and the earliest moment of this step after its last one.
+        carried = ", ".join(f"p.{column}" for column in journey.split(", "))
+        ctes.append(
+            f"reached{index} AS (SELECT {carried}, "
+            f"min(list_min(list_filter(m.times, lambda x: x > p.{previous}{in_window}))) AS o{index} "
+            f"FROM reached{index - 1} p JOIN rows{index} m ON m.{key} = p.{key} "
+            f"GROUP BY {carried} HAVING o{index} IS NOT NULL)"
+        )
+        previous = f"o{index}"
+    joined = " ".join(f"LEFT JOIN reached{i} USING ({journey})" for i in range(2, n + 1))
+    depth = " + ".join(["1", *(f"(o{i} IS NOT NULL)::INTEGER" for i in range(2, n + 1))])
+    moments = ", ".join(["start AS o1", *(f"o{i}" for i in range(2, n + 1))])
+    ctes.append(
+        f"best AS (SELECT visitor, {moments} FROM reached1 {joined} "
+        f"QUALIFY row_number() OVER (PARTITION BY visitor ORDER BY {depth} DESC, start) = 1)"
+    )
     medians = ", ".join(f"median(({_ms(f'o{i}')} - {_ms(f'o{i - 1}')})::DOUBLE)" for i in range(2, n + 1))
     reached = ", ".join(f"count(o{i})" for i in range(1, n + 1))
-    sql = (
-        f"WITH moments AS ({' UNION ALL '.join(sources)}), "
-        f"per AS (SELECT {key}, any_value(visitor_key) AS visitor, {gathered} FROM moments GROUP BY {key}), "
-        f"journeys AS (SELECT visitor, start, {', '.join(steps)} FROM {starts} WHERE start IS NOT NULL), "
-        f"best AS (SELECT * FROM journeys QUALIFY row_number() OVER "
-        f"(PARTITION BY visitor ORDER BY {depth} DESC, start) = 1) "
-        f"SELECT {reached}, {medians} FROM best"
-    )
+    sql = f"WITH {', '.join(ctes)} SELECT {reached}, {medians} FROM best"
     row = cursor.execute(sql, params).fetchall()[0]
     return [int(count) for count in row[:n]], [None, *row[n:]]
 

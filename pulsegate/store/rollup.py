@@ -99,7 +99,7 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
             branches.append(
                 Sql(
                     f"SELECT received_at, client_ms, project, session_id, visitor_id, '{name}' AS kind, "
-                    f"NULL::VARCHAR AS key, {value} AS value FROM events "
+                    f"NULL::VARCHAR AS key, {value} AS value, NULL::VARCHAR AS event FROM events "
                     f"WHERE {window.text} AND type = '{event_type}'",
                     window.params,
                 )
@@ -109,7 +109,8 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
             Sql(
                 "SELECT received_at, client_ms, project, session_id, visitor_id, 'prop' AS kind, "
                 "?::VARCHAR AS key, "
-                f"json_extract_string(props, ?) AS value FROM events WHERE {window.text} AND type = 'custom' "
+                f"json_extract_string(props, ?) AS value, name AS event FROM events WHERE {window.text} "
+                "AND type = 'custom' "
                 "AND props IS NOT NULL",
                 (key, f'$."{key}"', *window.params),
             )
@@ -119,7 +120,7 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
         branches.append(
             Sql(
                 "SELECT received_at, client_ms, project, session_id, visitor_id, 'prop' AS kind, key, "
-                "json_extract_string(props, '$.\"' || key || '\"') AS value FROM "
+                "json_extract_string(props, '$.\"' || key || '\"') AS value, name AS event FROM "
                 "(SELECT *, unnest(json_keys(props)) AS key FROM events "
                 f"WHERE {window.text} AND type = 'custom' AND props IS NOT NULL) "
                 f"WHERE regexp_full_match(key, '{_PROPERTY_KEY}')",
@@ -130,8 +131,9 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
     return Sql(
         "SELECT date_trunc('hour', received_at) AS hour, project, kind, key, value, "
         "hash(session_id) AS session_key, hash(visitor_id) AS visitor_key, count(*)::INTEGER AS hits, "
-        # Only custom events are funnel steps: their moments are kept, the others' are not.
-        f"list({ORDER_KEY}) FILTER (WHERE kind = 'event') AS times "
+        # Only custom events (and their properties: goals on a property value) are funnel steps:
+        # their moments are kept, the others' are not.
+        f"list({ORDER_KEY}) FILTER (WHERE kind IN ('event', 'prop')) AS times, event "
         f"FROM ({union}) WHERE value IS NOT NULL GROUP BY ALL",
         tuple(p for branch in branches for p in branch.params),
     )
@@ -164,7 +166,7 @@ _TABLES = {
     ),
     "event_facts": _Table(
         event_rows,
-        "project, value, session_key, visitor_key, hits, times",
+        "project, value, session_key, visitor_key, hits, times, event",
         "CAST(hour AS DATE), kind, key, value",
     ),
 }

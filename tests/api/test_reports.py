@@ -295,9 +295,16 @@ def test_a_large_database_counts_event_visitors_approximately_and_says_so(
         estimated = ask(served, "breakdown", [], dimension="page", metrics="visitors,pageviews", limit="1000")
         assert ask(served, "pages/top", [])["visitors_approximate"] is True
         sessions = ask(served, "breakdown", [], dimension="source", metrics="visitors", limit="1000")
+        goals = ask(served, "goals", [])
     finally:
         report_queries.EXACT_DISTINCT_UP_TO = original
-    assert estimated["approximate"] == ["visitors"]
+    assert estimated["approximate"] == ["visitors"] and goals["approximate"] is True
+    assert ask(served, "goals", [])["approximate"] is False
+    for got in goals["goals"]:
+        goal = next(g for g in ref.GOALS if g.name == got["name"])
+        visitors, conversions = ref.goal_report(data, [], start, end, goal)
+        assert got["conversions"] == conversions  # counts stay exact
+        assert got["visitors"] == pytest.approx(visitors, rel=0.1, abs=1)
     assert sessions["approximate"] == []  # session dimensions always count exactly
     for row in estimated["rows"]:
         assert row["pageviews"] == expected[row["value"]]["pageviews"]  # counts stay exact

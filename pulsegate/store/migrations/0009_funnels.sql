@@ -1,11 +1,14 @@
 -- Funnels and goals from the config file (issue 17).
 --
--- The page and custom-event facts keep the moments of their events (`times`, each an order key:
+-- The page, custom-event and property facts keep the moments of their events (`times`, each an order key:
 -- see store/rollup.ORDER_KEY), so a funnel reads them in order without scanning raw events. The
 -- facts made so far have no times: they are dropped, and the rollup job makes them again (reports
 -- read raw events meanwhile).
 ALTER TABLE page_facts ADD COLUMN times BIGINT[];
 ALTER TABLE event_facts ADD COLUMN times BIGINT[];
+-- The custom event a property row's property was on (NULL for other kinds): goals on a property
+-- value (`--event Signup --prop plan=pro`) read these rows instead of raw events.
+ALTER TABLE event_facts ADD COLUMN event VARCHAR;
 DELETE FROM page_facts;
 DELETE FROM engaged_facts;
 DELETE FROM event_facts;
