@@ -1,17 +1,18 @@
 """SQL for funnels: how many visitors reached each step in order, and the median time between steps.
 
-Each step is read as a goal's rows (store/conversions.py), so page and custom-event steps come
-from the rollup and carry their moments as order keys (rollup.ORDER_KEY). Per session (or per
-visitor) the moments of each step are gathered into lists; a journey starts at a first-step
-moment and takes, for each next step, its earliest moment after the previous one (`list_filter`
-in a lambda): earliest-next is the deepest journey from a start. Within a session the first
-start is the best one; across a visitor's sessions every start is tried, as the window runs from
-it. Each visitor then counts through their deepest journey, the earliest of equally deep ones.
+Each step is read as a goal's moments (store/conversions.goal_moments): one row per page view,
+custom event or lead with its order key (rollup.ORDER_KEY), from the rollup's `moment_facts`
+where it holds the hours. A journey starts at a first-step moment and takes, for each next step,
+its earliest moment after the previous one (a join on the session or visitor key, then `min`):
+earliest-next is the deepest journey from a start. Within a session the first start is the best
+one; across a visitor's sessions every start is tried, as the window runs from it. Each visitor
+then counts through their deepest journey, the earliest of equally deep ones.
 
-Why lists and not joins or ASOF joins: at 10M events a 4-step funnel whose first step is the
-most viewed page took 420-450 ms on raw events with lists, 570-690 ms with ASOF joins, and
-160-200 ms with lists over the rollup (prototyped by hand on the bench file; bench/funnels.py
-measures the shipped query).
+How it got here (bench/conversions.py, 10M events, the most viewed page as first step, 64 MB):
+per-key lists of moments with `list_filter` lambdas took 420-450 ms over raw events and ran out
+of memory across a visitor's sessions; the same lists kept on the aggregated rollup rows took
+210 ms but a day of them could not be sorted into the rollup in 64 MB at 50M events; joins on
+the unaggregated moments do both (BENCHMARKS.md, issue 17).
 
 Also the saved funnels' table.
 """
@@ -55,9 +56,9 @@ def funnel_counts(
     ctes: list[str] = []
     params: list[object] = []
     for index, goal in enumerate(goals, start=1):
-        rows = conversions.goal_rows(goal, scope.start, scope.end, coverage)
+        rows = conversions.goal_moments(goal, scope.start, scope.end, coverage)
         ctes.append(
-            f"rows{index} AS (SELECT session_key, visitor_key, times FROM ({rows.text}) "
+            f"rows{index} AS (SELECT session_key, visitor_key, moment FROM ({rows.text}) "
             f"WHERE session_key IS NOT NULL AND {passes.text})"
         )
         params.extend((*rows.params, *passes.params))
@@ -65,28 +66,26 @@ def funnel_counts(
         # A session's first start is its best: the earliest-next steps from it go deepest.
         ctes.append(
             "reached1 AS (SELECT session_key, any_value(visitor_key) AS visitor, "
-            "min(list_min(times)) AS start FROM rows1 GROUP BY session_key)"
+            "min(moment) AS start FROM rows1 GROUP BY session_key)"
         )
         journey = "session_key"
     else:
         # Across sessions every start is tried: the window runs from it.
         ctes.append(
-            "reached1 AS (SELECT DISTINCT visitor_key, visitor_key AS visitor, unnest(times) AS start "
-            "FROM rows1)"
+            "reached1 AS (SELECT DISTINCT visitor_key, visitor_key AS visitor, moment AS start FROM rows1)"
         )
         journey = "visitor_key, start"
     in_window = ""
     if within == "visitor" and window_ms is not None:
-        in_window = f" AND {_ms('x')} <= {_ms('p.start')} + {int(window_ms)}"
+        in_window = f" AND {_ms('m.moment')} <= {_ms('p.start')} + {int(window_ms)}"
     previous = "start"
     for index in range(2, n + 1):
         # Each journey still going, and the earliest moment of this step after its last one.
         carried = ", ".join(f"p.{column}" for column in journey.split(", "))
         ctes.append(
             f"reached{index} AS (SELECT {carried}, "
-            f"min(list_min(list_filter(m.times, lambda x: x > p.{previous}{in_window}))) AS o{index} "
-            f"FROM reached{index - 1} p JOIN rows{index} m ON m.{key} = p.{key} "
-            f"GROUP BY {carried} HAVING o{index} IS NOT NULL)"
+            f"min(m.moment) AS o{index} FROM reached{index - 1} p JOIN rows{index} m "
+            f"ON m.{key} = p.{key} AND m.moment > p.{previous}{in_window} GROUP BY {carried})"
         )
         previous = f"o{index}"
     joined = " ".join(f"LEFT JOIN reached{i} USING ({journey})" for i in range(2, n + 1))

@@ -83,12 +83,16 @@ def seed(connection: duckdb.DuckDBPyConnection, rng: random.Random, events: int 
 def rows(
     connection: duckdb.DuckDBPyConnection, sql: rollup.Sql, facts: rollup.Facts
 ) -> Counter[tuple[Any, ...]]:
-    """The rows' totals per (project, value, session, visitor), with every moment kept for funnels:
+    """The rows' totals per (project, value, session, visitor), and every moment a funnel orders:
     hours cut differently, same sums."""
-    measure = (
-        "sum(engaged_ms), NULL" if facts is rollup.ENGAGED else "sum(hits), list_sort(flatten(list(times)))"
-    )
-    visitor = "NULL" if facts is rollup.ENGAGED else "visitor_key"
+    if facts.table == "moment_facts":
+        measure, visitor = "list_sort(list(moment)), NULL", "visitor_key"
+    elif facts is rollup.ENGAGED:
+        measure, visitor = "sum(engaged_ms), NULL", "NULL"
+    elif facts.table == "event_facts":
+        measure, visitor = "sum(hits), list_sort(list(event))", "visitor_key"
+    else:
+        measure, visitor = "sum(hits), NULL", "visitor_key"
     found = connection.execute(
         f"SELECT project, value, session_key, {visitor}, {measure} FROM ({sql.text}) GROUP BY ALL", sql.params
     ).fetchall()
@@ -96,7 +100,8 @@ def rows(
 
 
 def every_facts() -> list[rollup.Facts]:
-    return [rollup.ENGAGED, *(rollup.facts_of(dimension(name)) for name in EVENT_DIMENSIONS)]
+    moments = [rollup.moments_of("page"), rollup.moments_of("event")]
+    return [rollup.ENGAGED, *(rollup.facts_of(dimension(name)) for name in EVENT_DIMENSIONS), *moments]
 
 
 @pytest.mark.parametrize("seed_value", [1, 2, 3])
