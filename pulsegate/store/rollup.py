@@ -37,8 +37,9 @@ DAY = timedelta(days=1)
 # An hour is rolled up this long after it ends: a request stamps its events before its write is
 # queued, and none waits this long, so no event of a rolled-up hour is still on its way.
 SETTLE = timedelta(minutes=10)
-# Hours added per writer turn (a turn also stops at midnight): at most 1.3 s of the writer's time
-# at 50M events a month, so a backfill of a large file never holds ingest up for long.
+# Hours added per writer turn (a turn also stops at midnight): at most 2.4 s of the writer's time
+# at 50M events a month (BENCHMARKS.md, issue 17). Smaller turns are not shorter: a day added in
+# parts is sorted again when it ends (8-hour turns: the longest 6.3 s).
 HOURS_PER_TURN = 24
 _HASH_PROBE = "SELECT hash('pulsegate rollup')"
 # Property keys a report can name (domain/reports._PROPERTY_KEY): others are never asked for.
