@@ -21,16 +21,14 @@ targets are read against (this machine is shared: absolute times move between se
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.analytics import generate, keyed_client
-from bench.reports import measured, roll_up
+from bench.analytics import keyed_client
+from bench.reports import bench_file, measured, roll_up
 from pulsegate.domain.goals import Goal
 from pulsegate.domain.periods import resolve_window
 from pulsegate.domain.timestamps import now_ms, utc_datetime
@@ -98,12 +96,8 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="64MB", help="DuckDB memory_limit for both sides")
     parser.add_argument("--database", type=Path, help="the bench file (reused when it exists)")
     args = parser.parse_args()
-    database = args.database or Path(os.environ.get("BENCH_TMP", "/tmp")) / f"reports-{args.events}.duckdb"
     end_ms = now_ms()
-    if not database.exists():
-        started = time.perf_counter()
-        generate(database, args.events, end_ms)
-        print(f"Generated {args.events:,} events in {time.perf_counter() - started:.0f} s")
+    database = bench_file(args.events, args.database, end_ms)
     window = resolve_window({"period": "30d"}, end_ms)
     bounds = [utc_datetime(window.start_ms), utc_datetime(window.end_ms)]
 

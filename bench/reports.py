@@ -158,6 +158,17 @@ def roll_up(connection: duckdb.DuckDBPyConnection) -> None:
               f"{longest * 1000:.0f} ms); rows: {rows}")  # fmt: skip
 
 
+def bench_file(events: int, database: Path | None, end_ms: int) -> Path:
+    """The generated traffic's file (`database`, else one per size in $BENCH_TMP or /tmp), made
+    when it does not exist yet."""
+    database = database or Path(os.environ.get("BENCH_TMP", "/tmp")) / f"reports-{events}.duckdb"
+    if not database.exists():
+        started = time.perf_counter()
+        generate(database, events, end_ms)
+        print(f"Generated {events:,} events in {time.perf_counter() - started:.0f} s")
+    return database
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Every breakdown and the time series vs bare SQL")
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -171,12 +182,8 @@ def main() -> None:
     )
     parser.add_argument("--only", help="comma-separated dimensions (default: all, and the time series)")
     args = parser.parse_args()
-    database = args.database or Path(os.environ.get("BENCH_TMP", "/tmp")) / f"reports-{args.events}.duckdb"
     end_ms = now_ms()
-    if not database.exists():
-        started = time.perf_counter()
-        generate(database, args.events, end_ms)
-        print(f"Generated {args.events:,} events in {time.perf_counter() - started:.0f} s")
+    database = bench_file(args.events, args.database, end_ms)
     window = resolve_window({"period": "30d"}, end_ms)
     bounds = (utc_datetime(window.start_ms), utc_datetime(window.end_ms))
     names = args.only.split(",") if args.only else [*DIMENSIONS, "prop:plan", "timeseries"]

@@ -51,6 +51,8 @@ def seed(
         + (f", from {format_ms(done.first_ms)} to {format_ms(done.last_ms)} UTC." if done.first_ms else "."),
         highlight=False,
     )
+    if done.goals_added:
+        console.print(f"Sample goals added: {', '.join(done.goals_added)}.", highlight=False)
     database_option = f"--database {shlex.quote(str(settings.database_path))}"
     console.print(
         f"Next: `pulsegate keys create dashboard {database_option}`, `pulsegate serve {database_option}`, "

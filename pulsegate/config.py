@@ -12,8 +12,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from pulsegate.domain.client_ip import DEFAULT_TRUSTED_PROXIES, parse_networks
-from pulsegate.domain.goals import Goal, goal
-from pulsegate.domain.tracking import check_project
+from pulsegate.domain.goals import Goal, GoalOptions
 from pulsegate.errors import ConfigError, InvalidInput
 
 DEFAULT_CONFIG_FILE = "pulsegate.toml"
@@ -178,24 +177,6 @@ class PrivacySettings(Struct, forbid_unknown_fields=True, kw_only=True):
     visitor_salt: str = ""
 
 
-class GoalSettings(Struct, forbid_unknown_fields=True, kw_only=True):
-    """One `[[goals]]` table: the options of `pulsegate goals add`."""
-
-    name: str
-    event: str | None = None
-    prop: str | None = None  # KEY=VALUE, with event
-    page: str | None = None
-    lead: bool = False
-    form: str | None = None  # with lead
-    project: str | None = None
-
-    def goal(self) -> Goal:
-        """The checked goal (InvalidInput names the option at fault)."""
-        project = check_project(self.project, "project") if self.project is not None else None
-        return goal(self.name, event=self.event, prop=self.prop, page=self.page, lead=self.lead,
-                    form=self.form, project=project)  # fmt: skip
-
-
 class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     """Every setting PulseGate reads, grouped as in config.example.toml."""
 
@@ -214,7 +195,7 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     privacy: PrivacySettings = msgspec.field(default_factory=PrivacySettings)
     # Goals declared here are written to the database at every start (server or CLI), replacing
     # those declared here before: `goals add` and `goals remove` leave them alone.
-    goals: list[GoalSettings] = msgspec.field(default_factory=list)
+    goals: list[GoalOptions] = msgspec.field(default_factory=list)
 
     @property
     def declared_goals(self) -> list[Goal]:
@@ -392,7 +373,7 @@ RESERVED_PATHS = (
 SCRIPT_PATHS = ("/tracker.js", "/form.js", "/pulse.js")
 
 
-def _check_goals(goals: list[GoalSettings]) -> None:
+def _check_goals(goals: list[GoalOptions]) -> None:
     seen: set[str] = set()
     for n, declared in enumerate(goals):
         try:

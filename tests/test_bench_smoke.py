@@ -50,3 +50,13 @@ def test_reports_benchmark_runs(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "| breakdown by page | two |" in result.stdout and "| timeseries (day) | none |" in result.stdout
+
+
+def test_conversions_benchmark_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/conversions.py", "--events", "20000", "--repeats", "1",
+         "--database", str(tmp_path / "reports.duckdb")],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "| 4-step funnel within a session |" in result.stdout and "| goals (4:" in result.stdout

@@ -12,6 +12,7 @@ from typing import Literal
 
 import msgspec
 
+from pulsegate.domain.tracking import check_project
 from pulsegate.errors import InvalidInput
 
 GoalKind = Literal["event", "page", "lead"]
@@ -87,6 +88,25 @@ def goal(
     if form is not None and not form.strip():
         raise InvalidInput("--form: the form's source name, not empty")
     return Goal(name=name, kind="lead", project=project, form=form)
+
+
+class GoalOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A goal as a person declares it: the options of `goals add`, or a `[[goals]]` table of the
+    config file (the same names in both)."""
+
+    name: str
+    event: str | None = None
+    prop: str | None = None  # KEY=VALUE, with event
+    page: str | None = None
+    lead: bool = False
+    form: str | None = None  # with lead
+    project: str | None = None
+
+    def goal(self) -> Goal:
+        """The checked goal (InvalidInput names the option at fault)."""
+        project = check_project(self.project, "--project") if self.project is not None else None
+        return goal(self.name, event=self.event, prop=self.prop, page=self.page, lead=self.lead,
+                    form=self.form, project=project)  # fmt: skip
 
 
 def check_name(name: str) -> str:

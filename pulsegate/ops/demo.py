@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 import msgspec
 
 from pulsegate.domain.demo_traffic import DemoLead, DemoVisit, generate_visits
+from pulsegate.domain.funnels import funnel
+from pulsegate.domain.goals import Goal
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import InvalidInput
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store import tracking as rows
+from pulsegate.store.funnels import funnel_rows, upsert_funnel
+from pulsegate.store.goals import goal_rows, upsert_goal
 from pulsegate.store.leads import new_lead_row
 from pulsegate.store.writer import RowWrite, commit_writes
 
@@ -38,6 +44,18 @@ class Seeded(msgspec.Struct, kw_only=True):
     leads: int
     first_ms: int | None
     last_ms: int | None
+    goals_added: list[str] = []  # the sample goals and funnel, when their names were free
+
+
+# What the sample site converts on, and the way there: so the dashboard's Goals and Funnel panels
+# show something on a seeded file. Added only under names not taken.
+SAMPLE_GOALS = (
+    Goal(name="Signup", kind="event", event="Signup"),
+    Goal(name="Pro signup", kind="event", event="Signup", prop_key="plan", prop_value="pro"),
+    Goal(name="Pricing page", kind="page", page="/pricing"),
+    Goal(name="Lead", kind="lead"),
+)
+SAMPLE_FUNNEL = funnel(["page:/pricing", "page:/signup", "goal:Signup"], name="Pricing to signup")
 
 
 def seed(context: OpContext, args: SeedArgs) -> Seeded:
@@ -83,7 +101,22 @@ def seed(context: OpContext, args: SeedArgs) -> Seeded:
         leads=leads,
         first_ms=visits[0].session.started_ms if visits else None,
         last_ms=max((visit.ended_ms for visit in visits), default=None),
+        goals_added=_add_samples(connection, utc_datetime(end_ms)),
     )
+
+
+def _add_samples(connection: duckdb.DuckDBPyConnection, now: datetime) -> list[str]:
+    """The sample goals and funnel whose names are free, added; their names."""
+    added = []
+    taken = {goal.name for goal, *_ in goal_rows(connection)}
+    for goal in SAMPLE_GOALS:
+        if goal.name not in taken:
+            upsert_goal(connection, goal, now)
+            added.append(goal.name)
+    if SAMPLE_FUNNEL.name not in {saved.name for saved, _ in funnel_rows(connection)}:
+        upsert_funnel(connection, SAMPLE_FUNNEL, now)
+        added.append(f"funnel {SAMPLE_FUNNEL.name}")
+    return added
 
 
 def _visit_writes(visit: DemoVisit) -> list[RowWrite]:

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import msgspec
 
-from pulsegate.domain.goals import Goal, goal
+from pulsegate.domain.goals import Goal, GoalOptions
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
-from pulsegate.domain.tracking import check_project
 from pulsegate.errors import InvalidInput, UnknownId
 from pulsegate.ops.context import NoArguments, OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store import goals as sql
 
-
-class AddGoal(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Arguments of `goals add`: the name and exactly one of event, page or lead."""
-
-    name: str
-    event: str | None = None
-    prop: str | None = None  # KEY=VALUE, with event
-    page: str | None = None
-    lead: bool = False
-    form: str | None = None  # with lead
-    project: str | None = None
+# `goals add` takes what a `[[goals]]` table of the config file takes.
+AddGoal = GoalOptions
 
 
 class RemoveGoal(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -42,11 +32,7 @@ class GoalInfo(msgspec.Struct, kw_only=True):
 
 def add_goal(context: OpContext, args: AddGoal) -> GoalInfo:
     """Add a goal (again with the same name: replace it)."""
-    project = check_project(args.project, "--project") if args.project is not None else None
-    checked = goal(
-        args.name, event=args.event, prop=args.prop, page=args.page, lead=args.lead, form=args.form,
-        project=project,
-    )  # fmt: skip
+    checked = args.goal()
     _refuse_config_goal(context, checked.name, "add it there")
     sql.upsert_goal(context.connection, checked, utc_datetime(now_ms()))
     return next(info for info in list_goals(context, NoArguments()) if info.goal.name == checked.name)

@@ -11,19 +11,26 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 from hypothesis import strategies as st
+from litestar.testing import TestClient
 
+from pulsegate.app import create_app
+from pulsegate.config import load_settings
 from pulsegate.domain.goals import Goal, page_matches
 from pulsegate.domain.reports import GOAL, Filter, dimension, matches, passes_event_filter
 from pulsegate.domain.sources import path_of
 from pulsegate.store import rollup
+from pulsegate.store.goals import upsert_goal
+from tests.helpers import app_cursor, new_api_key
 
 UTC = ZoneInfo("UTC")
 # The window every check asks about, and the days traffic is spread over (the window, the one
@@ -531,3 +538,16 @@ def goal_report(
     if goal.kind == "lead" and passes(None, filters, start, end):
         total += sum(1 for lead in data.leads if lead.session is None and counts_for(lead, goal, start, end))
     return len(visitors), total
+
+
+@contextmanager
+def served_app(folder: Path) -> Iterator[tuple[TestClient[Any], str]]:
+    """An app on a file in `folder` with the goals of GOALS stored, and an API key. The tests make
+    the event rollup themselves (`insert`), so the server's rollup job stays off."""
+    storage = {"database": str(folder / "reports.duckdb"), "rollup_interval_seconds": 0}
+    config = load_settings(None, environ={}, overrides={"storage": storage})
+    with TestClient(create_app(config)) as client:
+        with app_cursor(client) as cursor:
+            for goal in GOALS:
+                upsert_goal(cursor, goal, datetime(2026, 1, 1))
+        yield client, new_api_key(config)

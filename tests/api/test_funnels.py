@@ -14,16 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from pulsegate.app import create_app
-from pulsegate.config import load_settings
 from pulsegate.domain.funnels import funnel
 from pulsegate.domain.goals import Goal
 from pulsegate.domain.reports import Filter, parse_filters, with_goals
 from pulsegate.domain.timestamps import epoch_ms
 from pulsegate.store.funnels import upsert_funnel
-from pulsegate.store.goals import upsert_goal
 from tests.api import reports_reference as ref
-from tests.helpers import app_cursor, new_api_key
+from tests.helpers import app_cursor
 
 START, END = datetime(2026, 3, 1), datetime(2026, 3, 21)  # the window asked, in UTC
 PARAMS = {"from": "2026-03-01", "to": "2026-03-20", "tz": "UTC"}
@@ -39,14 +36,8 @@ HALF = 1 << 21  # the browser clock's reach around the receive time in an order 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient[Any], str]]:
-    database = tmp_path_factory.mktemp("funnels") / "funnels.duckdb"
-    storage = {"database": str(database), "rollup_interval_seconds": 0}
-    config = load_settings(None, environ={}, overrides={"storage": storage})
-    with TestClient(create_app(config)) as client:
-        with app_cursor(client) as cursor:
-            for goal in ref.GOALS:
-                upsert_goal(cursor, goal, datetime(2026, 1, 1))
-        yield client, new_api_key(config)
+    with ref.served_app(tmp_path_factory.mktemp("funnels")) as served:
+        yield served
 
 
 @st.composite

@@ -12,14 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from pulsegate.app import create_app
-from pulsegate.config import load_settings
 from pulsegate.domain.periods import Window
 from pulsegate.domain.reports import DIMENSIONS, METRICS, dimension, parse_filters, with_goals
 from pulsegate.domain.timestamps import epoch_ms
-from pulsegate.store.goals import upsert_goal
 from tests.api import reports_reference as ref
-from tests.helpers import app_cursor, new_api_key
+from tests.helpers import app_cursor
 
 TZ = "Europe/Berlin"
 BLANK_VALUES = dict.fromkeys(
@@ -31,15 +28,8 @@ PARAMS = {"from": ref.WINDOW_FROM.date().isoformat(), "to": "2026-03-07", "tz": 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient[Any], str]]:
-    database = tmp_path_factory.mktemp("reports") / "reports.duckdb"
-    # The test makes the event rollup itself (ref.insert), so the server's job stays off.
-    storage = {"database": str(database), "rollup_interval_seconds": 0}
-    config = load_settings(None, environ={}, overrides={"storage": storage})
-    with TestClient(create_app(config)) as client:
-        with app_cursor(client) as cursor:
-            for goal in ref.GOALS:
-                upsert_goal(cursor, goal, datetime(2026, 1, 1))
-        yield client, new_api_key(config)
+    with ref.served_app(tmp_path_factory.mktemp("reports")) as served:
+        yield served
 
 
 def ask(served: tuple[TestClient[Any], str], route: str, filters: list[str], **params: str) -> Any:

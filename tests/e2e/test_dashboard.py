@@ -376,3 +376,25 @@ def test_a_lead_s_other_fields_read_as_names_and_values(chromium: Any, server: R
     assert "Other fields" not in names and "{" not in "".join(values)
     assert page.problems == []
     page.context.close()
+
+
+def test_the_goals_and_funnel_panels_show_the_api_s_numbers(
+    chromium: Any, seeded: tuple[RunningServer, str]
+) -> None:
+    """`demo seed` adds sample goals and a funnel: the panels draw what the API answers."""
+    server, key = seeded
+    page = open_dashboard(chromium, server, key)
+    goals = api(server, key, "/analytics/goals", period="30d", tz="UTC", compare="previous")["goals"]
+    assert len(goals) == 4 and any(goal["conversions"] for goal in goals)
+    rows = {}
+    for goal in goals:
+        cells = texts(page, f"#goals tr[data-goal-row='{goal['name']}'] td")
+        rows[goal["name"]] = cells[:3]
+    assert rows == {g["name"]: [g["name"], f"{g['visitors']:,}", f"{g['conversions']:,}"] for g in goals}
+    funnel = api(server, key, "/analytics/funnel", name="Pricing to signup", period="30d", tz="UTC")
+    assert funnel["steps"][0]["visitors"] > funnel["steps"][-1]["visitors"] > 0
+    wait_for(lambda: len(texts(page, "#funnel .step")) == 3, what="the funnel")
+    drawn = texts(page, "#funnel .step .num")
+    assert [text.split(" visitors")[0] for text in drawn] == [f"{s['visitors']:,}" for s in funnel["steps"]]
+    assert len(texts(page, "#funnel .dropoff")) == 2
+    assert page.problems == []

@@ -8,7 +8,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from pulsegate.config import GoalSettings, Settings, load_settings, settings_from_json, settings_to_json
+from pulsegate.config import Settings, load_settings, settings_from_json, settings_to_json
+from pulsegate.domain.goals import GoalOptions
 from pulsegate.errors import ConfigError
 from pulsegate.resources import shipped_file
 
@@ -109,7 +110,7 @@ def test_example_config_lists_every_setting_with_its_default() -> None:
     commented = "\n".join(line[2:] for line in text.splitlines() if line.startswith("# ") or line == "#")
     tables = commented[commented.index("[[goals]]") :]
     declared = msgspec.toml.decode("\n".join(line.split("  #")[0] for line in tables.splitlines()).encode())
-    assert [GoalSettings(**goal).goal().name for goal in declared["goals"]] == [
+    assert [GoalOptions(**goal).goal().name for goal in declared["goals"]] == [
         "Signup", "Thank you page", "Demo request",
     ]  # fmt: skip
 
