@@ -24,6 +24,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
+from pulsegate.domain.funnels import MAX_STEPS, MIN_STEPS
 from pulsegate.domain.intervals import INTERVALS
 from pulsegate.domain.leads import LEAD_STATUSES, CrmCallback, LeadSubmission
 from pulsegate.domain.periods import DEFAULT_LIMIT, MAX_LIMIT, PERIODS
@@ -95,7 +96,7 @@ _FILTER = Parameter(
     description="DIMENSION OP VALUE without spaces, OP one of == != ~ (contains) !~; `|` separates "
     "alternatives (\\| is a bar); repeat to require several. Dimensions: "
     + ", ".join(DIMENSIONS)
-    + ", prop:KEY",
+    + ", prop:KEY; goal==NAME keeps the sessions that converted on a goal",
 )
 _COMPARE = Parameter(
     name="compare",
@@ -129,6 +130,26 @@ _ORDER = Parameter(
 _EVENT = Parameter(
     name="event", param_in="query", schema=_STRING, required=True, description="A custom event's name"
 )
+_STEP = Parameter(
+    name="step",
+    param_in="query",
+    schema=Schema(type=OpenAPIType.ARRAY, items=_STRING, min_items=MIN_STEPS, max_items=MAX_STEPS),
+    required=False,
+    explode=True,
+    description="The funnel's steps in order (2-8): page:PATTERN (* any characters), event:NAME, "
+    "goal:NAME or lead; required unless `name` is given",
+)
+_FUNNEL_PARAMETERS = (
+    _STEP,
+    Parameter(name="within", param_in="query", required=False,
+              description="session (default): the steps in one session; visitor: across a visitor's sessions",
+              schema=Schema(type=OpenAPIType.STRING, enum=["session", "visitor"])),
+    Parameter(name="window", param_in="query", schema=_STRING, required=False,
+              description="With within=visitor: how long after the first step the others count, "
+              "30m, 12h or 7d (default 7d, at most 90d)"),
+    Parameter(name="name", param_in="query", schema=_STRING, required=False,
+              description="Run the saved funnel of this name (pulsegate funnels add) instead of `step`"),
+)  # fmt: skip
 # The parameters each analytics route takes besides the window and paging (ANALYTICS_PARAMETERS).
 ROUTE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
     "/analytics/overview": (_FILTER, _COMPARE),
@@ -141,6 +162,8 @@ ROUTE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
     ),
     "/analytics/leads": (*LEAD_LIST_PARAMETERS, _FILTER),
     "/analytics/properties": (_EVENT, _FILTER),
+    "/analytics/goals": (_FILTER, _COMPARE),
+    "/analytics/funnel": (*_FUNNEL_PARAMETERS, _FILTER),
 }  # fmt: skip
 
 

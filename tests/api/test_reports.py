@@ -229,6 +229,11 @@ def test_the_openapi_document_lists_the_new_reports(served: tuple[TestClient[Any
     breakdown = {p["name"]: p for p in paths["/analytics/breakdown"]["get"]["parameters"]}
     assert breakdown["dimension"]["required"] and {"metrics", "order", "filter", "compare"} <= set(breakdown)
     assert "filter" in {p["name"] for p in paths["/analytics/geo"]["get"]["parameters"]}
+    funnel = {p["name"]: p for p in paths["/analytics/funnel"]["get"]["parameters"]}
+    assert {"step", "within", "window", "name", "filter", "from", "period"} <= set(funnel)
+    assert funnel["within"]["schema"]["enum"] == ["session", "visitor"]
+    assert {"filter", "compare"} <= {p["name"] for p in paths["/analytics/goals"]["get"]["parameters"]}
+    assert "/analytics/funnels" in paths
 
 
 def test_realtime_counts_only_the_sessions_that_pass_the_filters(served: tuple[TestClient[Any], str]) -> None:
