@@ -280,7 +280,7 @@ class Goals(Struct, kw_only=True):
 
     period: Period
     filters: list[str]
-    visitors: int  # the window's visitors (of the sessions that pass the filters): the rates' base
+    visitors: int  # the window's visitors (sessions that pass the filters but goal ones): the rates' base
     goals: list[GoalConversions]
     comparison: Period | None = None
     # The goals' visitors (and so their rates) are HyperLogLog estimates (typically within 2%), on

@@ -56,8 +56,13 @@ def parse_step(text: str) -> FunnelStep:
         return FunnelStep("lead")
     if not sep or kind not in ("page", "event", "goal"):
         raise InvalidInput(f"step: write page:PATTERN, event:NAME, goal:NAME or lead (got {text!r})")
-    if kind == "page" and (not value.startswith("/") or len(value) > MAX_PATTERN):
-        raise InvalidInput(f"step: a page pattern starts with / (* for any characters); got {text!r}")
+    if kind == "page":
+        if not value.startswith("/") or len(value) > MAX_PATTERN:
+            raise InvalidInput(
+                f"step: a page pattern starts with / and has at most {MAX_PATTERN} characters (* for any); "
+                f"got {text!r}"
+            )
+        return FunnelStep("page", value)
     if not value.strip() or len(value) > MAX_EVENT_NAME:
         raise InvalidInput(f"step: {kind}: needs a name of 1-{MAX_EVENT_NAME} characters (got {text!r})")
     return FunnelStep(kind, value)  # type: ignore[arg-type]

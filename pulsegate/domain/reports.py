@@ -333,12 +333,13 @@ def needs_goals(filters: Iterable[Filter]) -> bool:
 
 
 def check_goal_metrics(metrics: Iterable[Metric], filters: Iterable[Filter]) -> None:
-    """InvalidInput when a metric that needs a goal filter is asked for without one."""
-    if needs_goals(filters):
+    """InvalidInput when a metric that needs a goal filter is asked for without a positive one
+    (`goal!=NAME` names what did not convert: there are no conversions to count)."""
+    if any(filter_.dimension == GOAL and not filter_.negated for filter_ in filters):
         return
     for metric in metrics:
         if metric.needs_goal:
-            raise InvalidInput(f"metrics: {metric.name} needs a goal filter (filter=goal==NAME)")
+            raise InvalidInput(f"metrics: {metric.name} needs a goal filter (filter=goal==NAME or goal~TEXT)")
 
 
 def describe(filter_: Filter) -> str:

@@ -62,7 +62,7 @@ async def provide_query(request: Request, api_key: ApiKeyDependency) -> Analytic
     steps = tuple(params.getall("step", []))
     asked = AnalyticsQuery(params, projects_for(request, api_key), texts, steps)
     if texts and needs_goals(parse_filters(texts)):
-        goals = await runtime_of(request.app).analytics.goals()
+        goals = await runtime_of(request.app).analytics.goals(asked.projects)
         asked = replace(asked, goals=tuple(goals))
     return asked
 

@@ -50,10 +50,11 @@ def breakdown(context: OpContext, args: BreakdownArgs) -> Breakdown:
     for name, value in (("period", args.period), ("from", args.start), ("to", args.end)):
         if value is not None:
             window_params[name] = value
+    projects = (args.project,) if args.project else None
     query = ReportQuery(
         resolve_window(window_params, now_ms()),
-        (args.project,) if args.project else None,
-        with_goals(parse_filters(args.filters), reports.defined_goals(context.connection)),
+        projects,
+        with_goals(parse_filters(args.filters), reports.defined_goals(context.connection, projects)),
         parse_compare(args.compare),
     )
     paging = Paging(limit=args.limit, page=args.page)

@@ -53,9 +53,9 @@ class AnalyticsService:
         """Metrics per local hour, day, week or month, every bucket present."""
         return await self._database.read(reports.timeseries, query, interval, metrics)
 
-    async def goals(self) -> list[Goal]:
-        """Every goal, by name (for goal filters)."""
-        return await self._database.read(reports.defined_goals)
+    async def goals(self, projects: Projects = None) -> list[Goal]:
+        """The goals a key limited to `projects` may see, by name (for goal filters)."""
+        return await self._database.read(reports.defined_goals, projects)
 
     async def goal_report(self, query: ReportQuery) -> answers.Goals:
         """Each goal's conversions and conversion rate."""

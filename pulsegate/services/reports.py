@@ -17,7 +17,7 @@ from pulsegate.domain.funnels import Funnel, step_goal, step_results
 from pulsegate.domain.goals import Goal
 from pulsegate.domain.intervals import bucket_starts
 from pulsegate.domain.periods import Paging, Window
-from pulsegate.domain.reports import Dimension, Metric, Order, ReportQuery, check_goal_metrics, describe
+from pulsegate.domain.reports import GOAL, Dimension, Metric, Order, ReportQuery, check_goal_metrics, describe
 from pulsegate.domain.timestamps import utc_datetime
 from pulsegate.errors import UnknownId
 from pulsegate.store import funnels as funnel_sql
@@ -185,26 +185,30 @@ def event_properties(
     )
 
 
-def defined_goals(cursor: duckdb.DuckDBPyConnection) -> list[Goal]:
-    """Every goal (added with `goals add` or declared in the config file), by name."""
-    return [goal for goal, *_ in goal_rows(cursor)]
+def defined_goals(cursor: duckdb.DuckDBPyConnection, projects: tuple[str, ...] | None = None) -> list[Goal]:
+    """The goals (added with `goals add` or declared in the config file) that count in `projects`
+    (None: every goal), by name: a key limited to projects never learns the others' names."""
+    return [
+        goal
+        for goal, *_ in goal_rows(cursor)
+        if goal.project is None or projects is None or goal.project in projects
+    ]
 
 
 def goals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery) -> answers.Goals:
     """Each goal the query's projects can convert on: visitors who converted, conversions, and the
     share of the window's visitors, for the window and the one it is compared with."""
-    shown = [
-        goal
-        for goal in defined_goals(cursor)
-        if goal.project is None or query.projects is None or goal.project in query.projects
-    ]
+    shown = defined_goals(cursor, query.projects)
 
     estimate = sql.counts_approximately(cursor)
 
     def numbers(window: Window) -> tuple[int, list[tuple[int, int]]]:
         scope = scope_of(window, query.projects)
         coverage = rollup.coverage(cursor)
-        totals, _ = sql.session_report(cursor, scope, query.filters, ["visitors"], coverage=coverage)
+        # The rates' base leaves goal filters out, as goal_conversion_rate does: filtered by a
+        # goal, each goal's rate is the share of all visitors who converted on both.
+        others = [f for f in query.filters if f.dimension != GOAL]
+        totals, _ = sql.session_report(cursor, scope, others, ["visitors"], coverage=coverage)
         counts = sql.goal_counts(cursor, scope, query.filters, shown, approximate=estimate, coverage=coverage)
         return totals[0]["visitors"], counts
 
@@ -263,7 +267,7 @@ def saved_funnel(cursor: duckdb.DuckDBPyConnection, name: str, projects: tuple[s
 
 def funnel(cursor: duckdb.DuckDBPyConnection, query: ReportQuery, asked: Funnel) -> answers.FunnelReport:
     """How many of the window's visitors (of sessions that pass the filters) reached each step."""
-    known = {goal.name: goal for goal in defined_goals(cursor)}
+    known = {goal.name: goal for goal in defined_goals(cursor, query.projects)}
     goals = [step_goal(step, known) for step in asked.steps]
     projects = query.projects
     if asked.project is not None:

@@ -59,8 +59,8 @@ def goal_moments(goal: Goal, start: datetime, end: datetime, coverage: rollup.Co
     """One row per conversion on `goal` in [start, end) with its moment, bots left out."""
     if goal.kind == "lead":
         # A lead's moment: its creation, as an event of that millisecond whose browser clock agreed.
-        shift = rollup.ORDER_KEY_MS_SHIFT
-        moment = f"epoch_ms(created_at) * {1 << shift} + {1 << (shift - 1)} AS moment"
+        shift, since = rollup.ORDER_KEY_MS_SHIFT, rollup.ORDER_KEY_EPOCH_MS
+        moment = f"(epoch_ms(created_at) - {since}) * {1 << shift} + {1 << (shift - 1)} AS moment"
         return _of_project(goal, _lead_rows(goal.form, start, end, moment))
     if goal.kind == "page":
         facts = rollup.fact_rows(rollup.moments_of("page"), start, end, coverage)

@@ -44,14 +44,16 @@ HOURS_PER_TURN = 24
 _HASH_PROBE = "SELECT hash('pulsegate rollup')"
 # Property keys a report can name (domain/reports._PROPERTY_KEY): others are never asked for.
 _PROPERTY_KEY = "[A-Za-z0-9_.-]{1,64}"
-# An event's place in time as one BIGINT, for funnels: the receive time in ms, then (events of one
-# batch share it) the browser's clock relative to it, clamped to ±35 minutes, in the low 22 bits.
-# Events whose keys are equal happened at a moment the two clocks cannot order.
+# An event's place in time as one BIGINT, for funnels: the receive time in ms since 2020 (so the
+# key fits until 2089), then (events of one batch share it) the browser's clock relative to it,
+# clamped to ±35 minutes, in the low 22 bits. Events whose keys are equal happened at a moment the
+# two clocks cannot order (a browser whose clock is more than 35 minutes off: its batch's events).
+ORDER_KEY_EPOCH_MS = 1_577_836_800_000  # 2020-01-01T00:00:00Z
 ORDER_KEY = (
-    "(epoch_ms(received_at) * 4194304 + least(greatest(coalesce(client_ms - epoch_ms(received_at), 0), "
-    "-2097152), 2097151) + 2097152)"
+    f"((epoch_ms(received_at) - {ORDER_KEY_EPOCH_MS}) * 4194304 "
+    "+ least(greatest(coalesce(client_ms - epoch_ms(received_at), 0), -2097152), 2097151) + 2097152)"
 )
-ORDER_KEY_MS_SHIFT = 22  # key >> 22 is the receive time in ms
+ORDER_KEY_MS_SHIFT = 22  # key >> 22 is the receive time in ms since ORDER_KEY_EPOCH_MS
 
 
 # ---- the rows, from raw events ----------------------------------------------------------------

@@ -528,11 +528,11 @@ def listed_leads(data: Traffic, filters: list[Filter], start: datetime, end: dat
 def goal_report(
     data: Traffic, filters: list[Filter], start: datetime, end: datetime, goal: Goal
 ) -> tuple[int, int]:
-    """(visitors who converted, conversions) of `goal`: sessions that pass the filters, and
-    leads without a session when every filter is a negation."""
+    """(visitors who converted, conversions) of `goal`: sessions that started in the window and
+    pass the filters, and leads without a session when every filter is a negation."""
     visitors, total = set(), 0
-    for s in data.sessions:
-        if passes(s, filters, start, end) and (hits := goal_hits(s, goal, start, end)):
+    for s in population(data, filters, start, end):
+        if hits := goal_hits(s, goal, start, end):
             visitors.add(s.visitor_id)
             total += hits
     if goal.kind == "lead" and passes(None, filters, start, end):

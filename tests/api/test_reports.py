@@ -16,7 +16,7 @@ from pulsegate.domain.periods import Window
 from pulsegate.domain.reports import DIMENSIONS, METRICS, dimension, parse_filters, with_goals
 from pulsegate.domain.timestamps import epoch_ms
 from tests.api import reports_reference as ref
-from tests.helpers import app_cursor
+from tests.helpers import app_cursor, app_runtime, new_api_key
 
 TZ = "Europe/Berlin"
 BLANK_VALUES = dict.fromkeys(
@@ -67,7 +67,7 @@ def same(got: dict[str, Any], expected: dict[str, Any], names: list[str], where:
 def applicable(name: str, filters: list[str] = ()) -> list[str]:  # type: ignore[assignment]
     """Every metric a breakdown by `name` offers (the goal metrics only with a goal filter)."""
     by = dimension(name)
-    goal_filtered = any(text.startswith("goal") for text in filters)
+    goal_filtered = any(text.startswith(("goal==", "goal~")) for text in filters)  # a positive one
     return [m.name for m in METRICS.values() if m.applies_to(by) and (goal_filtered or not m.needs_goal)]
 
 
@@ -181,7 +181,8 @@ def test_every_report_agrees_with_the_plain_python_reference(
     goals = ask(served, "goals", filters, **extra)
     assert [g["name"] for g in goals["goals"]] == sorted(g.name for g in ref.GOALS)
     for low_high, numbers in ((window(None), "current"), *((window(compare), "comparison"),) * bool(compare)):
-        everyone = ref.session_breakdown(data, parsed, *low_high, None)[None]["visitors"]
+        without_goals = [f for f in parsed if f.dimension.name != "goal"]  # the rates' base
+        everyone = ref.session_breakdown(data, without_goals, *low_high, None)[None]["visitors"]
         if numbers == "current":
             assert goals["visitors"] == everyone
         for got in goals["goals"]:
@@ -215,6 +216,11 @@ def test_bad_reports_are_refused_with_the_reason(served: tuple[TestClient[Any], 
             "breakdown",
             {"dimension": "page", "metrics": "conversions", "filter": "goal==Signup"},
             "does not apply",
+        ),
+        (
+            "breakdown",
+            {"dimension": "source", "metrics": "conversions", "filter": "goal!=Signup"},
+            "needs a goal",
         ),
     ):
         response = client.get(f"/analytics/{route}", params=params, headers=headers)
@@ -304,3 +310,16 @@ def test_a_large_database_counts_event_visitors_approximately_and_says_so(
     for row in estimated["rows"]:
         assert row["pageviews"] == expected[row["value"]]["pageviews"]  # counts stay exact
         assert row["visitors"] == pytest.approx(expected[row["value"]]["visitors"], rel=0.1, abs=1)
+
+
+def test_a_key_for_one_project_never_learns_another_project_s_goals(
+    served: tuple[TestClient[Any], str],
+) -> None:
+    client, _ = served
+    headers = {"Authorization": f"Bearer {new_api_key(app_runtime(client).settings, 'acme')}"}
+    names = [goal["name"] for goal in client.get("/analytics/goals", headers=headers).json()["goals"]]
+    assert "Globex pricing" not in names and "Pricing" in names
+    refused = client.get("/analytics/overview", params={"filter": "goal==Globex pricing"}, headers=headers)
+    assert refused.status_code == 400
+    listed = refused.json()["error"].split("goals: ")[1]
+    assert "Globex pricing" not in listed and "Pricing" in listed

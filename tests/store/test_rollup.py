@@ -253,3 +253,27 @@ def test_each_finished_day_is_stored_in_value_order(connection: duckdb.DuckDBPyC
     ).fetchall()
     assert [hour for hour, _ in today] == sorted(hour for hour, _ in today)
     assert [path for _, path in today] != sorted(path for _, path in today)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later"),
+    [
+        (("1960-01-01 00:00:00", None), ("2026-03-01 10:00:00", 5)),
+        (("2026-03-01 10:00:00", 5), ("2026-03-01 10:00:00", 900)),  # one batch: the browser's clock
+        (("2026-03-01 10:00:00", 900), ("2026-03-01 10:00:00.001", -5000)),  # the receive time first
+        (("2026-03-01 10:00:00.001", None), ("2088-12-31 23:59:59", None)),  # no overflow before 2089
+    ],
+)
+def test_order_keys_keep_their_order(
+    connection: duckdb.DuckDBPyConnection, earlier: tuple[str, int | None], later: tuple[str, int | None]
+) -> None:
+    def key(at: str, offset: int | None) -> int:
+        client = "NULL::BIGINT" if offset is None else f"epoch_ms(TIMESTAMP '{at}') + {offset}"
+        sql = (
+            f"SELECT {rollup.ORDER_KEY} FROM (SELECT TIMESTAMP '{at}' AS received_at, {client} AS client_ms)"
+        )
+        return connection.execute(sql).fetchall()[0][0]
+
+    assert key(*earlier) < key(*later)
+    received = connection.execute(f"SELECT epoch_ms(TIMESTAMP '{later[0]}')").fetchall()[0][0]
+    assert (key(*later) >> rollup.ORDER_KEY_MS_SHIFT) + rollup.ORDER_KEY_EPOCH_MS == received

@@ -23,6 +23,7 @@ def test_steps_are_read_as_written() -> None:
     assert parse_step("event:Book demo") == FunnelStep("event", "Book demo")
     assert parse_step("goal:Signup: pro") == FunnelStep("goal", "Signup: pro")  # the first colon splits
     assert parse_step("lead") == FunnelStep("lead")
+    assert parse_step("page:/" + "x" * 300).value == "/" + "x" * 300  # patterns as long as a goal's
     assert [step.label for step in map(parse_step, ("page:/", "event:A", "goal:G", "lead"))] == [
         "Page /", "Event A", "Goal G", "Lead",
     ]  # fmt: skip

@@ -45,6 +45,14 @@ export function fillFunnelPicker(select, funnels, chosen) {
   return select.value;
 }
 
+/** A funnel's window as it was written: 604800000 → "7 days". */
+function formatWindow(ms) {
+  for (const [unit, size] of [["day", 86_400_000], ["hour", 3_600_000], ["minute", 60_000]]) {
+    if (ms % size === 0) return `${ms / size} ${unit}${ms === size ? "" : "s"}`;
+  }
+  return formatDuration(ms);
+}
+
 /** What the panel says while no funnel is saved. */
 export function funnelHint() {
   return h("p", { class: "muted" }, "No saved funnels yet. Save one where the server runs: ",
@@ -69,7 +77,7 @@ export function drawFunnel(container, report) {
       h("span", { class: "step-name" }, `${index + 1}. ${step.label}`),
       h("span", { class: "num" }, `${formatNumber(step.visitors)} visitors · ${formatRate(step.conversion_rate)}`)));
   });
-  const where = report.within === "visitor" ? `across a visitor's sessions within ${formatDuration(report.window_ms)}` : "in one session";
+  const where = report.within === "visitor" ? `across a visitor's sessions within ${formatWindow(report.window_ms)}` : "in one session";
   fill(container, [
     h("p", { class: "muted" }, `Steps in order, ${where}. ${formatRate(report.conversion_rate)} of those who took the first step took the last.`),
     h("ol", { class: "funnel" }, ...rows),
