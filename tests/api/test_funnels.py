@@ -188,7 +188,7 @@ def ask(served: tuple[TestClient[Any], str], params: list[tuple[str, str]], stat
     return response.json()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=journeys(),
     steps=st.lists(st.sampled_from(STEPS), min_size=2, max_size=4),
