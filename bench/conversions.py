@@ -50,8 +50,11 @@ BARE_GOALS = (
     "AND name = 'Signup' AND json_extract_string(props, '$.plan') = 'pro'",
     "SELECT count(DISTINCT visitor_id), count(*) FROM events WHERE {w} AND {started} AND type = 'pageview' "
     "AND path LIKE '/p/1%'",
+    # The generator's leads are not tied to their sessions' times: leave out, as the engine does,
+    # the leads of sessions that began before the window and were still going at its start.
     "SELECT count(DISTINCT visitor_id), count(*) FROM leads WHERE created_at >= ? AND created_at < ? AND NOT is_spam "
-    "AND (session_id IS NULL OR {started})",
+    "AND coalesce(session_id NOT IN (SELECT session_id FROM sessions WHERE is_bot OR (started_at < ? "
+    "AND (ended_at IS NULL OR ended_at >= ?))), TRUE)",
 )
 STEPS = ("page:/p/0", "page:/p/1", "event:Signup", "page:/p/2")
 BARE_STEPS = (
@@ -115,7 +118,11 @@ def main() -> None:
     started = "session_id IN (SELECT session_id FROM sessions WHERE started_at >= ? AND started_at < ? AND NOT is_bot)"
 
     def bare_goals() -> list[Any]:
-        return [cursor.execute(sql.format(w=w, started=started), bounds * 2).fetchall() for sql in BARE_GOALS]
+        params = [bounds * 2, bounds * 2, bounds * 2, [*bounds, bounds[0], bounds[0]]]
+        return [
+            cursor.execute(sql.format(w=w, started=started), p).fetchall()
+            for sql, p in zip(BARE_GOALS, params, strict=True)
+        ]
 
     bare: dict[str, float | None] = {"goals": measured(bare_goals, args.repeats, "bare goals")}
     expected: dict[str, Any] = {"goals": bare_goals()}

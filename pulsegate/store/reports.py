@@ -498,12 +498,19 @@ def goal_counts(
     if not goals:
         return []
     rows = conversions.goals_rows(tuple(goals), scope.start, scope.end, coverage)
-    counted = _session_scope(scope) & session_conditions(filters, scope, dialect, coverage=coverage)
+    passes = event_conditions(filters, scope, coverage=coverage, over_facts=True)
+    # A conversion in the window is of a session that started in it unless that session began
+    # before the window and was still going at its start: those few are left out (a semi-join on
+    # every session of the window cost 40 ms at 10M events, this anti-join almost nothing).
+    crossing = Sql(
+        "SELECT hash(session_id) FROM sessions WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?)",
+        (scope.start, scope.start),
+    )
     sessionless = "TRUE" if all(f.negated for f in filters) else "FALSE"
     where = _projects(scope.projects) & Sql(
         f"CASE WHEN session_key IS NULL THEN {sessionless} "
-        f"ELSE session_key IN (SELECT hash(session_id) FROM sessions WHERE {counted.text}) END",
-        counted.params,
+        f"ELSE ({passes.text}) AND session_key NOT IN ({crossing.text}) END",
+        passes.params + crossing.params,
     )
     found = cursor.execute(
         f"SELECT goal, {visitors}, sum(hits) FROM ({rows.text}) WHERE {where.text} GROUP BY goal",

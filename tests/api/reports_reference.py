@@ -92,6 +92,12 @@ class Session:
     leads: list[Lead] = field(default_factory=list)
 
     @property
+    def ended_at(self) -> datetime:
+        """When an ended session ended: 8 hours after its start, or its last event if later (a
+        session ends after its events, as the server's do)."""
+        return max([self.started_at + timedelta(hours=8), *(event.at for event in self.events)])
+
+    @property
     def page_views(self) -> int:
         return sum(1 for event in self.events if event.type == "pageview")
 
@@ -245,7 +251,7 @@ def insert(
                        "engagement_score", *data.sessions[0].values] if data.sessions else []  # fmt: skip
     rows = [
         (s.session_id, s.visitor_id, s.project, s.started_at, s.started_at,
-         s.started_at + timedelta(hours=8) if s.ended else None, s.entry_url, path_of(s.entry_url), s.exit_url,
+         s.ended_at if s.ended else None, s.entry_url, path_of(s.entry_url), s.exit_url,
          path_of(s.exit_url), s.is_bot, s.page_views if s.ended else None, len(s.events) if s.ended else None,
          s.engaged_ms if s.ended else None, s.score, *s.values.values())
         for s in data.sessions
