@@ -195,36 +195,59 @@ def defined_goals(cursor: duckdb.DuckDBPyConnection, projects: tuple[str, ...] |
     ]
 
 
+def goal_base(cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window) -> int:
+    """The visitors a goal's rate is a share of: the window's, of the sessions that pass the
+    filters but goal ones (as goal_conversion_rate: filtered by a goal, each goal's rate is the
+    share of all visitors who converted on both)."""
+    others = [f for f in query.filters if f.dimension != GOAL]
+    scope = scope_of(window, query.projects)
+    totals, _ = sql.session_report(cursor, scope, others, ["visitors"], coverage=rollup.coverage(cursor))
+    return int(totals[0]["visitors"])
+
+
+def goal_numbers(
+    cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window
+) -> tuple[list[Goal], list[tuple[int, int]], bool]:
+    """The goals the query's projects see, each one's (visitors who converted, conversions) in
+    `window`, and whether visitors are estimates."""
+    shown = defined_goals(cursor, query.projects)
+    estimate = sql.counts_approximately(cursor)
+    scope = scope_of(window, query.projects)
+    counts = sql.goal_counts(
+        cursor, scope, query.filters, shown, approximate=estimate, coverage=rollup.coverage(cursor)
+    )
+    return shown, counts, estimate
+
+
 def goals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery) -> answers.Goals:
     """Each goal the query's projects can convert on: visitors who converted, conversions, and the
-    share of the window's visitors, for the window and the one it is compared with."""
-    shown = defined_goals(cursor, query.projects)
+    share of the window's visitors, for the window and the one it is compared with (on one
+    cursor; the analytics service runs the same parts side by side)."""
+    windows = [query.window, *([query.comparison] if query.comparison else [])]
+    return goals_answer(
+        query,
+        [goal_base(cursor, query, window) for window in windows],
+        [goal_numbers(cursor, query, window) for window in windows],
+    )
 
-    estimate = sql.counts_approximately(cursor)
 
-    def numbers(window: Window) -> tuple[int, list[tuple[int, int]]]:
-        scope = scope_of(window, query.projects)
-        coverage = rollup.coverage(cursor)
-        # The rates' base leaves goal filters out, as goal_conversion_rate does: filtered by a
-        # goal, each goal's rate is the share of all visitors who converted on both.
-        others = [f for f in query.filters if f.dimension != GOAL]
-        totals, _ = sql.session_report(cursor, scope, others, ["visitors"], coverage=coverage)
-        counts = sql.goal_counts(cursor, scope, query.filters, shown, approximate=estimate, coverage=coverage)
-        return totals[0]["visitors"], counts
-
-    visitors, counts = numbers(query.window)
-    earlier = query.comparison
-    before = numbers(earlier) if earlier is not None else None
+def goals_answer(
+    query: ReportQuery,
+    bases: Sequence[int],
+    numbers: Sequence[tuple[list[Goal], list[tuple[int, int]], bool]],
+) -> answers.Goals:
+    """The answer from each window's base and goal numbers (the window first, then its comparison)."""
+    shown, counts, estimate = numbers[0]
     rows = []
     for n, goal in enumerate(shown):
         converted, total = counts[n]
         comparison = None
-        if before is not None:
-            earlier_visitors, (was_converted, was_total) = before[0], before[1][n]
+        if len(numbers) > 1:
+            was_converted, was_total = numbers[1][1][n]
             comparison = answers.GoalNumbers(
                 visitors=was_converted,
                 conversions=was_total,
-                conversion_rate=answers.percent(was_converted, earlier_visitors),
+                conversion_rate=answers.percent(was_converted, bases[1]),
             )
         rows.append(
             answers.GoalConversions(
@@ -234,14 +257,15 @@ def goals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery) -> answers.Goal
                 project=goal.project,
                 visitors=converted,
                 conversions=total,
-                conversion_rate=answers.percent(converted, visitors),
+                conversion_rate=answers.percent(converted, bases[0]),
                 comparison=comparison,
             )
         )
+    earlier = query.comparison
     return answers.Goals(
         period=answers.Period.of(query.window),
         filters=[describe(f) for f in query.filters],
-        visitors=visitors,
+        visitors=bases[0],
         goals=rows,
         comparison=answers.Period.of(earlier) if earlier else None,
         approximate=estimate,
