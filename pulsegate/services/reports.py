@@ -219,18 +219,6 @@ def goal_numbers(
     return shown, counts, estimate
 
 
-def goals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery) -> answers.Goals:
-    """Each goal the query's projects can convert on: visitors who converted, conversions, and the
-    share of the window's visitors, for the window and the one it is compared with (on one
-    cursor; the analytics service runs the same parts side by side)."""
-    windows = [query.window, *([query.comparison] if query.comparison else [])]
-    return goals_answer(
-        query,
-        [goal_base(cursor, query, window) for window in windows],
-        [goal_numbers(cursor, query, window) for window in windows],
-    )
-
-
 def goals_answer(
     query: ReportQuery,
     bases: Sequence[int],
