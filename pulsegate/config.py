@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import Meta, Struct
 
+from pulsegate.domain.attribution import LastTouchRule
 from pulsegate.domain.client_ip import DEFAULT_TRUSTED_PROXIES, parse_networks
 from pulsegate.domain.goals import Goal, GoalOptions
 from pulsegate.errors import ConfigError, InvalidInput
@@ -120,6 +121,22 @@ class LeadSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     # "accept": POST /lead and POST / keep taking leads (with deprecation headers);
     # "gone": they answer 410 and point to /lead.capture.
     deprecated_routes: Literal["accept", "gone"] = "accept"
+    # Where a plain HTML form's `redirect` field may send the browser after a capture (origins
+    # such as "https://acme.com"); any other target gets the server's own thank-you page.
+    redirect_origins: list[Annotated[str, Meta(pattern=r"^https?://[^/?#\s]+$")]] = msgspec.field(
+        default_factory=list
+    )
+
+
+class AttributionSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Which sessions a lead is credited to (pulsegate/domain/attribution.py has the rules)."""
+
+    # The visitor's sessions this many days before a lead count as its touches.
+    lookback_days: Annotated[int, Meta(ge=1, le=730)] = 90
+    # "last_non_direct": the latest touch that was not Direct; "last": the converting session.
+    last_touch: LastTouchRule = "last_non_direct"
+    # false: a lead is credited to the session it came from alone, never to earlier visits.
+    cross_visit: bool = True
 
 
 class CrmSettings(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -188,6 +205,7 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     rate_limits: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     leads: LeadSettings = msgspec.field(default_factory=LeadSettings)
     crm: CrmSettings = msgspec.field(default_factory=CrmSettings)
+    attribution: AttributionSettings = msgspec.field(default_factory=AttributionSettings)
     alerts: AlertSettings = msgspec.field(default_factory=AlertSettings)
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     network: NetworkSettings = msgspec.field(default_factory=NetworkSettings)

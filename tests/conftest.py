@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,11 @@ from litestar.testing import TestClient
 
 from pulsegate.app import create_app
 from pulsegate.config import Settings, load_settings
+
+# The CLI's tables are as wide as the terminal. Tests read them at 200 columns, whether pytest
+# runs in a terminal or in pytest-xdist's workers, which have none (a test that wants a narrow
+# table sets COLUMNS itself).
+os.environ.setdefault("COLUMNS", "200")
 
 
 @pytest.fixture

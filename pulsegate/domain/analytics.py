@@ -319,3 +319,19 @@ class SavedFunnels(Struct, kw_only=True):
     """GET /analytics/funnels: the saved funnels, by name."""
 
     funnels: list[SavedFunnel]
+
+
+class AttributionReport(Struct, kw_only=True):
+    """GET /analytics/attribution: leads credited to one dimension's values by a model (rows as a
+    breakdown's; `revenue` is a list of {currency, amount})."""
+
+    model: str
+    dimension: str
+    period: Period
+    metrics: list[str]
+    filters: list[str]
+    page: int
+    limit: int
+    total_rows: int
+    rows: list[ReportRow]
+    comparison: Period | None = None

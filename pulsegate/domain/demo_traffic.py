@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.enrichment import SessionOrigin
 from pulsegate.domain.ids import new_id
-from pulsegate.domain.leads import LeadSubmission
+from pulsegate.domain.leads import LeadSubmission, StageEntry
 from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.tracking import EventFields, SessionStart
 
@@ -95,6 +95,7 @@ class DemoLead:
     status: str  # new, forwarded, synced, failed, spam
     spam_reason: str | None
     crm_lead_id: str | None
+    stages: list[StageEntry] = field(default_factory=list)  # what the CRM reported back
 
 
 @dataclass(slots=True)
@@ -254,7 +255,7 @@ def _visit(rng: random.Random, started_ms: int, visitor: DemoVisitor, now_ms: in
                 visit.events.append(
                     DemoEvent(at, EventFields(type="form_submit", name=path.strip("/"), url=f"{SITE}{path}"))
                 )
-                visit.lead = _lead(rng, visit, path, at)
+                visit.lead = _lead(rng, visit, path, at, now_ms)
                 # What a site sends with PulseGate.track() after a signup: a custom event with properties.
                 if path == "/signup":
                     plan = {"plan": rng.choice(("free", "free", "pro", "team")), "seats": rng.randint(1, 5)}
@@ -281,7 +282,7 @@ def _custom(at_ms: int, name: str, path: str, props: dict[str, str | int]) -> De
     return DemoEvent(at_ms, EventFields(type="custom", name=name, url=f"{SITE}{path}", props=props))
 
 
-def _lead(rng: random.Random, visit: DemoVisit, path: str, at_ms: int) -> DemoLead:
+def _lead(rng: random.Random, visit: DemoVisit, path: str, at_ms: int, now_ms: int) -> DemoLead:
     name = rng.choice(NAMES)
     status = _pick(rng, LEAD_STATUSES)[0]
     spam_reason = rng.choice(("honeypot", "too fast")) if status == "spam" else None
@@ -312,4 +313,27 @@ def _lead(rng: random.Random, visit: DemoVisit, path: str, at_ms: int) -> DemoLe
         status=status,
         spam_reason=spam_reason,
         crm_lead_id=f"crm-{rng.randint(10_000, 99_999)}" if status == "synced" else None,
+        stages=_stages(at_ms, now_ms, seed=submission.submission_id) if status == "synced" else [],
     )
+
+
+# (the stages a synced lead goes through, weight): most stay open, some are won, some lost.
+STAGE_PATHS = ((("qualified",), 35), (("qualified", "won"), 20), (("lost",), 15), ((), 30))
+DEAL_VALUES = (500.0, 1_200.0, 2_400.0, 6_000.0, 15_000.0)
+
+
+def _stages(at_ms: int, now_ms: int, *, seed: str) -> list[StageEntry]:
+    """The CRM's stages for a synced lead, a day or more apart (none yet that would come after
+    `now_ms`), won deals with a value in EUR.
+
+    A generator of its own per lead: drawing from the visits' one would change every visit after it.
+    """
+    rng = random.Random(seed)
+    stages = []
+    for n, stage in enumerate(_pick(rng, STAGE_PATHS)[0], start=1):
+        value = rng.choice(DEAL_VALUES) if stage == "won" else None
+        at = at_ms + n * rng.randint(3_600_000, 3 * 86_400_000)
+        if at > now_ms:
+            break
+        stages.append(StageEntry(stage=stage, value=value, currency="EUR" if value else None, at=at))
+    return stages

@@ -45,6 +45,9 @@ def journey_until(arrivals: Iterable[Arrival[T]], lead_ms: int) -> list[tuple[in
         else:
             at = min(arrival.client_ms + offset, arrival.received_ms)
             before_lead = at <= lead_ms + CLOCK_SLACK_MS
+            # Counted as before the lead: never placed after it (the offset is an estimate that
+            # can run a few milliseconds late, by the network delay of the fastest event).
+            at = min(at, lead_ms)
         if before_lead:
             timed.append((at, order, arrival.event))
     timed.sort(key=lambda item: (item[0], item[1]))

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from msgspec import Struct
 
+from pulsegate.domain.attribution import ConvertingSession, Touch
+from pulsegate.domain.leads import StageEntry
 from pulsegate.domain.reports import Filter
 
 
@@ -37,6 +39,18 @@ class LeadSummary(Struct, kw_only=True):
     phone: str | None
     company: str | None
     crm_lead_id: str | None
+    stage: str | None  # the CRM's latest stage (qualified, won, lost, ...)
+    stage_value: float | None
+    stage_currency: str | None
+    touches: int | None  # None: captured before attribution existed
+    # Filled from lead_touches after the row is read (not columns of leads).
+    first_touch: Touch | None = None
+    last_touch: Touch | None = None
+
+
+# LeadSummary's fields read from its own columns.
+_FILLED_LATER = ("first_touch", "last_touch")
+SUMMARY_FIELDS = tuple(name for name in LeadSummary.__struct_fields__ if name not in _FILLED_LATER)
 
 
 class LeadList(Struct, kw_only=True):
@@ -96,6 +110,11 @@ class LeadDetail(Struct, kw_only=True):
     visitor_id: str | None
     spam_reason: str | None
     crm_synced_at: int | None
+    time_to_convert_ms: int | None
+    from_hosting: bool | None
+    converting_session: ConvertingSession | None
+    touch_list: list[Touch]  # every touch, oldest first (first_touch and last_touch are on `lead`)
+    stages: list[StageEntry]  # the CRM's stages in the order it reported them
     deliveries: list[DeliveryInfo]
     timeline: list[TimelineSession]  # the visitor's sessions up to the submission, oldest first
 

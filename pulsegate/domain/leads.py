@@ -107,16 +107,76 @@ def spam_reason(submission: LeadSubmission, *, min_fill_ms: int) -> str | None:
 
 
 class CrmCallback(Struct, kw_only=True):
-    """POST /lead.capture/crm-callback: the CRM's id for a lead it created (other keys ignored)."""
+    """POST /lead.capture/crm-callback: the CRM's id for a lead it created, or the lead's outcome
+    (a stage, with a value), or both; other keys are ignored."""
 
-    lead_id: Annotated[str, Meta(min_length=1, max_length=64)]
-    crm_lead_id: Annotated[str, Meta(min_length=1, max_length=200)]
+    lead_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    crm_lead_id: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    stage: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    value: Annotated[float, Meta(ge=0, le=1e15)] | None = None
+    currency: Annotated[str, Meta(pattern=r"^[A-Za-z]{3}$")] | None = None
+    at: Annotated[int, Meta(ge=0, le=253_402_300_799_999)] | None = None  # epoch ms, up to year 9999
+
+
+def check_callback(callback: CrmCallback) -> CrmCallback:
+    """The callback with its stage in lower case and currency in upper case; InvalidInput naming
+    the field when it says too little or something inconsistent."""
+    stage = callback.stage.strip().lower() if callback.stage is not None else None
+    if stage == "":
+        raise InvalidInput("stage: must not be blank")
+    if callback.lead_id is None and callback.crm_lead_id is None:
+        raise InvalidInput("lead_id: name the lead by lead_id or crm_lead_id")
+    if stage is None and (callback.lead_id is None or callback.crm_lead_id is None):
+        raise InvalidInput("stage: send a stage, or both lead_id and crm_lead_id to record the CRM's id")
+    if stage is None and (callback.value is not None or callback.currency is not None or callback.at):
+        raise InvalidInput("stage: value, currency and at describe a stage: send the stage too")
+    if (callback.value is None) != (callback.currency is None):
+        raise InvalidInput("currency: send value and currency (ISO 4217, e.g. EUR) together")
+    return CrmCallback(
+        lead_id=callback.lead_id,
+        crm_lead_id=callback.crm_lead_id,
+        stage=stage,
+        value=callback.value,
+        currency=callback.currency.upper() if callback.currency else None,
+        at=callback.at,
+    )
 
 
 class CrmSynced(Struct, kw_only=True):
     """The answer to a CRM callback."""
 
     lead_id: str
-    crm_lead_id: str
-    crm_synced_at: int  # epoch ms
-    changed: bool  # False when the same CRM id was already recorded
+    crm_lead_id: str | None
+    crm_synced_at: int | None  # epoch ms
+    changed: bool  # False when the callback repeated what was already recorded
+    stage: str | None = None  # the lead's latest stage, after this callback
+    stage_value: float | None = None
+    stage_currency: str | None = None
+    stage_at: int | None = None  # epoch ms
+
+
+class StageEntry(Struct, kw_only=True):
+    """One stage a CRM reported for a lead."""
+
+    stage: str
+    value: float | None
+    currency: str | None
+    at: int  # epoch ms: when the CRM says it happened, else when it told us
+
+
+def repeats(history: list[StageEntry], callback: CrmCallback) -> bool:
+    """Whether a stage callback says again what the history holds: the same stage, value, currency
+    and time; or, without a time, the same as the latest entry (a retried webhook)."""
+    same = [
+        entry
+        for entry in history
+        if (entry.stage, entry.value, entry.currency) == (callback.stage, callback.value, callback.currency)
+    ]
+    if callback.at is not None:
+        return any(entry.at == callback.at for entry in same)
+    return bool(history) and latest(history) in same
+
+
+def latest(history: list[StageEntry]) -> StageEntry:
+    """The entry that happened last (the one reported last among equal times)."""
+    return max(enumerate(history), key=lambda item: (item[1].at, item[0]))[1]

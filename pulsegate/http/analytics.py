@@ -7,6 +7,12 @@ from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
 
 from pulsegate.domain import analytics as answers
+from pulsegate.domain.attribution_reports import (
+    attribution_dimension,
+    attribution_metrics,
+    attribution_order,
+    parse_model,
+)
 from pulsegate.domain.funnels import funnel
 from pulsegate.domain.intervals import resolve_interval
 from pulsegate.domain.reports import DIMENSIONS, MAX_VALUE_LENGTH, dimension, parse_order, split_metric_names
@@ -53,6 +59,19 @@ class AnalyticsController(Controller):
         metrics = split_metric_names(asked.params.get("metrics"), by)
         order = parse_order(asked.params.get("order"), metrics)
         return await runtime.analytics.breakdown(asked.report, by, metrics, order, asked.paging)
+
+    @get("/attribution", operation_id="analyticsAttribution")
+    async def attribution(self, asked: Query, runtime: RuntimeDependency) -> answers.AttributionReport:
+        """Leads created in the window credited to `dimension`'s values (default source) by `model`
+        (first, last (default) or linear touch): leads, qualified, won, revenue per currency,
+        conversion rate, median time to convert, average touches, and lead quality; with filters,
+        `compare`, `order` and paging."""
+        params = asked.params
+        model = parse_model(params.get("model"))
+        by = attribution_dimension(params.get("dimension"))
+        metrics = attribution_metrics(params.get("metrics"))
+        order = attribution_order(params.get("order"), metrics)
+        return await runtime.analytics.attribution(asked.report, model, by, metrics, order, asked.paging)
 
     @get("/goals", operation_id="analyticsGoals")
     async def goals(self, asked: Query, runtime: RuntimeDependency) -> answers.Goals:

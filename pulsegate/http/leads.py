@@ -76,7 +76,8 @@ CALLBACK_MAX_BYTES = 16 * 1024
 
 @post("/lead.capture/crm-callback", status_code=200, operation_id="crmCallback", tags=["leads"])
 async def crm_callback(request: Request, runtime: RuntimeDependency) -> CrmSynced:
-    """Make.com reports the CRM record it created for a lead (Authorization: Bearer <callback secret>)."""
+    """The CRM reports the record it created for a lead, or the stage the lead reached (qualified,
+    won, lost, …, with a value), or both (Authorization: Bearer <callback secret>)."""
     secret = runtime.settings.crm.callback_secret
     if not secret:
         raise NotConfigured("The CRM callback is not configured: set crm.callback_secret (see the README)")
@@ -90,7 +91,7 @@ async def crm_callback(request: Request, runtime: RuntimeDependency) -> CrmSynce
         max_bytes=CALLBACK_MAX_BYTES,
         deadlines=runtime.body_deadlines,
     )
-    return await runtime.leads.record_crm_id(callback)
+    return await runtime.leads.record_crm_callback(callback)
 
 
 LEAD_ROUTES = [capture_lead, capture_lead_alias, capture_lead_root, crm_callback]

@@ -24,6 +24,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
+from pulsegate.domain.attribution_reports import ATTRIBUTION_DIMENSIONS, ATTRIBUTION_METRICS, MODELS
 from pulsegate.domain.funnels import MAX_STEPS, MIN_STEPS
 from pulsegate.domain.intervals import INTERVALS
 from pulsegate.domain.leads import LEAD_STATUSES, CrmCallback, LeadSubmission
@@ -127,6 +128,19 @@ _ORDER = Parameter(
     required=False,
     description="METRIC:desc or METRIC:asc, one of the asked metrics; default the first metric, descending",
 )
+_ATTRIBUTION_PARAMETERS = (
+    Parameter(name="model", param_in="query", required=False,
+              description="Which touches get a lead: first, last (default) or linear (an equal share each)",
+              schema=Schema(type=OpenAPIType.STRING, enum=list(MODELS))),
+    Parameter(name="dimension", param_in="query", required=False,
+              description="What the rows are values of (default source)",
+              schema=Schema(type=OpenAPIType.STRING, enum=list(ATTRIBUTION_DIMENSIONS))),
+    Parameter(name="metrics", param_in="query", required=False, schema=_STRING,
+              description=f"Comma-separated, of {', '.join(ATTRIBUTION_METRICS)}; default all"),
+    Parameter(name="order", param_in="query", required=False, schema=_STRING,
+              description="METRIC:desc or METRIC:asc, one of the asked metrics but revenue; "
+                          "default the first, descending"),
+)  # fmt: skip
 _EVENT = Parameter(
     name="event", param_in="query", schema=_STRING, required=True, description="A custom event's name"
 )
@@ -163,6 +177,7 @@ ROUTE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
     "/analytics/leads": (*LEAD_LIST_PARAMETERS, _FILTER),
     "/analytics/properties": (_EVENT, _FILTER),
     "/analytics/goals": (_FILTER, _COMPARE),
+    "/analytics/attribution": (*_ATTRIBUTION_PARAMETERS, _FILTER, _COMPARE),
     "/analytics/funnel": (*_FUNNEL_PARAMETERS, _FILTER),
 }  # fmt: skip
 

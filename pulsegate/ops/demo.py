@@ -7,17 +7,21 @@ from datetime import datetime
 import duckdb
 import msgspec
 
+from pulsegate.config import AttributionSettings
+from pulsegate.domain.attribution import ConvertingSession, LeadOrigin, SessionTouch, attribute
 from pulsegate.domain.demo_traffic import DemoLead, DemoVisit, generate_visits
 from pulsegate.domain.funnels import funnel
 from pulsegate.domain.goals import Goal
+from pulsegate.domain.sources import path_of
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import InvalidInput
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store import tracking as rows
+from pulsegate.store.attribution import touch_rows
 from pulsegate.store.funnels import funnel_rows, upsert_funnel
 from pulsegate.store.goals import goal_rows, upsert_goal
-from pulsegate.store.leads import new_lead_row
+from pulsegate.store.leads import new_lead_row, stage_rows
 from pulsegate.store.writer import RowWrite, commit_writes
 
 VISITS_PER_COMMIT = 2_000
@@ -81,13 +85,15 @@ def seed(context: OpContext, args: SeedArgs) -> Seeded:
     seed_value = args.seed + existing * 7_919
     visits = generate_visits(seed=seed_value, days=args.days, sessions=args.sessions, now_ms=end_ms)
     events = leads = 0
+    earlier: dict[str, list[SessionTouch]] = {}  # each visitor's visits so far, for attribution
     for first in range(0, len(visits), VISITS_PER_COMMIT):
         writes: list[RowWrite] = []
         for visit in visits[first : first + VISITS_PER_COMMIT]:
             writes += _visit_writes(visit)
             events += len(visit.events) + 1  # and the landing page view
+            earlier.setdefault(visit.session.visitor_id, []).append(_touch(visit))
             if visit.lead is not None:
-                writes += _lead_writes(visit, visit.lead)
+                writes += _lead_writes(visit, visit.lead, earlier[visit.session.visitor_id])
                 leads += 1
         try:
             commit_writes(connection, writes)
@@ -127,16 +133,50 @@ def _visit_writes(visit: DemoVisit) -> list[RowWrite]:
     return writes
 
 
-def _lead_writes(visit: DemoVisit, lead: DemoLead) -> list[RowWrite]:
+def _touch(visit: DemoVisit) -> SessionTouch:
+    """A visit as attribution sees it."""
+    origin = visit.origin
+    return SessionTouch(
+        session_id=visit.session.session_id, started_ms=visit.session.started_ms, source=origin.source,
+        referrer_host=origin.referrer_host, utm_source=origin.utm_source, utm_medium=origin.utm_medium,
+        utm_campaign=origin.utm_campaign, utm_term=origin.utm_term, utm_content=origin.utm_content,
+        entry_url=visit.start.url, country=origin.country, device=origin.device, is_bot=origin.is_bot,
+    )  # fmt: skip
+
+
+def _origin(visit: DemoVisit, lead: DemoLead, sessions: list[SessionTouch]) -> LeadOrigin:
+    """Where a sample lead came from, by the rules a captured one follows (default settings)."""
+    settings = AttributionSettings()
+    attribution = attribute(
+        sessions, lead_ms=lead.created_ms, converting_session_id=visit.session.session_id,
+        lookback_days=settings.lookback_days, last_touch=settings.last_touch,
+    )  # fmt: skip
+    assert attribution is not None  # the converting visit always counts
+    activity = visit.session.activity
+    converting = ConvertingSession(
+        landing_page=path_of(visit.start.url), page_views=activity.page_views,
+        engaged_ms=activity.engaged_ms, engagement_score=visit.score,
+    )  # fmt: skip
+    return LeadOrigin(
+        visitor_id=visit.session.visitor_id, traffic_source=visit.origin.source, attribution=attribution,
+        converting=converting, from_hosting=visit.origin.is_hosting,
+    )  # fmt: skip
+
+
+def _lead_writes(visit: DemoVisit, lead: DemoLead, sessions: list[SessionTouch]) -> list[RowWrite]:
     created = utc_datetime(lead.created_ms)
+    origin = _origin(visit, lead, sessions)
+    attribution = origin.attribution
     writes = [
-        new_lead_row(lead.lead_id, lead.submission, created_ms=lead.created_ms,
-                     visitor_id=visit.session.visitor_id, traffic_source=visit.origin.source,
+        new_lead_row(lead.lead_id, lead.submission, created_ms=lead.created_ms, origin=origin,
                      spam_reason=lead.spam_reason),
+        touch_rows(lead.lead_id, attribution.touches, attribution.first, attribution.last),
         RowWrite("leads", LEAD_OUTCOME_COLUMNS,
                  [(lead.lead_id, lead.status, lead.crm_lead_id, created if lead.crm_lead_id else None)],
                  action="update", key=("lead_id",)),
     ]  # fmt: skip
+    for n, entry in enumerate(lead.stages):
+        writes += stage_rows(lead.lead_id, entry, entry.at, latest=n == len(lead.stages) - 1)
     if lead.status in ("forwarded", "synced", "failed"):
         failed = lead.status == "failed"
         payload = msgspec.json.encode({"lead_id": lead.lead_id, "email": lead.submission.email}).decode()

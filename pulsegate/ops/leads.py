@@ -89,7 +89,7 @@ EXPORT_TIME_COLUMNS = sql.EXPORT_TIME_COLUMNS
 class ExportedPage(msgspec.Struct, kw_only=True):
     """Rows in EXPORT_COLUMNS order (times as epoch ms); `total` only on the first page."""
 
-    rows: list[list[str | int | None]]
+    rows: list[list[str | int | float | bool | None]]
     total: int | None
     # Where the next page starts: the last row's (created_at, lead_id); None on an empty page.
     last_ms: int | None = None
@@ -189,10 +189,10 @@ def _option_names(message: str) -> str:
     return f"{option}: {rest.replace('must be before to', 'must be before --until')}"
 
 
-def _plain(value: object) -> str | int | None:
+def _plain(value: object) -> str | int | float | bool | None:
     if isinstance(value, datetime):
         return epoch_ms(value)
-    if value is None or isinstance(value, int | str):
+    if value is None or isinstance(value, int | float | str):  # bool is an int
         return value
     return str(value)
 

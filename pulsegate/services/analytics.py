@@ -10,12 +10,13 @@ from pathlib import Path
 import duckdb
 
 from pulsegate.domain import analytics as answers
+from pulsegate.domain.attribution_reports import AttributionDimension, AttributionMetric, Model
 from pulsegate.domain.funnels import Funnel
 from pulsegate.domain.goals import Goal
 from pulsegate.domain.periods import Paging
 from pulsegate.domain.reports import Dimension, Filter, Metric, Order, ReportQuery, dimension, metrics_for
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
-from pulsegate.services import reports
+from pulsegate.services import attribution_reports, reports
 from pulsegate.store import queries
 from pulsegate.store import reports as report_queries
 from pulsegate.store.database import Database
@@ -57,6 +58,20 @@ class AnalyticsService:
     async def goals(self, projects: Projects = None) -> list[Goal]:
         """The goals a key limited to `projects` may see, by name (for goal filters)."""
         return await self._database.read(reports.defined_goals, projects)
+
+    async def attribution(
+        self,
+        query: ReportQuery,
+        model: Model,
+        dimension: AttributionDimension,
+        metrics: Sequence[AttributionMetric],
+        order: Order,
+        paging: Paging,
+    ) -> answers.AttributionReport:
+        """Leads credited to a dimension's values by `model`, with outcomes and lead quality."""
+        return await self._database.read(
+            attribution_reports.attribution, query, model, dimension, metrics, order, paging
+        )
 
     async def goal_report(self, query: ReportQuery) -> answers.Goals:
         """Each goal's conversions and conversion rate: the visitors and the goals' counts are read

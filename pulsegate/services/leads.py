@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
 import msgspec
 
-from pulsegate.config import LeadSettings
+from pulsegate.config import AttributionSettings, LeadSettings
+from pulsegate.domain.attribution import ConvertingSession, LeadOrigin, Touch
 from pulsegate.domain.ids import new_id
 from pulsegate.domain.leads import (
     CrmCallback,
     CrmSynced,
     LeadReceipt,
     LeadSubmission,
+    StageEntry,
+    check_callback,
     check_submission,
+    latest,
+    repeats,
     spam_reason,
 )
+from pulsegate.domain.sessions import OpenSessions
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import NotFound, StorageUnavailable
+from pulsegate.services.attribution import lead_origin, stored_origin
+from pulsegate.store import attribution as touch_rows
 from pulsegate.store import leads as rows
 from pulsegate.store.database import Database
 from pulsegate.store.deliveries import delivered_rows, open_crm_deliveries
-from pulsegate.store.writer import Writer
+from pulsegate.store.writer import RowWrite, Writer
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +50,7 @@ class CrmPayload(msgspec.Struct, kw_only=True):
     phone: str | None
     company: str | None
     message: str | None
-    fields: dict[str, object] | None
+    fields: dict[str, str | int | float | bool | None] | None
     page_url: str | None
     utm_source: str | None
     utm_medium: str | None
@@ -50,6 +59,12 @@ class CrmPayload(msgspec.Struct, kw_only=True):
     utm_content: str | None
     session_id: str | None
     visitor_id: str | None
+    # Where the lead came from, as HubSpot's "original source" and "latest source" (README).
+    first_touch: Touch
+    last_touch: Touch
+    touches: int
+    time_to_convert_ms: int
+    converting_session: ConvertingSession | None
 
 
 class LeadService:
@@ -62,13 +77,18 @@ class LeadService:
         settings: LeadSettings,
         *,
         forward_to_crm: bool,
+        attribution: AttributionSettings | None = None,
+        open_sessions: OpenSessions | None = None,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._database = database
         self._writer = writer
         self._settings = settings
         self._forward = forward_to_crm
+        self._attribution = attribution or AttributionSettings()
+        self._open_sessions = open_sessions or OpenSessions()
         self._clock = clock
+        self._callbacks = asyncio.Lock()
 
     async def capture(self, submission: LeadSubmission) -> LeadReceipt:
         """Store a lead once per submission id; a repeat returns the first answer."""
@@ -78,20 +98,15 @@ class LeadService:
             return _receipt(existing)
         created_ms = self._clock()
         lead_id = new_id(created_ms)
-        visitor_id, traffic_source = await self._link(submission)
+        origin = await self._origin(submission, created_ms)
         reason = spam_reason(submission, min_fill_ms=self._settings.min_fill_ms)
+        attribution = origin.attribution
         writes = [
-            rows.new_lead_row(
-                lead_id,
-                submission,
-                created_ms=created_ms,
-                visitor_id=visitor_id,
-                traffic_source=traffic_source,
-                spam_reason=reason,
-            )
+            rows.new_lead_row(lead_id, submission, created_ms=created_ms, origin=origin, spam_reason=reason),
+            touch_rows.touch_rows(lead_id, attribution.touches, attribution.first, attribution.last),
         ]
         if reason is None and self._forward:
-            payload = _payload(lead_id, submission, created_ms, visitor_id, traffic_source)
+            payload = _payload(lead_id, submission, created_ms, origin)
             writes.append(rows.new_delivery_row(new_id(created_ms), lead_id, "crm", payload, created_ms))
         if reason is not None:
             logger.info("Lead %s stored as spam (%s)", lead_id, reason)
@@ -110,43 +125,63 @@ class LeadService:
             lead_id=lead_id,
             submission_id=submission.submission_id,
             session_id=submission.session_id,
-            visitor_id=visitor_id,
+            visitor_id=origin.visitor_id,
             timestamp=created_ms,
         )
 
-    async def record_crm_id(self, callback: CrmCallback) -> CrmSynced:
-        """Store the CRM's id for a lead; the same id again changes nothing."""
-        current = await self._database.read(rows.crm_link, callback.lead_id)
-        if current is None:
-            raise NotFound(f"Unknown lead: {callback.lead_id}")
-        crm_lead_id, synced_ms = current
-        if crm_lead_id == callback.crm_lead_id and synced_ms is not None:
-            return CrmSynced(
-                lead_id=callback.lead_id, crm_lead_id=crm_lead_id, crm_synced_at=synced_ms, changed=False
-            )
-        synced_ms = self._clock()
-        writes = [rows.crm_synced_row(callback.lead_id, callback.crm_lead_id, synced_ms)]
-        # The CRM has the lead: a delivery still pending (say its answer timed out) or failed
-        # must not post it again.
-        unfinished = await self._database.read(open_crm_deliveries, callback.lead_id)
-        if unfinished:
-            writes.append(delivered_rows(unfinished, utc_datetime(synced_ms)))
-        await self._writer.write(*writes)
+    async def record_crm_callback(self, callback: CrmCallback) -> CrmSynced:
+        """Store the CRM's id for a lead and/or the stage it reached; a repeat changes nothing."""
+        callback = check_callback(callback)
+        async with self._callbacks:  # two copies of one callback at once must make one entry
+            found = await self._database.read(rows.lead_outcome, callback.lead_id, callback.crm_lead_id)
+            if found is None:
+                raise NotFound(f"Unknown lead: {callback.lead_id or callback.crm_lead_id}")
+            received_ms = self._clock()
+            writes: list[RowWrite] = []
+            crm_lead_id, synced_ms = found.crm_lead_id, found.crm_synced_ms
+            new_id_told = crm_lead_id != callback.crm_lead_id or synced_ms is None
+            if callback.crm_lead_id is not None and new_id_told:
+                crm_lead_id, synced_ms = callback.crm_lead_id, received_ms
+                writes.append(rows.crm_synced_row(found.lead_id, crm_lead_id, synced_ms))
+                # The CRM has the lead: a delivery still pending (say its answer timed out) or
+                # failed must not post it again.
+                unfinished = await self._database.read(open_crm_deliveries, found.lead_id)
+                if unfinished:
+                    writes.append(delivered_rows(unfinished, utc_datetime(synced_ms)))
+            history = found.history
+            if callback.stage is not None and not repeats(history, callback):
+                entry = StageEntry(
+                    stage=callback.stage, value=callback.value, currency=callback.currency,
+                    at=callback.at if callback.at is not None else received_ms,
+                )  # fmt: skip
+                history = [*history, entry]
+                is_latest = latest(history) is entry
+                writes.extend(rows.stage_rows(found.lead_id, entry, received_ms, latest=is_latest))
+            if writes:
+                await self._writer.write(*writes)
+        current = latest(history) if history else None
         return CrmSynced(
-            lead_id=callback.lead_id, crm_lead_id=callback.crm_lead_id, crm_synced_at=synced_ms, changed=True
+            lead_id=found.lead_id,
+            crm_lead_id=crm_lead_id,
+            crm_synced_at=synced_ms,
+            changed=bool(writes),
+            stage=current.stage if current else None,
+            stage_value=current.value if current else None,
+            stage_currency=current.currency if current else None,
+            stage_at=current.at if current else None,
         )
 
-    async def _link(self, submission: LeadSubmission) -> tuple[str | None, str | None]:
-        """The visitor and traffic source of the session the lead came from, when known.
+    async def _origin(self, submission: LeadSubmission, created_ms: int) -> LeadOrigin:
+        """The visitor, traffic source and touches of the lead, from its session when known.
 
         The session row is on disk before its id ever reached the page, so one read suffices.
         """
-        if submission.session_id is None:
-            return submission.visitor_id, None
-        stored = await self._database.read(rows.session_link, submission.session_id, self._clock())
-        if stored is None:  # an unknown session id: keep what the page said
-            return submission.visitor_id, None
-        return stored
+        stored = await self._database.read(
+            stored_origin, submission.session_id, created_ms, self._attribution
+        )
+        # Read after the database answered, on the event loop that changes open sessions.
+        open_session = self._open_sessions.get(submission.session_id) if submission.session_id else None
+        return lead_origin(stored, submission, created_ms, self._attribution, open_session)
 
 
 def _receipt(stored: rows.StoredLeadRef) -> LeadReceipt:
@@ -159,15 +194,17 @@ def _receipt(stored: rows.StoredLeadRef) -> LeadReceipt:
     )
 
 
-def _payload(
-    lead_id: str, s: LeadSubmission, created_ms: int, visitor_id: str | None, traffic_source: str | None
-) -> bytes:
+def _payload(lead_id: str, s: LeadSubmission, created_ms: int, origin: LeadOrigin) -> bytes:
+    attribution = origin.attribution
     return msgspec.json.encode(
         CrmPayload(
             lead_id=lead_id, submission_id=s.submission_id, created_at=created_ms, project=s.project,
-            source=s.source, traffic_source=traffic_source, name=s.name, email=s.email, phone=s.phone,
-            company=s.company, message=s.message, fields=s.fields, page_url=s.page_url,
+            source=s.source, traffic_source=origin.traffic_source, name=s.name, email=s.email,
+            phone=s.phone, company=s.company, message=s.message, fields=s.fields, page_url=s.page_url,
             utm_source=s.utm_source, utm_medium=s.utm_medium, utm_campaign=s.utm_campaign,
-            utm_term=s.utm_term, utm_content=s.utm_content, session_id=s.session_id, visitor_id=visitor_id,
+            utm_term=s.utm_term, utm_content=s.utm_content, session_id=s.session_id,
+            visitor_id=origin.visitor_id, first_touch=attribution.first_touch,
+            last_touch=attribution.last_touch, touches=len(attribution.touches),
+            time_to_convert_ms=attribution.time_to_convert_ms, converting_session=origin.converting,
         )
     )  # fmt: skip

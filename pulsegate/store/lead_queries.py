@@ -8,8 +8,10 @@ from typing import Any, TypeVar
 import duckdb
 import msgspec
 
+from pulsegate.domain.attribution import ConvertingSession
 from pulsegate.domain.journeys import Arrival
 from pulsegate.domain.lead_views import (
+    SUMMARY_FIELDS,
     DeliveryInfo,
     LeadDetail,
     LeadFilter,
@@ -18,7 +20,8 @@ from pulsegate.domain.lead_views import (
     TimelineSession,
 )
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
-from pulsegate.store import rollup
+from pulsegate.store import attribution, rollup
+from pulsegate.store.leads import stage_history
 from pulsegate.store.queries import Scope
 from pulsegate.store.reports import session_conditions
 
@@ -29,7 +32,11 @@ MAX_TIMELINE_EVENTS = 500
 S = TypeVar("S", bound=msgspec.Struct)
 # The columns a lead's page adds to its LeadSummary (the fields of LeadDetail that are columns).
 DETAIL_COLUMNS = ("message", "fields", "page_url", "utm_source", "utm_medium", "utm_campaign", "session_id",
-                  "visitor_id", "spam_reason", "crm_synced_at")  # fmt: skip
+                  "visitor_id", "spam_reason", "crm_synced_at", "time_to_convert_ms",
+                  "from_hosting")  # fmt: skip
+# The converting session's summary, kept on the lead at capture (NULL without a known session).
+CONVERTING_COLUMNS = ("converting_landing_page", "converting_page_views", "converting_engaged_ms",
+                      "converting_score")  # fmt: skip
 
 
 def _columns(names: tuple[str, ...], expressions: dict[str, str] | None = None) -> str:
@@ -47,7 +54,7 @@ def _struct(answer: type[S], names: tuple[str, ...], row: tuple[Any, ...], **mor
     return answer(**values, **more)
 
 
-_SUMMARY = LeadSummary.__struct_fields__
+_SUMMARY = SUMMARY_FIELDS
 SUMMARY_COLUMNS = _columns(_SUMMARY, {"status": EFFECTIVE_STATUS})
 _DELIVERY = DeliveryInfo.__struct_fields__
 _TIMELINE_SESSION = tuple(name for name in TimelineSession.__struct_fields__ if name != "events")
@@ -56,7 +63,7 @@ _TIMELINE_EVENT = TimelineEvent.__struct_fields__
 
 def lead_where(leads: LeadFilter, coverage: rollup.Coverage | None = None) -> tuple[str, list[Any]]:
     """The WHERE condition (and its parameters) that selects the leads of `leads`."""
-    clauses, params = ["true"], []
+    clauses, params = ["true"], list[Any]()
     if leads.projects is not None:
         clauses.append(f"project IN ({', '.join('?' for _ in leads.projects)})")
         params.extend(leads.projects)
@@ -103,19 +110,40 @@ def list_leads(
         "ORDER BY created_at DESC, lead_id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    return total, [_struct(LeadSummary, _SUMMARY, row) for row in rows]
+    summaries = [_struct(LeadSummary, _SUMMARY, row) for row in rows]
+    touches = attribution.lead_touches(cursor, [lead.lead_id for lead in summaries])
+    for lead in summaries:
+        if (found := touches.get(lead.lead_id)) is not None:
+            lead.first_touch, lead.last_touch = found.first, found.last
+    return total, summaries
 
 
 def lead_detail(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> LeadDetail | None:
     """One lead with its own columns; its deliveries and timeline are left empty (read apart)."""
     rows = cursor.execute(
-        f"SELECT {SUMMARY_COLUMNS}, {_columns(DETAIL_COLUMNS)} FROM leads WHERE lead_id = ?", [lead_id]
+        f"SELECT {SUMMARY_COLUMNS}, {_columns(DETAIL_COLUMNS)}, {_columns(CONVERTING_COLUMNS)} "
+        "FROM leads WHERE lead_id = ?",
+        [lead_id],
     ).fetchall()
     if not rows:
         return None
-    summary, detail = rows[0][: len(_SUMMARY)], rows[0][len(_SUMMARY) :]
+    row = rows[0]
+    summary, detail = row[: len(_SUMMARY)], row[len(_SUMMARY) : len(_SUMMARY) + len(DETAIL_COLUMNS)]
+    landing_page, page_views, engaged_ms, score = row[len(_SUMMARY) + len(DETAIL_COLUMNS) :]
     lead = _struct(LeadSummary, _SUMMARY, summary)
-    return _struct(LeadDetail, DETAIL_COLUMNS, detail, lead=lead, deliveries=[], timeline=[])
+    touches = attribution.lead_touches(cursor, [lead_id]).get(lead_id)
+    if touches is not None:
+        lead.first_touch, lead.last_touch = touches.first, touches.last
+    converting = None
+    if page_views is not None:
+        converting = ConvertingSession(
+            landing_page=landing_page, page_views=page_views, engaged_ms=engaged_ms, engagement_score=score
+        )
+    return _struct(
+        LeadDetail, DETAIL_COLUMNS, detail, lead=lead, converting_session=converting,
+        touch_list=touches.touches if touches else [], stages=stage_history(cursor, lead_id),
+        deliveries=[], timeline=[],
+    )  # fmt: skip
 
 
 def lead_deliveries(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> list[DeliveryInfo]:
@@ -211,13 +239,33 @@ def distinct_values(
     return [row[0] for row in rows]
 
 
-EXPORT_COLUMNS = (
+_LEAD_EXPORT_COLUMNS = (
     "lead_id", "created_at", "status", "project", "source", "traffic_source", "name", "email", "phone",
     "company", "message", "fields", "page_url", "utm_source", "utm_medium", "utm_campaign", "utm_term",
-    "utm_content", "session_id", "visitor_id", "crm_lead_id", "crm_synced_at", "spam_reason",
+    "utm_content", "session_id", "visitor_id", "crm_lead_id", "crm_synced_at", "spam_reason", "touches",
+    "time_to_convert_ms", "stage", "stage_value", "stage_currency", "stage_at",
 )  # fmt: skip
-EXPORT_TIME_COLUMNS = ("created_at", "crm_synced_at")  # epoch ms in ExportedPage rows
-_EXPORT_SELECT = ", ".join(EFFECTIVE_STATUS + " AS status" if c == "status" else c for c in EXPORT_COLUMNS)
+# Every format has the same flat columns: the lead's, then its first and last touch's.
+EXPORT_COLUMNS = (
+    *_LEAD_EXPORT_COLUMNS,
+    *attribution.touch_columns("first_touch"),
+    *attribution.touch_columns("last_touch"),
+)
+EXPORT_TIME_COLUMNS = ("created_at", "crm_synced_at", "stage_at", "first_touch_at", "last_touch_at")
+_LEAD_SELECT = _columns(_LEAD_EXPORT_COLUMNS, {"status": EFFECTIVE_STATUS})
+
+
+def _export_query(where: str, *, limit: bool) -> str:
+    """The export's rows: the chosen leads (one page of them with `limit`) and their touches."""
+    page = " LIMIT ?" if limit else ""
+    return f"""
+        SELECT chosen.*, {attribution.touch_select("f", "first_touch")},
+               {attribution.touch_select("l", "last_touch")}
+        FROM (SELECT {_LEAD_SELECT} FROM leads WHERE {where} ORDER BY created_at, lead_id{page}) AS chosen
+        LEFT JOIN lead_touches AS f ON f.lead_id = chosen.lead_id AND f.is_first
+        LEFT JOIN lead_touches AS l ON l.lead_id = chosen.lead_id AND l.is_last
+        ORDER BY chosen.created_at, chosen.lead_id
+    """
 
 
 def export_page(
@@ -229,10 +277,7 @@ def export_page(
     if after is not None:
         where += " AND (created_at, lead_id) > (?, ?)"
         params.extend(after)
-    return cursor.execute(
-        f"SELECT {_EXPORT_SELECT} FROM leads WHERE {where} ORDER BY created_at, lead_id LIMIT ?",
-        [*params, limit],
-    ).fetchall()
+    return cursor.execute(_export_query(where, limit=True), [*params, limit]).fetchall()
 
 
 def count_leads(cursor: duckdb.DuckDBPyConnection, leads: LeadFilter) -> int:
@@ -255,11 +300,8 @@ def export_parquet(connection: duckdb.DuckDBPyConnection, leads: LeadFilter, pat
     (from the operator's own command line) is quoted as an SQL string.
     """
     where, params = lead_where(leads, _coverage(connection, leads))
-    connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE lead_export AS SELECT {_EXPORT_SELECT} FROM leads WHERE {where} "
-        "ORDER BY created_at, lead_id",
-        params,
-    )
+    query = _export_query(where, limit=False)
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE lead_export AS {query}", params)
     try:
         rows = connection.execute("SELECT count(*) FROM lead_export").fetchall()[0][0]
         quoted = path.replace("'", "''")

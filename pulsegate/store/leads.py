@@ -5,17 +5,19 @@ from __future__ import annotations
 import duckdb
 import msgspec
 
-from pulsegate.domain.leads import LeadSubmission
+from pulsegate.domain.attribution import LeadOrigin
+from pulsegate.domain.leads import LeadSubmission, StageEntry
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
-from pulsegate.store.tracking import session_match
 from pulsegate.store.writer import RowWrite
 
 LEAD_COLUMNS = (
     "lead_id", "submission_id", "created_at", "project", "source", "session_id", "visitor_id",
     "traffic_source", "name", "email", "phone", "company", "message", "fields", "page_url",
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "is_spam", "status",
-    "spam_reason",
+    "spam_reason", "touches", "time_to_convert_ms", "converting_landing_page", "converting_page_views",
+    "converting_engaged_ms", "converting_score", "from_hosting",
 )  # fmt: skip
+STAGE_COLUMNS = ("lead_id", "stage", "value", "currency", "happened_at", "received_at")
 DELIVERY_COLUMNS = (
     "delivery_id",
     "subject_id",
@@ -42,18 +44,20 @@ def new_lead_row(
     submission: LeadSubmission,
     *,
     created_ms: int,
-    visitor_id: str | None,
-    traffic_source: str | None,
+    origin: LeadOrigin,
     spam_reason: str | None,
 ) -> RowWrite:
     """The leads row of a new submission."""
-    s = submission
+    s, converting = submission, origin.converting
     row = (
-        lead_id, s.submission_id, utc_datetime(created_ms), s.project, s.source, s.session_id, visitor_id,
-        traffic_source, s.name, s.email, s.phone, s.company, s.message,
+        lead_id, s.submission_id, utc_datetime(created_ms), s.project, s.source, s.session_id,
+        origin.visitor_id, origin.traffic_source, s.name, s.email, s.phone, s.company, s.message,
         msgspec.json.encode(s.fields).decode() if s.fields else None, s.page_url, s.utm_source, s.utm_medium,
         s.utm_campaign, s.utm_term, s.utm_content, spam_reason is not None,
-        "spam" if spam_reason else "new", spam_reason,
+        "spam" if spam_reason else "new", spam_reason, len(origin.attribution.touches),
+        origin.attribution.time_to_convert_ms, converting.landing_page if converting else None,
+        converting.page_views if converting else None, converting.engaged_ms if converting else None,
+        converting.engagement_score if converting else None, origin.from_hosting,
     )  # fmt: skip
     return RowWrite("leads", LEAD_COLUMNS, [row])
 
@@ -83,22 +87,65 @@ def find_lead_by_submission(cursor: duckdb.DuckDBPyConnection, submission_id: st
     return StoredLeadRef(lead_id, submission, session_id, visitor_id, epoch_ms(created_at))
 
 
-def session_link(cursor: duckdb.DuckDBPyConnection, session_id: str, now_ms: int) -> tuple[str, str] | None:
-    """(visitor_id, source) of a stored session, to link a lead to how its visitor arrived."""
-    condition, params = session_match(session_id, now_ms)
-    rows = cursor.execute(f"SELECT visitor_id, source FROM sessions WHERE {condition}", params).fetchall()
-    return (rows[0][0], rows[0][1]) if rows else None
+class LeadOutcome(msgspec.Struct, kw_only=True):
+    """What the CRM has told about a lead so far."""
+
+    lead_id: str
+    crm_lead_id: str | None
+    crm_synced_ms: int | None
+    history: list[StageEntry]  # in the order they were reported
 
 
-def crm_link(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> tuple[str | None, int | None] | None:
-    """(crm_lead_id, crm_synced_at ms) of a lead, or None for an unknown lead."""
-    rows = cursor.execute(
-        "SELECT crm_lead_id, crm_synced_at FROM leads WHERE lead_id = ?", [lead_id]
+def lead_outcome(
+    cursor: duckdb.DuckDBPyConnection, lead_id: str | None, crm_lead_id: str | None
+) -> LeadOutcome | None:
+    """The CRM's id and stages of the lead with this id (else with this CRM id), or None."""
+    # Several leads may share a CRM record (a person who wrote twice): the latest answers.
+    where, key = ("lead_id = ?", lead_id) if lead_id is not None else ("crm_lead_id = ?", crm_lead_id)
+    found = cursor.execute(
+        f"SELECT lead_id, crm_lead_id, crm_synced_at FROM leads WHERE {where} "
+        "ORDER BY created_at DESC LIMIT 1",
+        [key],
     ).fetchall()
-    if not rows:
+    if not found:
         return None
-    crm_lead_id, synced_at = rows[0]
-    return crm_lead_id, epoch_ms(synced_at) if synced_at else None
+    found_id, crm_id, synced_at = found[0]
+    return LeadOutcome(
+        lead_id=found_id,
+        crm_lead_id=crm_id,
+        crm_synced_ms=epoch_ms(synced_at) if synced_at else None,
+        history=stage_history(cursor, found_id),
+    )
+
+
+def stage_history(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> list[StageEntry]:
+    """The stages the CRM reported for a lead, in the order they were reported."""
+    rows = cursor.execute(
+        "SELECT stage, value, currency, epoch_ms(happened_at) FROM lead_stages WHERE lead_id = ? "
+        "ORDER BY received_at, rowid",
+        [lead_id],
+    ).fetchall()
+    return [
+        StageEntry(stage=stage, value=value, currency=currency, at=at) for stage, value, currency, at in rows
+    ]
+
+
+def stage_rows(lead_id: str, entry: StageEntry, received_ms: int, *, latest: bool) -> list[RowWrite]:
+    """A stage entry, and when it is the latest, the lead's copy of it."""
+    happened, received = utc_datetime(entry.at), utc_datetime(received_ms)
+    row = (lead_id, entry.stage, entry.value, entry.currency, happened, received)
+    writes = [RowWrite("lead_stages", STAGE_COLUMNS, [row])]
+    if latest:
+        writes.append(
+            RowWrite(
+                "leads",
+                ("lead_id", "stage", "stage_value", "stage_currency", "stage_at"),
+                [(lead_id, entry.stage, entry.value, entry.currency, utc_datetime(entry.at))],
+                action="update",
+                key=("lead_id",),
+            )
+        )
+    return writes
 
 
 def crm_synced_row(lead_id: str, crm_lead_id: str, synced_ms: int) -> RowWrite:

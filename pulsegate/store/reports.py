@@ -157,6 +157,18 @@ def _session_scope(scope: Scope) -> Sql:
     return _window("started_at", scope) & Sql("NOT is_bot") & _projects(scope.projects)
 
 
+def counted_sessions(
+    scope: Scope,
+    filters: Sequence[Filter],
+    dialect: Dialect = DUCKDB,
+    *,
+    coverage: rollup.Coverage | None = None,
+) -> Sql:
+    """Over `sessions` columns: the sessions every session report counts (started in the window,
+    not bots, of the projects, passing the filters)."""
+    return _session_scope(scope) & session_conditions(filters, scope, dialect, coverage=coverage)
+
+
 # ---- session reports ---------------------------------------------------------------------------
 
 
@@ -243,7 +255,7 @@ def session_report(
         else f"{m}"
         for m in metrics
     ]  # count metrics of lead-only rows are 0
-    return _ranked(cursor, ctes, source, value, columns, grouping is not None, ranking)
+    return ranked(cursor, ctes, source, value, columns, grouping is not None, ranking)
 
 
 def _goal_hits(filters: Sequence[Filter], scope: Scope, coverage: rollup.Coverage | None) -> Sql:
@@ -379,13 +391,13 @@ def event_report(
     columns = [
         "coalesce(engaged, 0) / _rows AS avg_engaged_ms" if m == "avg_engaged_ms" else m for m in metrics
     ]
-    return _ranked(cursor, ctes, source, "grp", columns, True, ranking)
+    return ranked(cursor, ctes, source, "grp", columns, True, ranking)
 
 
 # ---- ranking and paging ------------------------------------------------------------------------
 
 
-def _ranked(
+def ranked(
     cursor: duckdb.DuckDBPyConnection,
     ctes: Sequence[Sql],
     source: str,
@@ -394,6 +406,8 @@ def _ranked(
     grouped: bool,
     ranking: Ranking,
 ) -> tuple[list[Row], int]:
+    """Rows of `{"value", column…}` from `source` after the CTEs, ranked and paged as `ranking`
+    says, and how many rows there are in all (`value` is dropped when not `grouped`)."""
     params: list[Any] = [p for cte in ctes for p in cte.params]
     where = ""
     only_values = ranking.only_values

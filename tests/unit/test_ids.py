@@ -29,6 +29,8 @@ def test_ids_of_one_millisecond_differ_and_sort_by_time() -> None:
 @pytest.mark.parametrize(
     "session_id",
     [str(uuid.uuid4()), str(uuid.uuid1()), "not-a-uuid", "", "01a0c450-6c7b-77ea-08e9-0ed03bbabb02"],
+    # Fixed names: random ids in test names differ between pytest-xdist's workers.
+    ids=["uuid4", "uuid1", "not-a-uuid", "empty", "v7-wrong-variant"],
 )
 def test_other_ids_carry_no_time(session_id: str) -> None:
     # The last one is a v7 layout with the wrong variant bits.
