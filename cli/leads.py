@@ -11,6 +11,7 @@ from rich.table import Table
 
 from cli.output import JsonOption, console, error_console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
+from pulsegate.domain.attribution import Touch
 from pulsegate.errors import InvalidInput
 
 app = typer.Typer(help="Leads and their CRM deliveries.", no_args_is_help=True)
@@ -135,12 +136,14 @@ def list_(
     if not found.leads:
         console.print("No leads match.")
         return
-    table = Table("created (UTC)", "status", "project", "name", "email", "company", "source", "lead id")
+    columns = ("created (UTC)", "status", "project", "name", "email", "company", "first touch", "last touch")
+    table = Table(*columns, "stage", "lead id")
     table.columns[-1].no_wrap = True
     for lead, short_id in zip(found.leads, listed.short_ids, strict=True):
+        touches = (touch_label(lead.first_touch), touch_label(lead.last_touch))
         table.add_row(
             format_ms(lead.created_at), lead.status, *(escape(value or "-") for value in
-            (lead.project, lead.name, lead.email, lead.company, lead.traffic_source)), short_id,
+            (lead.project, lead.name, lead.email, lead.company, *touches, lead.stage)), short_id,
         )  # fmt: skip
     console.print(table)
     console.print(
@@ -174,6 +177,27 @@ def show(
         if value:
             console.print(f"  {label}: {escape(value)}", highlight=False)
     console.print(f"  captured: {format_ms(lead.created_at)} UTC, lead id {lead.lead_id}")
+    if lead.first_touch is not None and lead.last_touch is not None:
+        for label, touch in (("first touch", lead.first_touch), ("last touch", lead.last_touch)):
+            console.print(f"  {label}: {escape(touch_details(touch))}", highlight=False)
+        console.print(
+            f"  touches: {lead.touches}, time to convert: {format_duration(detail.time_to_convert_ms or 0)}",
+            highlight=False,
+        )
+    converting = detail.converting_session
+    if converting is not None:
+        console.print(
+            f"  converting session: landed on {escape(converting.landing_page or '?')}, "
+            f"{converting.page_views} page(s), engaged {format_duration(converting.engaged_ms)}, "
+            f"score {converting.engagement_score}"
+            + (", from a hosting/VPN network" if detail.from_hosting else ""),
+            highlight=False,
+        )
+    if detail.stages:
+        history = " → ".join(f"{entry.stage} ({format_ms(entry.at)})" for entry in detail.stages)
+        console.print(f"  CRM stages: {escape(history)}", highlight=False)
+        if lead.stage_value is not None:
+            console.print(f"  value: {lead.stage_value:,.2f} {lead.stage_currency}", highlight=False)
     for delivery in detail.deliveries:
         console.print(
             f"  delivery to {delivery.target}: {delivery.status} after {delivery.attempts} attempt(s)"
@@ -184,10 +208,41 @@ def show(
         console.print("  No tracked sessions are linked to this lead.")
     for session in detail.timeline:
         console.print(
-            f"\\n  session {format_ms(session.started_at)} from {escape(session.source)}, "
+            f"\n  session {format_ms(session.started_at)} from {escape(session.source)}, "
             f"{session.device or '?'} in {session.country or '?'}, score {session.engagement_score}",
             highlight=False,
         )
         for event in session.events:
             what = " ".join(escape(part) for part in (event.name or "", event.path or "") if part)
             console.print(f"    {format_ms(event.at)}  {event.type:<11} {what}", highlight=False)
+
+
+def touch_label(touch: Touch | None) -> str | None:
+    """A touch in a table cell: its source, and its campaign when it has one."""
+    if touch is None:
+        return None
+    return f"{touch.source} ({touch.utm_campaign})" if touch.utm_campaign else touch.source
+
+
+def touch_details(touch: Touch) -> str:
+    """A touch on one line: source / medium / campaign, landing page, when, click ids."""
+    origin = " / ".join(part for part in (touch.source, touch.utm_medium, touch.utm_campaign) if part)
+    clicks = ", ".join(f"{key}={value}" for key, value in touch.click_ids.items())
+    return (
+        f"{origin}, landed on {touch.landing_page or '?'} at {format_ms(touch.at)} UTC"
+        + (f", referrer {touch.referrer_host}" if touch.referrer_host else "")
+        + (f", {clicks}" if clicks else "")
+    )
+
+
+def format_duration(ms: int) -> str:
+    """A duration as the largest two units (`3d 4h`, `12m 5s`, `800ms`)."""
+    if ms < 1000:
+        return f"{ms}ms"
+    seconds = ms // 1000
+    parts: list[str] = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        if seconds >= size or parts:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return " ".join(parts[:2])

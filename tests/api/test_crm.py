@@ -16,7 +16,7 @@ from pulsegate.app import create_app
 from pulsegate.ops.leads import RETRY, RetryDeliveries
 from pulsegate.ops.runner import run_operation
 from tests.crm_receiver import CrmReceiver
-from tests.helpers import app_rows, wait_for
+from tests.helpers import app_rows, app_runtime, new_api_key, wait_for
 
 SECRET = "signing-secret-for-tests"
 LEAD = {"submission_id": "sub-000001", "name": "Ann Lee", "email": "ann@example.com", "elapsed_ms": 8000}
@@ -144,3 +144,52 @@ def test_a_webhook_url_with_a_bad_port_is_refused(make_settings: Callable[..., A
 
     with pytest.raises(ConfigError, match=r"crm\.webhook_url"):
         make_settings(crm={"webhook_url": "https://hook.example:443x/x", "signing_secret": "s"})
+
+
+def test_the_crm_reports_stages_kept_as_a_history(make_settings: Callable[..., Any]) -> None:
+    good = {"Authorization": "Bearer cb-secret"}
+    with TestClient(create_app(make_settings(crm={"callback_secret": "cb-secret"}))) as client:
+        lead = client.post("/lead.capture", json=LEAD).json()
+
+        def callback(body: dict[str, Any]) -> Any:
+            return client.post("/lead.capture/crm-callback", json=body, headers=good)
+
+        def stages() -> list[tuple[Any, ...]]:
+            return app_rows(client, "SELECT stage, value, currency, epoch_ms(happened_at) FROM lead_stages")
+
+        assert callback({"lead_id": lead["lead_id"], "crm_lead_id": "CRM-7"}).json()["stage"] is None
+        qualified = callback({"crm_lead_id": "CRM-7", "stage": " Qualified ", "at": 1_000})
+        assert qualified.status_code == 200 and qualified.json()["stage"] == "qualified"
+        won = {"lead_id": lead["lead_id"], "stage": "won", "value": 1200.5, "currency": "eur", "at": 2_000}
+        first = callback(won).json()
+        assert (first["changed"], first["stage"], first["stage_value"], first["stage_currency"]) == (
+            True, "won", 1200.5, "EUR",
+        )  # fmt: skip
+        again = callback(won).json()
+        assert again["changed"] is False and again["stage"] == "won"  # the same callback twice is one entry
+        late = callback({"lead_id": lead["lead_id"], "stage": "qualified", "at": 1_500}).json()
+        assert late["changed"] is True and late["stage"] == "won"  # reported late, happened earlier
+        assert stages() == [("qualified", None, None, 1_000), ("won", 1200.5, "EUR", 2_000),
+                            ("qualified", None, None, 1_500)]  # fmt: skip
+        assert app_rows(client, "SELECT stage, stage_value, stage_currency, crm_lead_id FROM leads") == [
+            ("won", 1200.5, "EUR", "CRM-7")
+        ]
+        for body, status, named in (
+            ({"stage": "won"}, 400, "lead_id"),
+            ({"lead_id": lead["lead_id"]}, 400, "stage"),
+            ({"lead_id": lead["lead_id"], "stage": "won", "value": 10}, 400, "currency"),
+            ({"lead_id": lead["lead_id"], "stage": "won", "value": -1, "currency": "EUR"}, 400, "$.value"),
+            ({"lead_id": lead["lead_id"], "stage": "won", "value": 1, "currency": "EURO"}, 400, "$.currency"),
+            ({"lead_id": lead["lead_id"], "stage": ""}, 400, "$.stage"),
+            ({"lead_id": lead["lead_id"], "stage": "   "}, 400, "stage"),
+            ({"lead_id": "no-such-lead", "stage": "won"}, 404, "Unknown lead"),
+            ({"crm_lead_id": "CRM-unknown", "stage": "won"}, 404, "Unknown lead"),
+        ):
+            refused = callback(body)
+            assert refused.status_code == status and named in refused.json()["error"], (body, refused.text)
+        assert len(stages()) == 3  # nothing changed on error
+        detail = client.get(f"/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": new_api_key(
+            app_runtime(client).settings)}).json()  # fmt: skip
+        assert [(s["stage"], s["at"]) for s in detail["stages"]] == [("qualified", 1_000), ("won", 2_000),
+                                                                       ("qualified", 1_500)]  # fmt: skip
+        assert detail["lead"]["stage"] == "won"

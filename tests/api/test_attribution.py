@@ -1,0 +1,193 @@
+"""Lead attribution against a plain-Python reference on random multi-session journeys: each lead's
+touches (lookback edges, all-Direct journeys, bots, another project's sessions, session-less
+leads), the CRM's stages, and GET /analytics/attribution by model and dimension, with spam,
+filters and scoped keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from pulsegate.app import create_app
+from pulsegate.config import load_settings
+from pulsegate.domain.timestamps import now_ms
+from tests.api.attribution_reference import (
+    Visit,
+    expected,
+    journeys,
+    outcome,
+    report,
+    store_visits,
+)
+from tests.helpers import app_cursor, new_api_key
+
+CALLBACK = "attribution-callback-secret"
+SETTINGS = (
+    {"lookback_days": 30, "last_touch": "last_non_direct", "cross_visit": True},
+    {"lookback_days": 90, "last_touch": "last", "cross_visit": True},
+    {"lookback_days": 90, "last_touch": "last_non_direct", "cross_visit": False},
+)
+
+
+def captured(folder: Path, attribution: dict[str, Any], seed: int) -> Iterator[tuple[Any, ...]]:
+    storage = {"database": str(folder / "attribution.duckdb"), "rollup_interval_seconds": 0}
+    config = load_settings(None, environ={}, overrides={
+        "storage": storage, "attribution": attribution, "crm": {"callback_secret": CALLBACK},
+        "rate_limits": {"enabled": False},
+    })  # fmt: skip
+    with TestClient(create_app(config)) as client:
+        made = journeys(seed, now_ms(), 40, attribution["lookback_days"])
+        visits = [visit for journey in made for visit in journey.visits]
+        with app_cursor(client) as cursor:
+            store_visits(cursor, visits)
+        for journey in made:
+            lead = {"submission_id": f"journey-{seed}-{journey.n:04d}", "email": f"p{journey.n}@example.com",
+                    "project": journey.project, "page_url": journey.page_url, "elapsed_ms": 9000}  # fmt: skip
+            if journey.converting is not None:
+                lead["session_id"] = journey.converting.session_id
+            if journey.spam:
+                lead["website"] = "http://spam.example"
+            receipt = client.post("/lead.capture", json=lead)
+            assert receipt.status_code == 200, receipt.text
+            journey.lead_id, journey.lead_ms = receipt.json()["lead_id"], receipt.json()["timestamp"]
+            for stage in journey.stages:
+                answer = client.post("/lead.capture/crm-callback", json={"lead_id": journey.lead_id, **stage},
+                                     headers={"Authorization": f"Bearer {CALLBACK}"})  # fmt: skip
+                assert answer.status_code == 200, answer.text
+        yield client, config, made, visits
+
+
+@pytest.fixture(scope="module", params=range(len(SETTINGS)), ids=["lookback30", "last", "no-cross-visit"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Any, ...]]:
+    attribution = SETTINGS[request.param]
+    folder = tmp_path_factory.mktemp("attribution")
+    yield from captured(folder, attribution, seed=1000 + request.param)
+
+
+def _session(touch: dict[str, Any] | None) -> str | None:
+    return touch["session_id"] if touch is not None else None
+
+
+def _id(visit: Visit | None) -> str | None:
+    return visit.session_id if visit is not None else None
+
+
+def test_each_lead_keeps_its_touches_as_the_rules_say(world: tuple[Any, ...]) -> None:
+    client, config, made, _ = world
+    settings = {
+        name: getattr(config.attribution, name) for name in ("lookback_days", "last_touch", "cross_visit")
+    }
+    auth = {"X-API-Key": new_api_key(config)}
+    for journey in made:
+        want = expected(journey, **settings)
+        detail = client.get(f"/analytics/leads/{journey.lead_id}", headers=auth).json()
+        lead = detail["lead"]
+        assert [touch["session_id"] for touch in detail["touch_list"]] == [_id(v) for v in want.touches], (
+            journey.n
+        )
+        assert lead["touches"] == len(want.touches)
+        assert detail["time_to_convert_ms"] == want.time_to_convert_ms
+        if journey.converting is None:  # the submission's own touch, from its page URL
+            assert lead["first_touch"] == lead["last_touch"]
+            assert lead["first_touch"]["session_id"] is None
+            assert lead["first_touch"]["landing_page"] == "/contact"
+            hn = "utm_source=hn" in journey.page_url
+            assert lead["first_touch"]["source"] == ("Hacker News" if hn else "Direct")
+            assert detail["converting_session"] is None
+            continue
+        assert _session(lead["first_touch"]) == _id(want.first), journey.n
+        assert _session(lead["last_touch"]) == _id(want.last), journey.n
+        assert lead["first_touch"]["click_ids"] == want.first.click_ids  # type: ignore[union-attr]
+        assert lead["first_touch"]["utm_campaign"] == want.first.utm_campaign  # type: ignore[union-attr]
+        assert detail["converting_session"]["engagement_score"] == journey.converting.score
+        assert detail["from_hosting"] is journey.converting.is_hosting
+        _, stage, value, currency = outcome(journey)
+        assert (lead["stage"], lead["stage_value"], lead["stage_currency"]) == (stage, value, currency)
+        assert [entry["stage"] for entry in detail["stages"]] == [s["stage"].lower() for s in journey.stages]
+
+
+def test_the_attribution_report_agrees_with_the_reference(world: tuple[Any, ...]) -> None:
+    client, config, made, visits = world
+    settings = {
+        name: getattr(config.attribution, name) for name in ("lookback_days", "last_touch", "cross_visit")
+    }
+    auth = {"X-API-Key": new_api_key(config)}
+    scoped = {"X-API-Key": new_api_key(config, "acme")}
+    window = (min(j.lead_ms for j in made) - 7 * 86_400_000, max(j.lead_ms for j in made) + 1)
+    cases = [
+        ("first", "source", auth, None, None),
+        ("last", "utm_campaign", auth, None, None),
+        ("linear", "source", auth, None, None),
+        ("linear", "landing_page", scoped, ("acme",), None),
+        ("first", "country", auth, None, "DE"),
+        ("last", "device", scoped, ("acme",), "US"),
+    ]
+    for model, dimension, key, projects, country in cases:
+        params = {"model": model, "dimension": dimension, "from": str(window[0]), "to": str(window[1]),
+                  "limit": "100"}  # fmt: skip
+        if country:
+            params["filter"] = f"country=={country}"
+        answer = client.get("/analytics/attribution", params=params, headers=key)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        want = report(made, visits, settings, model, dimension, window, projects, country)
+        got = {row["value"]: row for row in body["rows"]}
+        assert set(got) == set(want), (model, dimension)
+        assert body["total_rows"] == len(want)
+        for value, expected_row in want.items():
+            row = got[value]
+            for name, number in expected_row.items():
+                if name == "revenue":
+                    assert {r["currency"]: r["amount"] for r in row["revenue"]} == pytest.approx(number)
+                elif number is None:
+                    assert row[name] is None, (model, dimension, value, name)
+                else:
+                    assert row[name] == pytest.approx(number), (model, dimension, value, name)
+        ranked = [row["leads"] for row in body["rows"]]
+        assert ranked == sorted(ranked, reverse=True)
+
+
+def test_linear_credit_adds_up_to_the_leads(world: tuple[Any, ...]) -> None:
+    client, config, made, _ = world
+    auth = {"X-API-Key": new_api_key(config)}
+    period = {"period": "7d"}
+    totals = {}
+    for model in ("first", "last", "linear"):
+        rows = client.get("/analytics/attribution", params={**period, "model": model, "limit": "100"},
+                          headers=auth).json()["rows"]  # fmt: skip
+        totals[model] = sum(row["leads"] for row in rows)
+    real = sum(1 for journey in made if not journey.spam)
+    assert totals == pytest.approx({"first": real, "last": real, "linear": real})
+
+
+def test_a_scoped_key_never_sees_another_project_s_leads(world: tuple[Any, ...]) -> None:
+    client, config, made, _ = world
+    scoped = {"X-API-Key": new_api_key(config, "globex")}
+    rows = client.get("/analytics/attribution", params={"model": "first", "period": "7d", "limit": "100"},
+                      headers=scoped).json()["rows"]  # fmt: skip
+    assert sum(row["leads"] for row in rows) == sum(
+        1 for journey in made if journey.project == "globex" and not journey.spam
+    )
+    acme_lead = next(journey for journey in made if journey.project == "acme")
+    assert client.get(f"/analytics/leads/{acme_lead.lead_id}", headers=scoped).status_code == 404
+
+
+def test_bad_parameters_are_refused_with_a_reason(world: tuple[Any, ...]) -> None:
+    client, config, _, _ = world
+    auth = {"X-API-Key": new_api_key(config)}
+    for params, named in (
+        ({"model": "u-shaped"}, "model"),
+        ({"dimension": "browser"}, "dimension"),
+        ({"metrics": "leads,profit"}, "metrics"),
+        ({"order": "revenue"}, "order"),
+        ({"order": "leads:sideways"}, "order"),
+    ):
+        answer = client.get("/analytics/attribution", params=params, headers=auth)
+        assert answer.status_code == 400 and answer.json()["error"].startswith(named), params
+    assert client.get("/analytics/attribution").status_code == 401
