@@ -25,7 +25,7 @@ from pulsegate.http.dashboard import dashboard_routes
 from pulsegate.http.errors import EXCEPTION_HANDLERS
 from pulsegate.http.health import health
 from pulsegate.http.lead_views import LeadViewsController
-from pulsegate.http.leads import LEAD_ROUTES
+from pulsegate.http.leads import LEAD_ROUTES, add_deprecation_headers
 from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware, route_limiters
 from pulsegate.http.tracking import tracking_routes
@@ -73,7 +73,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[add_cors_headers],
+        before_send=[add_cors_headers, add_deprecation_headers],
         openapi_config=OpenAPIConfig(
             title="PulseGate",
             version=__version__,

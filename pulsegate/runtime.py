@@ -176,6 +176,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
             forward_to_crm=bool(settings.crm.webhook_url),
             attribution=settings.attribution,
             open_sessions=open_sessions,
+            visitor_salt=salt,
         ),
         analytics=AnalyticsService(database),
         lead_views=LeadViews(database),

@@ -26,7 +26,9 @@ _PHONE = re.compile(r"^\+?[0-9 ().\-/]{5,40}$")
 class LeadSubmission(Struct, kw_only=True):
     """POST /lead.capture: a form's contact fields and where the visitor came from."""
 
-    submission_id: SubmissionId  # made by the form; a retry with the same id is the same lead
+    # Made by the form: a retry with the same id is the same lead. Without one, the same
+    # submission from the same visitor within ten minutes is (domain/lead_forms.content_key).
+    submission_id: SubmissionId | None = None
     name: Annotated[str, Meta(max_length=200)] | None = None
     email: Annotated[str, Meta(max_length=254)] | None = None
     phone: Annotated[str, Meta(max_length=40)] | None = None

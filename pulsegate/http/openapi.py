@@ -224,7 +224,10 @@ def complete_openapi(app: Litestar) -> None:
     for path, struct in RAW_BODIES.items():
         item = schema.paths.get(path) if schema.paths else None
         if item is not None and item.post is not None:
-            item.post.request_body = RequestBody(content=_json(_ref(struct.__name__)), required=True)
+            content = _json(_ref(struct.__name__))
+            if path in CAPTURE_PATHS:  # a plain HTML form posts the same fields
+                content["application/x-www-form-urlencoded"] = OpenAPIMediaType(schema=_ref(struct.__name__))
+            item.post.request_body = RequestBody(content=content, required=True)
             if path in CAPTURE_PATHS:
                 refused = OpenAPIResponse(description=LEAD_REFUSED, content=_json(_ref(_ERROR)))
                 item.post.responses = {**(item.post.responses or {}), "403": refused}

@@ -11,6 +11,7 @@ import msgspec
 from pulsegate.config import AttributionSettings, LeadSettings
 from pulsegate.domain.attribution import ConvertingSession, LeadOrigin, Touch
 from pulsegate.domain.ids import new_id
+from pulsegate.domain.lead_forms import SAME_SUBMISSION_MS, content_key
 from pulsegate.domain.leads import (
     CrmCallback,
     CrmSynced,
@@ -25,6 +26,8 @@ from pulsegate.domain.leads import (
 )
 from pulsegate.domain.sessions import OpenSessions
 from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.domain.tracking import Caller
+from pulsegate.domain.visitor import visitor_id
 from pulsegate.errors import NotFound, StorageUnavailable
 from pulsegate.services.attribution import lead_origin, stored_origin
 from pulsegate.store import attribution as touch_rows
@@ -79,6 +82,7 @@ class LeadService:
         forward_to_crm: bool,
         attribution: AttributionSettings | None = None,
         open_sessions: OpenSessions | None = None,
+        visitor_salt: str = "",
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._database = database
@@ -87,22 +91,44 @@ class LeadService:
         self._forward = forward_to_crm
         self._attribution = attribution or AttributionSettings()
         self._open_sessions = open_sessions or OpenSessions()
+        self._salt = visitor_salt
         self._clock = clock
         self._callbacks = asyncio.Lock()
+        self._without_id = asyncio.Lock()
 
-    async def capture(self, submission: LeadSubmission) -> LeadReceipt:
-        """Store a lead once per submission id; a repeat returns the first answer."""
+    async def capture(self, submission: LeadSubmission, caller: Caller | None = None) -> LeadReceipt:
+        """Store a lead once per submission id; a repeat returns the first answer. Without an id,
+        the same submission from the same visitor (`caller`) within ten minutes is one lead."""
         submission = check_submission(submission)
-        existing = await self._database.read(rows.find_lead_by_submission, submission.submission_id)
-        if existing is not None:
-            return _receipt(existing)
+        if submission.submission_id is not None:
+            return await self._capture(submission, None)
+        visitor = caller_key(self._salt, caller) if caller is not None else ""
+        key = content_key(self._salt, visitor, submission)
+        # One id-less capture at a time: the second of two presses of Send must find the first
+        # committed. They are rare (forms without JavaScript), so one lock for all of them is cheap.
+        async with self._without_id:
+            since = self._clock() - SAME_SUBMISSION_MS
+            existing = await self._database.read(rows.find_lead_by_content, key, since)
+            if existing is not None:
+                return _receipt(existing)
+            return await self._capture(submission, key)
+
+    async def _capture(self, submission: LeadSubmission, key: str | None) -> LeadReceipt:
+        if key is None:
+            existing = await self._database.read(rows.find_lead_by_submission, submission.submission_id)
+            if existing is not None:
+                return _receipt(existing)
         created_ms = self._clock()
         lead_id = new_id(created_ms)
+        if key is not None:  # the lead's own id stands in for the one the form did not make
+            submission = msgspec.structs.replace(submission, submission_id=f"auto-{lead_id}")
         origin = await self._origin(submission, created_ms)
         reason = spam_reason(submission, min_fill_ms=self._settings.min_fill_ms)
         attribution = origin.attribution
         writes = [
-            rows.new_lead_row(lead_id, submission, created_ms=created_ms, origin=origin, spam_reason=reason),
+            rows.new_lead_row(
+                lead_id, submission, created_ms=created_ms, origin=origin, spam_reason=reason, content_key=key
+            ),
             touch_rows.touch_rows(lead_id, attribution.touches, attribution.first, attribution.last),
         ]
         if reason is None and self._forward:
@@ -121,6 +147,7 @@ class LeadService:
             if existing is None:
                 raise
             return _receipt(existing)
+        assert submission.submission_id is not None
         return LeadReceipt(
             lead_id=lead_id,
             submission_id=submission.submission_id,
@@ -198,7 +225,8 @@ def _payload(lead_id: str, s: LeadSubmission, created_ms: int, origin: LeadOrigi
     attribution = origin.attribution
     return msgspec.json.encode(
         CrmPayload(
-            lead_id=lead_id, submission_id=s.submission_id, created_at=created_ms, project=s.project,
+            lead_id=lead_id, submission_id=s.submission_id or lead_id, created_at=created_ms,
+            project=s.project,
             source=s.source, traffic_source=origin.traffic_source, name=s.name, email=s.email,
             phone=s.phone, company=s.company, message=s.message, fields=s.fields, page_url=s.page_url,
             utm_source=s.utm_source, utm_medium=s.utm_medium, utm_campaign=s.utm_campaign,
@@ -208,3 +236,14 @@ def _payload(lead_id: str, s: LeadSubmission, created_ms: int, origin: LeadOrigi
             time_to_convert_ms=attribution.time_to_convert_ms, converting_session=origin.converting,
         )
     )  # fmt: skip
+
+
+def caller_key(salt: str, caller: Caller) -> str:
+    """Who sent a capture, as the tracker's visitor id is made (never kept raw)."""
+    return visitor_id(
+        salt,
+        visitor_header=caller.visitor_header,
+        fingerprint_header=caller.fingerprint_header,
+        client_ip=caller.client_ip,
+        user_agent=caller.user_agent,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import msgspec
 
@@ -15,7 +17,7 @@ LEAD_COLUMNS = (
     "traffic_source", "name", "email", "phone", "company", "message", "fields", "page_url",
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "is_spam", "status",
     "spam_reason", "touches", "time_to_convert_ms", "converting_landing_page", "converting_page_views",
-    "converting_engaged_ms", "converting_score", "from_hosting",
+    "converting_engaged_ms", "converting_score", "from_hosting", "content_key",
 )  # fmt: skip
 STAGE_COLUMNS = ("lead_id", "stage", "value", "currency", "happened_at", "received_at")
 DELIVERY_COLUMNS = (
@@ -46,6 +48,7 @@ def new_lead_row(
     created_ms: int,
     origin: LeadOrigin,
     spam_reason: str | None,
+    content_key: str | None = None,
 ) -> RowWrite:
     """The leads row of a new submission."""
     s, converting = submission, origin.converting
@@ -57,7 +60,7 @@ def new_lead_row(
         "spam" if spam_reason else "new", spam_reason, len(origin.attribution.touches),
         origin.attribution.time_to_convert_ms, converting.landing_page if converting else None,
         converting.page_views if converting else None, converting.engaged_ms if converting else None,
-        converting.engagement_score if converting else None, origin.from_hosting,
+        converting.engagement_score if converting else None, origin.from_hosting, content_key,
     )  # fmt: skip
     return RowWrite("leads", LEAD_COLUMNS, [row])
 
@@ -74,16 +77,31 @@ def new_delivery_row(
     )
 
 
-def find_lead_by_submission(cursor: duckdb.DuckDBPyConnection, submission_id: str) -> StoredLeadRef | None:
+_REF_COLUMNS = "lead_id, submission_id, session_id, visitor_id, created_at"
+
+
+def find_lead_by_content(cursor: duckdb.DuckDBPyConnection, key: str, since_ms: int) -> StoredLeadRef | None:
+    """The lead an identical submission without an id made since `since_ms`, if any."""
+    rows = cursor.execute(
+        f"SELECT {_REF_COLUMNS} FROM leads WHERE created_at >= ? AND content_key = ? "
+        "ORDER BY created_at DESC LIMIT 1",
+        [utc_datetime(since_ms), key],
+    ).fetchall()
+    return _lead_ref(rows[0]) if rows else None
+
+
+def find_lead_by_submission(
+    cursor: duckdb.DuckDBPyConnection, submission_id: str | None
+) -> StoredLeadRef | None:
     """The lead a submission id already made, if any."""
     rows = cursor.execute(
-        "SELECT lead_id, submission_id, session_id, visitor_id, created_at FROM leads "
-        "WHERE submission_id = ?",
-        [submission_id],
+        f"SELECT {_REF_COLUMNS} FROM leads WHERE submission_id = ?", [submission_id]
     ).fetchall()
-    if not rows:
-        return None
-    lead_id, submission, session_id, visitor_id, created_at = rows[0]
+    return _lead_ref(rows[0]) if rows else None
+
+
+def _lead_ref(row: tuple[Any, ...]) -> StoredLeadRef:
+    lead_id, submission, session_id, visitor_id, created_at = row
     return StoredLeadRef(lead_id, submission, session_id, visitor_id, epoch_ms(created_at))
 
 

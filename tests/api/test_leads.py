@@ -73,7 +73,7 @@ def test_spam_is_answered_like_success_and_stored_flagged(
     [
         ({"submission_id": "sub-000001", "name": "x"}, "email:"),
         ({"submission_id": "sub-000001", "email": "nope"}, "email:"),
-        ({"email": "a@example.com"}, "submission_id"),
+        ({"submission_id": "short", "email": "a@example.com"}, "submission_id"),
         ({"submission_id": "sub-000001", "email": "a@example.com", "fields": {"a": {"b": 1}}}, "fields"),
     ],
 )
@@ -103,6 +103,7 @@ def test_deprecated_aliases_can_be_switched_to_410(make_settings: Any, path: str
         assert response.status_code == 410
         assert "/lead.capture" in response.json()["error"]
         assert response.headers["access-control-allow-origin"] == "*"
+        assert response.headers["deprecation"] == "true" and "sunset" in response.headers
         assert leads_in(gone) == []
 
 
