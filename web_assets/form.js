@@ -238,6 +238,7 @@
       form.appendChild(el("button", { type: "submit" }, options.submitLabel || "Send"));
       target.textContent = "";
       target.appendChild(form);
+      watch(form);
       attach(form, options);
       return form;
     } catch (e) {
@@ -248,7 +249,28 @@
 
   P.form.live = 1;
 
+  // Every form of the page is reported to the tracker once half of it has been on screen (its
+  // views in GET /analytics/forms); without the tracker on the page nothing is sent.
+  var watcher =
+    w.IntersectionObserver &&
+    new IntersectionObserver(
+      function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting && P.formSeen) {
+            watcher.unobserve(entry.target);
+            P.formSeen(entry.target);
+          }
+        });
+      },
+      { threshold: 0.5 }
+    );
+
+  function watch(form) {
+    if (watcher) watcher.observe(form);
+  }
+
   function enhance() {
+    Array.prototype.forEach.call(d.forms, watch);
     Array.prototype.forEach.call(d.querySelectorAll("form[data-pulsegate-project]"), function (form) {
       if (form.pulsegateAttached) return;
       form.pulsegateAttached = 1;

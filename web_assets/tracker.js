@@ -331,6 +331,11 @@
     return text(form.getAttribute("data-pulsegate-source") || form.getAttribute("name") || form.id || form.getAttribute("action") || "form", 256);
   }
 
+  /** form.js reports a form that came into view (half of it on screen, once per page view). */
+  P.formSeen = safe(function (form) {
+    if (cfg) enqueue({ type: "form_view", name: formName(form), url: here() });
+  });
+
   function onFormInput(event) {
     var form = event.target && event.target.form;
     if (!form || form.pulsegateStarted) return;

@@ -335,3 +335,19 @@ class AttributionReport(Struct, kw_only=True):
     total_rows: int
     rows: list[ReportRow]
     comparison: Period | None = None
+
+
+class FormsReport(Struct, kw_only=True):
+    """GET /analytics/forms: one row per form label, or per value of `dimension` for one `form`
+    (each row: value, views, starts, submits, leads, spam and the rates between them)."""
+
+    dimension: str | None
+    form: str | None
+    period: Period
+    metrics: list[str]
+    filters: list[str]
+    page: int
+    limit: int
+    total_rows: int
+    rows: list[ReportRow]
+    comparison: Period | None = None

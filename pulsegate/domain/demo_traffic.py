@@ -244,16 +244,21 @@ def _visit(rng: random.Random, started_ms: int, visitor: DemoVisitor, now_ms: in
                     at, EventFields(type="engagement", url=f"{SITE}{path}", props={"engaged_ms": engaged})
                 )
             )
-        # People, not crawlers, fill in forms, and a visit sends one lead at most.
+        # People see a form page's form (crawlers run no form.js); half start it; a visit sends one
+        # lead at most.
+        if path in FORM_PAGES and not is_bot:
+            visit.events.append(
+                DemoEvent(at, EventFields(type="form_view", name=form_label(path), url=f"{SITE}{path}"))
+            )
         if path in FORM_PAGES and not is_bot and visit.lead is None and rng.random() < 0.5:
             at += rng.randint(3_000, 30_000)
             visit.events.append(
-                DemoEvent(at, EventFields(type="form_start", name=path.strip("/"), url=f"{SITE}{path}"))
+                DemoEvent(at, EventFields(type="form_start", name=form_label(path), url=f"{SITE}{path}"))
             )
             if rng.random() < 0.55:
                 at += rng.randint(8_000, 90_000)
                 visit.events.append(
-                    DemoEvent(at, EventFields(type="form_submit", name=path.strip("/"), url=f"{SITE}{path}"))
+                    DemoEvent(at, EventFields(type="form_submit", name=form_label(path), url=f"{SITE}{path}"))
                 )
                 visit.lead = _lead(rng, visit, path, at, now_ms)
                 # What a site sends with PulseGate.track() after a signup: a custom event with properties.
@@ -282,6 +287,11 @@ def _custom(at_ms: int, name: str, path: str, props: dict[str, str | int]) -> De
     return DemoEvent(at_ms, EventFields(type="custom", name=name, url=f"{SITE}{path}", props=props))
 
 
+def form_label(path: str) -> str:
+    """The label a demo page's form goes by: its events' name and its leads' source."""
+    return path.strip("/").replace("docs/", "docs-")
+
+
 def _lead(rng: random.Random, visit: DemoVisit, path: str, at_ms: int, now_ms: int) -> DemoLead:
     name = rng.choice(NAMES)
     status = _pick(rng, LEAD_STATUSES)[0]
@@ -294,7 +304,7 @@ def _lead(rng: random.Random, visit: DemoVisit, path: str, at_ms: int, now_ms: i
         company=rng.choice(COMPANIES),
         message=rng.choice(("Can we get a demo?", "Pricing for 20 seats?", None)),
         project=visit.session.project,
-        source=path.strip("/").replace("docs/", "docs-"),
+        source=form_label(path),
         fields={"team_size": rng.choice(("1-10", "11-50", "51-200"))},
         session_id=visit.session.session_id,
         visitor_id=visit.session.visitor_id,

@@ -50,6 +50,7 @@ EventType = Literal[
     "form_start",
     "form_submit",
     "custom",
+    "form_view",  # a form came into view (half of it, once per page view): GET /analytics/forms
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__
 

@@ -13,6 +13,7 @@ from pulsegate.domain.attribution_reports import (
     attribution_order,
     parse_model,
 )
+from pulsegate.domain.form_reports import form_breakdown, form_order
 from pulsegate.domain.funnels import funnel
 from pulsegate.domain.intervals import resolve_interval
 from pulsegate.domain.reports import DIMENSIONS, MAX_VALUE_LENGTH, dimension, parse_order, split_metric_names
@@ -72,6 +73,17 @@ class AnalyticsController(Controller):
         metrics = attribution_metrics(params.get("metrics"))
         order = attribution_order(params.get("order"), metrics)
         return await runtime.analytics.attribution(asked.report, model, by, metrics, order, asked.paging)
+
+    @get("/forms", operation_id="analyticsForms")
+    async def forms(self, asked: Query, runtime: RuntimeDependency) -> answers.FormsReport:
+        """For each form (its source label): the sessions that saw it, started it and sent it, its
+        leads and spam, and the rates between them; `form` with `dimension` breaks one form down by
+        a session dimension. Filters, `compare`, `order` and paging as every report."""
+        params = asked.params
+        form = params.get("form")
+        by = form_breakdown(params.get("dimension"), form)
+        order = form_order(params.get("order"))
+        return await runtime.analytics.forms(asked.report, by, form, order, asked.paging)
 
     @get("/goals", operation_id="analyticsGoals")
     async def goals(self, asked: Query, runtime: RuntimeDependency) -> answers.Goals:

@@ -25,6 +25,7 @@ from litestar.openapi.spec import (
 )
 
 from pulsegate.domain.attribution_reports import ATTRIBUTION_DIMENSIONS, ATTRIBUTION_METRICS, MODELS
+from pulsegate.domain.form_reports import FORM_METRIC_NAMES
 from pulsegate.domain.funnels import MAX_STEPS, MIN_STEPS
 from pulsegate.domain.intervals import INTERVALS
 from pulsegate.domain.leads import LEAD_STATUSES, CrmCallback, LeadSubmission
@@ -141,6 +142,16 @@ _ATTRIBUTION_PARAMETERS = (
               description="METRIC:desc or METRIC:asc, one of the asked metrics but revenue; "
                           "default the first, descending"),
 )  # fmt: skip
+_FORM_PARAMETERS = (
+    Parameter(name="form", param_in="query", required=False, schema=_STRING,
+              description="One form's label, to break it down by `dimension`"),
+    Parameter(name="dimension", param_in="query", required=False,
+              description="A session dimension to break `form` down by",
+              schema=Schema(type=OpenAPIType.STRING, examples=["source", "country"])),
+    Parameter(name="order", param_in="query", required=False, schema=_STRING,
+              description=f"METRIC:desc or METRIC:asc, of {', '.join(FORM_METRIC_NAMES)}; "
+                          "default views:desc"),
+)  # fmt: skip
 _EVENT = Parameter(
     name="event", param_in="query", schema=_STRING, required=True, description="A custom event's name"
 )
@@ -178,6 +189,7 @@ ROUTE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
     "/analytics/properties": (_EVENT, _FILTER),
     "/analytics/goals": (_FILTER, _COMPARE),
     "/analytics/attribution": (*_ATTRIBUTION_PARAMETERS, _FILTER, _COMPARE),
+    "/analytics/forms": (*_FORM_PARAMETERS, _FILTER, _COMPARE),
     "/analytics/funnel": (*_FUNNEL_PARAMETERS, _FILTER),
 }  # fmt: skip
 

@@ -1,0 +1,91 @@
+"""SQL of the forms report: each form's views, starts, submits, leads and spam, and their rates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from pulsegate.domain.lead_views import LeadFilter
+from pulsegate.domain.reports import Dimension, Filter
+from pulsegate.store import rollup
+from pulsegate.store.lead_queries import lead_where
+from pulsegate.store.queries import Scope
+from pulsegate.store.report_sql import DUCKDB, Dialect, Sql
+from pulsegate.store.reports import Ranking, Row, counted_sessions, ranked
+
+_RATES = {
+    "start_rate": "100.0 * starts / nullif(views, 0)",
+    "submit_rate": "100.0 * submits / nullif(starts, 0)",
+    "lead_rate": "100.0 * leads / nullif(submits, 0)",
+    "conversion_rate": "100.0 * leads / nullif(views, 0)",
+}
+
+
+def form_rows(
+    cursor: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Sequence[Filter],
+    by: Dimension | None,
+    form: str | None,
+    ranking: Ranking,
+    *,
+    dialect: Dialect = DUCKDB,
+) -> tuple[list[Row], int]:
+    """Rows of `{"value", views, starts, …}`: one per form label, or (`by`) one per value of a
+    session dimension for the form `form`; ranked and paged, and how many there are."""
+    coverage = rollup.coverage(cursor) if any(f.dimension.scope == "event" for f in filters) else None
+    sessions_where = counted_sessions(scope, filters, dialect, coverage=coverage)
+    value = dialect.session_value(by) if by is not None else Sql("NULL")
+    leads_where, leads_params = lead_where(
+        LeadFilter(scope.projects, scope.start, scope.end, filters=tuple(filters)), coverage
+    )
+    one_form = Sql("name = ?", (form,)) if form is not None else Sql("TRUE")
+    one_source = Sql("leads.source = ?", (form,)) if form is not None else Sql("TRUE")
+    # A row is a form (no breakdown) or a value of `by` (one form).
+    row_of_event, row_of_lead = ("grp", "lead_sessions.grp") if by is not None else ("name", "leads.source")
+    ctes = [
+        Sql(
+            f"chosen AS (SELECT session_id, {value.text} AS grp FROM sessions WHERE {sessions_where.text})",
+            value.params + sessions_where.params,
+        ),
+        # A session's events arrive after it started: from the window's start on.
+        Sql(
+            "steps AS (SELECT "
+            f"{row_of_event} AS row_value, "
+            "count(DISTINCT session_id) FILTER (WHERE type = 'form_view') AS views, "
+            "count(DISTINCT session_id) FILTER (WHERE type = 'form_start') AS starts, "
+            "count(DISTINCT session_id) FILTER (WHERE type = 'form_submit') AS submits "
+            "FROM events JOIN chosen USING (session_id) "
+            "WHERE received_at >= ? AND type IN ('form_view', 'form_start', 'form_submit') "
+            f"AND NOT is_bot AND {one_form.text} GROUP BY row_value)",
+            (scope.start, *one_form.params),
+        ),
+        # A lead's row is its session's value (its session may have started before the window).
+        Sql(
+            f"sent AS (SELECT {row_of_lead} AS row_value, "
+            "count(*) FILTER (WHERE NOT leads.is_spam) AS leads, "
+            "count(*) FILTER (WHERE leads.is_spam) AS spam "
+            f"FROM (SELECT * FROM leads WHERE {leads_where}) AS leads "
+            f"LEFT JOIN (SELECT session_id, {value.text} AS grp FROM sessions "
+            f"WHERE session_id IN (SELECT session_id FROM leads WHERE {leads_where})) AS lead_sessions "
+            "ON lead_sessions.session_id = leads.session_id "
+            f"WHERE {one_source.text} GROUP BY row_value)",
+            (*leads_params, *value.params, *leads_params, *one_source.params),
+        ),
+        Sql(
+            "counts AS (SELECT coalesce(steps.row_value, sent.row_value) AS row_value, "
+            "coalesce(views, 0) AS views, coalesce(starts, 0) AS starts, coalesce(submits, 0) AS submits, "
+            "coalesce(leads, 0) AS leads, coalesce(spam, 0) AS spam "
+            "FROM steps FULL JOIN sent ON steps.row_value IS NOT DISTINCT FROM sent.row_value)"
+        ),
+    ]
+    columns = [
+        "views",
+        "starts",
+        "submits",
+        "leads",
+        "spam",
+        *(f"{sql} AS {name}" for name, sql in _RATES.items()),
+    ]
+    return ranked(cursor, ctes, "counts", "row_value", columns, True, ranking)
