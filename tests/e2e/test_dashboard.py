@@ -398,3 +398,57 @@ def test_the_goals_and_funnel_panels_show_the_api_s_numbers(
     assert [text.split(" visitors")[0] for text in drawn] == [f"{s['visitors']:,}" for s in funnel["steps"]]
     assert len(texts(page, "#funnel .dropoff")) == 2
     assert page.problems == []
+
+
+def test_the_leads_section_shows_attribution_won_deals_forms_and_touches(
+    chromium: Any, seeded: tuple[RunningServer, str]
+) -> None:
+    """The demo's leads come from returning visitors and carry CRM stages: each panel draws the
+    API's numbers, the model switch and the tabs ask again, and a lead's page marks its touches."""
+    server, key = seeded
+    page = open_dashboard(chromium, server, key)
+    window = {"period": "30d", "tz": "UTC"}
+    for model, dimension in (("last", "source"), ("first", "source"), ("linear", "utm_campaign")):
+        if model != "last":
+            page.select_option("#attribution-model", model)
+        if dimension != "source":
+            page.click(f"#attribution-tabs [data-dimension={dimension}]")
+        report = api(
+            server, key, "/analytics/attribution", model=model, dimension=dimension, limit=20, **window
+        )
+        assert report["rows"]
+        first = report["rows"][0]
+        value = "(none)" if first["value"] is None else first["value"]
+        cell = f"#attribution tr[data-value='{value}'] td[data-metric=leads]"
+        leads = first["leads"]
+        shown = f"{int(leads):,}" if float(leads).is_integer() else f"{leads:,.2f}".rstrip("0").rstrip(".")
+        wait_for(lambda cell=cell, shown=shown: texts(page, cell) == [shown], what=f"{model} by {dimension}")
+    assert "model=linear" in page.url and "by=utm_campaign" in page.url
+    won = api(server, key, "/analytics/attribution", model="linear", dimension="utm_campaign",
+              metrics="won,revenue,leads", order="won:desc", limit=10, **window)["rows"]  # fmt: skip
+    winners = [row for row in won if row["won"] > 0]
+    assert winners, "the demo has won deals"
+    wait_for(lambda: len(texts(page, "#won li[data-campaign]")) == len(winners), what="won by campaign")
+    assert all("EUR" in text for text in texts(page, "#won li[data-campaign]"))
+    forms = api(server, key, "/analytics/forms", limit=10, **window)["rows"]
+    drawn = texts(page, "#forms .form-funnel[data-form] h3")
+    assert [text.split(" ")[0] for text in drawn] == [row["value"] for row in forms]
+    seen = texts(page, f"#forms .form-funnel[data-form='{forms[0]['value']}'] .step .num")
+    assert seen[0].split(" ")[0] == f"{forms[0]['views']:,}"
+    # A returning visitor's lead: its page says where it came from and marks those sessions.
+    listed = api(server, key, "/analytics/leads", limit=100, **window)["leads"]
+    lead = next(item for item in listed if item["touches"] and item["touches"] > 1 and item["stage"])
+    page.evaluate("id => document.querySelector(`button[data-lead='${id}']`)?.click()", lead["lead_id"])
+    if not page.locator("#lead-detail[open]").count():  # not on the first page of the list
+        page.evaluate("id => { const b = document.createElement('button'); b.dataset.lead = id;"
+                      " document.querySelector('#leads tbody').append(b); b.click(); }", lead["lead_id"])  # fmt: skip
+    page.wait_for_selector("#lead-detail[open]")
+    wait_for(lambda: texts(page, "#lead-attribution dd[data-pair='Touches']") == [str(lead["touches"])],
+             what="the lead's touches")  # fmt: skip
+    assert texts(page, "#lead-attribution dd[data-pair='First touch']")[0].startswith(
+        lead["first_touch"]["source"]
+    )
+    assert lead["stage"] in texts(page, "#lead-attribution dd[data-pair='CRM stage']")[0]
+    roles = page.locator("#lead-timeline > li[data-role]:not([data-role=''])").count()
+    assert roles == lead["touches"]
+    assert page.problems == []

@@ -7,6 +7,9 @@ import { filterLabel, parseFilter } from "./filters.js";
 import { METRICS, REPORT_PANELS, buildReportPanels, drawRanked, formatRate, selectTab } from "./panels.js";
 import { openDetails, openProperties, wireDetails } from "./details.js";
 import { drawFunnel, drawGoals, fillFunnelPicker, funnelHint } from "./conversions.js";
+import {
+  ATTRIBUTION_TABS, MODELS, attributionPairs, drawAttribution, drawAttributionTabs, drawForms, drawWon, touchLabel, touchRoles,
+} from "./leads.js";
 
 const REALTIME_MS = 10_000;
 const LEADS_PER_PAGE = 20;
@@ -47,6 +50,8 @@ function readUrl() {
     metric: CHART_METRICS.includes(query.get("metric")) ? query.get("metric") : "sessions",
     interval: INTERVALS.includes(query.get("interval")) ? query.get("interval") : "",
     funnel: query.get("funnel") || "",
+    model: MODELS.includes(query.get("model")) ? query.get("model") : "last",
+    attributeBy: ATTRIBUTION_TABS.some(([name]) => name === query.get("by")) ? query.get("by") : "source",
     tabs: Object.fromEntries(REPORT_PANELS.map((panel) => [panel.id, Number(query.get(`tab.${panel.id}`)) || 0])
       .filter(([id, index]) => index > 0 && index < REPORT_PANELS.find((panel) => panel.id === id).tabs.length)),
   };
@@ -69,6 +74,8 @@ function writeUrl() {
   if (view.metric !== "sessions") query.set("metric", view.metric);
   if (view.interval) query.set("interval", view.interval);
   if (view.funnel) query.set("funnel", view.funnel);
+  if (view.model !== "last") query.set("model", view.model);
+  if (view.attributeBy !== "source") query.set("by", view.attributeBy);
   for (const [id, index] of tabs) if (index) query.set(`tab.${id}`, String(index));
   const search = query.toString();
   history.replaceState(null, "", search ? `?${search}` : location.pathname);
@@ -184,6 +191,7 @@ function syncControls() {
   $("compare").value = view.compare;
   $("chart-metric").value = view.metric;
   $("chart-interval").value = view.interval;
+  $("attribution-model").value = view.model;
   drawChips();
 }
 
@@ -230,7 +238,8 @@ const PANELS = {
   overview: loadOverview, daily: loadDaily, realtime: loadRealtime, engagement: loadEngagement,
   goals: loadGoals, funnel: loadFunnel,
   ...Object.fromEntries(REPORT_PANELS.map((panel) => [panel.id, (fresh) => loadReport(panel, fresh)])),
-  anomalies: loadAnomalies, leadSources: loadLeadSources, leads: loadLeads, storage: loadStorage,
+  anomalies: loadAnomalies, attribution: loadAttribution, won: loadWon, forms: loadForms,
+  leadSources: loadLeadSources, leads: loadLeads, storage: loadStorage,
 };
 
 async function loadAll() {
@@ -401,6 +410,29 @@ async function loadAnomalies(fresh) {
     : [h("li", { class: "muted" }, `Nothing unusual in the last ${report.window_hours} hours.`)]);
 }
 
+async function loadAttribution(fresh) {
+  drawAttributionTabs($("attribution-tabs"), view.attributeBy, (name) => {
+    view.attributeBy = name;
+    writeUrl();
+    loadPanel("attribution", loadAttribution);
+  });
+  const params = { ...reportParams(), model: view.model, dimension: view.attributeBy, limit: 20 };
+  const report = await api("/analytics/attribution", params);
+  if (fresh()) drawAttribution($("attribution"), report);
+}
+
+async function loadWon(fresh) {
+  const params = { ...reportParams(), model: view.model, dimension: "utm_campaign", metrics: "won,revenue,leads",
+    order: "won:desc", limit: 10 };
+  const report = await api("/analytics/attribution", params);
+  if (fresh()) drawWon($("won"), report);
+}
+
+async function loadForms(fresh) {
+  const report = await api("/analytics/forms", { ...reportParams(), limit: 10 });
+  if (fresh()) drawForms($("forms"), report);
+}
+
 async function loadLeads(fresh) {
   // The same window as the cards: the leads received in the period.
   const params = { ...reportParams(), page: view.leadPage, limit: LEADS_PER_PAGE };
@@ -416,9 +448,11 @@ async function loadLeads(fresh) {
       h("td", {}, h("button", { type: "button", class: "link", "data-lead": lead.lead_id }, lead.name || "(no name)")),
       h("td", {}, lead.email || lead.phone || ""),
       h("td", {}, lead.source || ""),
-      h("td", {}, lead.traffic_source || ""),
+      h("td", { "data-touch": "first" }, touchLabel(lead.first_touch)),
+      h("td", { "data-touch": "last" }, touchLabel(lead.last_touch)),
+      h("td", { "data-stage": lead.stage || "" }, lead.stage || ""),
       h("td", {}, h("span", { class: `status ${lead.status}` }, lead.status))))
-    : [h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No leads match."))]);
+    : [h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No leads match."))]);
   const pages = Math.max(1, Math.ceil(list.total / LEADS_PER_PAGE));
   $("leads-page").textContent = `Page ${list.page} of ${pages} · ${formatNumber(list.total)} leads in this period`;
   $("leads-prev").disabled = list.page <= 1;
@@ -437,16 +471,22 @@ async function showLead(leadId, fresh) {
     ["CRM id", lead.crm_lead_id], ["Spam because", detail.spam_reason], ...otherFields(detail.fields),
   ].filter(([, value]) => value);
   fill($("lead-fields"), pairs.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, String(value))]));
+  const attribution = attributionPairs(detail).filter(([, value]) => value);
+  fill($("lead-attribution"), attribution.length
+    ? attribution.flatMap(([name, value]) => [h("dt", {}, name), h("dd", { "data-pair": name }, String(value))])
+    : [h("dd", { class: "muted" }, "Captured before attribution was kept.")]);
+  const roles = touchRoles(detail);
   fill($("lead-deliveries"), detail.deliveries.length
     ? detail.deliveries.map((d) => h("li", { class: `delivery ${d.status}` },
       `${d.target}: ${d.status} after ${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`
       + (d.last_status ? ` (last answer HTTP ${d.last_status})` : "") + (d.last_error ? ` — ${d.last_error}` : "")))
     : [h("li", { class: "muted" }, "Not forwarded (no CRM webhook, or spam).")]);
   fill($("lead-timeline"), detail.timeline.length
-    ? detail.timeline.map((session) => h("li", {},
+    ? detail.timeline.map((session) => h("li", { "data-role": roles.get(session.session_id) || "" },
       h("p", { class: "session-head" }, `${new Date(session.started_at).toLocaleString()} · ${session.source}`
         + ` · ${countryName(session.country)} · ${session.device || "?"} · ${session.browser || "?"}`
-        + (session.engagement_score != null ? ` · score ${session.engagement_score}` : "")),
+        + (session.engagement_score != null ? ` · score ${session.engagement_score}` : ""),
+        roles.has(session.session_id) ? h("span", { class: "badge" }, roles.get(session.session_id)) : null),
       h("ul", { class: "events" }, ...session.events.map((event) => h("li", {},
         h("span", { class: "time" }, formatTime(event.at)), " ",
         h("span", { class: `type ${event.type}` }, event.type), " ",
@@ -576,6 +616,12 @@ function wire() {
     },
   });
   wireDetails();
+  $("attribution-model").addEventListener("change", () => {
+    view.model = $("attribution-model").value;
+    writeUrl();
+    loadPanel("attribution", loadAttribution);
+    loadPanel("won", loadWon);
+  });
   $("funnel-name").addEventListener("change", () => {
     view.funnel = $("funnel-name").value;
     writeUrl();
