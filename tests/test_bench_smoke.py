@@ -60,3 +60,14 @@ def test_conversions_benchmark_runs(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "| 4-step funnel within a session |" in result.stdout and "| goals (4:" in result.stdout
+
+
+def test_attribution_benchmark_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/attribution.py", "--events", "20000", "--repeats", "1", "--leads", "300",
+         "--captures", "20", "--before", str(ROOT), "--database", str(tmp_path / "reports.duckdb"),
+         "--folder", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "| linear | landing_page |" in result.stdout and "p50 after / before" in result.stdout

@@ -38,7 +38,7 @@ class AttributionDimension:
 
     name: str
     label: str
-    touch_column: str  # in lead_touches
+    touch_column: str  # a field of each touch in leads.touch_list
     session_dimension: str  # the reports' dimension (domain/reports.DIMENSIONS) with a session's value
 
 

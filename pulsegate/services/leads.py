@@ -30,7 +30,6 @@ from pulsegate.domain.tracking import Caller
 from pulsegate.domain.visitor import visitor_id
 from pulsegate.errors import NotFound, StorageUnavailable
 from pulsegate.services.attribution import lead_origin, stored_origin
-from pulsegate.store import attribution as touch_rows
 from pulsegate.store import leads as rows
 from pulsegate.store.database import Database
 from pulsegate.store.deliveries import delivered_rows, open_crm_deliveries
@@ -124,12 +123,10 @@ class LeadService:
             submission = msgspec.structs.replace(submission, submission_id=f"auto-{lead_id}")
         origin = await self._origin(submission, created_ms)
         reason = spam_reason(submission, min_fill_ms=self._settings.min_fill_ms)
-        attribution = origin.attribution
         writes = [
             rows.new_lead_row(
                 lead_id, submission, created_ms=created_ms, origin=origin, spam_reason=reason, content_key=key
             ),
-            touch_rows.touch_rows(lead_id, attribution.touches, attribution.first, attribution.last),
         ]
         if reason is None and self._forward:
             payload = _payload(lead_id, submission, created_ms, origin)

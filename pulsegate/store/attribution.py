@@ -11,15 +11,15 @@ import msgspec
 from pulsegate.domain.attribution import SessionTouch, Touch
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
 from pulsegate.store.tracking import session_match
-from pulsegate.store.writer import RowWrite
 
-TOUCH_COLUMNS = (
-    "lead_id", "position", "is_first", "is_last", "session_id", "touched_at", "source", "referrer_host",
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "landing_page", "click_ids",
-    "country", "device",
+# The fields of each struct of leads.touch_list (migration 0010), in order: a Touch's, its time
+# as TIMESTAMP and its click ids as JSON text.
+TOUCH_FIELDS = (
+    "touched_at", "session_id", "source", "referrer_host", "utm_source", "utm_medium", "utm_campaign",
+    "utm_term", "utm_content", "landing_page", "click_ids", "country", "device",
 )  # fmt: skip
-# The fields of a Touch, in the order lead_touches keeps them after its first five columns.
-_TOUCH_FIELDS = TOUCH_COLUMNS[6:]
+# What exports give of a first or last touch (country and device are the session's, not the touch's).
+_EXPORTED = tuple(name for name in TOUCH_FIELDS if name not in ("session_id", "country", "device"))
 _SESSION_TOUCH = SessionTouch.__struct_fields__
 _SESSION_COLUMNS = ", ".join(
     "epoch_ms(started_at)" if name == "started_ms" else name for name in _SESSION_TOUCH
@@ -75,17 +75,17 @@ def visitor_sessions(
     return [SessionTouch(**dict(zip(_SESSION_TOUCH, row, strict=True))) for row in rows]
 
 
-def touch_rows(lead_id: str, touches: Sequence[Touch], first: int, last: int) -> RowWrite:
-    """The lead_touches rows of a lead captured now."""
-    rows = []
-    for index, touch in enumerate(touches):
-        values = [getattr(touch, name) for name in _TOUCH_FIELDS]
-        values[_TOUCH_FIELDS.index("click_ids")] = (
-            msgspec.json.encode(touch.click_ids).decode() if touch.click_ids else None
-        )
-        at = utc_datetime(touch.at)
-        rows.append((lead_id, index + 1, index == first, index == last, touch.session_id, at, *values))
-    return RowWrite("lead_touches", TOUCH_COLUMNS, rows)
+def touch_values(touches: Sequence[Touch]) -> list[dict[str, Any]]:
+    """A lead's touches as the values of its touch_list column."""
+    return [{name: _stored(touch, name) for name in TOUCH_FIELDS} for touch in touches]
+
+
+def _stored(touch: Touch, name: str) -> Any:
+    if name == "touched_at":
+        return utc_datetime(touch.at)
+    if name == "click_ids":
+        return msgspec.json.encode(touch.click_ids).decode() if touch.click_ids else None
+    return getattr(touch, name)
 
 
 class StoredTouches(msgspec.Struct, kw_only=True):
@@ -100,44 +100,30 @@ def lead_touches(cursor: duckdb.DuckDBPyConnection, lead_ids: Sequence[str]) -> 
     """The stored touches of each of these leads (leads without any are left out)."""
     if not lead_ids:
         return {}
-    columns = ", ".join(
-        ("lead_id", "is_first", "is_last", "session_id", "epoch_ms(touched_at)", *_TOUCH_FIELDS)
-    )
     rows = cursor.execute(
-        f"SELECT {columns} FROM lead_touches WHERE lead_id IN ({', '.join('?' for _ in lead_ids)}) "
-        "ORDER BY lead_id, position",
+        "SELECT lead_id, touch_list, first_touch, last_touch FROM leads "
+        f"WHERE lead_id IN ({', '.join('?' for _ in lead_ids)}) AND touches > 0",
         list(lead_ids),
     ).fetchall()
-    found: dict[str, StoredTouches] = {}
-    for lead_id, is_first, is_last, session_id, at, *values in rows:
-        touch = _touch(session_id, at, values)
-        stored = found.setdefault(lead_id, StoredTouches(touches=[], first=None, last=None))
-        stored.touches.append(touch)
-        if is_first:
-            stored.first = touch
-        if is_last:
-            stored.last = touch
+    found = {}
+    for lead_id, stored, first, last in rows:
+        touches = [_touch(values) for values in stored]
+        found[lead_id] = StoredTouches(touches=touches, first=touches[first - 1], last=touches[last - 1])
     return found
 
 
-def _touch(session_id: str | None, at: int, values: Sequence[Any]) -> Touch:
-    fields = dict(zip(_TOUCH_FIELDS, values, strict=True))
+def _touch(values: dict[str, Any]) -> Touch:
+    fields = {name: values[name] for name in TOUCH_FIELDS[1:]}
     fields["click_ids"] = msgspec.json.decode(fields["click_ids"]) if fields["click_ids"] else {}
-    return Touch(session_id=session_id, at=at, **fields)
+    return Touch(at=epoch_ms(values["touched_at"]), **fields)
 
 
 def touch_columns(prefix: str) -> tuple[str, ...]:
-    """The flat names exports give a first or last touch (`first_source`, `first_utm_campaign`, …)."""
-    return (f"{prefix}_at", *(f"{prefix}_{name}" for name in _TOUCH_FIELDS[:-2]))
+    """The flat names exports give a first or last touch (`first_touch_source`, …)."""
+    return tuple(f"{prefix}_{'at' if name == 'touched_at' else name}" for name in _EXPORTED)
 
 
-def touch_select(alias: str, prefix: str) -> str:
-    """The SELECT list of `touch_columns(prefix)` from lead_touches aliased `alias`."""
-    names = ("touched_at", *_TOUCH_FIELDS[:-2])
-    pairs = zip(names, touch_columns(prefix), strict=True)
-    return ", ".join(f"{alias}.{name} AS {column}" for name, column in pairs)
-
-
-def epoch(value: Any) -> int | None:
-    """A stored TIMESTAMP as epoch ms."""
-    return epoch_ms(value) if value is not None else None
+def touch_select(prefix: str) -> str:
+    """The SELECT list of `touch_columns(prefix)` over a leads row (`prefix`: first_touch or last_touch)."""
+    pairs = zip(_EXPORTED, touch_columns(prefix), strict=True)
+    return ", ".join(f"touch_list[{prefix}].{name} AS {column}" for name, column in pairs)

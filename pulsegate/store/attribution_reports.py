@@ -16,11 +16,11 @@ from pulsegate.store.queries import Scope
 from pulsegate.store.report_sql import DUCKDB, Dialect, Sql
 from pulsegate.store.reports import Ranking, Row, counted_sessions, ranked
 
-# Which of a lead's touches each model credits, and with what weight.
+# Which of a lead's touches (leads.touch_list) each model credits, and with what weight.
 _CREDITED: dict[Model, tuple[str, str]] = {
-    "first": ("touch.is_first", "CAST(1 AS DOUBLE)"),
-    "last": ("touch.is_last", "CAST(1 AS DOUBLE)"),
-    "linear": ("TRUE", "CAST(1 AS DOUBLE) / chosen.touches"),
+    "first": ("touch_list[first_touch]", "CAST(1 AS DOUBLE)"),
+    "last": ("touch_list[last_touch]", "CAST(1 AS DOUBLE)"),
+    "linear": ("unnest(touch_list)", "CAST(1 AS DOUBLE) / touches"),
 }
 # Over `credited`: one row per (lead, credited touch) with the lead's columns and its weight `w`.
 _AGGREGATES = {
@@ -36,6 +36,18 @@ _AGGREGATES = {
     "low_engagement_share": f"100.0 * coalesce(sum(w) FILTER (WHERE converting_score < {LOW_SCORE}), 0) "
     "/ nullif(sum(w) FILTER (WHERE converting_score IS NOT NULL), 0)",
 }
+# The won leads' credited values, summed per currency below. In the same pass as the other
+# aggregates: a second pass over `credited` made DuckDB keep it whole, which did not fit in 64 MB
+# at 100k leads (bench/attribution.py).
+_WON_VALUES = (
+    "list({'currency': stage_currency, 'amount': w * stage_value}) "
+    "FILTER (WHERE NOT is_spam AND stage = 'won' AND stage_value IS NOT NULL)"
+)
+_REVENUE = (
+    "list_transform(list_sort(list_distinct(list_transform(won_values, lambda v: v.currency))), "
+    "lambda c: {'currency': c, 'amount': round(list_sum(list_transform("
+    "list_filter(won_values, lambda v: v.currency = c), lambda v: v.amount)), 6)})"
+)
 
 
 def attribution_rows(
@@ -59,27 +71,18 @@ def attribution_rows(
     session_value = dialect.session_value(DIMENSIONS[dimension.session_dimension])
     ctes = [
         Sql(
-            "chosen AS (SELECT lead_id, is_spam, touches, time_to_convert_ms, from_hosting, "
-            "converting_score, stage, stage_value, stage_currency, "
+            "chosen AS (SELECT lead_id, is_spam, touches, touch_list, first_touch, last_touch, "
+            "time_to_convert_ms, from_hosting, converting_score, stage, stage_value, stage_currency, "
             "lead_id IN (SELECT lead_id FROM lead_stages WHERE stage IN ('qualified', 'won')) AS qualified "
             f"FROM leads WHERE ({chosen_where}) AND touches > 0)",
             tuple(chosen_params),
         ),
-        Sql(
-            f"credited AS (SELECT chosen.*, touch.{dimension.touch_column} AS grp, {weight} AS w "
-            f"FROM chosen JOIN lead_touches AS touch ON touch.lead_id = chosen.lead_id WHERE {touched})"
-        ),
+        Sql(f"touched AS (SELECT * EXCLUDE (touch_list), {touched} AS touch, {weight} AS w FROM chosen)"),
+        Sql(f"credited AS (SELECT *, touch.{dimension.touch_column} AS grp FROM touched)"),
         Sql(
             "by_value AS (SELECT grp, "
             + ", ".join(f"{aggregate} AS {name}" for name, aggregate in _AGGREGATES.items())
-            + " FROM credited GROUP BY grp)"
-        ),
-        Sql(
-            "earned AS (SELECT grp, "
-            "list({'currency': stage_currency, 'amount': amount} ORDER BY stage_currency) AS revenue "
-            "FROM (SELECT grp, stage_currency, round(sum(w * stage_value), 6) AS amount FROM credited "
-            "WHERE NOT is_spam AND stage = 'won' AND stage_value IS NOT NULL GROUP BY grp, stage_currency) "
-            "GROUP BY grp)"
+            + f", {_WON_VALUES} AS won_values FROM credited GROUP BY grp)"
         ),
         Sql(
             f"visits AS (SELECT {session_value.text} AS grp, count(*) AS sessions FROM sessions "
@@ -87,13 +90,10 @@ def attribution_rows(
             session_value.params + sessions_where.params,
         ),
     ]
-    source = (
-        "by_value LEFT JOIN earned ON earned.grp IS NOT DISTINCT FROM by_value.grp "
-        "LEFT JOIN visits ON visits.grp IS NOT DISTINCT FROM by_value.grp"
-    )
+    source = "by_value LEFT JOIN visits ON visits.grp IS NOT DISTINCT FROM by_value.grp"
     columns = [
         *(f"by_value.{name} AS {name}" for name in _AGGREGATES),
-        "coalesce(earned.revenue, []) AS revenue",
+        f"coalesce({_REVENUE}, []) AS revenue",
         "100.0 * by_value.leads / nullif(visits.sessions, 0) AS conversion_rate",
     ]
     return ranked(cursor, ctes, source, "by_value.grp", columns, True, ranking)

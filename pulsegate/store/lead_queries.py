@@ -259,12 +259,9 @@ def _export_query(where: str, *, limit: bool) -> str:
     """The export's rows: the chosen leads (one page of them with `limit`) and their touches."""
     page = " LIMIT ?" if limit else ""
     return f"""
-        SELECT chosen.*, {attribution.touch_select("f", "first_touch")},
-               {attribution.touch_select("l", "last_touch")}
-        FROM (SELECT {_LEAD_SELECT} FROM leads WHERE {where} ORDER BY created_at, lead_id{page}) AS chosen
-        LEFT JOIN lead_touches AS f ON f.lead_id = chosen.lead_id AND f.is_first
-        LEFT JOIN lead_touches AS l ON l.lead_id = chosen.lead_id AND l.is_last
-        ORDER BY chosen.created_at, chosen.lead_id
+        SELECT {_LEAD_SELECT}, {attribution.touch_select("first_touch")},
+               {attribution.touch_select("last_touch")}
+        FROM leads WHERE {where} ORDER BY created_at, lead_id{page}
     """
 
 

@@ -41,9 +41,11 @@ def test_an_urlencoded_form_is_a_lead_and_a_thank_you_page(client: TestClient[An
     assert leads(client) == [("ann@example.com", "Ann Lee", '{"plan":"pro","interest":"demo, pricing"}', PAGE,
                               "new", None)]  # fmt: skip
     # The page the form was on (its Referer) is the lead's touch when no session is known.
-    assert app_rows(client, "SELECT source, utm_campaign, landing_page, click_ids FROM lead_touches") == [
-        ("newsletter", "spring", "/contact", '{"gclid":"G1"}')
-    ]
+    touch = "touch_list[first_touch]"
+    assert app_rows(client, f"SELECT {touch}.source, {touch}.utm_campaign, {touch}.landing_page, "
+                            f"{touch}.click_ids, touches, last_touch FROM leads") == [
+        ("newsletter", "spring", "/contact", '{"gclid":"G1"}', 1, 1)
+    ]  # fmt: skip
 
 
 def test_a_multipart_form_maps_the_same_and_skips_files(client: TestClient[Any]) -> None:

@@ -1,0 +1,304 @@
+"""Lead attribution benchmark: GET /analytics/attribution at 10M events and 100k leads, and what
+attribution adds to a lead's capture.
+
+Run from the repository root:
+
+    git worktree add /tmp/pulsegate-before 60c94a7     # the last commit before issue 18
+    python bench/attribution.py --events 10000000 --before /tmp/pulsegate-before
+
+It reuses the traffic of bench/reports.py (the file is made when missing) in two copies:
+
+- the attribution report: 100,000 leads are added over the 30 days, each credited to its
+  visitor's sessions of the 90 days before it (as a capture would), 30% qualified and 10% won
+  with a value, 10% spam; then every model (first, last, linear) by source, campaign and landing
+  page is asked over HTTP (warm, the median of `--repeats`) and as bare SQL over the same tables
+  (leads, qualified, won, revenue per currency and sessions per value: the core of the answer
+  without lead quality). The answers must agree before the times are compared.
+- capture latency: `--captures` leads posted one after another to a running server, each from
+  a real session of a returning visitor, timed at the client; against the code of `--before` on
+  a copy of the file at its older schema, in the same run (A, B, A, B: this VM is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.analytics import keyed_client
+from bench.ingest import free_port, stop
+from bench.reports import bench_file, measured
+from pulsegate.domain.periods import resolve_window
+from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.store.database import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+LEADS = 100_000
+MODELS = ("first", "last", "linear")
+DIMENSIONS = {"source": "source", "utm_campaign": "utm_campaign", "landing_page": "entry_path"}
+
+# 100k leads, each from a random real session, created two minutes after it started; their touches
+# are the visitor's sessions of the 90 days before (what LeadService does at capture, in SQL).
+ADD_LEADS = """
+CREATE OR REPLACE TEMP TABLE picked AS
+SELECT session_id, visitor_id, project, started_at + INTERVAL 2 MINUTE AS created_at, source,
+       (hash(session_id) % 1000) / 1000.0 AS r, engagement_score, is_hosting
+FROM (SELECT * FROM sessions WHERE NOT is_bot AND started_at < ?) USING SAMPLE reservoir({leads} ROWS) REPEATABLE (7);
+INSERT INTO leads (lead_id, submission_id, created_at, project, session_id, visitor_id, traffic_source, email,
+                   is_spam, status, converting_score, from_hosting, stage, stage_value, stage_currency, stage_at)
+SELECT 'bench-' || session_id, 'bench-' || session_id, created_at, project, session_id, visitor_id, source,
+       'x@example.com', r < 0.1, CASE WHEN r < 0.1 THEN 'spam' ELSE 'new' END, engagement_score, is_hosting,
+       CASE WHEN r >= 0.9 THEN 'won' WHEN r >= 0.6 THEN 'qualified' END,
+       CASE WHEN r >= 0.9 THEN [500.0, 1200.0, 3000.0][1 + (hash(session_id) % 3)::INTEGER] END,
+       CASE WHEN r >= 0.9 THEN ['EUR', 'USD'][1 + (hash(visitor_id) % 2)::INTEGER] END,
+       CASE WHEN r >= 0.6 THEN created_at + INTERVAL 1 DAY END
+FROM picked ORDER BY created_at;
+INSERT INTO lead_stages (lead_id, stage, happened_at, received_at)
+SELECT 'bench-' || session_id, 'qualified', created_at + INTERVAL 1 DAY, created_at + INTERVAL 1 DAY
+FROM picked WHERE r >= 0.6;
+CREATE OR REPLACE TEMP TABLE touched AS
+SELECT 'bench-' || p.session_id AS lead_id, s.session_id, s.started_at, s.source, s.referrer_host, s.utm_source,
+       s.utm_medium, s.utm_campaign, s.entry_path, s.country, s.device, p.created_at,
+       row_number() OVER (PARTITION BY p.session_id ORDER BY s.started_at, s.session_id) AS position,
+       s.session_id = p.session_id AS converting
+FROM picked p JOIN sessions s ON s.visitor_id = p.visitor_id AND s.project IS NOT DISTINCT FROM p.project
+ AND s.started_at BETWEEN p.created_at - INTERVAL 90 DAY AND p.created_at AND (NOT s.is_bot OR s.session_id = p.session_id);
+UPDATE leads SET touches = counted.n, first_touch = 1, last_touch = counted.last, touch_list = counted.list,
+       time_to_convert_ms = counted.ttc
+FROM (
+    SELECT t.lead_id, count(*) AS n, coalesce(last.non_direct, last.converting) AS last,
+           list({'touched_at': t.started_at, 'session_id': t.session_id, 'source': t.source,
+                 'referrer_host': t.referrer_host, 'utm_source': t.utm_source, 'utm_medium': t.utm_medium,
+                 'utm_campaign': t.utm_campaign, 'utm_term': NULL, 'utm_content': NULL, 'landing_page': t.entry_path,
+                 'click_ids': NULL, 'country': t.country, 'device': t.device} ORDER BY t.position) AS list,
+           max(epoch_ms(t.created_at)) - min(epoch_ms(t.started_at)) AS ttc
+    FROM touched t JOIN (
+        SELECT lead_id, max(position) FILTER (WHERE source <> 'Direct') AS non_direct,
+               max(position) FILTER (WHERE converting) AS converting
+        FROM touched GROUP BY lead_id
+    ) AS last USING (lead_id)
+    GROUP BY t.lead_id, last.non_direct, last.converting
+) AS counted
+WHERE leads.lead_id = counted.lead_id;
+"""
+
+# The core of the report by hand: credited leads, qualified, won, revenue per currency, sessions.
+BARE = """
+WITH chosen AS (
+    SELECT lead_id, is_spam, touches, touch_list, first_touch, last_touch, stage, stage_value, stage_currency,
+           lead_id IN (SELECT lead_id FROM lead_stages WHERE stage IN ('qualified', 'won')) AS qualified
+    FROM leads WHERE created_at >= ? AND created_at < ? AND touches > 0
+), credited AS (
+    SELECT * EXCLUDE (t), t.{column} AS value FROM (SELECT c.*, {which} AS t, {weight} AS w FROM chosen c)
+), sessions_by AS (
+    SELECT {session_column} AS value, count(*) AS n FROM sessions
+    WHERE started_at >= ? AND started_at < ? AND NOT is_bot GROUP BY 1
+)
+SELECT value, sum(w) FILTER (WHERE NOT is_spam), sum(w) FILTER (WHERE NOT is_spam AND qualified),
+       sum(w) FILTER (WHERE NOT is_spam AND stage = 'won'),
+       (SELECT n FROM sessions_by s WHERE s.value IS NOT DISTINCT FROM credited.value),
+       sum(w * stage_value) FILTER (WHERE NOT is_spam AND stage = 'won' AND stage_currency = 'EUR')
+FROM credited GROUP BY value
+"""
+WEIGHTS = {
+    "first": ("t.is_first", "1.0"),
+    "last": ("t.is_last", "1.0"),
+    "linear": ("TRUE", "1.0 / c.touches"),
+}
+
+
+def prepare(source: Path, folder: Path, end_ms: int, leads: int) -> tuple[Path, Path]:
+    """Two copies of the bench file: one migrated with the 100k leads and their touches, one at its
+    older schema with the same leads (no touches) for the code before attribution."""
+    after, before = folder / "attribution-after.duckdb", folder / "attribution-before.duckdb"
+    for target in (after, before):
+        if not target.exists():
+            shutil.copyfile(source, target)
+            wal = source.with_name(source.name + ".wal")
+            if wal.exists():
+                shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+    db = Database.open(after, threads=2, memory_limit="2GB")
+    if db.connection.execute("SELECT count(*) FROM leads WHERE touches > 0").fetchall()[0][0] == 0:
+        started = time.perf_counter()
+        first, *rest = [part for part in ADD_LEADS.format(leads=leads).split(";") if part.strip()]
+        db.connection.execute(first, [utc_datetime(end_ms - 600_000)])
+        for statement in rest:
+            db.connection.execute(statement)
+        db.connection.execute("CHECKPOINT")
+        print(f"Added {leads:,} leads and their touches in {time.perf_counter() - started:.0f} s")
+    counts = db.connection.execute(
+        "SELECT (SELECT count(*) FROM leads), (SELECT sum(touches) FROM leads), "
+        "(SELECT count(*) FROM leads WHERE stage = 'won')"
+    ).fetchall()[0]
+    print(f"Leads {counts[0]:,}, touches {counts[1]:,}, won {counts[2]:,}")
+    db.close()
+    # The older copy: the same number of leads, so a capture's duplicate check costs the same.
+    import duckdb
+
+    old = duckdb.connect(str(before))
+    if old.execute("SELECT count(*) FROM leads").fetchall()[0][0] < leads:
+        old.execute(
+            "INSERT INTO leads (lead_id, submission_id, created_at, project, session_id, visitor_id, email) "
+            f"SELECT 'bench-' || session_id, 'bench-' || session_id, started_at, project, session_id, "
+            f"visitor_id, 'x@example.com' FROM sessions USING SAMPLE reservoir({leads} ROWS) REPEATABLE (7)"
+        )
+        old.execute("CHECKPOINT")
+    old.close()
+    return after, before
+
+
+def returning_sessions(database: Path, count: int) -> list[str]:
+    """Sessions of visitors who came more than once (what attribution reads the most for)."""
+    db = Database.open(database, threads=2, memory_limit="256MB")
+    rows = db.connection.execute(
+        "SELECT session_id FROM sessions WHERE NOT is_bot AND visitor_id IN "
+        "(SELECT visitor_id FROM sessions GROUP BY visitor_id HAVING count(*) >= 3) "
+        "ORDER BY hash(session_id) LIMIT ?",
+        [count],
+    ).fetchall()
+    db.close()
+    return [row[0] for row in rows]
+
+
+def serve(database: Path, checkout: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`pulsegate serve` from `checkout`'s code (rate limits off, as a load test needs)."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(checkout), "PULSEGATE_RATE_LIMITS__ENABLED": "false",
+           "PULSEGATE_SERVER__LOG_LEVEL": "warning"}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port), "--database", str(database)],
+        cwd=checkout, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process, port
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"pulsegate serve from {checkout} did not become healthy")
+
+
+def capture_latencies(database: Path, checkout: Path, sessions: list[str], tag: str) -> list[float]:
+    """Milliseconds per capture, one after another, each from one of `sessions`."""
+    process, port = serve(database, checkout)
+    took = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for n, session_id in enumerate(sessions):
+                body = {"submission_id": f"cap-{tag}-{n:06d}", "email": f"c{n}@example.com",
+                        "session_id": session_id, "elapsed_ms": 9000}  # fmt: skip
+                started = time.perf_counter()
+                response = http.post("/lead.capture", json=body)
+                took.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+    finally:
+        stop(process)
+    return took[10:]  # the first few warm the server's caches
+
+
+def percentile(samples: list[float], q: float) -> float:
+    return statistics.quantiles(samples, n=100)[int(q) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The attribution report and capture latency")
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--captures", type=int, default=300)
+    parser.add_argument("--memory-limit", default="64MB", help="DuckDB memory_limit for both sides")
+    parser.add_argument("--before", type=Path, help="a checkout of the code before attribution")
+    parser.add_argument("--folder", type=Path, default=Path(os.environ.get("BENCH_TMP", "/tmp")))
+    parser.add_argument("--leads", type=int, default=LEADS)
+    parser.add_argument(
+        "--database", type=Path, help="the bench file of bench/reports.py (made when missing)"
+    )
+    args = parser.parse_args()
+    end_ms = now_ms()
+    source = bench_file(args.events, args.database, end_ms)
+    after, before = prepare(source, args.folder, end_ms, args.leads)
+    window = resolve_window({"period": "30d"}, end_ms)
+    bounds = [utc_datetime(window.start_ms), utc_datetime(window.end_ms)]
+
+    db = Database.open(after, threads=2, memory_limit=args.memory_limit)
+    cursor = db.connection.cursor()
+    bare: dict[tuple[str, str], float | None] = {}
+    expected: dict[tuple[str, str], Any] = {}
+    for model in MODELS:
+        for dimension, session_column in DIMENSIONS.items():
+            which, weight = WEIGHTS[model]
+            sql = BARE.format(column="landing_page" if dimension == "landing_page" else dimension,
+                              session_column=session_column, which=which, weight=weight)  # fmt: skip
+            params = [*bounds, *bounds]
+            bare[model, dimension] = measured(lambda sql=sql, params=params: cursor.execute(sql, params).fetchall(),
+                                              args.repeats, f"bare {model} {dimension}")  # fmt: skip
+            expected[model, dimension] = {row[0]: row[1:] for row in cursor.execute(sql, params).fetchall()}
+    db.close()
+
+    served: dict[tuple[str, str], float | None] = {}
+    period = {"from": str(window.start_ms), "to": str(window.end_ms), "limit": "1000"}
+    with keyed_client(after, args.memory_limit) as http:
+        for model in MODELS:
+            for dimension in DIMENSIONS:
+                params = {**period, "model": model, "dimension": dimension}
+                answer: dict[str, Any] = {}
+
+                def ask(params: dict[str, str] = params, answer: dict[str, Any] = answer) -> None:
+                    response = http.get("/analytics/attribution", params=params)
+                    response.raise_for_status()
+                    answer.update(response.json())
+
+                served[model, dimension] = measured(ask, args.repeats, f"{model} {dimension}")
+                got = {row["value"]: row for row in answer["rows"]}
+                for value, numbers in expected[model, dimension].items():
+                    leads, qualified, won, sessions, eur = (float(n or 0) for n in numbers)
+                    row = got[value]
+                    assert abs(row["leads"] - leads) < 1e-3 and abs(row["won"] - won) < 1e-3, value
+                    assert abs(row["qualified"] - qualified) < 1e-3, value
+                    euros = {r["currency"]: r["amount"] for r in row["revenue"]}.get("EUR", 0)
+                    assert abs(euros - eur) < 1e-2, (value, euros, eur)
+                    rate = 100.0 * leads / sessions if sessions else None
+                    shown = row["conversion_rate"]
+                    assert (rate is None and shown is None) or abs(shown - rate) < 1e-6, (value, shown, rate)
+
+    print(f"\n{args.events:,} events and {args.leads:,} leads over 30 days, DuckDB memory_limit {args.memory_limit}, "
+          f"threads 2, median of {args.repeats} warm runs\n")  # fmt: skip
+    print("| model | dimension | bare SQL ms | HTTP ms | HTTP / bare |")
+    print("|---|---|---:|---:|---:|")
+    for (model, dimension), took in served.items():
+        base = bare[model, dimension]
+        ratio = f"{took / base:.2f}" if took and base else "-"
+        print(f"| {model} | {dimension} | {base or 0:.1f} | {took or 0:.1f} | {ratio} |")
+
+    if args.before is None:
+        return
+    sessions = returning_sessions(after, args.captures * 4 + 40)
+    runs: dict[str, list[float]] = {"before": [], "after": []}
+    for round_ in range(2):  # A, B, A, B
+        for name, database, checkout in (("before", before, args.before), ("after", after, ROOT)):
+            chunk = sessions[(2 * round_ + (name == "after")) * (args.captures + 10) :][: args.captures + 10]
+            runs[name] += capture_latencies(database, checkout, chunk, f"{name}{round_}{end_ms}")
+    print(
+        f"\nCapture latency, {2 * args.captures} leads each, one at a time, from returning visitors' sessions\n"
+    )
+    print("| code | p50 ms | p95 ms | p99 ms | mean ms |")
+    print("|---|---:|---:|---:|---:|")
+    for name, took in runs.items():
+        print(f"| {name} | {percentile(took, 50):.2f} | {percentile(took, 95):.2f} | {percentile(took, 99):.2f} "
+              f"| {statistics.mean(took):.2f} |")  # fmt: skip
+    ratio = percentile(runs["after"], 50) / percentile(runs["before"], 50)
+    print(f"\np50 after / before: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
