@@ -37,6 +37,7 @@ from pulsegate.services import reports
 from pulsegate.store import queries
 from pulsegate.store import reports as report_queries
 from pulsegate.store.database import Database
+from pulsegate.store.visitors import VISITOR_KEY_SQL
 
 EVENTS_PER_SESSION = 50
 PATHS = 500
@@ -81,6 +82,7 @@ def generate(database: Path, events: int, end_ms: int) -> None:
         """,
         [end, end, end],
     )
+    con.execute(f"UPDATE sessions SET visitor_key = {VISITOR_KEY_SQL}")  # as the server keeps it
     con.execute(
         f"""
         INSERT INTO events (received_at, session_id, visitor_id, project, type, url, path, engaged_ms, is_bot,

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,6 +41,7 @@ from bench.ingest import free_port, stop
 from bench.reports import bench_file, measured
 from pulsegate.domain.periods import resolve_window
 from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.domain.visitor import visitor_id, visitor_key
 from pulsegate.store.database import Database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +101,7 @@ WITH chosen AS (
            lead_id IN (SELECT lead_id FROM lead_stages WHERE stage IN ('qualified', 'won')) AS qualified
     FROM leads WHERE created_at >= ? AND created_at < ? AND touches > 0
 ), credited AS (
-    SELECT * EXCLUDE (t), t.{column} AS value FROM (SELECT c.*, {which} AS t, {weight} AS w FROM chosen c)
+    SELECT * EXCLUDE (touch), touch.{column} AS value FROM (SELECT *, {which} AS touch, {weight} AS w FROM chosen)
 ), sessions_by AS (
     SELECT {session_column} AS value, count(*) AS n FROM sessions
     WHERE started_at >= ? AND started_at < ? AND NOT is_bot GROUP BY 1
@@ -111,9 +113,9 @@ SELECT value, sum(w) FILTER (WHERE NOT is_spam), sum(w) FILTER (WHERE NOT is_spa
 FROM credited GROUP BY value
 """
 WEIGHTS = {
-    "first": ("t.is_first", "1.0"),
-    "last": ("t.is_last", "1.0"),
-    "linear": ("TRUE", "1.0 / c.touches"),
+    "first": ("touch_list[first_touch]", "1.0"),
+    "last": ("touch_list[last_touch]", "1.0"),
+    "linear": ("unnest(touch_list)", "1.0 / touches"),
 }
 
 
@@ -130,7 +132,7 @@ def prepare(source: Path, folder: Path, end_ms: int, leads: int) -> tuple[Path, 
     db = Database.open(after, threads=2, memory_limit="2GB")
     if db.connection.execute("SELECT count(*) FROM leads WHERE touches > 0").fetchall()[0][0] == 0:
         started = time.perf_counter()
-        first, *rest = [part for part in ADD_LEADS.format(leads=leads).split(";") if part.strip()]
+        first, *rest = [part for part in ADD_LEADS.replace("{leads}", str(leads)).split(";") if part.strip()]
         db.connection.execute(first, [utc_datetime(end_ms - 600_000)])
         for statement in rest:
             db.connection.execute(statement)
@@ -143,8 +145,6 @@ def prepare(source: Path, folder: Path, end_ms: int, leads: int) -> tuple[Path, 
     print(f"Leads {counts[0]:,}, touches {counts[1]:,}, won {counts[2]:,}")
     db.close()
     # The older copy: the same number of leads, so a capture's duplicate check costs the same.
-    import duckdb
-
     old = duckdb.connect(str(before))
     if old.execute("SELECT count(*) FROM leads").fetchall()[0][0] < leads:
         old.execute(
@@ -157,17 +157,32 @@ def prepare(source: Path, folder: Path, end_ms: int, leads: int) -> tuple[Path, 
     return after, before
 
 
-def returning_sessions(database: Path, count: int) -> list[str]:
-    """Sessions of visitors who came more than once (what attribution reads the most for)."""
-    db = Database.open(database, threads=2, memory_limit="256MB")
-    rows = db.connection.execute(
-        "SELECT session_id FROM sessions WHERE NOT is_bot AND visitor_id IN "
+def returning_sessions(database: Path, count: int, end_ms: int) -> list[tuple[str, str]]:
+    """(session id, the visitor's id as its browser keeps it) of returning visitors' sessions.
+
+    The generator's session ids carry no time, so the server finds them among the last two days'
+    sessions only (store/tracking.session_match): the sessions are picked there. Its visitor ids
+    are plain text; a tracker's are the salted hash of the id the browser keeps, which form.js
+    sends with the lead: the picked visitors' sessions get that hash (and its key). The older
+    code reads neither, so its copy is left as it is.
+    """
+    connection = duckdb.connect(str(database))
+    picked = connection.execute(
+        "SELECT session_id, visitor_id FROM sessions WHERE NOT is_bot AND started_at >= ? AND visitor_id IN "
         "(SELECT visitor_id FROM sessions GROUP BY visitor_id HAVING count(*) >= 3) "
         "ORDER BY hash(session_id) LIMIT ?",
-        [count],
+        [utc_datetime(end_ms - 40 * 3_600_000), count],
     ).fetchall()
-    db.close()
-    return [row[0] for row in rows]
+    salt = connection.execute("SELECT value FROM meta WHERE key = 'secret:visitor_salt'").fetchall()[0][0]
+    hashed = {raw: visitor_id(salt, visitor_header=raw, fingerprint_header=None, client_ip="", user_agent="")
+              for _, raw in picked}  # fmt: skip
+    connection.executemany(
+        "UPDATE sessions SET visitor_id = ?, visitor_key = ? WHERE visitor_id = ?",
+        [(new, visitor_key(new), raw) for raw, new in hashed.items()],
+    )
+    connection.execute("CHECKPOINT")
+    connection.close()
+    return picked
 
 
 def serve(database: Path, checkout: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -189,15 +204,18 @@ def serve(database: Path, checkout: Path) -> tuple[subprocess.Popen[bytes], int]
     raise RuntimeError(f"pulsegate serve from {checkout} did not become healthy")
 
 
-def capture_latencies(database: Path, checkout: Path, sessions: list[str], tag: str) -> list[float]:
-    """Milliseconds per capture, one after another, each from one of `sessions`."""
+def capture_latencies(
+    database: Path, checkout: Path, sessions: list[tuple[str, str]], tag: str
+) -> list[float]:
+    """Milliseconds per capture, one after another, each from one of `sessions` (as form.js sends
+    it: the session id and the browser's visitor id)."""
     process, port = serve(database, checkout)
     took = []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for n, session_id in enumerate(sessions):
+            for n, (session_id, browser_id) in enumerate(sessions):
                 body = {"submission_id": f"cap-{tag}-{n:06d}", "email": f"c{n}@example.com",
-                        "session_id": session_id, "elapsed_ms": 9000}  # fmt: skip
+                        "session_id": session_id, "visitor_id": browser_id, "elapsed_ms": 9000}  # fmt: skip
                 started = time.perf_counter()
                 response = http.post("/lead.capture", json=body)
                 took.append((time.perf_counter() - started) * 1000)
@@ -282,7 +300,7 @@ def main() -> None:
 
     if args.before is None:
         return
-    sessions = returning_sessions(after, args.captures * 4 + 40)
+    sessions = returning_sessions(after, args.captures * 4 + 40, end_ms)
     runs: dict[str, list[float]] = {"before": [], "after": []}
     for round_ in range(2):  # A, B, A, B
         for name, database, checkout in (("before", before, args.before), ("after", after, ROOT)):

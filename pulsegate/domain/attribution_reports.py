@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from pulsegate.domain.reports import Order
+from pulsegate.domain.reports import Metric, Order, parse_order
 from pulsegate.errors import InvalidInput
 
 Model = Literal["first", "last", "linear"]
@@ -117,14 +117,7 @@ def attribution_metrics(text: str | None) -> tuple[AttributionMetric, ...]:
 
 
 def attribution_order(text: str | None, metrics: Iterable[AttributionMetric]) -> Order:
-    """`METRIC:desc|asc` over a rankable metric of the report; by default its first, descending."""
-    rankable = [metric.name for metric in metrics if metric.rankable]
-    if text is None or not text.strip():
-        return Order(rankable[0] if rankable else "leads", "desc")
-    name, _, direction = text.strip().partition(":")
-    direction = direction or "desc"
-    if name not in rankable:
-        raise InvalidInput(f"order: {name!r} is not one this report can rank by ({', '.join(rankable)})")
-    if direction not in ("asc", "desc"):
-        raise InvalidInput(f"order: direction must be asc or desc (got {direction!r})")
-    return Order(name, direction)  # type: ignore[arg-type]
+    """`METRIC:desc|asc` over a rankable metric of the report (not revenue, an amount per
+    currency); by default its first, descending (leads when it asks for revenue alone)."""
+    rankable = tuple(Metric(m.name, m.label, ("session",)) for m in metrics if m.rankable)
+    return parse_order(text, rankable or (Metric("leads", "Leads", ("session",)),))

@@ -30,3 +30,24 @@ def visitor_id(
         kind, value = "network", f"{client_ip}\x00{user_agent}"
     material = "\x00".join((salt, kind, value[:MAX_IDENTIFIER_CHARS]))
     return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_HEX = frozenset("0123456789abcdef")
+KEY_HEX_DIGITS = 15  # 60 bits: a positive BIGINT
+
+
+def visitor_key(visitor: str) -> int:
+    """A 60-bit number for a stored visitor id, kept beside it on each session so a visitor's
+    sessions are found by comparing integers (3.4x faster than the 64-character id, issue 18).
+
+    The first 15 hex digits of the id, which is itself a SHA-256 (`visitor_id`); any other text
+    (an import's, a test's) is hashed first. `store/visitors.VISITOR_KEY_SQL` is the same rule in
+    SQL, for rows written there; a test keeps the two equal. Two visitors may share a key: the
+    ids are compared after.
+    """
+    hexdigest = visitor if len(visitor) == 64 and _HEX.issuperset(visitor) else _sha256(visitor)
+    return int(hexdigest[:KEY_HEX_DIGITS], 16)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

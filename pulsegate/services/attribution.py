@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 from msgspec import Struct
 
 from pulsegate.config import AttributionSettings
@@ -20,28 +19,53 @@ from pulsegate.domain.leads import LeadSubmission
 from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.sources import UTM_KEYS, path_of
 from pulsegate.store import attribution as sql
+from pulsegate.store.database import Database
 
 
 class StoredOrigin(Struct, kw_only=True):
     """What the database says about a lead's session and its visitor's earlier ones."""
 
-    session: sql.ConvertingSessionRow | None
+    session: sql.StoredSession | None
     sessions: list[SessionTouch]
 
 
-def stored_origin(
-    cursor: duckdb.DuckDBPyConnection, session_id: str | None, now_ms: int, settings: AttributionSettings
+async def stored_origin(
+    database: Database,
+    submission: LeadSubmission,
+    now_ms: int,
+    settings: AttributionSettings,
+    visitor_hint: str | None,
 ) -> StoredOrigin:
-    """The lead's session, if the database knows it, and its visitor's sessions in the lookback."""
-    session = sql.converting_session(cursor, session_id, now_ms) if session_id else None
+    """The lead's session, if the database knows it, and its visitor's sessions in the lookback.
+
+    When the page said which visitor it is (`visitor_hint`, the id its X-Visitor-ID hashes to),
+    one read of that visitor's sessions finds the lead's session among them: attribution then
+    costs a capture no more reads than before it (bench/attribution.py). A hint that does not
+    hold (wrong, or the session older than the lookback) costs two reads, one after the other.
+    """
+    if submission.session_id is None:
+        return StoredOrigin(session=None, sessions=[])
+    since_ms = now_ms - settings.lookback_days * DAY_MS
+    if settings.cross_visit and visitor_hint is not None:
+        history = await database.read(sql.visitor_sessions, visitor_hint, since_ms, now_ms)
+        session = next((found for found in history if found.touch.session_id == submission.session_id), None)
+        if session is not None:
+            return _with_history(session, history)
+    session = await database.read(sql.converting_session, submission.session_id, now_ms)
     if session is None:
         return StoredOrigin(session=None, sessions=[])
     if not settings.cross_visit:
         return StoredOrigin(session=session, sessions=[session.touch])
-    since_ms = now_ms - settings.lookback_days * DAY_MS
-    sessions = sql.visitor_sessions(cursor, session.visitor_id, session.project, since_ms, now_ms)
-    if all(found.session_id != session.touch.session_id for found in sessions):
-        sessions.append(session.touch)  # it always counts, even when it started before the lookback
+    history = await database.read(sql.visitor_sessions, session.visitor_id, since_ms, now_ms)
+    return _with_history(session, history)
+
+
+def _with_history(session: sql.StoredSession, history: list[sql.StoredSession]) -> StoredOrigin:
+    """The lead's session and its visitor's sessions of the same project (it always among them,
+    even when it started before the lookback)."""
+    sessions = [found.touch for found in history if found.project == session.project]
+    if all(touch.session_id != session.touch.session_id for touch in sessions):
+        sessions.append(session.touch)
     return StoredOrigin(session=session, sessions=sessions)
 
 
@@ -81,7 +105,7 @@ def lead_origin(
     )
 
 
-def _converting(session: sql.ConvertingSessionRow, open_session: OpenSession | None) -> ConvertingSession:
+def _converting(session: sql.StoredSession, open_session: OpenSession | None) -> ConvertingSession:
     """The converting session's summary: its running totals while open, else the stored ones."""
     landing_page = path_of(session.touch.entry_url)
     if open_session is not None:

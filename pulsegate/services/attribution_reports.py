@@ -13,13 +13,13 @@ from pulsegate.domain.attribution_reports import AttributionDimension, Attributi
 from pulsegate.domain.form_reports import COUNTED, FORM_METRIC_NAMES
 from pulsegate.domain.periods import Paging, Window
 from pulsegate.domain.reports import Dimension, Order, ReportQuery, describe
-from pulsegate.services.reports import scope_of
+from pulsegate.services.reports import compared_page, scope_of
 from pulsegate.store import reports as sql
 from pulsegate.store.attribution_reports import attribution_rows
 from pulsegate.store.form_reports import form_rows
 
-# Metrics that are a count of leads: 0 where nothing was credited (the rest are null there).
-_COUNTS = frozenset({"leads", "qualified", "won"})
+# A value's metrics where nothing was credited: no leads, no revenue, no rates (null).
+_NOTHING: dict[str, Any] = {"leads": 0, "qualified": 0, "won": 0, "revenue": []}
 
 
 def attribution(
@@ -33,15 +33,13 @@ def attribution(
 ) -> answers.AttributionReport:
     """One page of values, ranked, each with its comparison window's numbers when asked."""
     names = [metric.name for metric in metrics]
-    ranking = sql.Ranking(order=order, limit=paging.limit, offset=paging.offset)
-    found, total = _rows(cursor, query, query.window, model, dimension, names, ranking)
+    nothing: dict[str, Any] = {name: _NOTHING.get(name) for name in names}
+
+    def fetch(window: Window, ranking: sql.Ranking) -> tuple[list[answers.ReportRow], int]:
+        return _rows(cursor, query, window, model, dimension, names, ranking)
+
+    found, total = compared_page(query, order, paging, fetch, nothing)
     earlier = query.comparison
-    if earlier is not None and found:
-        values = [row["value"] for row in found]
-        before, _ = _rows(cursor, query, earlier, model, dimension, names, sql.Ranking(only_values=values))
-        by_value = {row.pop("value"): row for row in before}
-        for row in found:
-            row["comparison"] = by_value.get(row["value"]) or _empty(names)
     return answers.AttributionReport(
         model=model,
         dimension=dimension.name,
@@ -71,10 +69,6 @@ def _rows(
     return [{"value": row["value"], **{name: row[name] for name in names}} for row in found], total
 
 
-def _empty(names: Sequence[str]) -> dict[str, Any]:
-    return {name: 0 if name in _COUNTS else [] if name == "revenue" else None for name in names}
-
-
 def forms(
     cursor: duckdb.DuckDBPyConnection,
     query: ReportQuery,
@@ -84,25 +78,13 @@ def forms(
     paging: Paging,
 ) -> answers.FormsReport:
     """One page of forms (or of one form's values of `by`), each with its comparison's numbers."""
-    ranking = sql.Ranking(order=order, limit=paging.limit, offset=paging.offset)
-    scope = scope_of(query.window, query.projects)
-    found, total = form_rows(cursor, scope, query.filters, by, form, ranking)
+    nothing: dict[str, Any] = {name: 0 if name in COUNTED else None for name in FORM_METRIC_NAMES}
+
+    def fetch(window: Window, ranking: sql.Ranking) -> tuple[list[answers.ReportRow], int]:
+        return form_rows(cursor, scope_of(window, query.projects), query.filters, by, form, ranking)
+
+    found, total = compared_page(query, order, paging, fetch, nothing)
     earlier = query.comparison
-    if earlier is not None and found:
-        values = [row["value"] for row in found]
-        before, _ = form_rows(
-            cursor,
-            scope_of(earlier, query.projects),
-            query.filters,
-            by,
-            form,
-            sql.Ranking(only_values=values),
-        )
-        by_value = {row.pop("value"): row for row in before}
-        for row in found:
-            row["comparison"] = by_value.get(row["value"]) or {
-                name: 0 if name in COUNTED else None for name in FORM_METRIC_NAMES
-            }
     return answers.FormsReport(
         dimension=by.name if by else None,
         form=form,

@@ -113,15 +113,21 @@ class LeadService:
             return await self._capture(submission, key)
 
     async def _capture(self, submission: LeadSubmission, key: str | None) -> LeadReceipt:
+        created_ms = self._clock()
         if key is None:
-            existing = await self._database.read(rows.find_lead_by_submission, submission.submission_id)
+            # Whether the id was seen, beside the attribution's reads: a retry wastes those, a new
+            # lead (most captures) does not wait for one read after the other.
+            existing, origin = await asyncio.gather(
+                self._database.read(rows.find_lead_by_submission, submission.submission_id),
+                self._origin(submission, created_ms),
+            )
             if existing is not None:
                 return _receipt(existing)
-        created_ms = self._clock()
+        else:
+            origin = await self._origin(submission, created_ms)
         lead_id = new_id(created_ms)
         if key is not None:  # the lead's own id stands in for the one the form did not make
             submission = msgspec.structs.replace(submission, submission_id=f"auto-{lead_id}")
-        origin = await self._origin(submission, created_ms)
         reason = spam_reason(submission, min_fill_ms=self._settings.min_fill_ms)
         writes = [
             rows.new_lead_row(
@@ -198,11 +204,13 @@ class LeadService:
     async def _origin(self, submission: LeadSubmission, created_ms: int) -> LeadOrigin:
         """The visitor, traffic source and touches of the lead, from its session when known.
 
-        The session row is on disk before its id ever reached the page, so one read suffices.
+        The session row is on disk before its id ever reached the page, so it is there to read.
         """
-        stored = await self._database.read(
-            stored_origin, submission.session_id, created_ms, self._attribution
-        )
+        hint = None
+        if submission.visitor_id:  # the tracker's own id, as its X-Visitor-ID header hashes it
+            hint = visitor_id(self._salt, visitor_header=submission.visitor_id, fingerprint_header=None,
+                              client_ip="", user_agent="")  # fmt: skip
+        stored = await stored_origin(self._database, submission, created_ms, self._attribution, hint)
         # Read after the database answered, on the event loop that changes open sessions.
         open_session = self._open_sessions.get(submission.session_id) if submission.session_id else None
         return lead_origin(stored, submission, created_ms, self._attribution, open_session)

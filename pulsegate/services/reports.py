@@ -6,7 +6,7 @@ operation on the CLI's own connection.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -96,15 +96,11 @@ def breakdown(
     """One page of rows by `dimension`, each with its earlier value when `query.compare` is set."""
     check_goal_metrics(metrics, query.filters)
     names = [metric.name for metric in metrics]
-    ranking = sql.Ranking(order=order, limit=paging.limit, offset=paging.offset)
-    found, total = rows(cursor, query, query.window, dimension, names, ranking)
+    found, total = compared_page(
+        query, order, paging, lambda window, ranking: rows(cursor, query, window, dimension, names, ranking),
+        _empty(names),
+    )  # fmt: skip
     earlier = query.comparison
-    if earlier is not None and found:
-        values = [row["value"] for row in found]
-        before, _ = rows(cursor, query, earlier, dimension, names, sql.Ranking(only_values=values))
-        by_value = {row.pop("value"): row for row in before}
-        for row in found:
-            row["comparison"] = by_value.get(row["value"]) or _empty(names)
     return answers.Breakdown(
         dimension=dimension.name,
         period=answers.Period.of(query.window),
@@ -117,6 +113,26 @@ def breakdown(
         comparison=answers.Period.of(earlier) if earlier else None,
         approximate=approximated(cursor, dimension, names),
     )
+
+
+def compared_page(
+    query: ReportQuery,
+    order: Order,
+    paging: Paging,
+    fetch: Callable[[Window, sql.Ranking], tuple[list[answers.ReportRow], int]],
+    nothing: dict[str, Any],
+) -> tuple[list[answers.ReportRow], int]:
+    """One page of ranked rows (`fetch(window, ranking)`) and how many there are; with
+    `query.compare`, each row gains its value's numbers in the earlier window as `comparison`
+    (`nothing` where that value had none)."""
+    found, total = fetch(query.window, sql.Ranking(order=order, limit=paging.limit, offset=paging.offset))
+    earlier = query.comparison
+    if earlier is not None and found:
+        before, _ = fetch(earlier, sql.Ranking(only_values=[row["value"] for row in found]))
+        by_value = {row.pop("value"): row for row in before}
+        for row in found:
+            row["comparison"] = by_value.get(row["value"]) or dict(nothing)
+    return found, total
 
 
 def approximated(cursor: duckdb.DuckDBPyConnection, dimension: Dimension, names: Sequence[str]) -> list[str]:

@@ -10,6 +10,7 @@ import msgspec
 
 from pulsegate.domain.attribution import SessionTouch, Touch
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
+from pulsegate.domain.visitor import visitor_key
 from pulsegate.store.tracking import session_match
 
 # The fields of each struct of leads.touch_list (migration 0010), in order: a Touch's, its time
@@ -26,8 +27,8 @@ _SESSION_COLUMNS = ", ".join(
 )
 
 
-class ConvertingSessionRow(msgspec.Struct, frozen=True, kw_only=True):
-    """The stored session a lead came from: who, how they arrived, and its summary if it ended."""
+class StoredSession(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored session as a lead sees it: how it arrived, and its summary once it ended."""
 
     touch: SessionTouch
     visitor_id: str
@@ -38,41 +39,47 @@ class ConvertingSessionRow(msgspec.Struct, frozen=True, kw_only=True):
     engagement_score: int | None
 
 
-def converting_session(
-    cursor: duckdb.DuckDBPyConnection, session_id: str, now_ms: int
-) -> ConvertingSessionRow | None:
-    """The stored session with this id, as a lead links to it."""
-    condition, params = session_match(session_id, now_ms)
-    row = cursor.execute(
-        f"SELECT {_SESSION_COLUMNS}, visitor_id, project, is_hosting, page_views, engaged_ms, "
-        f"engagement_score FROM sessions WHERE {condition}",
-        params,
-    ).fetchone()
-    if row is None:
-        return None
-    touch = SessionTouch(**dict(zip(_SESSION_TOUCH, row[: len(_SESSION_TOUCH)], strict=True)))
-    visitor_id, project, is_hosting, page_views, engaged_ms, score = row[len(_SESSION_TOUCH) :]
-    return ConvertingSessionRow(
+_STORED_COLUMNS = f"{_SESSION_COLUMNS}, project, is_hosting, page_views, engaged_ms, engagement_score"
+
+
+def _session(row: tuple[Any, ...], visitor_id: str) -> StoredSession:
+    width = len(_SESSION_TOUCH)
+    touch = SessionTouch(**dict(zip(_SESSION_TOUCH, row[:width], strict=True)))
+    project, is_hosting, page_views, engaged_ms, score = row[width:]
+    return StoredSession(
         touch=touch, visitor_id=visitor_id, project=project, is_hosting=is_hosting,
         page_views=page_views, engaged_ms=engaged_ms, engagement_score=score,
     )  # fmt: skip
 
 
+def converting_session(
+    cursor: duckdb.DuckDBPyConnection, session_id: str, now_ms: int
+) -> StoredSession | None:
+    """The stored session with this id, as a lead links to it."""
+    condition, params = session_match(session_id, now_ms)
+    row = cursor.execute(
+        f"SELECT {_STORED_COLUMNS}, visitor_id FROM sessions WHERE {condition}", params
+    ).fetchone()
+    return _session(row[:-1], row[-1]) if row is not None else None
+
+
 def visitor_sessions(
-    cursor: duckdb.DuckDBPyConnection, visitor_id: str, project: str | None, since_ms: int, until_ms: int
-) -> list[SessionTouch]:
-    """The visitor's sessions of this project that started in [since_ms, until_ms].
+    cursor: duckdb.DuckDBPyConnection, visitor_id: str, since_ms: int, until_ms: int
+) -> list[StoredSession]:
+    """The visitor's sessions that started in [since_ms, until_ms], of every project.
 
     Sessions are stored in start order, so the time bounds skip older row groups; within them it
-    is a scan of visitor_id (no index: migration 0004 says why), 5.6 ms over 800,000 sessions
-    with 64-hex ids on this VM (BENCHMARKS.md, issue 18).
+    is a scan of the integer visitor_key (no index: migration 0004 says why; 0012 why a key). The
+    project is compared by the caller: a third condition in the scan cost more than it saves.
     """
+    # The key alone names the visitor: two of a million visitors share one with a chance of one in
+    # a million million (60 bits), and reading visitor_id too made the query 3x slower.
     rows = cursor.execute(
-        f"SELECT {_SESSION_COLUMNS} FROM sessions "
-        "WHERE started_at >= ? AND started_at <= ? AND visitor_id = ? AND project IS NOT DISTINCT FROM ?",
-        [utc_datetime(since_ms), utc_datetime(until_ms), visitor_id, project],
+        f"SELECT {_STORED_COLUMNS} FROM sessions "
+        "WHERE started_at >= ? AND started_at <= ? AND visitor_key = ?",
+        [utc_datetime(since_ms), utc_datetime(until_ms), visitor_key(visitor_id)],
     ).fetchall()
-    return [SessionTouch(**dict(zip(_SESSION_TOUCH, row, strict=True))) for row in rows]
+    return [_session(row, visitor_id) for row in rows]
 
 
 def touch_values(touches: Sequence[Touch]) -> list[dict[str, Any]]:

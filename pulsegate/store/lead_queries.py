@@ -20,6 +20,7 @@ from pulsegate.domain.lead_views import (
     TimelineSession,
 )
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
+from pulsegate.domain.visitor import visitor_key
 from pulsegate.store import attribution, rollup
 from pulsegate.store.leads import stage_history
 from pulsegate.store.queries import Scope
@@ -164,11 +165,11 @@ def visitor_sessions(
         f"""
         SELECT * FROM (
             SELECT {_columns(_TIMELINE_SESSION)}
-            FROM sessions WHERE visitor_id = ? AND started_at <= ?
+            FROM sessions WHERE visitor_key = ? AND visitor_id = ? AND started_at <= ?
             ORDER BY started_at DESC LIMIT {MAX_TIMELINE_SESSIONS}
         ) ORDER BY started_at
         """,
-        [visitor_id, utc_datetime(until_ms)],
+        [visitor_key(visitor_id), visitor_id, utc_datetime(until_ms)],
     ).fetchall()
     return [_struct(TimelineSession, _TIMELINE_SESSION, row, events=[]) for row in rows]
 

@@ -15,6 +15,7 @@ from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.sources import path_of
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
 from pulsegate.domain.tracking import EventFields, SessionStart
+from pulsegate.domain.visitor import visitor_key
 from pulsegate.store.writer import RowWrite
 
 SESSION_COLUMNS = (
@@ -22,7 +23,7 @@ SESSION_COLUMNS = (
     "title", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
     "screen_width", "screen_height", "language", "timezone", "user_agent", "source",
     "referrer_host", "country", "as_organisation", "is_hosting", "browser", "os", "device", "is_bot",
-    "entry_path",
+    "entry_path", "visitor_key",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "received_at", "session_id", "visitor_id", "project", "type", "name", "url", "path", "title",
@@ -52,7 +53,7 @@ def new_session_rows(
         origin.utm_term, origin.utm_content, start.screen_width, start.screen_height, start.language,
         start.timezone, user_agent[:512] or None, origin.source, origin.referrer_host, origin.country,
         origin.as_organisation, origin.is_hosting, origin.browser, origin.os, origin.device, origin.is_bot,
-        path_of(start.url),
+        path_of(start.url), visitor_key(session.visitor_id),
     )  # fmt: skip
     landing = EventFields(type="pageview", url=start.url, title=start.title, referrer=start.referrer,
                           timestamp=start.timestamp)  # fmt: skip

@@ -18,6 +18,7 @@ import duckdb
 
 from pulsegate.domain.ids import new_id
 from pulsegate.domain.timestamps import utc_datetime
+from pulsegate.domain.visitor import visitor_key
 
 DAY_MS = 86_400_000
 PROJECTS = ("acme", "globex")
@@ -154,14 +155,14 @@ def store_visits(cursor: duckdb.DuckDBPyConnection, visits: list[Visit]) -> None
         (v.session_id, v.visitor_id, v.project, utc_datetime(v.started_ms), utc_datetime(v.started_ms + 60_000),
          utc_datetime(v.started_ms + 60_000), v.entry_url, urlsplit(v.entry_url).path, v.source, v.referrer_host,
          v.utm_source, v.utm_medium, v.utm_campaign, v.country, v.device, v.is_bot, v.is_hosting, 3, 5,
-         40_000, v.score, "client")
+         40_000, v.score, "client", visitor_key(v.visitor_id))
         for v in sorted(visits, key=lambda visit: visit.started_ms)
     ]  # fmt: skip
     cursor.executemany(
         "INSERT INTO sessions (session_id, visitor_id, project, started_at, last_seen_at, ended_at, entry_url, "
         "entry_path, source, referrer_host, utm_source, utm_medium, utm_campaign, country, device, is_bot, "
-        "is_hosting, page_views, event_count, engaged_ms, engagement_score, end_reason) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "is_hosting, page_views, event_count, engaged_ms, engagement_score, end_reason, visitor_key) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 

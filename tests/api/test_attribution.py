@@ -23,7 +23,7 @@ from tests.api.attribution_reference import (
     report,
     store_visits,
 )
-from tests.helpers import app_cursor, new_api_key
+from tests.helpers import app_cursor, app_runtime, new_api_key
 
 CALLBACK = "attribution-callback-secret"
 SETTINGS = (
@@ -49,6 +49,8 @@ def captured(folder: Path, attribution: dict[str, Any], seed: int) -> Iterator[t
                     "project": journey.project, "page_url": journey.page_url, "elapsed_ms": 9000}  # fmt: skip
             if journey.converting is not None:
                 lead["session_id"] = journey.converting.session_id
+            if journey.n % 3 == 0:  # a page's visitor id that is not the session's: the session wins
+                lead["visitor_id"] = f"not-the-visitor-{journey.n}"
             if journey.spam:
                 lead["website"] = "http://spam.example"
             receipt = client.post("/lead.capture", json=lead)
@@ -191,3 +193,29 @@ def test_bad_parameters_are_refused_with_a_reason(world: tuple[Any, ...]) -> Non
         answer = client.get("/analytics/attribution", params=params, headers=auth)
         assert answer.status_code == 400 and answer.json()["error"].startswith(named), params
     assert client.get("/analytics/attribution").status_code == 401
+
+
+def test_the_page_s_visitor_id_finds_the_same_touches(make_settings: Any) -> None:
+    """form.js sends the tracker's visitor id with the lead: its visits are read beside the lead's
+    session. The right id, a wrong one and none give the same touches."""
+    with TestClient(create_app(make_settings(rate_limits={"enabled": False}))) as client:
+        headers = {"X-Visitor-ID": "raw-visitor-1"}
+        first = client.post("/track/session/start", headers=headers,
+                            json={"url": "https://a.example/?utm_source=google&utm_campaign=spring"}).json()  # fmt: skip
+        client.post("/track/session/end", json={"session_id": first["session_id"]})
+        last = client.post(
+            "/track/session/start", headers=headers, json={"url": "https://a.example/x"}
+        ).json()
+        found = {}
+        for n, page_id in enumerate(("raw-visitor-1", "raw-visitor-2", None)):
+            lead: dict[str, Any] = {"submission_id": f"hint-{n:05d}", "email": f"h{n}@example.com",
+                                    "session_id": last["session_id"], "elapsed_ms": 9000}  # fmt: skip
+            if page_id:
+                lead["visitor_id"] = page_id
+            receipt = client.post("/lead.capture", json=lead).json()
+            detail = client.get(f"/analytics/leads/{receipt['lead_id']}",
+                                headers={"X-API-Key": new_api_key(app_runtime(client).settings)}).json()  # fmt: skip
+            found[page_id] = [(t["session_id"], t["utm_campaign"]) for t in detail["touch_list"]]
+            assert receipt["visitor_id"] == last["visitor_id"]
+    want = [(first["session_id"], "spring"), (last["session_id"], None)]
+    assert found == {"raw-visitor-1": want, "raw-visitor-2": want, None: want}

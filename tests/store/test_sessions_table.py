@@ -10,6 +10,7 @@ import duckdb
 from pulsegate.domain.ids import new_id
 from pulsegate.domain.sources import path_of
 from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.domain.visitor import visitor_key
 from pulsegate.store.database import Database
 from pulsegate.store.migrations import available_migrations, schema_version
 from pulsegate.store.tracking import SESSION_COLUMNS, find_session
@@ -19,7 +20,7 @@ HOUR_MS = 3_600_000
 
 
 # What a version 3 file's sessions table had: no entry_path yet (migration 0006 adds it).
-V3_COLUMNS = tuple(column for column in SESSION_COLUMNS if column != "entry_path")
+V3_COLUMNS = tuple(column for column in SESSION_COLUMNS if column not in ("entry_path", "visitor_key"))
 
 
 def session_row(
@@ -62,9 +63,11 @@ def test_migration_drops_the_key_index_and_keeps_every_row_in_order(tmp_path: Pa
         cursor = database.connection
         assert schema_version(cursor) == len(available_migrations())
         kept = cursor.execute(
-            "SELECT * EXCLUDE (entry_path, exit_path) FROM sessions ORDER BY rowid"
+            "SELECT * EXCLUDE (entry_path, exit_path, visitor_key) FROM sessions ORDER BY rowid"
         ).fetchall()
         assert kept == before
+        # Migration 0012 gave every session its visitor's key.
+        assert cursor.execute("SELECT DISTINCT visitor_key FROM sessions").fetchall() == [(visitor_key("v"),)]
         assert (
             cursor.execute(
                 "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'sessions' "
