@@ -40,7 +40,10 @@ class SessionActivity:
     engaged_ms: int = 0
 
     def record(self, event_type: str, url: str | None, props: dict[str, Any] | None) -> None:
-        """Fold one event into the totals."""
+        """Fold one event into the totals (a form coming into view is not one of the session's
+        events: it is kept apart, in form_views)."""
+        if event_type == "form_view":
+            return
         self.events += 1
         if event_type == "pageview":
             self.page_views += 1

@@ -53,6 +53,10 @@ EventType = Literal[
     "form_view",  # a form came into view (half of it, once per page view): GET /analytics/forms
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__
+# The event types the events table keeps (its `event_type` ENUM, in this order; a test keeps the
+# two equal). Form views go to their own table (store/tracking.event_rows; migration 0011 why).
+FORM_VIEW = "form_view"
+STORED_EVENT_TYPES: tuple[str, ...] = tuple(name for name in EVENT_TYPES if name != FORM_VIEW)
 
 
 class SessionStart(Struct, kw_only=True):

@@ -127,7 +127,9 @@ def _add_samples(connection: duckdb.DuckDBPyConnection, now: datetime) -> list[s
 def _visit_writes(visit: DemoVisit) -> list[RowWrite]:
     session = visit.session
     writes = list(rows.new_session_rows(session, visit.start, visit.origin, visit.user_agent))
-    writes += [rows.event_rows(session, [event.fields], event.at_ms) for event in visit.events]
+    writes += [
+        write for event in visit.events for write in rows.event_rows(session, [event.fields], event.at_ms)
+    ]
     writes.append(rows.session_end_rows([(session, visit.ended_ms, visit.end_reason, visit.score)]))
     return writes
 

@@ -143,7 +143,7 @@ class TrackingService:
         for event in events:
             session.activity.record(event.type, event.url, event.props)
         self._open.touch(session_id, received_ms)
-        await self._writer.write(rows.event_rows(session, events, received_ms))
+        await self._writer.write(*rows.event_rows(session, events, received_ms))
         return TrackingReceipt(
             session_id=session_id, visitor_id=session.visitor_id, timestamp=received_ms, accepted=len(events)
         )
@@ -186,7 +186,7 @@ class TrackingService:
         score = engagement_score(session.activity)
         writes = [rows.session_end_rows([(session, ended_ms, "client", score)])]
         if end.events:
-            writes.insert(0, rows.event_rows(session, end.events, ended_ms))
+            writes[0:0] = rows.event_rows(session, end.events, ended_ms)
         try:
             await _until_committed(self._writer.write(*writes))
         except PulseGateError:

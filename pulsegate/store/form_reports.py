@@ -49,17 +49,20 @@ def form_rows(
             f"chosen AS (SELECT session_id, {value.text} AS grp FROM sessions WHERE {sessions_where.text})",
             value.params + sessions_where.params,
         ),
-        # A session's events arrive after it started: from the window's start on.
+        # A session's events arrive after it started: from the window's start on. Form views are
+        # in their own table (migration 0011), named as the events name the form.
         Sql(
             "steps AS (SELECT "
             f"{row_of_event} AS row_value, "
             "count(DISTINCT session_id) FILTER (WHERE type = 'form_view') AS views, "
             "count(DISTINCT session_id) FILTER (WHERE type = 'form_start') AS starts, "
             "count(DISTINCT session_id) FILTER (WHERE type = 'form_submit') AS submits "
-            "FROM events JOIN chosen USING (session_id) "
-            "WHERE received_at >= ? AND type IN ('form_view', 'form_start', 'form_submit') "
-            f"AND NOT is_bot AND {one_form.text} GROUP BY row_value)",
-            (scope.start, *one_form.params),
+            "FROM (SELECT session_id, CAST(type AS VARCHAR) AS type, name FROM events "
+            "WHERE received_at >= ? AND type IN ('form_start', 'form_submit') AND NOT is_bot "
+            "UNION ALL SELECT session_id, 'form_view', form FROM form_views "
+            "WHERE received_at >= ? AND NOT is_bot) "
+            f"JOIN chosen USING (session_id) WHERE {one_form.text} GROUP BY row_value)",
+            (scope.start, scope.start, *one_form.params),
         ),
         # A lead's row is its session's value (its session may have started before the window).
         Sql(

@@ -14,7 +14,7 @@ from pulsegate.domain.ids import id_time_ms
 from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.sources import path_of
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
-from pulsegate.domain.tracking import EventFields, SessionStart
+from pulsegate.domain.tracking import FORM_VIEW, EventFields, SessionStart
 from pulsegate.domain.visitor import visitor_key
 from pulsegate.store.writer import RowWrite
 
@@ -25,6 +25,16 @@ SESSION_COLUMNS = (
     "referrer_host", "country", "as_organisation", "is_hosting", "browser", "os", "device", "is_bot",
     "entry_path", "visitor_key",
 )  # fmt: skip
+FORM_VIEW_COLUMNS = (
+    "received_at",
+    "session_id",
+    "visitor_id",
+    "project",
+    "form",
+    "url",
+    "client_ms",
+    "is_bot",
+)
 EVENT_COLUMNS = (
     "received_at", "session_id", "visitor_id", "project", "type", "name", "url", "path", "title",
     "referrer", "props", "client_ms", "engaged_ms", "is_bot",
@@ -44,7 +54,7 @@ SESSION_END_COLUMNS = (
 
 def new_session_rows(
     session: OpenSession, start: SessionStart, origin: SessionOrigin, user_agent: str
-) -> tuple[RowWrite, RowWrite]:
+) -> tuple[RowWrite, ...]:
     """The sessions row of a session starting now, and the page view of its landing page."""
     started_at = utc_datetime(session.started_ms)
     row = (
@@ -59,16 +69,21 @@ def new_session_rows(
                           timestamp=start.timestamp)  # fmt: skip
     return (
         RowWrite("sessions", SESSION_COLUMNS, [row]),
-        event_rows(session, [landing], session.started_ms),
+        *event_rows(session, [landing], session.started_ms),
     )
 
 
-def event_rows(session: OpenSession, events: Sequence[EventFields], received_ms: int) -> RowWrite:
-    """The events rows for events of `session` received now."""
+def event_rows(session: OpenSession, events: Sequence[EventFields], received_ms: int) -> list[RowWrite]:
+    """The rows for events of `session` received now: the events table's, and the form_views
+    table's for form views (only when there are some: a second table costs a commit more)."""
     received_at = utc_datetime(received_ms)
     paths: dict[str | None, str | None] = {}  # events of one batch mostly share a page
-    rows = []
+    rows, views = [], []
     for event in events:
+        if event.type == FORM_VIEW:
+            views.append((received_at, session.session_id, session.visitor_id, session.project, event.name,
+                          event.url, event.timestamp, session.is_bot))  # fmt: skip
+            continue
         path = paths.get(event.url)
         if path is None:
             path = paths[event.url] = path_of(event.url)
@@ -90,7 +105,10 @@ def event_rows(session: OpenSession, events: Sequence[EventFields], received_ms:
                 session.is_bot,
             )
         )
-    return RowWrite("events", EVENT_COLUMNS, rows)
+    writes = [RowWrite("events", EVENT_COLUMNS, rows)] if rows or not views else []
+    if views:
+        writes.append(RowWrite("form_views", FORM_VIEW_COLUMNS, views))
+    return writes
 
 
 def session_end_rows(ended: Sequence[tuple[OpenSession, int, str, int]]) -> RowWrite:

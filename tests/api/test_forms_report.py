@@ -90,10 +90,20 @@ def store(cursor: Any, visits: list[Visit], leads: list[Lead]) -> None:
         for v in visits
         for n, (kind, form) in enumerate(v.steps)
     )
+    # As the server stores them: form views in their own table (migration 0011).
     cursor.executemany(
         "INSERT INTO events (received_at, session_id, visitor_id, project, type, name, is_bot) "
         "VALUES (?, ?, 'v', ?, ?, ?, ?)",
-        events,
+        [event for event in events if event[3] != "form_view"],
+    )
+    cursor.executemany(
+        "INSERT INTO form_views (received_at, session_id, visitor_id, project, form, is_bot) "
+        "VALUES (?, ?, 'v', ?, ?, ?)",
+        [
+            (at, session, project, form, bot)
+            for at, session, project, kind, form, bot in events
+            if kind == "form_view"
+        ],
     )
     cursor.executemany(
         "INSERT INTO leads (lead_id, submission_id, created_at, project, source, session_id, is_spam) "

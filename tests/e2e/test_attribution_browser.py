@@ -110,6 +110,13 @@ def test_three_visits_a_lead_and_a_won_deal_credited_by_model(
                      headers={"Authorization": f"Bearer {CALLBACK}"}, timeout=10)  # fmt: skip
     assert won.status_code == 200 and won.json()["stage"] == "won"
 
+    # The contact form was seen (form.js beside the tracker), started, sent, and made the lead.
+    forms = httpx.get(
+        f"{server.base_url}/analytics/forms", params={"period": "7d"}, headers={"X-API-Key": key}
+    )
+    form = {row["value"]: row for row in forms.json()["rows"]}["contact-page"]
+    assert (form["views"], form["starts"], form["submits"], form["leads"]) == (1, 1, 1, 1)
+
     by_first = attribution(server, key, model="first", dimension="utm_campaign")
     assert by_first["spring"]["revenue"] == [{"currency": "EUR", "amount": 1200.0}]
     assert by_first["spring"]["won"] == 1 and by_first["spring"]["leads"] == 1

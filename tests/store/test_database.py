@@ -95,14 +95,14 @@ def test_reads_run_on_threads_with_their_own_cursors(tmp_path: Path) -> None:
 
 
 def test_event_type_enum_matches_the_domain(tmp_path: Path) -> None:
-    from pulsegate.domain.tracking import EVENT_TYPES
+    from pulsegate.domain.tracking import STORED_EVENT_TYPES
 
     database = Database.open(tmp_path / "p.duckdb")
     try:
         values = database.connection.execute("SELECT enum_range(NULL::event_type)").fetchall()[0][0]
     finally:
         database.close()
-    assert tuple(values) == EVENT_TYPES
+    assert tuple(values) == STORED_EVENT_TYPES
 
 
 def test_a_read_refused_for_memory_runs_again_alone_and_then_gives_up_as_unavailable(tmp_path: Path) -> None:

@@ -24,11 +24,17 @@ def sql_key(connection: duckdb.DuckDBPyConnection, text: str) -> int:
 def test_python_and_sql_agree(text: str) -> None:
     connection = duckdb.connect()
     tracker_id = visitor_id("salt", visitor_header=text, fingerprint_header=None, client_ip="", user_agent="")
-    for candidate in (tracker_id, text.replace("\x00", ""), hashlib.sha256(text.encode()).hexdigest().upper()):
+    for candidate in (
+        tracker_id,
+        text.replace("\x00", ""),
+        hashlib.sha256(text.encode()).hexdigest().upper(),
+    ):
         if candidate:
             assert sql_key(connection, candidate) == visitor_key(candidate), candidate
 
 
 def test_a_tracker_id_keeps_its_own_first_digits() -> None:
-    tracker_id = visitor_id("salt", visitor_header="abc", fingerprint_header=None, client_ip="", user_agent="")
+    tracker_id = visitor_id(
+        "salt", visitor_header="abc", fingerprint_header=None, client_ip="", user_agent=""
+    )
     assert visitor_key(tracker_id) == int(tracker_id[:15], 16) < 2**63
