@@ -220,6 +220,8 @@ def prune(context: OpContext, args: PruneArgs) -> Pruned:
         # In one transaction with the rollup's repair, so reports never count deleted events.
         with transaction(connection):
             connection.execute("DELETE FROM events WHERE received_at < ?", [cutoff])
+            # Form views are events kept apart (migration 0011): they go with the others, unarchived.
+            connection.execute("DELETE FROM form_views WHERE received_at < ?", [cutoff])
             rollup.forget_before(connection, cutoff)
     except Exception:
         # The rows stay in the table: remove this run's copies, or they would count twice.

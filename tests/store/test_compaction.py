@@ -109,6 +109,13 @@ def test_prune_with_archive(tmp_path: Path) -> None:
             [(now - timedelta(days=days, hours=1), f"s{days}", "v", "pageview") for days in range(0, 20)]
         )
         appender.flush()
+        appender = db.connection.appender(
+            "form_views", columns=["received_at", "session_id", "visitor_id", "form"]
+        )
+        appender.append_rows(
+            [(now - timedelta(days=days, hours=1), f"s{days}", "v", "contact") for days in range(0, 20)]
+        )
+        appender.flush()
         appender = db.connection.appender("sessions", columns=["session_id", "visitor_id", "started_at", "last_seen_at",
                                                                "ended_at", "entry_url"])  # fmt: skip
         appender.append_rows([(f"s{days}", "v", now - timedelta(days=days, hours=2), now, now, "https://e.com/")
@@ -133,6 +140,7 @@ def test_prune_with_archive(tmp_path: Path) -> None:
     db = Database.open(database)
     try:
         assert db.connection.execute("SELECT count(*) FROM events").fetchall() == [(10,)]
+        assert db.connection.execute("SELECT count(*) FROM form_views").fetchall() == [(10,)]
         assert db.connection.execute("SELECT count(*) FROM sessions").fetchall() == [(20,)]  # kept
     finally:
         db.close()
