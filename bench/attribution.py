@@ -287,7 +287,7 @@ def main() -> None:
                     assert abs(euros - eur) < 1e-2, (value, euros, eur)
                     rate = 100.0 * leads / sessions if sessions else None
                     shown = row["conversion_rate"]
-                    assert (rate is None and shown is None) or abs(shown - rate) < 1e-6, (value, shown, rate)
+                    assert (rate is None and shown is None) or abs(shown - rate) < 1e-3, (value, shown, rate)
 
     print(f"\n{args.events:,} events and {args.leads:,} leads over 30 days, DuckDB memory_limit {args.memory_limit}, "
           f"threads 2, median of {args.repeats} warm runs\n")  # fmt: skip
