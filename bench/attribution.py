@@ -301,10 +301,16 @@ def main() -> None:
     if args.before is None:
         return
     sessions = returning_sessions(after, args.captures * 4 + 40, end_ms)
+    if not sessions:
+        raise SystemExit(
+            "No returning visitor's session in the last two days of the file to capture leads from"
+        )
     runs: dict[str, list[float]] = {"before": [], "after": []}
     for round_ in range(2):  # A, B, A, B
         for name, database, checkout in (("before", before, args.before), ("after", after, ROOT)):
-            chunk = sessions[(2 * round_ + (name == "after")) * (args.captures + 10) :][: args.captures + 10]
+            # Each run its own sessions; a small file has fewer than asked for: they come round again.
+            first = (2 * round_ + (name == "after")) * (args.captures + 10)
+            chunk = [sessions[n % len(sessions)] for n in range(first, first + args.captures + 10)]
             runs[name] += capture_latencies(database, checkout, chunk, f"{name}{round_}{end_ms}")
     print(
         f"\nCapture latency, {2 * args.captures} leads each, one at a time, from returning visitors' sessions\n"
