@@ -25,7 +25,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.analytics import keyed_client
-from bench.ingest import free_port, stop
+from bench.ingest import free_port, start_pulsegate, stop
 from bench.reports import bench_file, measured
 from pulsegate.domain.periods import resolve_window
 from pulsegate.domain.timestamps import now_ms, utc_datetime
@@ -185,31 +184,13 @@ def returning_sessions(database: Path, count: int, end_ms: int) -> list[tuple[st
     return picked
 
 
-def serve(database: Path, checkout: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """`pulsegate serve` from `checkout`'s code (rate limits off, as a load test needs)."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(checkout), "PULSEGATE_RATE_LIMITS__ENABLED": "false",
-           "PULSEGATE_SERVER__LOG_LEVEL": "warning"}  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port), "--database", str(database)],
-        cwd=checkout, env=env, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process, port
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError(f"pulsegate serve from {checkout} did not become healthy")
-
-
 def capture_latencies(
     database: Path, checkout: Path, sessions: list[tuple[str, str]], tag: str
 ) -> list[float]:
     """Milliseconds per capture, one after another, each from one of `sessions` (as form.js sends
     it: the session id and the browser's visitor id)."""
-    process, port = serve(database, checkout)
+    port = free_port()
+    process = start_pulsegate(database, port, checkout)
     took = []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:

@@ -157,12 +157,18 @@ def start_granian(target: str, port: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def start_pulsegate(database: Path, port: int) -> subprocess.Popen[bytes]:
-    command = [str(PULSEGATE)] if PULSEGATE.exists() else [sys.executable, "-m", "cli"]
+def start_pulsegate(database: Path, port: int, checkout: Path = ROOT) -> subprocess.Popen[bytes]:
+    """`pulsegate serve` with rate limits off (as a load test needs), from this checkout or
+    another one (its code first on the path: bench/attribution.py compares two versions)."""
     env = {**os.environ, "PULSEGATE_RATE_LIMITS__ENABLED": "false", "PULSEGATE_SERVER__LOG_LEVEL": "warning"}
+    if checkout == ROOT and PULSEGATE.exists():
+        command = [str(PULSEGATE)]
+    else:
+        command = [sys.executable, "-m", "cli"]
+        env["PYTHONPATH"] = str(checkout)
     process = subprocess.Popen(
         [*command, "serve", "--port", str(port), "--database", str(database)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        cwd=checkout, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -171,7 +177,7 @@ def start_pulsegate(database: Path, port: int) -> subprocess.Popen[bytes]:
                 return process
         except httpx.TransportError:
             time.sleep(0.1)
-    raise RuntimeError("pulsegate serve did not become healthy")
+    raise RuntimeError(f"pulsegate serve from {checkout} did not become healthy")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Literal
-from urllib.parse import parse_qs, urlsplit
 
 from msgspec import Struct
 
-from pulsegate.domain.sources import DIRECT, path_of, traffic_source, utm_from_url
+from pulsegate.domain.sources import DIRECT, path_of, query_values, traffic_source, utm_from_url
 
 LastTouchRule = Literal["last_non_direct", "last"]
 # Ad click ids worth keeping from a landing URL: they let a CRM report conversions back to the ad
@@ -91,13 +90,7 @@ class Attribution(Struct, kw_only=True):
 
 def click_ids(url: str | None) -> dict[str, str]:
     """The ad click ids in a URL's query string (first value of each, cut to 256 characters)."""
-    if not url or "?" not in url:
-        return {}
-    try:
-        query = parse_qs(urlsplit(url).query, keep_blank_values=False)
-    except ValueError:
-        return {}
-    return {key: query[key][0][:MAX_CLICK_ID_CHARS] for key in CLICK_ID_KEYS if query.get(key)}
+    return query_values(url, CLICK_ID_KEYS, MAX_CLICK_ID_CHARS)
 
 
 def session_touch(session: SessionTouch) -> Touch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import parse_qs, urlsplit
 
 DIRECT = "Direct"
@@ -128,12 +129,17 @@ def traffic_source(page_url: str | None, referrer: str | None, utm_source: str |
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
-def utm_from_url(url: str | None) -> dict[str, str]:
-    """The UTM parameters present in a page URL's query string."""
-    if not url:
+def query_values(url: str | None, keys: Iterable[str], max_chars: int) -> dict[str, str]:
+    """The first value of each of `keys` present in a URL's query string, cut to `max_chars`."""
+    if not url or "?" not in url:
         return {}
     try:
         query = parse_qs(urlsplit(url).query, keep_blank_values=False)
     except ValueError:
         return {}
-    return {key: query[key][0][:256] for key in UTM_KEYS if query.get(key)}
+    return {key: query[key][0][:max_chars] for key in keys if query.get(key)}
+
+
+def utm_from_url(url: str | None) -> dict[str, str]:
+    """The UTM parameters present in a page URL's query string."""
+    return query_values(url, UTM_KEYS, 256)

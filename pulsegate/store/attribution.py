@@ -99,8 +99,8 @@ class StoredTouches(msgspec.Struct, kw_only=True):
     """A lead's touches as stored, oldest first, and which count first and last."""
 
     touches: list[Touch]
-    first: Touch | None
-    last: Touch | None
+    first: Touch
+    last: Touch
 
 
 def lead_touches(cursor: duckdb.DuckDBPyConnection, lead_ids: Sequence[str]) -> dict[str, StoredTouches]:
