@@ -16,7 +16,8 @@ It reuses the traffic of bench/reports.py (the file is made when missing) in two
   without lead quality). The answers must agree before the times are compared.
 - capture latency: `--captures` leads posted one after another to a running server, each from
   a real session of a returning visitor, timed at the client; against the code of `--before` on
-  a copy of the file at its older schema, in the same run (A, B, A, B: this VM is shared).
+  a copy of the file at its older schema, both servers running at once and asked in turn
+  (pairs, not blocks: this VM is shared and its speed drifts).
 """
 
 from __future__ import annotations
@@ -184,26 +185,40 @@ def returning_sessions(database: Path, count: int, end_ms: int) -> list[tuple[st
     return picked
 
 
-def capture_latencies(
-    database: Path, checkout: Path, sessions: list[tuple[str, str]], tag: str
-) -> list[float]:
-    """Milliseconds per capture, one after another, each from one of `sessions` (as form.js sends
-    it: the session id and the browser's visitor id)."""
-    port = free_port()
-    process = start_pulsegate(database, port, checkout)
-    took = []
+def paired_capture_latencies(
+    sides: dict[str, tuple[Path, Path]], sessions: list[tuple[str, str]], tag: str
+) -> dict[str, list[float]]:
+    """Milliseconds per capture on each side ({name: (database, checkout)}), both servers running
+    at once and asked in turn, one capture at a time, each from one of `sessions` (as form.js
+    sends it: the session id and the browser's visitor id).
+
+    Pairs, not blocks: this VM's speed drifts by 10-20% over minutes, which blocks of one side and
+    then the other measured as a difference between the codes (1.11 and 1.22 in two runs of the
+    same code). Each pair asks the sides in the opposite order to the pair before.
+    """
+    servers = {}
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for n, (session_id, browser_id) in enumerate(sessions):
-                body = {"submission_id": f"cap-{tag}-{n:06d}", "email": f"c{n}@example.com",
+        for name, (database, checkout) in sides.items():
+            port = free_port()
+            servers[name] = (start_pulsegate(database, port, checkout), port)
+        clients = {name: httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+                   for name, (_, port) in servers.items()}  # fmt: skip
+        took: dict[str, list[float]] = {name: [] for name in sides}
+        names = list(sides)
+        for n, (session_id, browser_id) in enumerate(sessions):
+            for name in names if n % 2 else reversed(names):
+                body = {"submission_id": f"cap-{tag}-{name}-{n:06d}", "email": f"c{n}@example.com",
                         "session_id": session_id, "visitor_id": browser_id, "elapsed_ms": 9000}  # fmt: skip
                 started = time.perf_counter()
-                response = http.post("/lead.capture", json=body)
-                took.append((time.perf_counter() - started) * 1000)
+                response = clients[name].post("/lead.capture", json=body)
+                took[name].append((time.perf_counter() - started) * 1000)
                 response.raise_for_status()
+        for client in clients.values():
+            client.close()
     finally:
-        stop(process)
-    return took[10:]  # the first few warm the server's caches
+        for process, _ in servers.values():
+            stop(process)
+    return {name: samples[10:] for name, samples in took.items()}  # the first few warm the caches
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -214,7 +229,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="The attribution report and capture latency")
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--captures", type=int, default=300)
+    parser.add_argument("--captures", type=int, default=600)
     parser.add_argument("--memory-limit", default="64MB", help="DuckDB memory_limit for both sides")
     parser.add_argument("--before", type=Path, help="a checkout of the code before attribution")
     parser.add_argument("--folder", type=Path, default=Path(os.environ.get("BENCH_TMP", "/tmp")))
@@ -281,20 +296,17 @@ def main() -> None:
 
     if args.before is None:
         return
-    sessions = returning_sessions(after, args.captures * 4 + 40, end_ms)
+    sessions = returning_sessions(after, args.captures + 10, end_ms)
     if not sessions:
         raise SystemExit(
             "No returning visitor's session in the last two days of the file to capture leads from"
         )
-    runs: dict[str, list[float]] = {"before": [], "after": []}
-    for round_ in range(2):  # A, B, A, B
-        for name, database, checkout in (("before", before, args.before), ("after", after, ROOT)):
-            # Each run its own sessions; a small file has fewer than asked for: they come round again.
-            first = (2 * round_ + (name == "after")) * (args.captures + 10)
-            chunk = [sessions[n % len(sessions)] for n in range(first, first + args.captures + 10)]
-            runs[name] += capture_latencies(database, checkout, chunk, f"{name}{round_}{end_ms}")
+    picked = [sessions[n % len(sessions)] for n in range(args.captures + 10)]
+    runs = paired_capture_latencies(
+        {"before": (before, args.before), "after": (after, ROOT)}, picked, str(end_ms)
+    )
     print(
-        f"\nCapture latency, {2 * args.captures} leads each, one at a time, from returning visitors' sessions\n"
+        f"\nCapture latency, {args.captures} leads each, in pairs, one at a time, from returning visitors' sessions\n"
     )
     print("| code | p50 ms | p95 ms | p99 ms | mean ms |")
     print("|---|---:|---:|---:|---:|")
@@ -302,7 +314,8 @@ def main() -> None:
         print(f"| {name} | {percentile(took, 50):.2f} | {percentile(took, 95):.2f} | {percentile(took, 99):.2f} "
               f"| {statistics.mean(took):.2f} |")  # fmt: skip
     ratio = percentile(runs["after"], 50) / percentile(runs["before"], 50)
-    print(f"\np50 after / before: {ratio:.2f}")
+    pairs = statistics.median(a / b for a, b in zip(runs["after"], runs["before"], strict=True))
+    print(f"\np50 after / before: {ratio:.2f}; median of the pairs' after / before: {pairs:.2f}")
 
 
 if __name__ == "__main__":

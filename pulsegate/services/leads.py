@@ -116,7 +116,10 @@ class LeadService:
         created_ms = self._clock()
         if key is None:
             # Whether the id was seen, beside the attribution's reads: a retry wastes those, a new
-            # lead (most captures) does not wait for one read after the other.
+            # lead (most captures) does not wait for one read after the other. The read is not
+            # left to the unique submission id at the commit: a repeat would fail its whole
+            # commit group, every write of which then commits alone, so a client repeating one
+            # id could multiply the writer's commits.
             existing, origin = await asyncio.gather(
                 self._database.read(rows.find_lead_by_submission, submission.submission_id),
                 self._origin(submission, created_ms),
@@ -129,11 +132,10 @@ class LeadService:
         if key is not None:  # the lead's own id stands in for the one the form did not make
             submission = msgspec.structs.replace(submission, submission_id=f"auto-{lead_id}")
         reason = spam_reason(submission, min_fill_ms=self._settings.min_fill_ms)
-        writes = [
-            rows.new_lead_row(
-                lead_id, submission, created_ms=created_ms, origin=origin, spam_reason=reason, content_key=key
-            ),
-        ]
+        lead = rows.new_lead_row(
+            lead_id, submission, created_ms=created_ms, origin=origin, spam_reason=reason, content_key=key
+        )
+        writes = [lead.values_only()]
         if reason is None and self._forward:
             payload = _payload(lead_id, submission, created_ms, origin)
             writes.append(rows.new_delivery_row(new_id(created_ms), lead_id, "crm", payload, created_ms))

@@ -24,6 +24,10 @@ from pulsegate.store.disk_space import DiskSpaceGuard
 logger = logging.getLogger(__name__)
 
 WriteAction = Literal["insert", "update", "upsert"]
+# Cached appenders, one per kind of write (RowWrite.group_key). Kinds are a handful, plus one
+# per set of columns a values-only lead row names; past this many the oldest is dropped (it has
+# been flushed: every commit flushes all of them).
+APPENDERS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,19 @@ class RowWrite:
     def group_key(self) -> tuple[str, tuple[str, ...], WriteAction, tuple[str, ...]]:
         """Writes with the same group key share one appender in a commit."""
         return (self.table, self.columns, self.action, self.key)
+
+    def values_only(self) -> RowWrite:
+        """The same single-row insert naming only the columns that have a value.
+
+        Every value handed to the appender, NULL included, costs its commit about 20 µs (a lead
+        row of 34 columns: 0.35 ms of 4 ms; bench/attribution.py); a column left out takes its
+        default. For a table whose columns default to NULL, or whose defaults are never None here.
+        Each set of columns gets its own cached appender (the writer keeps at most APPENDERS).
+        """
+        (row,) = self.rows
+        kept = [n for n, value in enumerate(row) if value is not None]
+        return RowWrite(self.table, tuple(self.columns[n] for n in kept), [tuple(row[n] for n in kept)],
+                        self.action, self.key)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -220,6 +237,8 @@ class Writer:
             appender = self._connection.appender(
                 table, columns=list(columns), action=action, key=list(key) or None
             )
+            if len(self._appenders) >= APPENDERS:
+                del self._appenders[next(iter(self._appenders))]
             self._appenders[group_key] = appender
         return appender
 
@@ -233,6 +252,11 @@ class Writer:
             self._on_fatal(exc)
 
     def _record_failure(self, exc: BaseException) -> None:
+        if isinstance(exc, duckdb.ConstraintException) and "Duplicate key" in str(exc):
+            # A key that is already stored is the caller's answer, not a storage failure: two
+            # captures of one submission in one commit group (services/leads.py).
+            logger.info("Write refused, its key is already stored: %s", exc)
+            return
         self.stats.failed_commits += 1
         self.stats.last_error = str(exc)
         logger.error("Database write failed: %s", exc)

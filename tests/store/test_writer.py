@@ -84,6 +84,36 @@ def test_a_failing_write_fails_alone(connection: duckdb.DuckDBPyConnection) -> N
     assert [row[0] for row in rows_in(connection)] == [1, 3]
 
 
+def test_a_key_already_stored_is_refused_without_counting_as_a_failure(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    writer = Writer(connection)
+    key = RowWrite("k", ("key", "value"), [("a", "first")])
+
+    async def scenario() -> BaseException | None:
+        writer.start()
+        await writer.write(key)
+        try:
+            await writer.write(RowWrite("k", ("key", "value"), [("a", "second")]))
+        except StorageUnavailable as exc:
+            return exc
+        finally:
+            await writer.stop()
+        return None
+
+    assert isinstance(asyncio.run(scenario()), StorageUnavailable)  # the caller learns it
+    assert writer.stats.failed_commits == 0 and writer.stats.last_error is None  # not a fault
+    assert rows_in(connection, "k") == [("a", "first")]
+
+
+def test_values_only_leaves_empty_columns_to_their_defaults(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("CREATE TABLE d (id INTEGER, label VARCHAR, kind VARCHAR DEFAULT 'plain', n INTEGER)")
+    write = RowWrite("d", ("id", "label", "kind", "n"), [(1, None, "special", None)]).values_only()
+    assert write.columns == ("id", "kind") and list(write.rows) == [(1, "special")]
+    commit_writes(connection, [write, RowWrite("d", ("id", "kind", "n"), [(2, None, 5)]).values_only()])
+    assert rows_in(connection, "d") == [(1, None, "special", None), (2, None, "plain", 5)]
+
+
 def test_multi_table_write_is_atomic(connection: duckdb.DuckDBPyConnection) -> None:
     async def scenario() -> BaseException | None:
         writer = Writer(connection)
