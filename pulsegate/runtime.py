@@ -54,6 +54,7 @@ from pulsegate.store.writer import Writer
 
 logger = logging.getLogger("pulsegate")
 KEY_USAGE_FLUSH_SECONDS = 60
+ATTRIBUTION_SWEEP_SECONDS = 300
 DELIVERY_POLL_SECONDS = 1.0
 _STATE_KEY = "runtime"
 
@@ -150,6 +151,15 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
     projects = ProjectGate(database)
     await projects.reload()
     stack.push_async_callback(api_keys.flush_usage)  # the last uses, before the writer stops
+    leads = LeadService(
+        database,
+        writer,
+        settings.leads,
+        forward_to_crm=bool(settings.crm.webhook_url),
+        attribution=settings.attribution,
+        open_sessions=open_sessions,
+        visitor_salt=salt,
+    )
     operations = OperationExecutor(
         settings,
         database,
@@ -161,6 +171,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
         on_projects_changed=projects.reload,
         refused_requests=lambda: projects.refused_total,
         dropped_properties=lambda: dict(tracking.dropped_properties),
+        settled=leads.attributions.settled,
     )
     runtime = Runtime(
         settings=settings,
@@ -169,17 +180,9 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
         database=database,
         writer=writer,
         tracking=tracking,
-        leads=LeadService(
-            database,
-            writer,
-            settings.leads,
-            forward_to_crm=bool(settings.crm.webhook_url),
-            attribution=settings.attribution,
-            open_sessions=open_sessions,
-            visitor_salt=salt,
-        ),
-        analytics=AnalyticsService(database),
-        lead_views=LeadViews(database),
+        leads=leads,
+        analytics=AnalyticsService(database, settled=leads.attributions.settled),
+        lead_views=LeadViews(database, leads.attributions.settled),
         anomalies=AnomalyService(database),
         api_keys=api_keys,
         projects=projects,
@@ -228,6 +231,12 @@ async def _start_background_jobs(runtime: Runtime, stack: AsyncExitStack) -> Non
             name="idle session sweep",
         )
     )
+    # A crash between a lead's commit and its attribution's leaves it without one: at start, and
+    # then every few minutes for a write that failed, the sweep stores it (AttributionWrites).
+    await stack.enter_async_context(
+        run_every(ATTRIBUTION_SWEEP_SECONDS, runtime.leads.attributions.sweep, name="attribution sweep",
+                  first_delay=0)
+    )  # fmt: skip
     # Key use is batched: one update a minute instead of a write per analytics request.
     await stack.enter_async_context(
         run_every(KEY_USAGE_FLUSH_SECONDS, runtime.api_keys.flush_usage, name="key usage flush")

@@ -58,8 +58,13 @@ def break_runtime(client: TestClient[Any], **parts: Any) -> None:
 
 @contextmanager
 def app_cursor(client: TestClient[Any]) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor on the app's own database (committed rows), closed afterwards."""
-    cursor = app_runtime(client).database.connection.cursor()
+    """A cursor on the app's own database (committed rows, the attribution of every lead captured
+    so far among them: it is committed just after its lead), closed afterwards."""
+    runtime = app_runtime(client)
+    portal = getattr(client, "blocking_portal", None)  # inside the client's `with`, where the app runs
+    if portal is not None:
+        portal.call(runtime.leads.attributions.settled)
+    cursor = runtime.database.connection.cursor()
     try:
         yield cursor
     finally:

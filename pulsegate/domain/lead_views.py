@@ -43,7 +43,7 @@ class LeadSummary(Struct, kw_only=True):
     stage_value: float | None
     stage_currency: str | None
     touches: int | None  # None: captured before attribution existed
-    # Filled from leads.touch_list after the row is read (not plain columns).
+    # Filled from lead_attribution.touch_list after the row is read (not plain columns).
     first_touch: Touch | None = None
     last_touch: Touch | None = None
 

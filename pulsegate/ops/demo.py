@@ -18,6 +18,7 @@ from pulsegate.errors import InvalidInput
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store import tracking as rows
+from pulsegate.store.attribution import attribution_row
 from pulsegate.store.funnels import funnel_rows, upsert_funnel
 from pulsegate.store.goals import goal_rows, upsert_goal
 from pulsegate.store.leads import new_lead_row, stage_rows
@@ -170,6 +171,7 @@ def _lead_writes(visit: DemoVisit, lead: DemoLead, sessions: list[SessionTouch])
     writes = [
         new_lead_row(lead.lead_id, lead.submission, created_ms=lead.created_ms, origin=origin,
                      spam_reason=lead.spam_reason),
+        attribution_row(lead.lead_id, origin),
         RowWrite("leads", LEAD_OUTCOME_COLUMNS,
                  [(lead.lead_id, lead.status, lead.crm_lead_id, created if lead.crm_lead_id else None)],
                  action="update", key=("lead_id",)),

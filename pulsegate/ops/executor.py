@@ -46,6 +46,7 @@ class OperationExecutor:
         on_projects_changed: Callable[[], Awaitable[None]],
         refused_requests: Callable[[], int],
         dropped_properties: Callable[[], dict[str, int]] = dict,
+        settled: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._settings = settings
         self._database = database
@@ -57,6 +58,10 @@ class OperationExecutor:
         self._on_projects_changed = on_projects_changed
         self._refused_requests = refused_requests
         self._dropped_properties = dropped_properties
+        # Waited for before each operation: the attribution of a lead just captured is queued
+        # behind it (services/attribution.AttributionWrites), and `writer.run` does not wait
+        # for what is queued.
+        self._settled = settled
         self._lock = asyncio.Lock()
 
     async def execute(self, name: str, raw_args: bytes) -> bytes:
@@ -72,6 +77,8 @@ class OperationExecutor:
         # One at a time: two overlapping key changes could otherwise install their reloaded key
         # rings in the wrong order, and a revoked key would work again until the next change.
         async with self._lock:
+            if self._settled is not None:
+                await self._settled()
             # Writes must go through the writer's thread and connection; running every operation
             # there also orders it after the events already acknowledged.
             result = await self._writer.run(

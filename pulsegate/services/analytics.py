@@ -17,6 +17,7 @@ from pulsegate.domain.periods import Paging
 from pulsegate.domain.reports import Dimension, Filter, Metric, Order, ReportQuery, dimension, metrics_for
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.services import attribution_reports, reports
+from pulsegate.services.attribution import Settled, nothing_queued
 from pulsegate.store import queries
 from pulsegate.store import reports as report_queries
 from pulsegate.store.database import Database
@@ -30,9 +31,12 @@ ACTIVE_MINUTES = 5
 class AnalyticsService:
     """Answers every GET /analytics/* question except leads and anomalies."""
 
-    def __init__(self, database: Database, *, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self, database: Database, *, clock: Callable[[], int] = now_ms, settled: Settled = nothing_queued
+    ) -> None:
         self._database = database
         self._clock = clock
+        self._settled = settled  # the attribution of a lead just captured is one commit behind it
 
     async def overview(self, query: ReportQuery) -> answers.Overview:
         """Headline numbers for the window and the one it is compared with."""
@@ -69,6 +73,7 @@ class AnalyticsService:
         paging: Paging,
     ) -> answers.AttributionReport:
         """Leads credited to a dimension's values by `model`, with outcomes and lead quality."""
+        await self._settled()
         return await self._database.read(
             attribution_reports.attribution, query, model, dimension, metrics, order, paging
         )

@@ -9,6 +9,7 @@ from pulsegate.domain.journeys import journey_until
 from pulsegate.domain.lead_views import LeadFilter
 from pulsegate.domain.periods import Paging
 from pulsegate.errors import NotFound
+from pulsegate.services.attribution import Settled, nothing_queued
 from pulsegate.store import lead_queries as sql
 from pulsegate.store.database import Database
 
@@ -40,15 +41,18 @@ def lead_detail(cursor: duckdb.DuckDBPyConnection, lead_id: str, projects: Proje
 class LeadViews:
     """Reads for GET /analytics/leads…; project scoping is applied in every query."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, settled: Settled = nothing_queued) -> None:
         self._database = database
+        self._settled = settled  # the attribution of a lead just captured is one commit behind it
 
     async def list(self, leads: LeadFilter, paging: Paging) -> views.LeadList:
         """One page of matching leads and the total."""
+        await self._settled()
         return await self._database.read(list_leads, leads, paging)
 
     async def detail(self, lead_id: str, projects: Projects) -> views.LeadDetail:
         """One lead with its deliveries and its visitor's timeline."""
+        await self._settled()
         return await self._database.read(lead_detail, lead_id, projects)
 
     async def distinct(self, column: str, projects: Projects) -> views.DistinctValues:

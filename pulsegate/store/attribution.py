@@ -8,13 +8,19 @@ from typing import Any
 import duckdb
 import msgspec
 
-from pulsegate.domain.attribution import SessionTouch, Touch
+from pulsegate.domain.attribution import LeadOrigin, SessionTouch, Touch
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
 from pulsegate.domain.visitor import visitor_key
 from pulsegate.store.tracking import session_match
+from pulsegate.store.writer import RowWrite
 
-# The fields of each struct of leads.touch_list (migration 0010), in order: a Touch's, its time
-# as TIMESTAMP and its click ids as JSON text.
+ATTRIBUTION_COLUMNS = (
+    "lead_id", "touches", "touch_list", "first_touch", "last_touch", "time_to_convert_ms",
+    "converting_landing_page", "converting_page_views", "converting_engaged_ms", "converting_score",
+    "from_hosting",
+)  # fmt: skip
+# The fields of each struct of lead_attribution.touch_list (migrations 0010, 0013), in order: a
+# Touch's, its time as TIMESTAMP and its click ids as JSON text.
 TOUCH_FIELDS = (
     "touched_at", "session_id", "source", "referrer_host", "utm_source", "utm_medium", "utm_campaign",
     "utm_term", "utm_content", "landing_page", "click_ids", "country", "device",
@@ -82,6 +88,49 @@ def visitor_sessions(
     return [_session(row, visitor_id) for row in rows]
 
 
+def attribution_row(lead_id: str, origin: LeadOrigin) -> RowWrite:
+    """The lead_attribution row of a lead (migration 0013 says why it is not on the lead's row)."""
+    attribution, converting = origin.attribution, origin.converting
+    row = (
+        lead_id, len(attribution.touches), touch_values(attribution.touches), attribution.first + 1,
+        attribution.last + 1, attribution.time_to_convert_ms, converting.landing_page if converting else None,
+        converting.page_views if converting else None, converting.engaged_ms if converting else None,
+        converting.engagement_score if converting else None, origin.from_hosting,
+    )  # fmt: skip
+    return RowWrite("lead_attribution", ATTRIBUTION_COLUMNS, [row])
+
+
+class UnattributedLead(msgspec.Struct, frozen=True, kw_only=True):
+    """A lead stored without its attribution row (a crash came between the two commits)."""
+
+    lead_id: str
+    created_ms: int
+    session_id: str | None
+    visitor_id: str | None
+    page_url: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+
+
+_UNATTRIBUTED = UnattributedLead.__struct_fields__
+
+
+def unattributed_leads(cursor: duckdb.DuckDBPyConnection, limit: int) -> list[UnattributedLead]:
+    """Up to `limit` leads, oldest first, created since attribution has its own table (meta
+    'attribution:since', migration 0013) and without a lead_attribution row."""
+    columns = ", ".join("epoch_ms(created_at)" if name == "created_ms" else name for name in _UNATTRIBUTED)
+    rows = cursor.execute(
+        f"SELECT {columns} FROM leads WHERE created_at >= "
+        "make_timestamp((SELECT CAST(value AS BIGINT) * 1000 FROM meta WHERE key = 'attribution:since')) "
+        "AND lead_id NOT IN (SELECT lead_id FROM lead_attribution) ORDER BY created_at, lead_id LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [UnattributedLead(**dict(zip(_UNATTRIBUTED, row, strict=True))) for row in rows]
+
+
 def touch_values(touches: Sequence[Touch]) -> list[dict[str, Any]]:
     """A lead's touches as the values of its touch_list column."""
     return [{name: _stored(touch, name) for name in TOUCH_FIELDS} for touch in touches]
@@ -108,8 +157,8 @@ def lead_touches(cursor: duckdb.DuckDBPyConnection, lead_ids: Sequence[str]) -> 
     if not lead_ids:
         return {}
     rows = cursor.execute(
-        "SELECT lead_id, touch_list, first_touch, last_touch FROM leads "
-        f"WHERE lead_id IN ({', '.join('?' for _ in lead_ids)}) AND touches > 0",
+        "SELECT lead_id, touch_list, first_touch, last_touch FROM lead_attribution "
+        f"WHERE lead_id IN ({', '.join('?' for _ in lead_ids)})",
         list(lead_ids),
     ).fetchall()
     found = {}
@@ -131,6 +180,7 @@ def touch_columns(prefix: str) -> tuple[str, ...]:
 
 
 def touch_select(prefix: str) -> str:
-    """The SELECT list of `touch_columns(prefix)` over a leads row (`prefix`: first_touch or last_touch)."""
+    """The SELECT list of `touch_columns(prefix)` over a lead_attribution row (`prefix`: first_touch
+    or last_touch)."""
     pairs = zip(_EXPORTED, touch_columns(prefix), strict=True)
     return ", ".join(f"touch_list[{prefix}].{name} AS {column}" for name, column in pairs)

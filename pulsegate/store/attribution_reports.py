@@ -16,7 +16,7 @@ from pulsegate.store.queries import Scope
 from pulsegate.store.report_sql import DUCKDB, Dialect, Sql
 from pulsegate.store.reports import Ranking, Row, counted_sessions, ranked
 
-# Which of a lead's touches (leads.touch_list) each model credits, and with what weight.
+# Which of a lead's touches (lead_attribution.touch_list) each model credits, and with what weight.
 _CREDITED: dict[Model, tuple[str, str]] = {
     "first": ("touch_list[first_touch]", "CAST(1 AS DOUBLE)"),
     "last": ("touch_list[last_touch]", "CAST(1 AS DOUBLE)"),
@@ -74,7 +74,7 @@ def attribution_rows(
             "chosen AS (SELECT lead_id, is_spam, touches, touch_list, first_touch, last_touch, "
             "time_to_convert_ms, from_hosting, converting_score, stage, stage_value, stage_currency, "
             "lead_id IN (SELECT lead_id FROM lead_stages WHERE stage IN ('qualified', 'won')) AS qualified "
-            f"FROM leads WHERE ({chosen_where}) AND touches > 0)",
+            f"FROM leads JOIN lead_attribution USING (lead_id) WHERE {chosen_where})",
             tuple(chosen_params),
         ),
         Sql(f"touched AS (SELECT * EXCLUDE (touch_list), {touched} AS touch, {weight} AS w FROM chosen)"),

@@ -35,7 +35,7 @@ S = TypeVar("S", bound=msgspec.Struct)
 DETAIL_COLUMNS = ("message", "fields", "page_url", "utm_source", "utm_medium", "utm_campaign", "session_id",
                   "visitor_id", "spam_reason", "crm_synced_at", "time_to_convert_ms",
                   "from_hosting")  # fmt: skip
-# The converting session's summary, kept on the lead at capture (NULL without a known session).
+# The converting session's summary, kept with the lead's attribution (NULL without a known session).
 CONVERTING_COLUMNS = ("converting_landing_page", "converting_page_views", "converting_engaged_ms",
                       "converting_score")  # fmt: skip
 
@@ -107,7 +107,7 @@ def list_leads(
     total = count_leads(cursor, leads)
     where, params = lead_where(leads, _coverage(cursor, leads))
     rows = cursor.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM leads WHERE {where} "
+        f"SELECT {SUMMARY_COLUMNS} FROM leads LEFT JOIN lead_attribution USING (lead_id) WHERE {where} "
         "ORDER BY created_at DESC, lead_id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
@@ -123,7 +123,7 @@ def lead_detail(cursor: duckdb.DuckDBPyConnection, lead_id: str) -> LeadDetail |
     """One lead with its own columns; its deliveries and timeline are left empty (read apart)."""
     rows = cursor.execute(
         f"SELECT {SUMMARY_COLUMNS}, {_columns(DETAIL_COLUMNS)}, {_columns(CONVERTING_COLUMNS)} "
-        "FROM leads WHERE lead_id = ?",
+        "FROM leads LEFT JOIN lead_attribution USING (lead_id) WHERE lead_id = ?",
         [lead_id],
     ).fetchall()
     if not rows:
@@ -262,7 +262,7 @@ def _export_query(where: str, *, limit: bool) -> str:
     return f"""
         SELECT {_LEAD_SELECT}, {attribution.touch_select("first_touch")},
                {attribution.touch_select("last_touch")}
-        FROM leads WHERE {where} ORDER BY created_at, lead_id{page}
+        FROM leads LEFT JOIN lead_attribution USING (lead_id) WHERE {where} ORDER BY created_at, lead_id{page}
     """
 
 

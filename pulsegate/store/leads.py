@@ -10,16 +10,13 @@ import msgspec
 from pulsegate.domain.attribution import LeadOrigin
 from pulsegate.domain.leads import LeadSubmission, StageEntry
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
-from pulsegate.store.attribution import touch_values
 from pulsegate.store.writer import RowWrite
 
 LEAD_COLUMNS = (
     "lead_id", "submission_id", "created_at", "project", "source", "session_id", "visitor_id",
     "traffic_source", "name", "email", "phone", "company", "message", "fields", "page_url",
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "is_spam", "status",
-    "spam_reason", "touches", "time_to_convert_ms", "converting_landing_page", "converting_page_views",
-    "converting_engaged_ms", "converting_score", "from_hosting", "content_key", "touch_list", "first_touch",
-    "last_touch",
+    "spam_reason", "content_key",
 )  # fmt: skip
 STAGE_COLUMNS = ("lead_id", "stage", "value", "currency", "happened_at", "received_at")
 DELIVERY_COLUMNS = (
@@ -52,18 +49,15 @@ def new_lead_row(
     spam_reason: str | None,
     content_key: str | None = None,
 ) -> RowWrite:
-    """The leads row of a new submission."""
-    s, converting, attribution = submission, origin.converting, origin.attribution
+    """The leads row of a new submission (its attribution is a row of its own:
+    store/attribution.attribution_row)."""
+    s = submission
     row = (
         lead_id, s.submission_id, utc_datetime(created_ms), s.project, s.source, s.session_id,
         origin.visitor_id, origin.traffic_source, s.name, s.email, s.phone, s.company, s.message,
         msgspec.json.encode(s.fields).decode() if s.fields else None, s.page_url, s.utm_source, s.utm_medium,
         s.utm_campaign, s.utm_term, s.utm_content, spam_reason is not None,
-        "spam" if spam_reason else "new", spam_reason, len(attribution.touches),
-        attribution.time_to_convert_ms, converting.landing_page if converting else None,
-        converting.page_views if converting else None, converting.engaged_ms if converting else None,
-        converting.engagement_score if converting else None, origin.from_hosting, content_key,
-        touch_values(attribution.touches), attribution.first + 1, attribution.last + 1,
+        "spam" if spam_reason else "new", spam_reason, content_key,
     )  # fmt: skip
     return RowWrite("leads", LEAD_COLUMNS, [row])
 

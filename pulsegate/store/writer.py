@@ -122,6 +122,12 @@ class Writer:
         Raises StorageBusy when the queue is full, StorageUnavailable when the commit fails, the
         disk is nearly full or the writer is shutting down.
         """
+        await self.enqueue(*writes)
+
+    def enqueue(self, *writes: RowWrite) -> asyncio.Future[None]:
+        """Queue `writes` now and return the future of their commit, for a caller that does not
+        wait for it (write() does). Raises StorageBusy and StorageUnavailable as write() does,
+        here when the queue refuses them, through the future when the commit fails."""
         if self._closing or self._task is None:
             raise StorageUnavailable(
                 "The server is shutting down; retry shortly", headers={"Retry-After": "5"}
@@ -135,7 +141,7 @@ class Writer:
         self._pending.append(_PendingWrite(writes, row_count, done))
         self._pending_rows += row_count
         self._wakeup.set()
-        await done
+        return done
 
     def replace_connection(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Use `connection` from now on (after a compaction swapped the file). Call it only on

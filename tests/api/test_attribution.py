@@ -1,7 +1,8 @@
 """Lead attribution against a plain-Python reference on random multi-session journeys: each lead's
 touches (lookback edges, all-Direct journeys, bots, another project's sessions, session-less
 leads), the CRM's stages, and GET /analytics/attribution by model and dimension, with spam,
-filters and scoped keys."""
+filters and scoped keys; also when every lead's attribution was lost to a crash between its two
+commits and the sweep stored it afterwards."""
 
 from __future__ import annotations
 
@@ -23,17 +24,21 @@ from tests.api.attribution_reference import (
     report,
     store_visits,
 )
-from tests.helpers import app_cursor, app_runtime, new_api_key
+from tests.helpers import app_cursor, app_rows, app_runtime, new_api_key, wait_for
 
 CALLBACK = "attribution-callback-secret"
 SETTINGS = (
     {"lookback_days": 30, "last_touch": "last_non_direct", "cross_visit": True},
     {"lookback_days": 90, "last_touch": "last", "cross_visit": True},
     {"lookback_days": 90, "last_touch": "last_non_direct", "cross_visit": False},
+    {"lookback_days": 90, "last_touch": "last_non_direct", "cross_visit": True},  # swept
 )
+SWEPT = 3  # the world whose attribution rows are all left to the sweep
 
 
-def captured(folder: Path, attribution: dict[str, Any], seed: int) -> Iterator[tuple[Any, ...]]:
+def captured(
+    folder: Path, attribution: dict[str, Any], seed: int, *, swept: bool = False
+) -> Iterator[tuple[Any, ...]]:
     storage = {"database": str(folder / "attribution.duckdb"), "rollup_interval_seconds": 0}
     config = load_settings(None, environ={}, overrides={
         "storage": storage, "attribution": attribution, "crm": {"callback_secret": CALLBACK},
@@ -44,6 +49,9 @@ def captured(folder: Path, attribution: dict[str, Any], seed: int) -> Iterator[t
         visits = [visit for journey in made for visit in journey.visits]
         with app_cursor(client) as cursor:
             store_visits(cursor, visits)
+        attributions = app_runtime(client).leads.attributions
+        if swept:  # as if the server died after each lead's commit, before its attribution's
+            attributions.queue = lambda lead_id, origin: None  # type: ignore[method-assign]
         for journey in made:
             lead = {"submission_id": f"journey-{seed}-{journey.n:04d}", "email": f"p{journey.n}@example.com",
                     "project": journey.project, "page_url": journey.page_url, "elapsed_ms": 9000}  # fmt: skip
@@ -60,16 +68,23 @@ def captured(folder: Path, attribution: dict[str, Any], seed: int) -> Iterator[t
                 answer = client.post("/lead.capture/crm-callback", json={"lead_id": journey.lead_id, **stage},
                                      headers={"Authorization": f"Bearer {CALLBACK}"})  # fmt: skip
                 assert answer.status_code == 200, answer.text
+        if swept:
+            with app_cursor(client) as cursor:
+                assert cursor.execute("SELECT count(*) FROM lead_attribution").fetchall() == [(0,)]
+            assert client.blocking_portal.call(attributions.sweep) == len(made)
+            assert client.blocking_portal.call(attributions.sweep) == 0  # once is enough
         yield client, config, made, visits
 
 
-@pytest.fixture(scope="module", params=range(len(SETTINGS)), ids=["lookback30", "last", "no-cross-visit"])
+@pytest.fixture(
+    scope="module", params=range(len(SETTINGS)), ids=["lookback30", "last", "no-cross-visit", "swept"]
+)
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Any, ...]]:
     attribution = SETTINGS[request.param]
     folder = tmp_path_factory.mktemp("attribution")
-    yield from captured(folder, attribution, seed=1000 + request.param)
+    yield from captured(folder, attribution, seed=1000 + request.param, swept=request.param == SWEPT)
 
 
 def _session(touch: dict[str, Any] | None) -> str | None:
@@ -219,3 +234,27 @@ def test_the_page_s_visitor_id_finds_the_same_touches(make_settings: Any) -> Non
             assert receipt["visitor_id"] == last["visitor_id"]
     want = [(first["session_id"], "spring"), (last["session_id"], None)]
     assert found == {"raw-visitor-1": want, "raw-visitor-2": want, None: want}
+
+
+def test_a_server_starting_stores_the_attribution_a_crash_left_out(tmp_path: Path) -> None:
+    storage = {"database": str(tmp_path / "crash.duckdb"), "rollup_interval_seconds": 0}
+    config = load_settings(
+        None, environ={}, overrides={"storage": storage, "rate_limits": {"enabled": False}}
+    )
+    page = "https://acme.example/contact?utm_source=hn&utm_campaign=launch"
+    with TestClient(create_app(config)) as client:
+        attributions = app_runtime(client).leads.attributions
+        attributions.queue = lambda lead_id, origin: None  # type: ignore[method-assign]
+        receipt = client.post("/lead.capture", json={"submission_id": "crash-lead-1", "email": "c@example.com",
+                                                     "page_url": page, "elapsed_ms": 9000})  # fmt: skip
+        assert receipt.status_code == 200, receipt.text
+        with app_cursor(client) as cursor:
+            assert cursor.execute("SELECT count(*) FROM lead_attribution").fetchall() == [(0,)]
+    with TestClient(create_app(config)) as client:  # the sweep runs as the server starts
+        lead_id = receipt.json()["lead_id"]
+        stored = wait_for(lambda: app_rows(client, "SELECT touches, touch_list[1].source, "
+                                                     "touch_list[1].utm_campaign FROM lead_attribution"),
+                          what="the sweep")  # fmt: skip
+        assert stored == [(1, "Hacker News", "launch")]  # the page's UTM tags: no session was known
+        detail = client.get(f"/analytics/leads/{lead_id}", headers={"X-API-Key": new_api_key(config)}).json()
+        assert detail["lead"]["first_touch"]["utm_campaign"] == "launch"

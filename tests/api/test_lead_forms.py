@@ -43,7 +43,7 @@ def test_an_urlencoded_form_is_a_lead_and_a_thank_you_page(client: TestClient[An
     # The page the form was on (its Referer) is the lead's touch when no session is known.
     touch = "touch_list[first_touch]"
     assert app_rows(client, f"SELECT {touch}.source, {touch}.utm_campaign, {touch}.landing_page, "
-                            f"{touch}.click_ids, touches, last_touch FROM leads") == [
+                            f"{touch}.click_ids, touches, last_touch FROM lead_attribution") == [
         ("newsletter", "spring", "/contact", '{"gclid":"G1"}', 1, 1)
     ]  # fmt: skip
 
