@@ -38,6 +38,7 @@ from pulsegate.services.alerts import AlertScanner
 from pulsegate.services.analytics import AnalyticsService
 from pulsegate.services.anomalies import AnomalyService
 from pulsegate.services.api_keys import ApiKeys
+from pulsegate.services.attribution import VisitorHistories
 from pulsegate.services.delivery import DeliveryTarget, DeliveryWorker
 from pulsegate.services.geo import GeoResolver
 from pulsegate.services.health import HealthCheck
@@ -137,6 +138,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
     )
     writer.start()
     stack.push_async_callback(writer.stop)
+    histories = VisitorHistories(database, settings.attribution, now_ms)
     tracking = TrackingService(
         database,
         writer,
@@ -145,6 +147,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
         visitor_salt=salt,
         resume_within_ms=resume_within_ms,
         max_open=settings.sessions.max_open,
+        on_form_start=histories.form_started,
     )
     api_keys = ApiKeys(database, writer)
     await api_keys.reload()
@@ -158,6 +161,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
         forward_to_crm=bool(settings.crm.webhook_url),
         attribution=settings.attribution,
         open_sessions=open_sessions,
+        histories=histories,
         visitor_salt=salt,
     )
     operations = OperationExecutor(

@@ -36,6 +36,9 @@ class OpenSessions:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self._by_id
+
     def __iter__(self) -> Iterator[OpenSession]:
         return iter(list(self._by_id.values()))
 

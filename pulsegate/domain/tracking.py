@@ -56,6 +56,7 @@ EVENT_TYPES: tuple[str, ...] = EventType.__args__
 # The event types the events table keeps (its `event_type` ENUM, in this order; a test keeps the
 # two equal). Form views go to their own table (store/tracking.event_rows; migration 0011 why).
 FORM_VIEW = "form_view"
+FORM_START = "form_start"
 STORED_EVENT_TYPES: tuple[str, ...] = tuple(name for name in EVENT_TYPES if name != FORM_VIEW)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from msgspec import Struct
@@ -23,7 +24,7 @@ from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.leads import LeadSubmission
 from pulsegate.domain.sessions import OpenSession
 from pulsegate.domain.sources import UTM_KEYS, path_of
-from pulsegate.errors import PulseGateError
+from pulsegate.errors import PulseGateError, StorageUnavailable
 from pulsegate.store import attribution as sql
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
@@ -82,12 +83,20 @@ class AttributionWrites:
         """Store the attribution of every lead left without one; how many there were."""
         await self.settled()  # a row still queued is not missing
         swept = 0
-        while leads := await self._database.read(sql.unattributed_leads, SWEEP_BATCH):
+        while True:
+            leads = await self._database.read(sql.unattributed_leads, SWEEP_BATCH)
+            stored = 0
             for lead in leads:
                 origin = await self._recomputed(lead)
-                await self._writer.write(sql.attribution_row(lead.lead_id, origin))
-            swept += len(leads)
-            if len(leads) < SWEEP_BATCH:
+                try:
+                    await self._writer.write(sql.attribution_row(lead.lead_id, origin))
+                except StorageUnavailable:
+                    # Its capture queued it meanwhile (the lead's key refused this one), or the
+                    # writer fails: the next sweep looks again.
+                    continue
+                stored += 1
+            swept += stored
+            if len(leads) < SWEEP_BATCH or stored < len(leads):  # all done, or not now
                 break
         if swept:
             logger.info("Stored the attribution of %d leads a crash or a failed write left without it", swept)
@@ -113,23 +122,92 @@ class StoredOrigin(Struct, kw_only=True):
     sessions: list[SessionTouch]
 
 
+class KnownHistory(Struct, frozen=True, kw_only=True):
+    """A visitor's sessions of the lookback, read when a form of one of them was started."""
+
+    visitor_id: str
+    read_ms: int  # the read covered the sessions that started up to this time
+    sessions: list[sql.StoredSession]
+
+
+class VisitorHistories:
+    """The visitor's sessions of a session whose form was started, read then, so its lead reads
+    only the sessions started since.
+
+    A capture reads the visitor's sessions of the last 90 days, 2-3 ms of its 10 on the path the
+    visitor waits for (bench/attribution.py); the tracker reports `form_start` seconds before the
+    form is sent. Bounded: at most MAX_KNOWN sessions (about 1 KB each), kept FORGET_AFTER_MS, at
+    most MAX_READING reads at once (past it a form start reads nothing, and its lead reads all).
+    """
+
+    MAX_KNOWN = 4096
+    FORGET_AFTER_MS = 30 * 60_000
+    MAX_READING = 4
+
+    def __init__(self, database: Database, settings: AttributionSettings, clock: Callable[[], int]) -> None:
+        self._database = database
+        self._settings = settings
+        self._clock = clock
+        self._known: OrderedDict[str, KnownHistory] = OrderedDict()
+        self._reading: set[asyncio.Task[None]] = set()
+
+    def form_started(self, session_id: str, visitor_id: str) -> None:
+        """A form of this session was started: read its visitor's sessions now, in the background."""
+        busy = len(self._reading) >= self.MAX_READING
+        if not self._settings.cross_visit or session_id in self._known or busy:
+            return
+        task = asyncio.get_running_loop().create_task(self._read(session_id, visitor_id))
+        self._reading.add(task)
+        task.add_done_callback(self._reading.discard)
+
+    async def _read(self, session_id: str, visitor_id: str) -> None:
+        read_ms = self._clock()
+        since_ms = read_ms - self._settings.lookback_days * DAY_MS
+        try:
+            sessions = await self._database.read(sql.visitor_sessions, visitor_id, since_ms, read_ms)
+        except Exception as exc:  # the lead will read them itself
+            logger.debug("Could not read the visitor's sessions of %s ahead: %s", session_id, exc)
+            return
+        self._known[session_id] = KnownHistory(visitor_id=visitor_id, read_ms=read_ms, sessions=sessions)
+        while len(self._known) > self.MAX_KNOWN:
+            self._known.popitem(last=False)
+
+    def known(self, session_id: str) -> KnownHistory | None:
+        """What was read for this session, unless it is older than FORGET_AFTER_MS."""
+        found = self._known.get(session_id)
+        if found is not None and self._clock() - found.read_ms > self.FORGET_AFTER_MS:
+            del self._known[session_id]
+            return None
+        return found
+
+
 async def stored_origin(
     database: Database,
     submission: LeadSubmission,
     now_ms: int,
     settings: AttributionSettings,
     visitor_hint: str | None,
+    known: KnownHistory | None = None,
 ) -> StoredOrigin:
     """The lead's session, if the database knows it, and its visitor's sessions in the lookback.
 
-    When the page said which visitor it is (`visitor_hint`, the id its X-Visitor-ID hashes to),
-    one read of that visitor's sessions finds the lead's session among them: attribution then
-    costs a capture no more reads than before it (bench/attribution.py). A hint that does not hold
-    (wrong, or the session older than the lookback) costs two reads, one after the other.
+    With the visitor's sessions read when the session's form was started (`known`, only while the
+    session is open), one read of the sessions started since completes them. Else, when the page
+    said which visitor it is (`visitor_hint`, the id its X-Visitor-ID hashes to), one read of that
+    visitor's sessions finds the lead's session among them: attribution then costs a capture no
+    more reads than before it (bench/attribution.py). A hint that does not hold (wrong, or the
+    session older than the lookback) costs two reads, one after the other.
     """
     if submission.session_id is None:
         return StoredOrigin(session=None, sessions=[])
     since_ms = now_ms - settings.lookback_days * DAY_MS
+    if settings.cross_visit and known is not None:
+        # From the read's own time on: a session that started in its very millisecond comes twice.
+        recent = await database.read(sql.visitor_sessions, known.visitor_id, known.read_ms, now_ms)
+        history = _merged(known.sessions, recent, since_ms)
+        session = next((found for found in history if found.touch.session_id == submission.session_id), None)
+        if session is not None:
+            return _with_history(session, history)
     if settings.cross_visit and visitor_hint is not None:
         history = await database.read(sql.visitor_sessions, visitor_hint, since_ms, now_ms)
         session = next((found for found in history if found.touch.session_id == submission.session_id), None)
@@ -142,6 +220,16 @@ async def stored_origin(
         return StoredOrigin(session=session, sessions=[session.touch])
     history = await database.read(sql.visitor_sessions, session.visitor_id, since_ms, now_ms)
     return _with_history(session, history)
+
+
+def _merged(
+    earlier: list[sql.StoredSession], recent: list[sql.StoredSession], since_ms: int
+) -> list[sql.StoredSession]:
+    """The sessions read ahead that are still in the lookback, and those started since (read
+    last, so their summaries are the newer), each once."""
+    by_id = {found.touch.session_id: found for found in earlier if found.touch.started_ms >= since_ms}
+    by_id.update((found.touch.session_id, found) for found in recent)
+    return list(by_id.values())
 
 
 def _with_history(session: sql.StoredSession, history: list[sql.StoredSession]) -> StoredOrigin:

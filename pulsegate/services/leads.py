@@ -29,7 +29,7 @@ from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.domain.tracking import Caller
 from pulsegate.domain.visitor import visitor_id
 from pulsegate.errors import NotFound, StorageUnavailable
-from pulsegate.services.attribution import AttributionWrites, lead_origin, stored_origin
+from pulsegate.services.attribution import AttributionWrites, VisitorHistories, lead_origin, stored_origin
 from pulsegate.store import leads as rows
 from pulsegate.store.database import Database
 from pulsegate.store.deliveries import delivered_rows, open_crm_deliveries
@@ -81,6 +81,7 @@ class LeadService:
         forward_to_crm: bool,
         attribution: AttributionSettings | None = None,
         open_sessions: OpenSessions | None = None,
+        histories: VisitorHistories | None = None,
         visitor_salt: str = "",
         clock: Callable[[], int] = now_ms,
     ) -> None:
@@ -89,7 +90,9 @@ class LeadService:
         self._settings = settings
         self._forward = forward_to_crm
         self._attribution = attribution or AttributionSettings()
-        self._open_sessions = open_sessions or OpenSessions()
+        # Not `open_sessions or …`: an empty registry is falsy, and the server's starts empty.
+        self._open_sessions = open_sessions if open_sessions is not None else OpenSessions()
+        self.histories = histories  # what VisitorHistories read ahead (runtime.py gives it form starts)
         self._salt = visitor_salt
         self._clock = clock
         self._callbacks = asyncio.Lock()
@@ -221,7 +224,13 @@ class LeadService:
 
         The session row is on disk before its id ever reached the page, so it is there to read.
         """
-        stored = await stored_origin(self._database, submission, created_ms, self._attribution, hint)
+        known = None
+        session_id = submission.session_id
+        # Read ahead when its form was started; used only while the session is open, so that its
+        # summary comes from the open-session registry, as without it.
+        if self.histories is not None and session_id is not None and session_id in self._open_sessions:
+            known = self.histories.known(session_id)
+        stored = await stored_origin(self._database, submission, created_ms, self._attribution, hint, known)
         # Read after the database answered, on the event loop that changes open sessions.
         open_session = self._open_sessions.get(submission.session_id) if submission.session_id else None
         return lead_origin(stored, submission, created_ms, self._attribution, open_session)

@@ -18,6 +18,7 @@ from pulsegate.domain.ids import new_id
 from pulsegate.domain.sessions import OpenSession, OpenSessions
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.domain.tracking import (
+    FORM_START,
     Caller,
     EventFields,
     SessionEnd,
@@ -50,6 +51,7 @@ class TrackingService:
         visitor_salt: str,
         resume_within_ms: int = 30 * 60_000,
         max_open: int = 100_000,
+        on_form_start: Callable[[str, str], None] | None = None,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._database = database
@@ -59,6 +61,9 @@ class TrackingService:
         self._salt = visitor_salt
         self._resume_within_ms = resume_within_ms
         self._max_open = max_open
+        # Told (session id, visitor id) when a form is started: the lead's reads begin early
+        # (services/attribution.VisitorHistories).
+        self._on_form_start = on_form_start
         self._clock = clock
         # Ends and resumes of one session take turns. Pages leaving and the next page starting
         # send ends and events at once, and a browser may deliver them in any order: each must
@@ -144,6 +149,8 @@ class TrackingService:
             session.activity.record(event.type, event.url, event.props)
         self._open.touch(session_id, received_ms)
         await self._writer.write(*rows.event_rows(session, events, received_ms))
+        if self._on_form_start is not None and any(event.type == FORM_START for event in events):
+            self._on_form_start(session_id, session.visitor_id)
         return TrackingReceipt(
             session_id=session_id, visitor_id=session.visitor_id, timestamp=received_ms, accepted=len(events)
         )

@@ -258,3 +258,58 @@ def test_a_server_starting_stores_the_attribution_a_crash_left_out(tmp_path: Pat
         assert stored == [(1, "Hacker News", "launch")]  # the page's UTM tags: no session was known
         detail = client.get(f"/analytics/leads/{lead_id}", headers={"X-API-Key": new_api_key(config)}).json()
         assert detail["lead"]["first_touch"]["utm_campaign"] == "launch"
+
+
+def test_a_form_started_reads_the_visitor_ahead_and_the_lead_still_sees_every_session(
+    make_settings: Any,
+) -> None:
+    """The tracker's form_start reads the visitor's sessions before the lead arrives; a session the
+    visitor starts after that read (another tab) is still a touch of the lead."""
+    with TestClient(create_app(make_settings(rate_limits={"enabled": False}))) as client:
+        headers = {"X-Visitor-ID": "raw-visitor-ahead"}
+
+        def start(campaign: str) -> str:
+            url = f"https://a.example/?utm_source=mail&utm_campaign={campaign}"
+            answer = client.post("/track/session/start", headers=headers, json={"url": url})
+            assert answer.status_code == 200, answer.text
+            return str(answer.json()["session_id"])
+
+        first = start("first")
+        client.post("/track/session/end", json={"session_id": first})
+        form = start("form")
+        started = client.post("/track/event", json={"session_id": form, "type": "form_start", "name": "contact",
+                                                     "url": "https://a.example/contact"})  # fmt: skip
+        assert started.status_code == 200, started.text
+        histories = app_runtime(client).leads.histories
+        assert histories is not None
+        known = wait_for(lambda: histories.known(form), what="the read ahead")
+        assert {found.touch.session_id for found in known.sessions} == {first, form}
+        other_tab = start("other-tab")  # after the read ahead
+        receipt = client.post("/lead.capture", json={"submission_id": "ahead-lead-1", "email": "a@example.com",
+                                                     "session_id": form, "visitor_id": "raw-visitor-ahead",
+                                                     "elapsed_ms": 9000})  # fmt: skip
+        assert receipt.status_code == 200, receipt.text
+        detail = client.get(f"/analytics/leads/{receipt.json()['lead_id']}",
+                            headers={"X-API-Key": new_api_key(app_runtime(client).settings)}).json()  # fmt: skip
+    touches = [(t["session_id"], t["utm_campaign"]) for t in detail["touch_list"]]
+    assert touches == [(first, "first"), (form, "form"), (other_tab, "other-tab")]
+    assert detail["lead"]["first_touch"]["session_id"] == first
+    assert detail["lead"]["last_touch"]["session_id"] == other_tab  # the latest that is not Direct
+
+
+def test_a_lead_from_an_open_session_keeps_its_running_totals(make_settings: Any) -> None:
+    """The converting session's summary at capture comes from the open session (the stored row has
+    none until the session ends): the pages it has seen so far."""
+    with TestClient(create_app(make_settings(rate_limits={"enabled": False}))) as client:
+        session = client.post("/track/session/start", json={"url": "https://a.example/"}).json()["session_id"]
+        pages = ["https://a.example/pricing", "https://a.example/about", "https://a.example/contact"]
+        for url in pages:
+            answer = client.post("/track/event", json={"session_id": session, "type": "pageview", "url": url})
+            assert answer.status_code == 200, answer.text
+        receipt = client.post("/lead.capture", json={"submission_id": "open-lead-1", "email": "o@example.com",
+                                                     "session_id": session, "elapsed_ms": 9000})  # fmt: skip
+        detail = client.get(f"/analytics/leads/{receipt.json()['lead_id']}",
+                            headers={"X-API-Key": new_api_key(app_runtime(client).settings)}).json()  # fmt: skip
+    # The session's start is its first page view; then one for each page event.
+    assert detail["converting_session"]["page_views"] == 1 + len(pages)
+    assert detail["converting_session"]["landing_page"] == "/"
