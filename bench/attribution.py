@@ -191,12 +191,14 @@ def returning_sessions(database: Path, count: int, end_ms: int) -> list[tuple[st
 
 
 def paired_capture_latencies(
-    sides: dict[str, tuple[Path, Path]], visitors: list[str], tag: str
+    sides: dict[str, tuple[Path, Path]], visitors: list[str], tag: str, form_start: bool = True
 ) -> dict[str, list[float]]:
     """Milliseconds per capture on each side ({name: (database, checkout)}), both servers running
     at once, each lead as a browser sends it: the returning visitor (its browser id) opens a page
     (a new session), starts the form (`form_start`), fills it in (FILL_MS) and sends it with its
-    session id and visitor id. Only the capture is timed, one at a time, the sides in turn.
+    session id and visitor id (without `form_start`, as a site without form.js or pulse.js
+    sends it, when `form_start` is false). Only the capture is timed, one at a time, the sides in
+    turn.
 
     Pairs, not blocks: this VM's speed drifts by 10-20% over minutes, which blocks of one side and
     then the other measured as a difference between the codes (1.11 and 1.22 in two runs of the
@@ -218,6 +220,8 @@ def paired_capture_latencies(
                                     json={"url": f"https://bench.example/contact?n={n}"})  # fmt: skip
                 started.raise_for_status()
                 opened[name] = started.json()["session_id"]
+                if not form_start:
+                    continue
                 http.post("/track/event", json={"session_id": opened[name], "type": "form_start",
                                                 "name": "contact", "url": "https://bench.example/contact"}
                           ).raise_for_status()  # fmt: skip
@@ -318,19 +322,20 @@ def main() -> None:
             "No returning visitor's session in the last two days of the file to capture leads from"
         )
     visitors = [sessions[n % len(sessions)][1] for n in range(args.captures + 10)]
-    runs = paired_capture_latencies(
-        {"before": (before, args.before), "after": (after, ROOT)}, visitors, str(end_ms)
-    )
-    print(f"\nCapture latency, {args.captures} leads each, in pairs, one at a time, from returning visitors' "
-          f"new sessions, each sent {FILL_MS} ms after its form_start\n")  # fmt: skip
-    print("| code | p50 ms | p95 ms | p99 ms | mean ms |")
-    print("|---|---:|---:|---:|---:|")
-    for name, took in runs.items():
-        print(f"| {name} | {percentile(took, 50):.2f} | {percentile(took, 95):.2f} | {percentile(took, 99):.2f} "
-              f"| {statistics.mean(took):.2f} |")  # fmt: skip
-    ratio = percentile(runs["after"], 50) / percentile(runs["before"], 50)
-    pairs = statistics.median(a / b for a, b in zip(runs["after"], runs["before"], strict=True))
-    print(f"\np50 after / before: {ratio:.2f}; median of the pairs' after / before: {pairs:.2f}")
+    sides = {"before": (before, args.before), "after": (after, ROOT)}
+    for form_start in (True, False):
+        runs = paired_capture_latencies(sides, visitors, f"{end_ms}-{form_start}", form_start)
+        how = f"each sent {FILL_MS} ms after its form_start" if form_start else "without form_start"
+        print(f"\nCapture latency, {args.captures} leads each, in pairs, one at a time, from returning "
+              f"visitors' new sessions, {how}\n")  # fmt: skip
+        print("| code | p50 ms | p95 ms | p99 ms | mean ms |")
+        print("|---|---:|---:|---:|---:|")
+        for name, took in runs.items():
+            print(f"| {name} | {percentile(took, 50):.2f} | {percentile(took, 95):.2f} | "
+                  f"{percentile(took, 99):.2f} | {statistics.mean(took):.2f} |")  # fmt: skip
+        ratio = percentile(runs["after"], 50) / percentile(runs["before"], 50)
+        pairs = statistics.median(a / b for a, b in zip(runs["after"], runs["before"], strict=True))
+        print(f"\np50 after / before: {ratio:.2f}; median of the pairs' after / before: {pairs:.2f}")
 
 
 if __name__ == "__main__":
