@@ -22,7 +22,7 @@ from pulsegate.domain.attribution import (
 )
 from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.leads import LeadSubmission
-from pulsegate.domain.sessions import OpenSession
+from pulsegate.domain.sessions import OpenSession, OpenSessions
 from pulsegate.domain.sources import UTM_KEYS, path_of
 from pulsegate.errors import PulseGateError, StorageUnavailable
 from pulsegate.store import attribution as sql
@@ -41,58 +41,85 @@ async def nothing_queued() -> None:
 
 # Leads a sweep attributes per read: a crash leaves a handful; a long outage of the writer more.
 SWEEP_BATCH = 500
+# A lead younger than this may still have its capture's own row on the way: the sweep leaves it
+# (unless it is older than the server, whose captures were all before it started).
+IN_FLIGHT_MS = 60_000
 
 
 class AttributionWrites:
     """The attribution rows of captured leads, committed after the leads themselves.
 
-    A capture waits for its lead's commit only: the attribution row, 25 columns of the table's
-    width, would make that commit 1.26x slower (migration 0013). The row is queued right after,
-    before the capture answers, so a reader that waits for `settled()` first sees it. A crash
-    between the two commits, or a failed second commit, leaves a lead without one: `sweep()`, at
-    start and then every few minutes, recomputes it from the stored sessions as at its capture.
+    A capture waits for its lead's commit only: the attribution's 25 columns on the lead's row made
+    that commit 2-3 ms slower (migration 0013). A capture holds a place here from before its lead's
+    commit (`expect`) until its attribution row is committed (`queue`), so a reader that waits for
+    `settled()` never sees the lead without it. A crash between the two commits, a refused or
+    failed second commit, or a capture cancelled between them leaves a lead without one: `sweep()`,
+    at start and then every few minutes, recomputes it from the stored sessions as at its capture.
     """
 
-    def __init__(self, database: Database, writer: Writer, settings: AttributionSettings) -> None:
+    def __init__(
+        self,
+        database: Database,
+        writer: Writer,
+        settings: AttributionSettings,
+        open_sessions: OpenSessions,
+        clock: Callable[[], int],
+    ) -> None:
         self._database = database
         self._writer = writer
         self._settings = settings
+        self._open_sessions = open_sessions
+        self._clock = clock
+        self._started_ms = clock()
         self._pending: set[asyncio.Future[None]] = set()
 
-    def queue(self, lead_id: str, origin: LeadOrigin) -> None:
+    def expect(self) -> asyncio.Future[None]:
+        """A place for an attribution row about to be queued; hand it to `queue` or `give_up`."""
+        place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.add(place)
+        place.add_done_callback(self._pending.discard)
+        return place
+
+    def give_up(self, place: asyncio.Future[None]) -> None:
+        """No row comes for this place (the lead was not stored, or the sweep will write it)."""
+        if not place.done():
+            place.set_result(None)
+
+    def queue(self, place: asyncio.Future[None], lead_id: str, origin: LeadOrigin) -> None:
         """Queue the lead's attribution row (its lead is committed); never raises."""
         try:
             done = self._writer.enqueue(sql.attribution_row(lead_id, origin))
         except PulseGateError as exc:  # busy or shutting down: the sweep writes it later
             logger.warning("Attribution of lead %s left to the sweep: %s", lead_id, exc.message)
+            self.give_up(place)
             return
-        self._pending.add(done)
-        done.add_done_callback(self._finished)
+        done.add_done_callback(lambda done: self._finished(done, place))
 
-    def _finished(self, done: asyncio.Future[None]) -> None:
-        self._pending.discard(done)
+    def _finished(self, done: asyncio.Future[None], place: asyncio.Future[None]) -> None:
         if not done.cancelled() and done.exception() is not None:
             logger.warning("An attribution row was not stored; the sweep writes it later")
+        self.give_up(place)
 
     async def settled(self) -> None:
-        """Return once every attribution row queued before this call is committed (or failed)."""
+        """Return once every attribution row expected before this call is committed (or failed)."""
         if self._pending:
             await asyncio.wait(set(self._pending))
 
-    async def sweep(self) -> int:
-        """Store the attribution of every lead left without one; how many there were."""
-        await self.settled()  # a row still queued is not missing
+    async def sweep(self, now_ms: int | None = None) -> int:
+        """Store the attribution of every lead left without one, as of `now_ms` (default: the
+        clock's); how many there were."""
+        await self.settled()
+        now_ms = self._clock() if now_ms is None else now_ms
+        created_before_ms = max(self._started_ms, now_ms - IN_FLIGHT_MS)
         swept = 0
         while True:
-            leads = await self._database.read(sql.unattributed_leads, SWEEP_BATCH)
+            leads = await self._database.read(sql.unattributed_leads, created_before_ms, SWEEP_BATCH)
             stored = 0
             for lead in leads:
                 origin = await self._recomputed(lead)
                 try:
                     await self._writer.write(sql.attribution_row(lead.lead_id, origin))
-                except StorageUnavailable:
-                    # Its capture queued it meanwhile (the lead's key refused this one), or the
-                    # writer fails: the next sweep looks again.
+                except StorageUnavailable:  # the writer fails: the next sweep looks again
                     continue
                 stored += 1
             swept += stored
@@ -103,8 +130,8 @@ class AttributionWrites:
         return swept
 
     async def _recomputed(self, lead: sql.UnattributedLead) -> LeadOrigin:
-        """The lead's origin as its capture worked it out, from what is stored: its session's
-        stored summary stands in for the open session's running totals."""
+        """The lead's origin as its capture worked it out, from what is stored; its session's
+        summary is the one now (its running totals while still open, else the stored one)."""
         submission = LeadSubmission(
             session_id=lead.session_id, page_url=lead.page_url, utm_source=lead.utm_source,
             utm_medium=lead.utm_medium, utm_campaign=lead.utm_campaign, utm_term=lead.utm_term,
@@ -112,7 +139,8 @@ class AttributionWrites:
         )  # fmt: skip
         created_ms, settings = lead.created_ms, self._settings
         stored = await stored_origin(self._database, submission, created_ms, settings, lead.visitor_id)
-        return lead_origin(stored, submission, created_ms, settings, None)
+        open_session = self._open_sessions.get(lead.session_id) if lead.session_id else None
+        return lead_origin(stored, submission, created_ms, settings, open_session)
 
 
 class StoredOrigin(Struct, kw_only=True):
@@ -136,20 +164,31 @@ class VisitorHistories:
 
     A capture reads the visitor's sessions of the last 90 days, 2-3 ms of its 10 on the path the
     visitor waits for (bench/attribution.py); the tracker reports `form_start` seconds before the
-    form is sent. Bounded: at most MAX_KNOWN sessions (about 1 KB each), kept FORGET_AFTER_MS, at
-    most MAX_READING reads at once (past it a form start reads nothing, and its lead reads all).
+    form is sent. Bounded: at most MAX_SESSIONS sessions kept in all (about 1 KB each), none of a
+    visitor with more than MAX_PER_VISITOR, each kept FORGET_AFTER_MS, at most MAX_READING reads at
+    once (past any of these a form start keeps nothing, and its lead reads everything itself).
     """
 
-    MAX_KNOWN = 4096
+    MAX_SESSIONS = 16_384
+    MAX_PER_VISITOR = 256
     FORGET_AFTER_MS = 30 * 60_000
     MAX_READING = 4
+    # The capture reads again the sessions that started this long before the read ahead: one whose
+    # start was still being committed then (its row is written after its start time) is not lost.
+    OVERLAP_MS = 60_000
 
     def __init__(self, database: Database, settings: AttributionSettings, clock: Callable[[], int]) -> None:
         self._database = database
         self._settings = settings
         self._clock = clock
-        self._known: OrderedDict[str, KnownHistory] = OrderedDict()
+        self._known: OrderedDict[str, KnownHistory] = OrderedDict()  # oldest read first
+        self._sessions = 0  # in all of _known
         self._reading: set[asyncio.Task[None]] = set()
+
+    @property
+    def reading(self) -> int:
+        """Reads ahead in progress."""
+        return len(self._reading)
 
     def form_started(self, session_id: str, visitor_id: str) -> None:
         """A form of this session was started: read its visitor's sessions now, in the background."""
@@ -168,15 +207,23 @@ class VisitorHistories:
         except Exception as exc:  # the lead will read them itself
             logger.debug("Could not read the visitor's sessions of %s ahead: %s", session_id, exc)
             return
+        if len(sessions) > self.MAX_PER_VISITOR:
+            return
+        self._forget(lambda oldest: self._clock() - oldest.read_ms > self.FORGET_AFTER_MS)
+        self._forget(lambda _: self._sessions + len(sessions) > self.MAX_SESSIONS)
         self._known[session_id] = KnownHistory(visitor_id=visitor_id, read_ms=read_ms, sessions=sessions)
-        while len(self._known) > self.MAX_KNOWN:
-            self._known.popitem(last=False)
+        self._sessions += len(sessions)
+
+    def _forget(self, while_: Callable[[KnownHistory], bool]) -> None:
+        """Drop the oldest reads while `while_(oldest)` holds."""
+        while self._known and while_(next(iter(self._known.values()))):
+            _, dropped = self._known.popitem(last=False)
+            self._sessions -= len(dropped.sessions)
 
     def known(self, session_id: str) -> KnownHistory | None:
         """What was read for this session, unless it is older than FORGET_AFTER_MS."""
         found = self._known.get(session_id)
         if found is not None and self._clock() - found.read_ms > self.FORGET_AFTER_MS:
-            del self._known[session_id]
             return None
         return found
 
@@ -202,8 +249,9 @@ async def stored_origin(
         return StoredOrigin(session=None, sessions=[])
     since_ms = now_ms - settings.lookback_days * DAY_MS
     if settings.cross_visit and known is not None:
-        # From the read's own time on: a session that started in its very millisecond comes twice.
-        recent = await database.read(sql.visitor_sessions, known.visitor_id, known.read_ms, now_ms)
+        # From a little before the read (VisitorHistories.OVERLAP_MS): what comes twice counts once.
+        recent_ms = known.read_ms - VisitorHistories.OVERLAP_MS
+        recent = await database.read(sql.visitor_sessions, known.visitor_id, recent_ms, now_ms)
         history = _merged(known.sessions, recent, since_ms)
         session = next((found for found in history if found.touch.session_id == submission.session_id), None)
         if session is not None:

@@ -98,7 +98,7 @@ class LeadService:
         self._callbacks = asyncio.Lock()
         self._without_id = asyncio.Lock()
         # Readers of attribution wait on it (runtime.py); the server sweeps with it.
-        self.attributions = AttributionWrites(database, writer, self._attribution)
+        self.attributions = AttributionWrites(database, writer, self._attribution, self._open_sessions, clock)
 
     async def capture(self, submission: LeadSubmission, caller: Caller | None = None) -> LeadReceipt:
         """Store a lead once per submission id; a repeat returns the first answer. Without an id,
@@ -148,19 +148,25 @@ class LeadService:
             writes.append(rows.new_delivery_row(new_id(created_ms), lead_id, "crm", payload, created_ms))
         if reason is not None:
             logger.info("Lead %s stored as spam (%s)", lead_id, reason)
+        # Held from before the lead's commit to its attribution's (AttributionWrites says why).
+        place = self.attributions.expect()
         try:
             # The lead and its delivery commit together: no lead is ever acknowledged without
             # its delivery queued, and no delivery exists for a lead that was not stored.
             await self._writer.write(*writes)
         except StorageUnavailable:
+            self.attributions.give_up(place)
             # Two identical submissions in one commit group: the second breaks the unique
             # submission id and fails alone. It is the same lead, so answer with the first.
             existing = await self._database.read(rows.find_lead_by_submission, submission.submission_id)
             if existing is None:
                 raise
             return _receipt(existing)
-        # Queued before the answer, committed after it (AttributionWrites says why).
-        self.attributions.queue(lead_id, origin)
+        except BaseException:  # cancelled (the client went away) or failed: the sweep covers it
+            self.attributions.give_up(place)
+            raise
+        # Queued before the answer, committed after it.
+        self.attributions.queue(place, lead_id, origin)
         assert submission.submission_id is not None
         return LeadReceipt(
             lead_id=lead_id,

@@ -118,15 +118,19 @@ class UnattributedLead(msgspec.Struct, frozen=True, kw_only=True):
 _UNATTRIBUTED = UnattributedLead.__struct_fields__
 
 
-def unattributed_leads(cursor: duckdb.DuckDBPyConnection, limit: int) -> list[UnattributedLead]:
+def unattributed_leads(
+    cursor: duckdb.DuckDBPyConnection, created_before_ms: int, limit: int
+) -> list[UnattributedLead]:
     """Up to `limit` leads, oldest first, created since attribution has its own table (meta
-    'attribution:since', migration 0013) and without a lead_attribution row."""
+    'attribution:since', migration 0013) and before `created_before_ms`, without a
+    lead_attribution row."""
     columns = ", ".join("epoch_ms(created_at)" if name == "created_ms" else name for name in _UNATTRIBUTED)
     rows = cursor.execute(
         f"SELECT {columns} FROM leads WHERE created_at >= "
         "make_timestamp((SELECT CAST(value AS BIGINT) * 1000 FROM meta WHERE key = 'attribution:since')) "
-        "AND lead_id NOT IN (SELECT lead_id FROM lead_attribution) ORDER BY created_at, lead_id LIMIT ?",
-        [limit],
+        "AND created_at < ? AND lead_id NOT IN (SELECT lead_id FROM lead_attribution) "
+        "ORDER BY created_at, lead_id LIMIT ?",
+        [utc_datetime(created_before_ms), limit],
     ).fetchall()
     return [UnattributedLead(**dict(zip(_UNATTRIBUTED, row, strict=True))) for row in rows]
 

@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 
 WriteAction = Literal["insert", "update", "upsert"]
 # Cached appenders, one per kind of write (RowWrite.group_key). Kinds are a handful, plus one
-# per set of columns a values-only lead row names; past this many the oldest is dropped (it has
-# been flushed: every commit flushes all of them).
+# per set of columns a values-only lead row names; past this many the least recently used is
+# dropped (it has been flushed: every commit flushes the ones it used).
 APPENDERS = 64
 
 
@@ -237,7 +237,8 @@ class Writer:
 
     def _appender(self, group_key: tuple[str, tuple[str, ...], WriteAction, tuple[str, ...]]) -> Any:
         """A cached appender per kind of write: creating one costs as much as a small commit."""
-        appender = self._appenders.get(group_key)
+        # Popped and put back: the dict's order is then least recently used first.
+        appender = self._appenders.pop(group_key, None)
         if appender is None:
             table, columns, action, key = group_key
             appender = self._connection.appender(
@@ -245,7 +246,7 @@ class Writer:
             )
             if len(self._appenders) >= APPENDERS:
                 del self._appenders[next(iter(self._appenders))]
-            self._appenders[group_key] = appender
+        self._appenders[group_key] = appender
         return appender
 
     def _fatal(self, exc: BaseException) -> None:

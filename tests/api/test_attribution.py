@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 from pulsegate.app import create_app
 from pulsegate.config import load_settings
 from pulsegate.domain.timestamps import now_ms
+from pulsegate.services.attribution import IN_FLIGHT_MS
 from tests.api.attribution_reference import (
     Visit,
     expected,
@@ -51,7 +52,7 @@ def captured(
             store_visits(cursor, visits)
         attributions = app_runtime(client).leads.attributions
         if swept:  # as if the server died after each lead's commit, before its attribution's
-            attributions.queue = lambda lead_id, origin: None  # type: ignore[method-assign]
+            attributions.queue = lambda place, lead_id, origin: attributions.give_up(place)  # type: ignore[method-assign]
         for journey in made:
             lead = {"submission_id": f"journey-{seed}-{journey.n:04d}", "email": f"p{journey.n}@example.com",
                     "project": journey.project, "page_url": journey.page_url, "elapsed_ms": 9000}  # fmt: skip
@@ -71,8 +72,10 @@ def captured(
         if swept:
             with app_cursor(client) as cursor:
                 assert cursor.execute("SELECT count(*) FROM lead_attribution").fetchall() == [(0,)]
-            assert client.blocking_portal.call(attributions.sweep) == len(made)
-            assert client.blocking_portal.call(attributions.sweep) == 0  # once is enough
+            assert client.blocking_portal.call(attributions.sweep) == 0  # captures may be under way
+            later = now_ms() + IN_FLIGHT_MS + 1
+            assert client.blocking_portal.call(attributions.sweep, later) == len(made)
+            assert client.blocking_portal.call(attributions.sweep, later) == 0  # once is enough
         yield client, config, made, visits
 
 
@@ -244,7 +247,7 @@ def test_a_server_starting_stores_the_attribution_a_crash_left_out(tmp_path: Pat
     page = "https://acme.example/contact?utm_source=hn&utm_campaign=launch"
     with TestClient(create_app(config)) as client:
         attributions = app_runtime(client).leads.attributions
-        attributions.queue = lambda lead_id, origin: None  # type: ignore[method-assign]
+        attributions.queue = lambda place, lead_id, origin: attributions.give_up(place)  # type: ignore[method-assign]
         receipt = client.post("/lead.capture", json={"submission_id": "crash-lead-1", "email": "c@example.com",
                                                      "page_url": page, "elapsed_ms": 9000})  # fmt: skip
         assert receipt.status_code == 200, receipt.text

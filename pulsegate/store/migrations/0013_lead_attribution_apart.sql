@@ -1,8 +1,9 @@
 -- A lead's attribution in its own table, written in the commit after the lead's (issue 18).
 --
 -- A DuckDB commit costs about 20-35 µs per column of the table it appends to, NULL or not: the
--- attribution columns of 0010 (25 storage columns, 14 of them the touch list) made the lead's
--- row, which a capture waits for, 1.26x slower to capture than before them (bench/attribution.py).
+-- attribution columns of 0010 (25 storage columns, 14 of them the touch list) made the commit of
+-- the lead's row, which a capture waits for, 2-3 ms slower: 6.2-6.7 ms where it took 3.5-4.4
+-- (bench/attribution.py, BENCHMARKS.md).
 -- The capture now commits the lead as narrow as before, answers, and its attribution follows in
 -- the next commit (services/attribution.AttributionWrites); readers of attribution wait for the
 -- ones still queued, and a sweep recomputes any a crash left out, for the leads created since
