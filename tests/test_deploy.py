@@ -1,7 +1,7 @@
 """Deployment files: the Docker build context holds everything the wheel needs, the examples agree with the code.
 
-No Docker engine runs on these machines, so the image itself is not built here; this test does
-what its build stage does (copy exactly what the Dockerfile copies, build the wheel) and checks
+The image itself is built and run by tests/e2e/test_docker.py; this test does what its build
+stage does without Docker (copy exactly what the Dockerfile copies, build the wheel) and checks
 the wheel has the scripts, dashboard, demo and example config the server serves.
 """
 
