@@ -24,7 +24,7 @@ from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.leads import LeadSubmission
 from pulsegate.domain.sessions import OpenSession, OpenSessions
 from pulsegate.domain.sources import UTM_KEYS, path_of
-from pulsegate.errors import PulseGateError, StorageUnavailable
+from pulsegate.errors import PulseGateError
 from pulsegate.store import attribution as sql
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
@@ -119,7 +119,7 @@ class AttributionWrites:
                 origin = await self._recomputed(lead)
                 try:
                     await self._writer.write(sql.attribution_row(lead.lead_id, origin))
-                except StorageUnavailable:  # the writer fails: the next sweep looks again
+                except PulseGateError:  # the writer is busy or fails: the next sweep looks again
                     continue
                 stored += 1
             swept += stored
