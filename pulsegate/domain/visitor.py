@@ -28,8 +28,7 @@ def visitor_id(
         kind, value = "fingerprint", fingerprint_header.strip()
     else:
         kind, value = "network", f"{client_ip}\x00{user_agent}"
-    material = "\x00".join((salt, kind, value[:MAX_IDENTIFIER_CHARS]))
-    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
+    return _sha256("\x00".join((salt, kind, value[:MAX_IDENTIFIER_CHARS])))
 
 
 _HEX = frozenset("0123456789abcdef")

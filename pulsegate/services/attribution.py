@@ -137,10 +137,9 @@ class AttributionWrites:
             utm_medium=lead.utm_medium, utm_campaign=lead.utm_campaign, utm_term=lead.utm_term,
             utm_content=lead.utm_content,
         )  # fmt: skip
-        created_ms, settings = lead.created_ms, self._settings
-        stored = await stored_origin(self._database, submission, created_ms, settings, lead.visitor_id)
-        open_session = self._open_sessions.get(lead.session_id) if lead.session_id else None
-        return lead_origin(stored, submission, created_ms, settings, open_session)
+        return await origin_now(
+            self._database, self._open_sessions, submission, lead.created_ms, self._settings, lead.visitor_id
+        )
 
 
 class StoredOrigin(Struct, kw_only=True):
@@ -252,15 +251,12 @@ async def stored_origin(
         # From a little before the read (VisitorHistories.OVERLAP_MS): what comes twice counts once.
         recent_ms = known.read_ms - VisitorHistories.OVERLAP_MS
         recent = await database.read(sql.visitor_sessions, known.visitor_id, recent_ms, now_ms)
-        history = _merged(known.sessions, recent, since_ms)
-        session = next((found for found in history if found.touch.session_id == submission.session_id), None)
-        if session is not None:
-            return _with_history(session, history)
+        if found := _found_in(_merged(known.sessions, recent, since_ms), submission.session_id):
+            return found
     if settings.cross_visit and visitor_hint is not None:
         history = await database.read(sql.visitor_sessions, visitor_hint, since_ms, now_ms)
-        session = next((found for found in history if found.touch.session_id == submission.session_id), None)
-        if session is not None:
-            return _with_history(session, history)
+        if found := _found_in(history, submission.session_id):
+            return found
     session = await database.read(sql.converting_session, submission.session_id, now_ms)
     if session is None:
         return StoredOrigin(session=None, sessions=[])
@@ -268,6 +264,29 @@ async def stored_origin(
         return StoredOrigin(session=session, sessions=[session.touch])
     history = await database.read(sql.visitor_sessions, session.visitor_id, since_ms, now_ms)
     return _with_history(session, history)
+
+
+async def origin_now(
+    database: Database,
+    open_sessions: OpenSessions,
+    submission: LeadSubmission,
+    now_ms: int,
+    settings: AttributionSettings,
+    visitor_hint: str | None,
+    known: KnownHistory | None = None,
+) -> LeadOrigin:
+    """The lead's origin: what the database says (stored_origin), and its session's running
+    totals while it is open. A capture's, and the sweep's for a lead left without one."""
+    stored = await stored_origin(database, submission, now_ms, settings, visitor_hint, known)
+    # Read after the database answered, on the event loop that changes open sessions.
+    open_session = open_sessions.get(submission.session_id) if submission.session_id else None
+    return lead_origin(stored, submission, now_ms, settings, open_session)
+
+
+def _found_in(history: list[sql.StoredSession], session_id: str) -> StoredOrigin | None:
+    """The origin from a visitor's sessions, if the lead's session is among them."""
+    session = next((found for found in history if found.touch.session_id == session_id), None)
+    return _with_history(session, history) if session is not None else None
 
 
 def _merged(

@@ -29,7 +29,7 @@ from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.domain.tracking import Caller
 from pulsegate.domain.visitor import visitor_id
 from pulsegate.errors import NotFound, StorageUnavailable
-from pulsegate.services.attribution import AttributionWrites, VisitorHistories, lead_origin, stored_origin
+from pulsegate.services.attribution import AttributionWrites, VisitorHistories, origin_now
 from pulsegate.store import leads as rows
 from pulsegate.store.database import Database
 from pulsegate.store.deliveries import delivered_rows, open_crm_deliveries
@@ -236,10 +236,9 @@ class LeadService:
         # summary comes from the open-session registry, as without it.
         if self.histories is not None and session_id is not None and session_id in self._open_sessions:
             known = self.histories.known(session_id)
-        stored = await stored_origin(self._database, submission, created_ms, self._attribution, hint, known)
-        # Read after the database answered, on the event loop that changes open sessions.
-        open_session = self._open_sessions.get(submission.session_id) if submission.session_id else None
-        return lead_origin(stored, submission, created_ms, self._attribution, open_session)
+        return await origin_now(
+            self._database, self._open_sessions, submission, created_ms, self._attribution, hint, known
+        )
 
 
 def _receipt(stored: rows.StoredLeadRef) -> LeadReceipt:
