@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulsegate.ops import anomalies, demo, funnels, goals, keys, leads, projects, reports, status, storage
+from pulsegate.ops import (
+    anomalies,
+    demo,
+    funnels,
+    goals,
+    imports,
+    keys,
+    leads,
+    projects,
+    reports,
+    status,
+    storage,
+)
 from pulsegate.ops.operation import Operation
 
 OPERATIONS: dict[str, Operation[Any, Any]] = {
@@ -35,5 +47,7 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         leads.LIST,
         leads.SHOW,
         demo.SEED,
+        imports.LIST,
+        imports.REMOVE,
     )
 }
