@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cli.output import JsonOption, console, format_ms, print_json, reports_errors
+from cli.output import JsonOption, console, error_console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 
 app = typer.Typer(
@@ -16,6 +19,97 @@ app = typer.Typer(
     "list and remove imports.",
     no_args_is_help=True,
 )
+
+
+@app.command("plausible")
+@reports_errors
+def plausible(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="EXPORT",
+            help="The export's ZIP (Plausible: Site settings > Imports & Exports) or a folder of its CSVs.",
+        ),
+    ],
+    project: Annotated[str, typer.Option("--project", "-p", help="The PulseGate project the site is.")],
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="The Plausible site's time zone (its days are days there).")
+    ] = "UTC",
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Read and check every file, say what would be imported, write nothing."
+        ),
+    ] = False,
+    json: JsonOption = False,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Import a Plausible CE export: its daily visitors, sources, pages, entry and exit pages,
+    countries, devices, browsers, systems and custom events.
+
+    The reports then add those days where the question can be answered from them (see the README:
+    "Import your history"). Importing the same export again replaces it; days from the project's
+    first tracked day on are left out, so nothing counts twice. Works while the server runs.
+
+    Examples:
+
+        pulsegate import plausible example_com_20250301.zip --project example --timezone Europe/Berlin
+
+        pulsegate import plausible ./export-folder --project example --dry-run
+    """
+    from pulsegate.ops.plausible_import import import_export
+    from pulsegate.ops.runner import OperationSession
+
+    settings = settings_for(config, database)
+    with ExitStack() as stack:
+        progress = stack.enter_context(
+            Progress(
+                TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                console=error_console, disable=not error_console.is_terminal or json,
+            )
+        )  # fmt: skip
+        tasks: dict[str, TaskID] = {}
+
+        def heard(name: str, done: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(escape(name), total=None)
+            progress.update(tasks[name], completed=done)
+
+        session = stack.enter_context(OperationSession(settings))
+        result = import_export(
+            session, path.expanduser().resolve(), project, timezone=timezone, dry_run=dry_run, progress=heard
+        )
+    if json:
+        print_json(result)
+        return
+    _print_plausible(result)
+
+
+def _print_plausible(result: Any) -> None:
+    table = Table("file", "kind", "rows")
+    for item in result.files:
+        table.add_row(
+            escape(item.name), item.kind, "skipped (not imported)" if item.skipped else f"{item.rows:,}"
+        )
+    console.print(table)
+    what = "Would import" if result.dry_run else f"Imported (import {result.imported.id})"
+    console.print(
+        f"{what} {result.rows:,} rows into {escape(result.project)}: "
+        f"{result.first_day} to {result.last_day}, "
+        f"{result.days:,} days with {result.visitors:,} visitors (daily uniques, summed) and "
+        f"{result.pageviews:,} page views.",
+        highlight=False,
+    )
+    if result.keep_before is not None:
+        console.print(
+            f"Days from {result.keep_before} on were left out: {escape(result.project)} has its own data "
+            "from then.",
+            highlight=False,
+        )
+    if result.replaces is not None:
+        verb = "Would replace" if result.dry_run else "Replaced"
+        console.print(f"{verb} import {result.replaces} of the same export.", highlight=False)
 
 
 @app.command("list")

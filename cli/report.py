@@ -56,6 +56,12 @@ def report(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Rows to show.")] = 10,
     page: Annotated[int, typer.Option(help="Page of rows, from 1.")] = 1,
+    imported: Annotated[
+        bool,
+        typer.Option(
+            "--imported/--no-imported", help="Add imported history (pulsegate import) where it answers."
+        ),
+    ] = True,
     json: JsonOption = False,
     csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV.")] = False,
     config: ConfigOption = None,
@@ -82,6 +88,7 @@ def report(
     args = BreakdownArgs(
         dimension=dimension, metrics=metric or [], filters=filter_ or [], period=period, start=start, end=end,
         tz=tz, project=project, compare=compare, order=order, limit=limit, page=page,
+        include_imported=imported,
     )  # fmt: skip
     try:
         answer = run_operation(settings_for(config, database), BREAKDOWN, args)
@@ -136,6 +143,8 @@ def _print_table(answer: Any) -> None:
         console.print(
             f"{', '.join(answer.approximate).capitalize()} estimated (HyperLogLog, typically within 2%)."
         )
+    if answer.imported is not None:
+        console.print(f"Imported history {answer.imported}: {escape(answer.imported_note or '')}.")
     console.print(f"{shown}{filters}. Window {_when(answer.period)}" + (
         f", compared with {_when(answer.comparison)}." if compared else "."))  # fmt: skip
 

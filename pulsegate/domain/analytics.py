@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Struct
 
 from pulsegate.domain.funnels import FunnelStepResult
+from pulsegate.domain.imported import ImportedRange
 from pulsegate.domain.periods import Window
 
 ENGAGEMENT_BUCKETS = ("0-20", "21-40", "41-60", "61-80", "81-100")
@@ -47,6 +48,11 @@ class Overview(Struct, kw_only=True):
     compare: str = "previous"  # or "year": the same dates a year earlier
     previous_period: Period | None = None
     filters: list[str] = []
+    # Imported history (pulsegate import) in the window: "included" where the export answers the
+    # question, else "excluded" with the reason in the note; null when no imported day is in it.
+    imported: str | None = None
+    imported_note: str | None = None
+    imported_range: ImportedRange | None = None  # the imported days of the window (or comparison)
 
 
 class DayCount(Struct, kw_only=True):
@@ -221,6 +227,11 @@ class Breakdown(Struct, kw_only=True):
     # Metrics counted with HyperLogLog (typically within 2%): distinct visitors and sessions of
     # event dimensions on a large database (store/reports.EXACT_DISTINCT_UP_TO).
     approximate: list[str] = []
+    # Imported history (pulsegate import) in the window: "included" where the export answers the
+    # question, else "excluded" with the reason in the note; null when no imported day is in it.
+    imported: str | None = None
+    imported_note: str | None = None
+    imported_range: ImportedRange | None = None  # the imported days of the window (or comparison)
 
 
 class TimeseriesComparison(Struct, kw_only=True):
@@ -237,6 +248,11 @@ class Timeseries(Struct, kw_only=True):
     filters: list[str]
     buckets: list[ReportRow]  # {"start": local ISO time without offset, metric: number, …}
     comparison: TimeseriesComparison | None = None
+    # Imported history (pulsegate import) in the window: "included" where the export answers the
+    # question, else "excluded" with the reason in the note; null when no imported day is in it.
+    imported: str | None = None
+    imported_note: str | None = None
+    imported_range: ImportedRange | None = None  # the imported days of the window (or comparison)
 
 
 class PropertyCount(Struct, kw_only=True):

@@ -293,6 +293,15 @@ def parse_compare(text: str | None) -> Compare | None:
     return text  # type: ignore[return-value]
 
 
+def parse_include_imported(text: str | None) -> bool:
+    """`include_imported`: true (the default) adds imported history where it answers; false not."""
+    if text is None or text == "" or text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise InvalidInput(f"include_imported: true or false (got {text!r})")
+
+
 def comparison_window(window: Window, compare: Compare) -> Window:
     """The window a comparison reads."""
     return window.previous if compare == "previous" else window.year_earlier
@@ -357,6 +366,7 @@ class ReportQuery:
     projects: tuple[str, ...] | None
     filters: tuple[Filter, ...] = ()
     compare: Compare | None = None
+    include_imported: bool = True  # add imported history (domain/imported.py) where it answers
 
     @property
     def comparison(self) -> Window | None:

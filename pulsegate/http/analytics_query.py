@@ -16,6 +16,7 @@ from pulsegate.domain.reports import (
     needs_goals,
     parse_compare,
     parse_filters,
+    parse_include_imported,
     with_goals,
 )
 from pulsegate.domain.timestamps import now_ms
@@ -46,7 +47,11 @@ class AnalyticsQuery:
     def report(self) -> ReportQuery:
         """The window, the key's projects, the filters and the comparison: what every report reads."""
         return ReportQuery(
-            self.window, self.projects, self.filters, parse_compare(self.params.get("compare"))
+            self.window,
+            self.projects,
+            self.filters,
+            parse_compare(self.params.get("compare")),
+            parse_include_imported(self.params.get("include_imported")),
         )
 
     @property

@@ -12,6 +12,7 @@ from pulsegate.ops import (
     imports,
     keys,
     leads,
+    plausible_import,
     projects,
     reports,
     status,
@@ -49,5 +50,8 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         demo.SEED,
         imports.LIST,
         imports.REMOVE,
+        plausible_import.BEGIN,
+        plausible_import.ADD_ROWS,
+        plausible_import.FINISH,
     )
 }

@@ -40,6 +40,7 @@ class BreakdownArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     order: str | None = None
     limit: Annotated[int, Meta(ge=1, le=MAX_LIMIT)] = 10
     page: Annotated[int, Meta(ge=1)] = 1
+    include_imported: bool = True
 
 
 def breakdown(context: OpContext, args: BreakdownArgs) -> Breakdown:
@@ -56,6 +57,7 @@ def breakdown(context: OpContext, args: BreakdownArgs) -> Breakdown:
         projects,
         with_goals(parse_filters(args.filters), reports.defined_goals(context.connection, projects)),
         parse_compare(args.compare),
+        args.include_imported,
     )
     paging = Paging(limit=args.limit, page=args.page)
     return reports.breakdown(context.connection, query, by, metrics, parse_order(args.order, metrics), paging)

@@ -7,20 +7,23 @@ operation on the CLI's own connection.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
 
 from pulsegate.domain import analytics as answers
+from pulsegate.domain import imported
 from pulsegate.domain.funnels import Funnel, step_goal, step_results
 from pulsegate.domain.goals import Goal
-from pulsegate.domain.intervals import bucket_starts
+from pulsegate.domain.intervals import bucket_starts, truncate
 from pulsegate.domain.periods import Paging, Window
 from pulsegate.domain.reports import GOAL, Dimension, Metric, Order, ReportQuery, check_goal_metrics, describe
 from pulsegate.domain.timestamps import utc_datetime
 from pulsegate.errors import UnknownId
 from pulsegate.store import funnels as funnel_sql
+from pulsegate.store import imported_reports as imported_sql
 from pulsegate.store import reports as sql
 from pulsegate.store import rollup
 from pulsegate.store.goals import goal_rows
@@ -35,10 +38,21 @@ def scope_of(window: Window, projects: tuple[str, ...] | None) -> Scope:
 
 def totals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window) -> answers.Totals:
     """The overview's headline numbers for `window`, filtered as `query` says."""
+    return _totals(cursor, query, window)[0]
+
+
+def _totals(
+    cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window
+) -> tuple[answers.Totals, ImportedPart | None]:
+    """Headline numbers for `window`, with the imported days it adds (or why it does not)."""
     scope = scope_of(window, query.projects)
     coverage = rollup.coverage(cursor)
     rows, _ = sql.session_report(cursor, scope, query.filters, TOTALS_METRICS, coverage=coverage)
+    part = imported_part(cursor, query, window, None, TOTALS_METRICS)
     row = rows[0]
+    if part is not None and part.plan.kind is not None:
+        sums = part.sums(cursor, query, None).get(None, imported.DailySums())
+        row = imported.add_imported(row, sums, part.plan.kind, TOTALS_METRICS)
     bounce = row["bounce_rate"]
     return answers.Totals(
         sessions=row["sessions"],
@@ -48,19 +62,78 @@ def totals(cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window
         average_engaged_ms=row["avg_engaged_ms"],
         bounce_rate=bounce / 100 if bounce is not None else None,  # a share here, as it always was
         leads=row["leads"],
+    ), part
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedPart:
+    """The imported days of one window of a report, and what the report does with them."""
+
+    plan: imported.Plan
+    days: tuple[date, date]  # inclusive, the days of the window that imports cover
+
+    def sums(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        query: ReportQuery,
+        value: str | None,
+        *,
+        skip_missing: bool = False,
+    ) -> dict[Any, imported.DailySums]:
+        """The plan's kind summed by `value` (a dimension, 'day', or None for one total)."""
+        assert self.plan.kind is not None
+        return imported_sql.imported_totals(
+            cursor, self.plan.kind, self.days, query.projects, query.filters, value, skip_missing=skip_missing
+        )
+
+
+def imported_part(
+    cursor: duckdb.DuckDBPyConnection,
+    query: ReportQuery,
+    window: Window,
+    dimension: Dimension | None,
+    metrics: Sequence[str],
+    interval: str | None = None,
+) -> ImportedPart | None:
+    """What `window` of a report does with imported days; None when it holds none."""
+    held = imported.held_range(
+        imported.imported_days(window), imported_sql.import_spans(cursor, query.projects)
     )
+    if held is None:
+        return None
+    decided = imported.plan(
+        dimension, query.filters, metrics, interval=interval, include=query.include_imported
+    )
+    return ImportedPart(decided, (held.first_day, held.last_day))
+
+
+def imported_fields(parts: Sequence[ImportedPart | None]) -> dict[str, Any]:
+    """An answer's `imported`, `imported_note` and `imported_range`, from its windows' parts (the
+    report's own window first): nothing when no window holds an imported day."""
+    used = [part for part in parts if part is not None]
+    if not used:
+        return {}
+    shown = used[0]
+    return {
+        "imported": imported.INCLUDED if shown.plan.kind is not None else imported.EXCLUDED,
+        "imported_note": imported.note(shown.plan),
+        "imported_range": imported.ImportedRange(first_day=shown.days[0], last_day=shown.days[1]),
+    }
 
 
 def overview(cursor: duckdb.DuckDBPyConnection, query: ReportQuery) -> answers.Overview:
     """Headline numbers for the window and the one it is compared with (the previous by default)."""
     earlier = query.comparison or query.window.previous
+    current, part = _totals(cursor, query, query.window)
+    previous, earlier_part = _totals(cursor, query, earlier)
     return answers.Overview(
         period=answers.Period.of(query.window),
-        current=totals(cursor, query, query.window),
-        previous=totals(cursor, query, earlier),
+        current=current,
+        previous=previous,
         compare=query.compare or "previous",
         previous_period=answers.Period.of(earlier),
         filters=[describe(f) for f in query.filters],
+        **imported_fields([part, earlier_part]),
     )
 
 
@@ -96,10 +169,15 @@ def breakdown(
     """One page of rows by `dimension`, each with its earlier value when `query.compare` is set."""
     check_goal_metrics(metrics, query.filters)
     names = [metric.name for metric in metrics]
-    found, total = compared_page(
-        query, order, paging, lambda window, ranking: rows(cursor, query, window, dimension, names, ranking),
-        _empty(names),
-    )  # fmt: skip
+    parts: dict[Window, ImportedPart | None] = {}
+
+    def fetch(window: Window, ranking: sql.Ranking) -> tuple[list[answers.ReportRow], int]:
+        part = parts[window] = imported_part(cursor, query, window, dimension, names)
+        if part is None or part.plan.kind is None:
+            return rows(cursor, query, window, dimension, names, ranking)
+        return _with_imported(cursor, query, window, dimension, names, ranking, part)
+
+    found, total = compared_page(query, order, paging, fetch, _empty(names))
     earlier = query.comparison
     return answers.Breakdown(
         dimension=dimension.name,
@@ -112,6 +190,35 @@ def breakdown(
         rows=found,
         comparison=answers.Period.of(earlier) if earlier else None,
         approximate=approximated(cursor, dimension, names),
+        **imported_fields([parts.get(query.window), *([parts.get(earlier)] if earlier else [])]),
+    )
+
+
+def _with_imported(
+    cursor: duckdb.DuckDBPyConnection,
+    query: ReportQuery,
+    window: Window,
+    dimension: Dimension,
+    names: Sequence[str],
+    ranking: sql.Ranking,
+    part: ImportedPart,
+) -> tuple[list[answers.ReportRow], int]:
+    """Breakdown rows with the imported sums of each value added, ranked and paged here: a value's
+    rank depends on both (the rows of every value are read; imports are days, not events)."""
+    assert part.plan.kind is not None
+    own, _ = rows(cursor, query, window, dimension, names, sql.Ranking(only_values=ranking.only_values))
+    sums = part.sums(cursor, query, dimension.name, skip_missing=dimension.scope == "event")
+    if ranking.only_values is not None:
+        wanted = set(ranking.only_values)
+        sums = {value: found for value, found in sums.items() if value in wanted}
+    merged = imported.merge_rows(own, sums, part.plan.kind, names, _empty(names))
+    order = ranking.order
+    return imported.rank_rows(
+        merged,
+        order.metric if order else None,
+        order is not None and order.direction == "desc",
+        ranking.limit,
+        ranking.offset,
     )
 
 
@@ -150,33 +257,50 @@ def timeseries(
     names = [metric.name for metric in metrics]
     earlier = query.comparison
     comparison = None
+    earlier_part = None
     if earlier is not None:
-        comparison = answers.TimeseriesComparison(
-            period=answers.Period.of(earlier), buckets=_buckets(cursor, query, earlier, interval, names)
-        )
+        earlier_buckets, earlier_part = _buckets(cursor, query, earlier, interval, names)
+        comparison = answers.TimeseriesComparison(period=answers.Period.of(earlier), buckets=earlier_buckets)
+    buckets, part = _buckets(cursor, query, query.window, interval, names)
     return answers.Timeseries(
         period=answers.Period.of(query.window),
         interval=interval,
         metrics=names,
         filters=[describe(f) for f in query.filters],
-        buckets=_buckets(cursor, query, query.window, interval, names),
+        buckets=buckets,
         comparison=comparison,
+        **imported_fields([part, earlier_part]),
     )
 
 
 def _buckets(
     cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window, interval: str, names: Sequence[str]
-) -> list[answers.ReportRow]:
+) -> tuple[list[answers.ReportRow], ImportedPart | None]:
     grouping = sql.bucket_grouping(interval, window.tz)
     scope = scope_of(window, query.projects)
     found, _ = sql.session_report(
         cursor, scope, query.filters, names, grouping, coverage=rollup.coverage(cursor)
     )
     by_start: dict[datetime, answers.ReportRow] = {row.pop("value"): row for row in found}
-    return [
+    buckets: list[answers.ReportRow] = [
         {"start": start.isoformat(), **(by_start.get(start) or _empty(names))}
         for start in bucket_starts(window, interval)
     ]
+    part = imported_part(cursor, query, window, None, names, interval)
+    if part is not None and part.plan.kind is not None:
+        # Each imported day falls whole into the bucket holding its date (domain/imported.py).
+        by_bucket: dict[str, imported.DailySums] = {}
+        for day, sums in part.sums(cursor, query, "day").items():
+            start = truncate(datetime(day.year, day.month, day.day), interval).isoformat()
+            by_bucket[start] = imported.add_sums(by_bucket.get(start, imported.DailySums()), sums)
+        kind = part.plan.kind
+        buckets = [
+            imported.add_imported(bucket, by_bucket[bucket["start"]], kind, names)
+            if bucket["start"] in by_bucket
+            else bucket
+            for bucket in buckets
+        ]
+    return buckets, part
 
 
 def _empty(names: Sequence[str]) -> dict[str, Any]:
