@@ -158,3 +158,6 @@ def remove(
         f"Removed import {removed.id} ({removed.origin}, {escape(removed.label)}, {removed.rows:,} rows).",
         highlight=False,
     )
+
+
+from cli import import_umami  # noqa: E402,F401  (registers `import umami`)

@@ -17,6 +17,7 @@ from pulsegate.ops import (
     reports,
     status,
     storage,
+    umami_import,
 )
 from pulsegate.ops.operation import Operation
 
@@ -53,5 +54,8 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         plausible_import.BEGIN,
         plausible_import.ADD_ROWS,
         plausible_import.FINISH,
+        umami_import.START,
+        umami_import.BATCH,
+        umami_import.FINISH,
     )
 }
