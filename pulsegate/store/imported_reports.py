@@ -59,4 +59,5 @@ def imported_totals(
         f"FROM imported_daily WHERE {where.text} GROUP BY ALL",
         list(where.params),
     ).fetchall()
-    return {row[0]: DailySums(*(int(n) for n in row[1:])) for row in found}
+    # Without GROUP BY columns (one total) an empty input still gives a row, of NULL sums.
+    return {row[0]: DailySums(*(int(n) for n in row[1:])) for row in found if row[1] is not None}
