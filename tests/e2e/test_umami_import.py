@@ -1,0 +1,451 @@
+"""`pulsegate import umami` against a real PostgreSQL holding Umami's tables (tests/e2e/umami_db.py).
+
+The expected numbers come from the generated rows by plain Python (`expected_sessions`: the rules
+docs/import-umami.md states, written out again here, with the few source, browser and OS names
+the data uses spelled out by hand), then through `tests/api/reports_reference.py`, which never
+runs PulseGate's SQL. The import runs through the real CLI, offline and into a running server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import psycopg
+import pytest
+from litestar.testing import TestClient
+
+from pulsegate.app import create_app
+from pulsegate.config import load_settings
+from pulsegate.domain.goals import Goal
+from pulsegate.domain.reports import parse_filters
+from pulsegate.store import rollup
+from pulsegate.store.database import Database
+from pulsegate.store.goals import upsert_goal
+from pulsegate.store.umami_source import UmamiSource
+from tests.api import reports_reference as ref
+from tests.e2e.running_server import RunningServer
+from tests.e2e.umami_db import (
+    CURRENT_SCHEMA,
+    OLD_SCHEMA,
+    START,
+    UmamiData,
+    create_database,
+    fingerprint,
+    generate,
+    load,
+    postgres_bin,
+    running_postgres,
+)
+from tests.helpers import cli, file_rows, new_api_key
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        postgres_bin() is None,
+        reason="PostgreSQL is not installed here (apt-get install postgresql; .ci/run installs it)",
+    ),
+]
+
+SITE = "aaaaaaaa-0000-4000-8000-000000000001"  # example.org, the current schema
+BARE = "aaaaaaaa-0000-4000-8000-000000000003"  # no domain, no hostname: its name is the project
+GONE = "aaaaaaaa-0000-4000-8000-000000000002"  # deleted: left out unless named
+OLD = "bbbbbbbb-0000-4000-8000-000000000001"  # Umami 2.13's schema
+WINDOW = {"from": "2025-02-25", "to": "2025-03-10", "tz": "UTC"}
+START_AT, END_AT = datetime(2025, 2, 25), datetime(2025, 3, 11)
+
+# The names PulseGate gives the values the generator uses, spelled out by hand.
+SOURCE_OF_UTM = {"newsletter": "newsletter", "google": "Google"}
+SOURCE_OF_REFERRER = {"google.com": "Google", "news.ycombinator.com": "Hacker News", "reddit.com": "Reddit",
+                      "t.co": "X", "other-site.net": "other-site.net"}  # fmt: skip
+BROWSER_OF = {"chrome": "Chrome", "ios": "Mobile Safari", "firefox": "Firefox", "edge-chromium": "Edge",
+              "samsung": "Samsung Internet", "crios": "Chrome Mobile iOS", None: None}  # fmt: skip
+MOBILE_BROWSER_OF = {"Chrome": "Chrome Mobile", "Firefox": "Firefox Mobile"}
+OS_OF = {"Windows 10": "Windows", "Mac OS": "Mac OS X", "iOS": "iOS", "Android OS": "Android", "Linux": "Linux",
+         None: None}  # fmt: skip
+DEVICE_OF = {"desktop": "desktop", "laptop": "desktop", "mobile": "mobile", "tablet": "tablet",
+             "smarttv": "unknown", None: "unknown"}  # fmt: skip
+GOALS = (
+    Goal(name="Signup", kind="event", event="signup"),
+    Goal(name="Pro signup", kind="event", event="signup", prop_key="plan", prop_value="pro"),
+    Goal(name="Pricing", kind="page", page="/pricing"),
+    Goal(name="Blog", kind="page", page="/blog/*"),
+)
+SESSION_DIMENSIONS = ("source", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+                      "entry_page", "exit_page", "country", "browser", "os", "device", "screen", "language")  # fmt: skip
+SESSION_METRICS = ("visitors", "sessions", "pageviews", "events", "bounce_rate", "views_per_session")
+EVENT_METRICS = {"page": ("visitors", "sessions", "pageviews"), "event": ("visitors", "sessions", "events"),
+                 "prop:plan": ("visitors", "events")}  # fmt: skip
+
+
+@dataclass
+class Umami:
+    current: str  # the URL of the database with Umami's current schema
+    old: str  # and of the one with 2.13's
+    data: dict[str, UmamiData]
+
+
+@pytest.fixture(scope="module")
+def umami() -> Iterator[Umami]:
+    with running_postgres() as base:
+        current = create_database(base, "umami")
+        site = generate(
+            1, website_id=SITE, domain="example.org", hostname="example.org", sessions=60, old=False
+        )
+        bare = generate(2, website_id=BARE, domain=None, hostname=None, sessions=8, old=False)
+        gone = generate(3, website_id=GONE, domain="gone.example", hostname=None, sessions=4, old=False)
+        gone.websites[0]["deleted_at"] = START
+        load(current, CURRENT_SCHEMA, [site, bare, gone])
+        old_url = create_database(base, "umami_old")
+        old = generate(4, website_id=OLD, domain="docs.example.org", hostname="docs.example.org", sessions=30,
+                       old=True)  # fmt: skip
+        load(old_url, OLD_SCHEMA, [old])
+        yield Umami(current, old_url, {"site": site, "bare": bare, "gone": gone, "old": old})
+
+
+def new_database(folder: Path, *, rolled_up: bool) -> Path:
+    """A PulseGate file with an API key; `rolled_up`: its event rollup already holds every hour
+    up to now, as a server's would (an import then has to make the facts of its hours again)."""
+    path = folder / "pulsegate.duckdb"
+    created = cli("keys", "create", "setup", "--quiet", database=path)
+    assert created.returncode == 0, created.stderr
+    database = Database.open(path)
+    try:
+        for goal in GOALS:
+            upsert_goal(database.connection, goal, datetime(2025, 1, 1))
+        if rolled_up:
+            rollup.catch_up(database.connection, datetime.now(UTC).replace(tzinfo=None))
+            assert rollup.coverage(database.connection) is not None
+    finally:
+        database.close()
+    return path
+
+
+def import_umami(database: Path, url: str, *args: str) -> Any:
+    done = cli("import", "umami", "--from", url, *args, database=database, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+# ---- the expected sessions, in plain Python ------------------------------------------------------
+
+
+def page_path(url_path: str) -> str:
+    path = url_path.split("#")[0]
+    return path if path.startswith("/") else "/" + path
+
+
+def umami_props(data: UmamiData, event_id: str) -> dict[str, Any] | None:
+    props: dict[str, Any] = {}
+    for row in data.event_data:
+        if row["website_event_id"] == event_id:
+            if row["data_type"] == 2:
+                number = row["number_value"]
+                props[row["data_key"]] = (
+                    int(number) if number == number.to_integral_value() else float(number)
+                )
+            elif row["data_type"] == 3:
+                props[row["data_key"]] = row["string_value"] == "true"
+            else:
+                props[row["data_key"]] = row["string_value"]
+    return props or None
+
+
+def expected_sessions(data: UmamiData, project: str, self_host: str | None) -> list[ref.Session]:
+    """One session per visit of the website's page views and custom events before now."""
+    website_id = data.websites[0]["website_id"]
+    sessions_by_id = {row["session_id"]: row for row in data.sessions}
+    visits: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in data.events:
+        if event["website_id"] == website_id and event["event_type"] in (1, 2):
+            visits[event["visit_id"]].append(event)
+    found = []
+    for visit_id, events in visits.items():
+        events.sort(key=lambda e: (e["created_at"], e["event_id"]))
+        if events[0]["created_at"] > datetime.now(UTC) - timedelta(hours=1):
+            continue  # still going on: a later run imports it
+        views = [e for e in events if e["event_type"] == 1]
+        landing = views[0] if views else events[0]
+        query = parse_qs(landing["url_query"] or "")
+        utm = {}
+        for key in ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"):
+            value = landing.get(key) if landing.get(key) is not None else (query.get(key) or [None])[0]
+            utm[key] = value or None
+        referrer = landing["referrer_domain"]
+        internal = referrer is None or referrer == self_host
+        if utm["utm_source"]:
+            source = SOURCE_OF_UTM[utm["utm_source"]]
+        else:
+            source = "Direct" if internal else SOURCE_OF_REFERRER[referrer]
+        umami_session = sessions_by_id[landing["session_id"]]
+        browser = BROWSER_OF[umami_session["browser"]]
+        if umami_session["device"] == "mobile":
+            browser = MOBILE_BROWSER_OF.get(browser, browser)
+        screen = re.fullmatch(r"(\d+)x(\d+)", umami_session["screen"] or "")
+        session = ref.Session(
+            session_id=f"umami-{visit_id}", visitor_id=landing["session_id"], project=project,
+            started_at=events[0]["created_at"].replace(tzinfo=None), is_bot=False, ended=True,
+            values={"source": source, "referrer_host": None if internal else referrer, **utm,
+                    "country": umami_session["country"], "browser": browser, "os": OS_OF[umami_session["os"]],
+                    "device": DEVICE_OF[umami_session["device"]],
+                    "screen_width": int(screen.group(1)) if screen else None,
+                    "language": umami_session["language"]},
+            entry_url="https://x" + page_path(landing["url_path"]), engaged_ms=0, score=None,
+        )  # fmt: skip
+        for event in events:
+            custom = event["event_type"] == 2
+            session.events.append(
+                ref.Event(
+                    event["created_at"].replace(tzinfo=None), "custom" if custom else "pageview",
+                    path=page_path(event["url_path"]), name=event["event_name"] if custom else None,
+                    props=umami_props(data, event["event_id"]) if custom else None,
+                )
+            )  # fmt: skip
+        found.append(session)
+    return found
+
+
+def funnel_visitors(sessions: list[ref.Session], steps: list[Goal]) -> list[int]:
+    """Visitors whose session went through the steps in order (from the step's first moment,
+    each next step strictly later): GET /analytics/funnel within=session."""
+    reached: list[set[str]] = [set() for _ in steps]
+    for session in sessions:
+        moments = []
+        for goal in steps:
+            single = ref.Session(**{**session.__dict__, "events": []})
+            found = []
+            for event in session.events:
+                single.events = [event]
+                if ref.goal_hits(single, goal, START_AT, END_AT):
+                    found.append(int(event.at.replace(tzinfo=UTC).timestamp() * 1000))
+            moments.append(found)
+        if not moments[0]:
+            continue
+        at = min(moments[0])
+        reached[0].add(session.visitor_id)
+        for n in range(1, len(steps)):
+            later = [m for m in moments[n] if m > at]
+            if not later:
+                break
+            at = min(later)
+            reached[n].add(session.visitor_id)
+    return [len(visitors) for visitors in reached]
+
+
+# ---- comparing the reports --------------------------------------------------------------------------
+
+
+def served(database: Path) -> TestClient[Any]:
+    storage = {"database": str(database), "rollup_interval_seconds": 0}
+    return TestClient(create_app(load_settings(None, environ={}, overrides={"storage": storage})))
+
+
+def same(got: Any, want: Any, where: str) -> None:
+    if want is None or got is None:
+        assert got == want, where
+    else:
+        assert got == pytest.approx(want), where
+
+
+def check_reports(database: Path, sessions: list[ref.Session], project: str) -> dict[str, Any]:
+    """Every report of `project` in the window against the reference over `sessions`; returns
+    the goals' answers and the funnel's steps (so a test can see they counted something)."""
+    data = ref.Traffic(sessions, [])
+    filters = [f"project=={project}"]
+    parsed = list(parse_filters(filters))
+    with served(database) as client:
+        headers = {"Authorization": f"Bearer {new_api_key(client.app.state['runtime'].settings)}"}
+
+        def ask(route: str, params: list[tuple[str, str]]) -> Any:
+            response = client.get(f"/analytics/{route}", params=[*WINDOW.items(), *params], headers=headers)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        overview = ask("overview", [("filter", f) for f in filters])["current"]
+        (totals,) = ref.session_breakdown(data, parsed, START_AT, END_AT, None).values()
+        assert (overview["sessions"], overview["visitors"], overview["page_views"], overview["events"]) == (
+            totals["sessions"], totals["visitors"], totals["pageviews"], totals["events"]
+        )  # fmt: skip
+        same(100 * overview["bounce_rate"], totals["bounce_rate"], "bounce rate")  # a share here, % in rows
+        assert overview["average_engaged_ms"] is None  # Umami never recorded it
+
+        for name in (*SESSION_DIMENSIONS, *EVENT_METRICS):
+            metrics = EVENT_METRICS.get(name, SESSION_METRICS)
+            answer = ask("breakdown", [("dimension", name), ("metrics", ",".join(metrics)), ("limit", "1000"),
+                                       *(("filter", f) for f in filters)])  # fmt: skip
+            expected = ref.breakdown(data, parsed, START_AT, END_AT, name)
+            got = {row["value"]: row for row in answer["rows"]}
+            assert set(got) == set(expected), name
+            for value, row in got.items():
+                for metric in metrics:
+                    same(row[metric], expected[value][metric], f"{name}={value}: {metric}")
+
+        goals = {goal["name"]: goal for goal in ask("goals", [("filter", f) for f in filters])["goals"]}
+        for goal in GOALS:
+            visitors, conversions = ref.goal_report(data, parsed, START_AT, END_AT, goal)
+            assert (goals[goal.name]["visitors"], goals[goal.name]["conversions"]) == (visitors, conversions)
+
+        steps = ["page:/", "page:/pricing", "event:signup"]
+        funnel = ask(
+            "funnel",
+            [("step", s) for s in steps] + [("within", "session")] + [("filter", f) for f in filters],
+        )
+        step_goals = [Goal(name="/", kind="page", page="/"), Goal(name="/pricing", kind="page", page="/pricing"),
+                      Goal(name="signup", kind="event", event="signup")]  # fmt: skip
+        assert [step["visitors"] for step in funnel["steps"]] == funnel_visitors(sessions, step_goals)
+    return {"goals": goals, "funnel": [step["visitors"] for step in funnel["steps"]]}
+
+
+# ---- the tests -----------------------------------------------------------------------------------------
+
+
+def test_every_report_of_an_imported_website_agrees_with_plain_python(umami: Umami, tmp_path: Path) -> None:
+    database = new_database(tmp_path, rolled_up=True)
+    before = fingerprint(umami.current)
+    started = time.monotonic()
+    done = import_umami(database, umami.current, "--json")
+    elapsed = time.monotonic() - started
+    results = {item["website_id"]: item for item in json.loads(done.stdout)}
+    assert set(results) == {SITE, BARE}  # the deleted website only when named
+    site = expected_sessions(umami.data["site"], "example.org", "example.org")
+    bare = expected_sessions(umami.data["bare"], "Site-2", None)
+    assert results[SITE]["project"] == "example.org" and results[BARE]["project"] == "Site-2"
+    assert results[SITE]["sessions"] == len(site) and results[SITE]["complete"] is True
+    assert results[SITE]["events"] == sum(len(s.events) for s in site) and results[SITE]["skipped"] == 0
+    assert fingerprint(umami.current) == before  # nothing written to Umami
+    print(f"imported {len(site) + len(bare)} visits in {elapsed:.1f}s")
+
+    counted = check_reports(database, site, "example.org")
+    assert counted["goals"]["Pro signup"]["conversions"] > 0 and counted["goals"]["Blog"]["visitors"] > 0
+    assert counted["funnel"][-1] > 0  # the reference is not vacuous
+    check_reports(database, bare, "Site-2")
+    # The 500-character path, the emoji and the fragment-less docs page are stored as such.
+    paths = {path for (path,) in file_rows(database, "SELECT DISTINCT path FROM events")}
+    assert {"/long/" + "ü" * 10 + "x" * 484, "/blog/emoji-🚀-post", "/docs", "/"} <= paths
+    listed = cli("import", "list", "--json", database=database)
+    imports = {item["label"]: item for item in json.loads(listed.stdout)}
+    assert imports[SITE]["status"] == "complete" and imports[SITE]["origin"] == "umami"
+    assert imports[SITE]["rows"] == sum(len(s.events) for s in site)
+    days = sorted({s.started_at.date().isoformat() for s in site})
+    assert (imports[SITE]["first_day"], imports[SITE]["last_day"]) == (days[0], days[-1])
+
+    again = json.loads(import_umami(database, umami.current, "--json").stdout)
+    assert [(item["sessions"], item["events"], item["complete"]) for item in again] == [(0, 0, True)] * 2
+    assert file_rows(database, "SELECT count(*) FROM sessions")[0][0] == len(site) + len(bare)
+
+    # The deleted website, asked for by id, goes into the project asked for.
+    gone = import_umami(database, umami.current, "--website", GONE, "--project", "archive")
+    assert "complete" in gone.stdout
+    check_reports(database, expected_sessions(umami.data["gone"], "archive", "gone.example"), "archive")
+
+
+def test_an_old_umami_without_utm_columns_and_with_the_host_on_the_session(
+    umami: Umami, tmp_path: Path
+) -> None:
+    database = new_database(tmp_path, rolled_up=False)
+    import_umami(database, umami.old, "--website", OLD.upper())
+    sessions = expected_sessions(umami.data["old"], "docs.example.org", "docs.example.org")
+    assert any(s.values["utm_campaign"] == "spring sale" for s in sessions)  # from the query strings
+    check_reports(database, sessions, "docs.example.org")
+    urls = {url for (url,) in file_rows(database, "SELECT DISTINCT entry_url FROM sessions")}
+    assert all(url.startswith("https://docs.example.org/") for url in urls)
+
+
+def test_an_interrupted_import_continues_where_it_stopped_in_a_running_server(
+    umami: Umami, tmp_path: Path
+) -> None:
+    database = new_database(tmp_path, rolled_up=False)
+    site = expected_sessions(umami.data["site"], "example.org", "example.org")
+    first = import_umami(database, umami.current, "--website", SITE, "--batch-visits", "10", "--max-batches", "3",
+                         "--json")  # fmt: skip
+    (stopped,) = json.loads(first.stdout)
+    assert (stopped["sessions"], stopped["complete"]) == (30, False)
+    listed = json.loads(cli("import", "list", "--json", database=database).stdout)
+    assert [(item["status"], item["rows"]) for item in listed] == [("loading", stopped["events"])]
+    # The first 30 visits in the order they are read: by first event, then visit id.
+    order = sorted(site, key=lambda s: (s.events[0].at, s.session_id))
+    written = {session_id for (session_id,) in file_rows(database, "SELECT session_id FROM sessions")}
+    assert written == {s.session_id for s in order[:30]}
+
+    # A resume point behind what was written (none here) cannot come from a stop, as each batch
+    # commits with its point; it shows that visits written before are skipped, not written twice.
+    file = Database.open(database)
+    file.connection.execute("UPDATE imports SET state = NULL")
+    file.close()
+
+    server = RunningServer(database, tmp_path).start()
+    try:
+        second = import_umami(database, umami.current, "--website", SITE, "--batch-visits", "10", "--json")
+        (resumed,) = json.loads(second.stdout)
+        assert (resumed["sessions"], resumed["skipped"], resumed["complete"]) == (len(site) - 30, 30, True)
+        assert resumed["continued"] is True
+        again = import_umami(database, umami.current, "--website", SITE, "--json")
+        assert [(item["sessions"], item["events"]) for item in json.loads(again.stdout)] == [(0, 0)]
+    finally:
+        assert server.stop() == 0
+    check_reports(database, site, "example.org")
+    assert (
+        file_rows(database, "SELECT count(*), count(DISTINCT session_id) FROM sessions")[0]
+        == (len(site),) * 2
+    )
+
+
+def test_import_remove_takes_out_exactly_the_imported_rows(umami: Umami, tmp_path: Path) -> None:
+    database = new_database(tmp_path, rolled_up=True)
+    native = Database.open(database)
+    try:  # a native session of the same days, and its page views, which must stay
+        native.connection.execute(
+            "INSERT INTO sessions (session_id, visitor_id, project, started_at, last_seen_at, entry_url, entry_path) "
+            "VALUES ('native-1', 'v', 'example.org', '2025-03-02 10:00', '2025-03-02 10:05', 'https://example.org/', '/')"
+        )
+        native.connection.execute(
+            "INSERT INTO events (received_at, session_id, visitor_id, project, type, url, path) VALUES "
+            "('2025-03-02 10:00', 'native-1', 'v', 'example.org', 'pageview', 'https://example.org/', '/'), "
+            "('2025-03-02 10:05', 'native-1', 'v', 'example.org', 'pageview', 'https://example.org/', '/')"
+        )
+        rollup.rebuild(native.connection, datetime(2025, 3, 2, 10), datetime(2025, 3, 2, 11))
+        facts_before = native.connection.execute("SELECT count(*), sum(views) FROM page_facts").fetchall()
+    finally:
+        native.close()
+    import_umami(database, umami.current, "--website", SITE)
+    (item,) = json.loads(cli("import", "list", "--json", database=database).stdout)
+    removed = cli("import", "remove", str(item["id"]), database=database)
+    assert removed.returncode == 0 and f"Removed import {item['id']} (umami" in removed.stdout
+    assert file_rows(database, "SELECT session_id FROM sessions") == [("native-1",)]
+    assert file_rows(database, "SELECT count(*) FROM events") == [(2,)]
+    assert file_rows(database, "SELECT count(*) FROM imported_sessions") == [(0,)]
+    assert file_rows(database, "SELECT count(*), sum(views) FROM page_facts") == facts_before
+
+
+def test_bad_sources_are_one_line_and_exit_2(umami: Umami, tmp_path: Path) -> None:
+    database = new_database(tmp_path, rolled_up=False)
+    port = umami.current.rsplit(":", 1)[1].split("/")[0]
+    for url, message in (
+        ("mysql://umami@localhost/umami", "Error: --from: a postgresql:// URL of the Umami database"),
+        ("postgresql://postgres:secret@127.0.0.1:1/umami", "Error: --from: cannot connect to PostgreSQL at 127.0.0.1:1/umami"),
+        (f"postgresql://postgres@127.0.0.1:{port}/postgres", "has no Umami tables"),
+    ):  # fmt: skip
+        done = cli("import", "umami", "--from", url, database=database)
+        assert done.returncode == 2, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr, done.stderr
+        assert "secret" not in done.stderr
+    unknown = cli("import", "umami", "--from", umami.current, "--website", BARE[:-1] + "9", database=database)
+    assert unknown.returncode == 2 and unknown.stderr.startswith("Error: --website: no website")
+    bad_project = cli("import", "umami", "--from", umami.current, "--project", "a b", database=database)
+    assert bad_project.returncode == 2 and "--project" in bad_project.stderr
+    assert file_rows(database, "SELECT count(*) FROM imports") == [(0,)]
+
+
+def test_the_umami_connection_refuses_writes(umami: Umami) -> None:
+    with UmamiSource(umami.current) as source:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), source._connection.transaction():
+            source._connection.execute("DELETE FROM website_event")
+        assert [w.website_id for w in source.websites() if not w.deleted] == [SITE, BARE]
