@@ -75,11 +75,11 @@ function draw(container) {
     const barHeight = top_ ? (plotHeight * point.value) / top_ : 0;
     const x = left + index * slot + gap / 2;
     const before = earlier[index];
-    const text = `${point.title || point.label}: ${format(point.value)}`
+    const text = `${point.title || point.label}: ${format(point.value)}${point.imported ? " (with imported data)" : ""}`
       + (before && before.value != null ? ` (${before.title}: ${format(before.value)})` : "");
     const bar = svg("rect", {
       x, y: top + plotHeight - barHeight, width: Math.max(slot - gap, 1), height: Math.max(barHeight, point.value ? 1 : 0),
-      class: "bar", tabindex: options.focusable !== false && points.length <= 40 ? 0 : -1,
+      class: point.imported ? "bar imported" : "bar", tabindex: options.focusable !== false && points.length <= 40 ? 0 : -1,
     });
     bar.append(svg("title", {}, text));
     // A hit area the full height of the slot, so small bars are easy to hover.

@@ -47,6 +47,7 @@ function readUrl() {
     leadPage: Math.max(1, Number(query.get("page")) || 1),
     filters: query.getAll("filter").filter((text) => parseFilter(text)).slice(0, MAX_FILTERS),
     compare: COMPARES.includes(query.get("compare")) ? query.get("compare") : "",
+    imported: query.get("imported") !== "0",
     metric: CHART_METRICS.includes(query.get("metric")) ? query.get("metric") : "sessions",
     interval: INTERVALS.includes(query.get("interval")) ? query.get("interval") : "",
     funnel: query.get("funnel") || "",
@@ -71,6 +72,7 @@ function writeUrl() {
   if (view.leadPage > 1) query.set("page", String(view.leadPage));
   for (const text of view.filters) query.append("filter", text);
   if (view.compare) query.set("compare", view.compare);
+  if (!view.imported) query.set("imported", "0");
   if (view.metric !== "sessions") query.set("metric", view.metric);
   if (view.interval) query.set("interval", view.interval);
   if (view.funnel) query.set("funnel", view.funnel);
@@ -94,9 +96,9 @@ function windowParams() {
   return params;
 }
 
-/** The window and the filters: what every report panel asks with. */
+/** The window and the filters (and whether to add imported history): what every report panel asks with. */
 function reportParams() {
-  return { ...windowParams(), filter: view.filters };
+  return { ...windowParams(), filter: view.filters, include_imported: view.imported ? undefined : "false" };
 }
 
 // ---- filters ----------------------------------------------------------------------------------
@@ -189,6 +191,7 @@ function syncControls() {
   $("lead-status").value = view.leadStatus;
   $("lead-q").value = view.leadQuery;
   $("compare").value = view.compare;
+  $("include-imported").checked = view.imported;
   $("chart-metric").value = view.metric;
   $("chart-interval").value = view.interval;
   $("attribution-model").value = view.model;
@@ -276,6 +279,7 @@ async function loadOverview(fresh) {
   const overview = await api("/analytics/overview", { ...reportParams(), compare: view.compare || undefined });
   if (!fresh()) return;
   const { current, previous } = overview;
+  showImported(overview);
   fill($("cards"), CARDS.map((card) => h("div", { class: "card", "data-metric": card.key },
     h("span", { class: "label" }, card.label),
     h("strong", { class: "value" }, card.format(current[card.key])),
@@ -289,6 +293,30 @@ async function loadOverview(fresh) {
   }
   $("empty").hidden = !empty;
   $("snippet").textContent = `<script src="${location.origin}/pulse.js" data-project="${view.project || "your-site"}" defer></script>`;
+}
+
+/** The toggle shows once the window holds imported days; the note says which, or why they are left out. */
+function showImported(answer) {
+  const note = $("imported-note");
+  $("imported-toggle").hidden = answer.imported == null && view.imported;
+  note.hidden = answer.imported == null;
+  if (answer.imported == null) return;
+  const range = answer.imported_range;
+  const days = range.from === range.to ? range.from : `${range.from} to ${range.to}`;
+  note.textContent = answer.imported === "included"
+    ? `Includes imported data for ${days} (${answer.imported_note}).`
+    : `Imported data for ${days} is not counted here: ${answer.imported_note.replace(/^imported data left out: /, "")}.`;
+}
+
+/** Whether a bucket starting at `start` (local ISO) holds imported days of `range`. */
+function holdsImported(start, unit, range) {
+  if (!range) return false;
+  const day = start.slice(0, 10);
+  if (unit === "day") return day >= range.from && day <= range.to;
+  const end = new Date(`${day}T00:00:00Z`);
+  if (unit === "week") end.setUTCDate(end.getUTCDate() + 6);
+  else end.setUTCMonth(end.getUTCMonth() + 1, 0);
+  return day <= range.to && end.toISOString().slice(0, 10) >= range.from;
 }
 
 function shortDate(iso) {
@@ -318,9 +346,11 @@ async function loadDaily(fresh) {
   // Visitors are not additive across buckets (one person comes back on many days): no total for them.
   const additive = ["sessions", "pageviews", "leads"].includes(metric);
   const total = series.buckets.reduce((sum, bucket) => sum + (bucket[metric] || 0), 0);
+  const imported = series.imported === "included" ? series.imported_range : null;
   barChart($("daily-chart"), series.buckets.map((bucket) => ({
     label: unit === "hour" ? shortHour(bucket.start) : shortDate(bucket.start.slice(0, 10)),
     value: bucket[metric] || 0,
+    imported: holdsImported(bucket.start, unit, imported),
     title: metric === "sessions" ? `${point(bucket)} (${formatNumber(bucket.visitors)} visitors)` : point(bucket),
   })), {
     name: `${label} per ${unit}`,
@@ -558,6 +588,7 @@ function onFilterChange() {
   view.project = $("project").value;
   view.period = $("period").value;
   view.compare = $("compare").value;
+  view.imported = $("include-imported").checked;
   view.from = $("from").value;
   view.to = $("to").value;
   view.leadPage = 1;
@@ -587,7 +618,7 @@ function wire() {
     forgetKey();
     location.reload(); // a clean page: nothing of the old key's data stays behind
   });
-  for (const id of ["project", "period", "compare", "from", "to"]) $(id).addEventListener("change", onFilterChange);
+  for (const id of ["project", "period", "compare", "include-imported", "from", "to"]) $(id).addEventListener("change", onFilterChange);
   for (const id of ["chart-metric", "chart-interval"]) {
     $(id).addEventListener("change", () => {
       view.metric = $("chart-metric").value;
