@@ -107,6 +107,13 @@ _COMPARE = Parameter(
     description="Add each metric's value in the window just before (previous) or a year earlier (year)",
     schema=Schema(type=OpenAPIType.STRING, enum=list(COMPARISONS)),
 )
+_INCLUDE_IMPORTED = Parameter(
+    name="include_imported",
+    param_in="query",
+    required=False,
+    description="Add the days of imported history where they answer the report (default true)",
+    schema=Schema(type=OpenAPIType.STRING, enum=["true", "false"]),
+)
 _METRICS = Parameter(
     name="metrics",
     param_in="query",
@@ -177,14 +184,14 @@ _FUNNEL_PARAMETERS = (
 )  # fmt: skip
 # The parameters each analytics route takes besides the window and paging (ANALYTICS_PARAMETERS).
 ROUTE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
-    "/analytics/overview": (_FILTER, _COMPARE),
-    "/analytics/breakdown": (_DIMENSION, _METRICS, _ORDER, _FILTER, _COMPARE),
-    "/analytics/timeseries": (INTERVAL_PARAMETER, _METRICS, _FILTER, _COMPARE),
+    "/analytics/overview": (_FILTER, _COMPARE, _INCLUDE_IMPORTED),
+    "/analytics/breakdown": (_DIMENSION, _METRICS, _ORDER, _FILTER, _COMPARE, _INCLUDE_IMPORTED),
+    "/analytics/timeseries": (INTERVAL_PARAMETER, _METRICS, _FILTER, _COMPARE, _INCLUDE_IMPORTED),
     **dict.fromkeys(
-        ("/analytics/sessions/daily", "/analytics/pages/top", "/analytics/geo", "/analytics/engagement",
-         "/analytics/sources", "/analytics/realtime"),
-        (_FILTER,),
+        ("/analytics/sessions/daily", "/analytics/pages/top", "/analytics/geo", "/analytics/sources"),
+        (_FILTER, _INCLUDE_IMPORTED),
     ),
+    **dict.fromkeys(("/analytics/engagement", "/analytics/realtime"), (_FILTER,)),
     "/analytics/leads": (*LEAD_LIST_PARAMETERS, _FILTER),
     "/analytics/properties": (_EVENT, _FILTER),
     "/analytics/goals": (_FILTER, _COMPARE),
