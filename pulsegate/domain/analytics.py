@@ -15,6 +15,24 @@ from pulsegate.domain.periods import Window
 ENGAGEMENT_BUCKETS = ("0-20", "21-40", "41-60", "61-80", "81-100")
 
 
+class WithImported(Struct, kw_only=True):
+    """What an answer that may add imported history (pulsegate import) says of it: "included" where
+    the export answers the question, else "excluded" with the reason in the note; all null when
+    no imported day is in the window (domain/imported.py)."""
+
+    imported: str | None = None
+    imported_note: str | None = None
+    imported_range: ImportedRange | None = None  # the imported days of the window (or comparison)
+
+    def imported_fields(self) -> dict[str, Any]:
+        """The three fields, to pass on to an answer built from this one."""
+        return {
+            "imported": self.imported,
+            "imported_note": self.imported_note,
+            "imported_range": self.imported_range,
+        }
+
+
 class Period(Struct, kw_only=True):
     """The window an answer covers: epoch ms, half-open, with the zone days are counted in."""
 
@@ -39,7 +57,7 @@ class Totals(Struct, kw_only=True):
     leads: int
 
 
-class Overview(Struct, kw_only=True):
+class Overview(WithImported, kw_only=True):
     """GET /analytics/overview."""
 
     period: Period
@@ -48,11 +66,6 @@ class Overview(Struct, kw_only=True):
     compare: str = "previous"  # or "year": the same dates a year earlier
     previous_period: Period | None = None
     filters: list[str] = []
-    # Imported history (pulsegate import) in the window: "included" where the export answers the
-    # question, else "excluded" with the reason in the note; null when no imported day is in it.
-    imported: str | None = None
-    imported_note: str | None = None
-    imported_range: ImportedRange | None = None  # the imported days of the window (or comparison)
 
 
 class DayCount(Struct, kw_only=True):
@@ -61,7 +74,7 @@ class DayCount(Struct, kw_only=True):
     visitors: int
 
 
-class DailySessions(Struct, kw_only=True):
+class DailySessions(WithImported, kw_only=True):
     """GET /analytics/sessions/daily: every day of the window, days without sessions as zeros."""
 
     period: Period
@@ -75,7 +88,7 @@ class PageCount(Struct, kw_only=True):
     average_engaged_ms: float | None
 
 
-class TopPages(Struct, kw_only=True):
+class TopPages(WithImported, kw_only=True):
     """GET /analytics/pages/top."""
 
     period: Period
@@ -92,7 +105,7 @@ class CountryCount(Struct, kw_only=True):
     share: float  # of all sessions in the window
 
 
-class Geo(Struct, kw_only=True):
+class Geo(WithImported, kw_only=True):
     """GET /analytics/geo."""
 
     period: Period
@@ -125,7 +138,7 @@ class SourceCount(Struct, kw_only=True):
     conversion_rate: float  # leads / sessions
 
 
-class Sources(Struct, kw_only=True):
+class Sources(WithImported, kw_only=True):
     """GET /analytics/sources."""
 
     period: Period
@@ -212,7 +225,7 @@ class Projects(Struct, kw_only=True):
 ReportRow = dict[str, Any]  # {"value": …, metric: number, …, "comparison": {metric: number}}
 
 
-class Breakdown(Struct, kw_only=True):
+class Breakdown(WithImported, kw_only=True):
     """GET /analytics/breakdown: one row per value of the dimension, ranked and paged."""
 
     dimension: str
@@ -227,11 +240,6 @@ class Breakdown(Struct, kw_only=True):
     # Metrics counted with HyperLogLog (typically within 2%): distinct visitors and sessions of
     # event dimensions on a large database (store/reports.EXACT_DISTINCT_UP_TO).
     approximate: list[str] = []
-    # Imported history (pulsegate import) in the window: "included" where the export answers the
-    # question, else "excluded" with the reason in the note; null when no imported day is in it.
-    imported: str | None = None
-    imported_note: str | None = None
-    imported_range: ImportedRange | None = None  # the imported days of the window (or comparison)
 
 
 class TimeseriesComparison(Struct, kw_only=True):
@@ -239,7 +247,7 @@ class TimeseriesComparison(Struct, kw_only=True):
     buckets: list[ReportRow]  # paired with the main buckets by position
 
 
-class Timeseries(Struct, kw_only=True):
+class Timeseries(WithImported, kw_only=True):
     """GET /analytics/timeseries: every bucket of the window in `tz`, empty ones as zeros."""
 
     period: Period
@@ -248,11 +256,6 @@ class Timeseries(Struct, kw_only=True):
     filters: list[str]
     buckets: list[ReportRow]  # {"start": local ISO time without offset, metric: number, …}
     comparison: TimeseriesComparison | None = None
-    # Imported history (pulsegate import) in the window: "included" where the export answers the
-    # question, else "excluded" with the reason in the note; null when no imported day is in it.
-    imported: str | None = None
-    imported_note: str | None = None
-    imported_range: ImportedRange | None = None  # the imported days of the window (or comparison)
 
 
 class PropertyCount(Struct, kw_only=True):

@@ -68,7 +68,10 @@ KIND_METRICS: dict[str, frozenset[str]] = {
     "pages": frozenset({"visitors", "sessions", "pageviews"}),
     "custom_events": frozenset({"visitors", "events"}),
 }
+# Files of one row per page or custom event: a session that saw several is in several rows.
+EVENT_KINDS = frozenset({"pages", "custom_events"})
 INCLUDED, EXCLUDED = "included", "excluded"
+NO_LEADS = "this report divides leads by sessions, and imported days have no leads"
 
 
 class ImportedRange(msgspec.Struct, kw_only=True):
@@ -85,6 +88,7 @@ class Plan:
     kind: str | None
     reason: str | None = None  # when kind is None: why the imported days are left out
     native_only: tuple[str, ...] = ()  # metrics the export cannot give
+    usable: frozenset[str] = frozenset()  # the metrics it adds to
 
 
 def plan(
@@ -107,19 +111,34 @@ def plan(
             return Plan(None, f"the imported data has no {name} breakdown")
         if name in KIND_OF:
             kinds.add(KIND_OF[name])
+    by_rows = False  # an event file chosen only by a filter: its rows are not the report's rows
     for filter_ in filters:
         name = filter_.dimension.name
         if filter_.dimension == GOAL:
             return Plan(None, "goal filters need PulseGate's own sessions")
         if name != EVERY_KIND and name not in KIND_OF:
             return Plan(None, f"the imported data cannot be filtered by {name}")
+        if KIND_OF.get(name) in EVENT_KINDS:
+            # `page!=/x` keeps the sessions that never saw /x; the export cannot tell them, nor
+            # which visitors saw two of the pages a filter names.
+            if filter_.negated:
+                return Plan(None, f"the imported data cannot tell the sessions without a {name}")
+            if dimension is None or dimension.name != name:
+                if filter_.operator != "==" or len(filter_.values) != 1:
+                    return Plan(None, f"the imported data counts each {name} apart: filter on one (==)")
+                by_rows = True
         if name in KIND_OF:
             kinds.add(KIND_OF[name])
     if len(kinds) > 1:
         return Plan(None, f"no imported table holds {' and '.join(sorted(kinds))} together")
     kind = kinds.pop() if kinds else "visitors"
-    native_only = tuple(name for name in metrics if name not in KIND_METRICS[kind])
-    return Plan(kind, native_only=native_only)
+    usable = KIND_METRICS[kind]
+    if by_rows:
+        # The page's (or event's) visitors and sessions are those of the sessions that saw it; its
+        # views are not all the views of those sessions, as PulseGate's own numbers are.
+        usable = usable & {"visitors", "sessions"}
+    native_only = tuple(name for name in metrics if name not in usable)
+    return Plan(kind, native_only=native_only, usable=usable)
 
 
 def imported_days(window: Window) -> tuple[date, date] | None:
@@ -168,6 +187,7 @@ class DailySums:
 
 
 def add_sums(one: DailySums, other: DailySums) -> DailySums:
+    """Two sums of the same file, added (days that fall in one time bucket)."""
     return DailySums(
         one.visitors + other.visitors, one.visits + other.visits, one.pageviews + other.pageviews,
         one.bounces + other.bounces, one.events + other.events,
@@ -175,14 +195,14 @@ def add_sums(one: DailySums, other: DailySums) -> DailySums:
 
 
 def add_imported(
-    row: Mapping[str, Any], imported: DailySums, kind: str, metrics: Iterable[str]
+    row: Mapping[str, Any], imported: DailySums, plan_: Plan, metrics: Iterable[str]
 ) -> dict[str, Any]:
     """A report row's metrics with `imported` added as the module's docstring says (`row` holds
     PulseGate's own numbers, zeros and nulls where it had none)."""
     merged = dict(row)
-    usable = KIND_METRICS[kind]
+    usable = plan_.usable
     own_sessions = row.get("sessions") or 0
-    imported_events = imported.events if kind == "custom_events" else imported.pageviews
+    imported_events = imported.events if plan_.kind == "custom_events" else imported.pageviews
     for name in metrics:
         if name not in usable:
             continue
@@ -215,7 +235,7 @@ def _weighted(
 def merge_rows(
     own: Sequence[Mapping[str, Any]],
     imported: Mapping[Any, DailySums],
-    kind: str,
+    plan_: Plan,
     metrics: Sequence[str],
     nothing: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
@@ -225,10 +245,10 @@ def merge_rows(
     seen = set()
     for row in own:
         seen.add(row["value"])
-        merged.append(add_imported(row, imported.get(row["value"], DailySums()), kind, metrics))
+        merged.append(add_imported(row, imported.get(row["value"], DailySums()), plan_, metrics))
     for value, sums in imported.items():
         if value not in seen:
-            merged.append(add_imported({"value": value, **nothing}, sums, kind, metrics))
+            merged.append(add_imported({"value": value, **nothing}, sums, plan_, metrics))
     return merged
 
 

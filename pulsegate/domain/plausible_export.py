@@ -101,6 +101,8 @@ STORED_METRICS = (
 )  # fmt: skip
 STORED_COLUMNS = ("day", *STORED_DIMENSIONS, *STORED_METRICS)
 
+MAX_COUNT = 10**12 - 1  # a trillion a day: far above any site, far below 2**53 summed over decades
+_COUNT = re.compile(r"^[0-9]{1,12}$")
 _FILE_NAME = re.compile(r"^(?:imported_)?(?P<kind>[a-z_]+?)_(?P<first>\d{8})_(?P<last>\d{8})\.csv$")
 
 
@@ -165,13 +167,16 @@ def _record_day(text: str, name: str, line: int) -> date:
 def _count(text: str | None, column: str, name: str, line: int) -> int:
     if text is None or text.strip() in ("", "\\N"):  # missing column, or ClickHouse's NULL
         return 0
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise InvalidInput(f"{name} line {line}: {column} {text!r} is not a whole number") from None
-    if value < 0:
-        raise InvalidInput(f"{name} line {line}: {column} is negative ({value})")
-    return value
+    digits = text.strip()
+    if digits.startswith("-") and _COUNT.match(digits[1:]):
+        raise InvalidInput(f"{name} line {line}: {column} is negative ({digits})")
+    # Digits only (int() would take "1_000" and "+7"), and few enough that sums over years of
+    # days stay exact in every client (JSON numbers are doubles: 2**53).
+    if not _COUNT.match(digits):
+        raise InvalidInput(
+            f"{name} line {line}: {column} {text!r} is not a whole number from 0 to {MAX_COUNT:,}"
+        )
+    return int(digits)
 
 
 def _in_our_words(kind: str, row: dict[str, Any]) -> dict[str, Any] | None:

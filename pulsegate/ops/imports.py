@@ -37,6 +37,7 @@ class ImportId(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 def import_info(row: sql.ImportRow) -> ImportInfo:
+    """An `imports` row as `import list` shows it."""
     import_id, project, origin, label, status, first, last, tz, rows, _state, created, finished = row
     return ImportInfo(
         id=import_id, project=project, origin=origin, label=label, status=status, first_day=first,

@@ -18,7 +18,7 @@ import contextlib
 import csv
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
@@ -67,7 +67,8 @@ def export_entries(path: Path, stack: ExitStack) -> list[ExportEntry]:
             archive = stack.enter_context(zipfile.ZipFile(path))
         except (zipfile.BadZipFile, OSError) as exc:
             raise InvalidInput(f"{path}: not a ZIP archive or a folder of CSV files ({exc})") from None
-        members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+        # As in a folder, only the CSV files count (a README or a macOS resource fork does not).
+        members = [m for m in archive.infolist() if _is_csv(m)]
         found = [(Path(m.filename).name, m.file_size, _member(archive, m)) for m in members]
     else:
         raise InvalidInput(f"{path}: no such file or folder")
@@ -81,11 +82,19 @@ def export_entries(path: Path, stack: ExitStack) -> list[ExportEntry]:
     return entries
 
 
+def _is_csv(member: zipfile.ZipInfo) -> bool:
+    """Whether a ZIP entry is a CSV file (not a folder, not a macOS resource fork)."""
+    name = member.filename
+    return not member.is_dir() and not name.startswith("__MACOSX/") and name.lower().endswith(".csv")
+
+
 def _opener(path: Path) -> Callable[[], io.BufferedIOBase]:
+    """How to open a file of a folder export."""
     return lambda: path.open("rb")
 
 
 def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Callable[[], io.BufferedIOBase]:
+    """How to open a file of a ZIP export."""
     return lambda: archive.open(member)  # type: ignore[return-value]
 
 
@@ -98,8 +107,8 @@ def read_rows(entry: ExportEntry, on_bytes: Callable[[int], None]) -> Iterator[d
     """The stored rows of one CSV, read as a stream (`on_bytes` hears how far it got)."""
     kind = export.KINDS[entry.file.kind]
     with entry.open() as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # type: ignore[type-var]
-        reader = csv.reader(_counted(text, on_bytes))
+        # strict: an unclosed quote is an error, not the rest of the file read as one value.
+        reader = csv.reader(_text_lines(raw, on_bytes, entry.name), strict=True)
         try:
             header = next(reader, None)
             if header is None:  # an empty file: a table without rows
@@ -114,16 +123,19 @@ def read_rows(entry: ExportEntry, on_bytes: Callable[[int], None]) -> Iterator[d
                 )
                 if row is not None:
                     yield row
-        except UnicodeDecodeError:
-            raise InvalidInput(f"{entry.name} line {reader.line_num + 1}: not UTF-8 text") from None
         except csv.Error as exc:
             raise InvalidInput(f"{entry.name} line {reader.line_num}: {exc}") from None
 
 
-def _counted(lines: Iterator[str], on_bytes: Callable[[int], None]) -> Iterator[str]:
-    for line in lines:
+def _text_lines(raw: Iterable[bytes], on_bytes: Callable[[int], None], name: str) -> Iterator[str]:
+    """The file's lines as text, decoded one at a time so a bad byte is named by its line."""
+    for number, line in enumerate(raw, 1):
         on_bytes(len(line))
-        yield line
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{name} line {number}: not UTF-8 text") from None
+        yield text.removeprefix("\ufeff") if number == 1 else text  # a byte order mark, if any
 
 
 def batch_columns(rows: list[dict[str, object]]) -> dict[str, list[object]]:
@@ -138,6 +150,8 @@ def batch_columns(rows: list[dict[str, object]]) -> dict[str, list[object]]:
 
 
 class BeginArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Arguments of `imports.plausible_begin`: which export, into which project."""
+
     project: str
     label: str  # the export's file or folder name
     first_day: date
@@ -147,27 +161,37 @@ class BeginArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class Begun(msgspec.Struct, kw_only=True):
+    """A started (or checked) import, and what it will leave out or replace."""
+
     import_id: int  # 0 for a dry run
     replaces: int | None  # the import of the same export this one replaces
     keep_before: date | None  # the project's first tracked day: imported days from it on are left out
 
 
 class RowsArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One batch of an export file's rows."""
+
     import_id: int
     kind: str
     columns: dict[str, list[str | int | None]]  # batch_columns; days as ISO dates
 
 
 class RowsAdded(msgspec.Struct, kw_only=True):
+    """How many of a batch's rows were stored."""
+
     kept: int  # rows stored (days before the project's own data, inside the export's days)
 
 
 class FinishArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Which loading import to make count, and the one it replaces."""
+
     import_id: int
     replaces: int | None = None
 
 
 class Finished(msgspec.Struct, kw_only=True):
+    """The completed import and its headline numbers."""
+
     imported: ImportInfo
     replaced: int | None
     days: int  # days with a row in the visitors file
@@ -191,7 +215,7 @@ def begin(context: OpContext, args: BeginArgs) -> Begun:
             replaces = info.id
         elif _overlap(info, args.first_day, args.last_day):
             raise InvalidInput(
-                f"PATH: its days ({args.first_day} to {args.last_day}) overlap import {info.id} of "
+                f"EXPORT: its days ({args.first_day} to {args.last_day}) overlap import {info.id} of "
                 f"{project} ({info.first_day} to {info.last_day}); remove that one first "
                 f"(pulsegate import remove {info.id})"
             )
@@ -203,8 +227,8 @@ def begin(context: OpContext, args: BeginArgs) -> Begun:
     ).decode()
     with transaction(connection):
         for row in sql.import_rows(connection, origin=ORIGIN):
-            if row[1] == project and row[4] == "loading":
-                sql.delete_import(connection, row[0])
+            if row.project == project and row.status == "loading":
+                sql.delete_import(connection, row.id)
         import_id = sql.create_import(
             connection, project=project, origin=ORIGIN, label=args.label, timezone=tz,
             created_at=utc_datetime(now_ms()), first_day=args.first_day, last_day=args.last_day, state=state,
@@ -218,15 +242,15 @@ def _overlap(info: ImportInfo, first: date, last: date) -> bool:
 
 def _export_days(row: sql.ImportRow) -> tuple[date, date] | None:
     """The days an import's export names (its stored days may be fewer: see keep_before)."""
-    days = msgspec.json.decode(row[9] or "{}").get("export_days")
+    days = msgspec.json.decode(row.state or "{}").get("export_days")
     return (date.fromisoformat(days[0]), date.fromisoformat(days[1])) if days else None
 
 
 def first_tracked_day(context: OpContext, project: str, tz: str) -> date | None:
-    """The local day of the project's first session PulseGate tracked itself (not imported)."""
+    """The local day of the project's first session (tracked, or imported from Umami)."""
     (first,) = context.connection.execute(
-        "SELECT min(started_at) FROM sessions WHERE project = ? "
-        "AND session_id NOT IN (SELECT session_id FROM imported_sessions)",
+        # Umami's imported sessions count too: both imports would otherwise count those days.
+        "SELECT min(started_at) FROM sessions WHERE project = ? AND NOT is_bot",
         [project],
     ).fetchall()[0]
     if first is None:
@@ -240,7 +264,7 @@ def add_rows(context: OpContext, args: RowsArgs) -> RowsAdded:
     if args.kind not in export.KINDS:
         raise InvalidInput(f"kind: unknown {args.kind!r}")
     _check_columns(args.columns)
-    keep_before = msgspec.json.decode(row[9] or "{}").get("keep_before")
+    keep_before = msgspec.json.decode(row.state or "{}").get("keep_before")
     columns = ", ".join(export.STORED_COLUMNS)
     types = {"day": "DATE", **{m: "BIGINT" for m in export.STORED_METRICS}}
     unnested = ", ".join(f"unnest(?::{types.get(c, 'VARCHAR')}[]) AS {c}" for c in export.STORED_COLUMNS)
@@ -249,8 +273,8 @@ def add_rows(context: OpContext, args: RowsArgs) -> RowsAdded:
             f"INSERT INTO imported_daily (import_id, project, kind, {columns}) "
             f"SELECT ?, ?, ?, {columns} FROM (SELECT {unnested}) "
             "WHERE day BETWEEN ? AND ? AND (?::DATE IS NULL OR day < ?::DATE)",
-            [args.import_id, row[1], args.kind, *(args.columns[c] for c in export.STORED_COLUMNS),
-             row[5], row[6], keep_before, keep_before],
+            [args.import_id, row.project, args.kind, *(args.columns[c] for c in export.STORED_COLUMNS),
+             row.first_day, row.last_day, keep_before, keep_before],
         ).fetchall()[0]  # fmt: skip
         sql.add_row_count(connection, args.import_id, int(kept), None)
     return RowsAdded(kept=int(kept))
@@ -286,7 +310,7 @@ def finish(context: OpContext, args: FinishArgs) -> Finished:
     with transaction(context.connection) as connection:
         if args.replaces is not None and args.replaces != args.import_id:
             replaced = sql.find_import(connection, args.replaces)
-            if replaced is not None and replaced[2] == ORIGIN and replaced[1] == row[1]:
+            if replaced is not None and replaced.origin == ORIGIN and replaced.project == row.project:
                 sql.delete_import(connection, args.replaces)
         first, last = connection.execute(
             "SELECT min(day), max(day) FROM imported_daily WHERE import_id = ?", [args.import_id]
@@ -308,7 +332,7 @@ def finish(context: OpContext, args: FinishArgs) -> Finished:
 
 def _loading(context: OpContext, import_id: int) -> sql.ImportRow:
     row = sql.find_import(context.connection, import_id)
-    if row is None or row[2] != ORIGIN or row[4] != "loading":
+    if row is None or row.origin != ORIGIN or row.status != "loading":
         raise UnknownId(f"import_id: no Plausible import {import_id} being loaded")
     return row
 
@@ -322,6 +346,8 @@ FINISH = Operation("imports.plausible_finish", finish, FinishArgs, Finished)
 
 
 class FileSummary(msgspec.Struct, kw_only=True):
+    """One file of the export, as `import plausible` reports it."""
+
     name: str
     kind: str
     rows: int  # rows read (Plausible's internal events and skipped files: 0)

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pulsegate.domain import analytics as answers
+from pulsegate.domain import imported
 from pulsegate.domain.attribution_reports import AttributionDimension, AttributionMetric, Model
 from pulsegate.domain.funnels import Funnel
 from pulsegate.domain.goals import Goal
@@ -137,6 +138,7 @@ class AnalyticsService:
                 )
                 for bucket in series.buckets
             ],
+            **series.imported_fields(),
         )
 
     async def top_pages(self, query: ReportQuery, paging: Paging) -> answers.TopPages:
@@ -157,13 +159,16 @@ class AnalyticsService:
                 for row in found
             ],
             visitors_approximate="visitors" in ranked.approximate,
+            **ranked.imported_fields(),
         )
 
     async def geo(self, query: ReportQuery, paging: Paging) -> answers.Geo:
         """Sessions by country."""
-        found = await self._ranked(query, "country", ("sessions", "visitors"), paging)
+        ranked = await self._breakdown(query, "country", ("sessions", "visitors"), paging)
+        found = ranked.rows
         total = (await self._database.read(reports.totals, query, query.window)).sessions
         return answers.Geo(
+            **ranked.imported_fields(),
             period=answers.Period.of(query.window),
             page=paging.page,
             limit=paging.limit,
@@ -196,9 +201,17 @@ class AnalyticsService:
         )
 
     async def sources(self, query: ReportQuery, paging: Paging) -> answers.Sources:
-        """Traffic sources with their leads and conversion rate (leads / sessions)."""
-        found = await self._ranked(query, "source", ("sessions", "visitors", "leads"), paging)
+        """Traffic sources with their leads and conversion rate (leads / sessions): PulseGate's own
+        sessions only, since imported days have no leads to divide."""
+        ranked = await self._breakdown(
+            replace(query, include_imported=False), "source", ("sessions", "visitors", "leads"), paging
+        )
+        found = ranked.rows
+        held = ranked.imported_fields()
+        if held["imported"] is not None:
+            held["imported_note"] = imported.note(imported.Plan(None, imported.NO_LEADS))
         return answers.Sources(
+            **held,
             period=answers.Period.of(query.window),
             page=paging.page,
             limit=paging.limit,
@@ -216,11 +229,6 @@ class AnalyticsService:
                 if row["value"] is not None
             ],
         )
-
-    async def _ranked(
-        self, query: ReportQuery, dimension_name: str, names: tuple[str, ...], paging: Paging
-    ) -> list[answers.ReportRow]:
-        return (await self._breakdown(query, dimension_name, names, paging)).rows
 
     async def _breakdown(
         self, query: ReportQuery, dimension_name: str, names: tuple[str, ...], paging: Paging

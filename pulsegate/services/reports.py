@@ -52,7 +52,7 @@ def _totals(
     row = rows[0]
     if part is not None and part.plan.kind is not None:
         sums = part.sums(cursor, query, None).get(None, imported.DailySums())
-        row = imported.add_imported(row, sums, part.plan.kind, TOTALS_METRICS)
+        row = imported.add_imported(row, sums, part.plan, TOTALS_METRICS)
     bounce = row["bounce_rate"]
     return answers.Totals(
         sessions=row["sessions"],
@@ -211,7 +211,7 @@ def _with_imported(
     if ranking.only_values is not None:
         wanted = set(ranking.only_values)
         sums = {value: found for value, found in sums.items() if value in wanted}
-    merged = imported.merge_rows(own, sums, part.plan.kind, names, _empty(names))
+    merged = imported.merge_rows(own, sums, part.plan, names, _empty(names))
     order = ranking.order
     return imported.rank_rows(
         merged,
@@ -293,9 +293,8 @@ def _buckets(
         for day, sums in part.sums(cursor, query, "day").items():
             start = truncate(datetime(day.year, day.month, day.day), interval).isoformat()
             by_bucket[start] = imported.add_sums(by_bucket.get(start, imported.DailySums()), sums)
-        kind = part.plan.kind
         buckets = [
-            imported.add_imported(bucket, by_bucket[bucket["start"]], kind, names)
+            imported.add_imported(bucket, by_bucket[bucket["start"]], part.plan, names)
             if bucket["start"] in by_bucket
             else bucket
             for bucket in buckets

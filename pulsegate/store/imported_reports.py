@@ -10,7 +10,7 @@ import duckdb
 
 from pulsegate.domain.imported import DailySums
 from pulsegate.domain.reports import Filter
-from pulsegate.store.report_sql import DUCKDB, Sql, all_of
+from pulsegate.store.report_sql import DUCKDB, Sql, all_of, projects_in
 
 COMPLETE_DAILY = "SELECT id FROM imports WHERE status = 'complete' AND origin = 'plausible'"
 
@@ -19,12 +19,10 @@ def import_spans(
     cursor: duckdb.DuckDBPyConnection, projects: tuple[str, ...] | None
 ) -> list[tuple[date, date]]:
     """The days each complete daily import of `projects` (None: any) covers."""
-    where, params = "", []
-    if projects is not None:
-        where = f"AND project IN ({', '.join('?' for _ in projects) or 'NULL'})"
-        params = list(projects)
+    scoped = projects_in(projects)
     return cursor.execute(
-        f"SELECT first_day, last_day FROM imports WHERE id IN ({COMPLETE_DAILY}) {where}", params
+        f"SELECT first_day, last_day FROM imports WHERE id IN ({COMPLETE_DAILY}) AND {scoped.text}",
+        list(scoped.params),
     ).fetchall()
 
 
@@ -45,9 +43,8 @@ def imported_totals(
         Sql(f"import_id IN ({COMPLETE_DAILY})"),
         Sql("kind = ?", (kind,)),
         Sql("day BETWEEN ? AND ?", days),
+        projects_in(projects),
     ]
-    if projects is not None:
-        conditions.append(Sql(f"project IN ({', '.join('?' for _ in projects) or 'NULL'})", projects))
     # Every dimension's column in imported_daily is named as the dimension.
     conditions.extend(DUCKDB.condition(Sql(f.dimension.name), f) for f in filters)
     if value is not None and skip_missing:

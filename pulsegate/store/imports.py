@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 import duckdb
 
 from pulsegate.store import rollup
 
-IMPORT_COLUMNS = (
-    "id, project, origin, label, status, first_day, last_day, timezone, row_count, state, "
-    "created_at, finished_at"
-)
-ImportRow = tuple[
-    int, str, str, str, str, date | None, date | None, str, int, str | None, datetime, datetime | None
-]
+
+class ImportRow(NamedTuple):
+    """One row of `imports`."""
+
+    id: int
+    project: str
+    origin: str
+    label: str
+    status: str
+    first_day: date | None
+    last_day: date | None
+    timezone: str
+    row_count: int
+    state: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+IMPORT_COLUMNS = ", ".join(ImportRow._fields)
 
 
 def create_import(
@@ -44,12 +55,14 @@ def create_import(
 def import_rows(connection: duckdb.DuckDBPyConnection, *, origin: str | None = None) -> list[ImportRow]:
     """Every import (of `origin`, when given), oldest first."""
     where, params = ("WHERE origin = ?", [origin]) if origin else ("", [])
-    return connection.execute(f"SELECT {IMPORT_COLUMNS} FROM imports {where} ORDER BY id", params).fetchall()
+    found = connection.execute(f"SELECT {IMPORT_COLUMNS} FROM imports {where} ORDER BY id", params).fetchall()
+    return [ImportRow(*row) for row in found]
 
 
 def find_import(connection: duckdb.DuckDBPyConnection, import_id: int) -> ImportRow | None:
+    """The import `import_id`, or None."""
     found = connection.execute(f"SELECT {IMPORT_COLUMNS} FROM imports WHERE id = ?", [import_id]).fetchall()
-    return found[0] if found else None
+    return ImportRow(*found[0]) if found else None
 
 
 def add_row_count(
@@ -93,18 +106,3 @@ def delete_import(connection: duckdb.DuckDBPyConnection, import_id: int) -> None
     connection.execute("DELETE FROM imports WHERE id = ?", [import_id])
     if span[0] is not None:
         rollup.rebuild(connection, span[0], span[1] + timedelta(hours=1))
-
-
-def complete_daily_imports(
-    connection: duckdb.DuckDBPyConnection, projects: Sequence[str] | None
-) -> list[tuple[int, str, date, date]]:
-    """The complete daily (Plausible) imports the reports may add: (id, project, first, last day)."""
-    where: list[str] = ["status = 'complete'", "origin = 'plausible'"]
-    params: list[Any] = []
-    if projects is not None:
-        where.append(f"project IN ({', '.join('?' for _ in projects) or 'NULL'})")
-        params.extend(projects)
-    return connection.execute(
-        f"SELECT id, project, first_day, last_day FROM imports WHERE {' AND '.join(where)} ORDER BY id",
-        params,
-    ).fetchall()

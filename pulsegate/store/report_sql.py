@@ -34,6 +34,13 @@ def all_of(parts: Sequence[Sql]) -> Sql:
     )
 
 
+def projects_in(projects: tuple[str, ...] | None, column: str = "project") -> Sql:
+    """`column` is one of `projects` (None: any project; none at all: no row)."""
+    if projects is None:
+        return Sql("TRUE")
+    return Sql(f"{column} IN ({', '.join('?' for _ in projects) or 'NULL'})", projects)
+
+
 @dataclass(frozen=True, slots=True)
 class Dialect:
     """Everything engine-specific the reports need."""

@@ -22,7 +22,7 @@ import duckdb
 from pulsegate.domain.reports import GOAL, Dimension, Filter, Order
 from pulsegate.store import conversions, rollup
 from pulsegate.store.queries import Scope
-from pulsegate.store.report_sql import DUCKDB, Dialect, Sql, all_of
+from pulsegate.store.report_sql import DUCKDB, Dialect, Sql, all_of, projects_in
 
 Row = dict[str, Any]
 # Counts are 0, never null.
@@ -63,12 +63,6 @@ def bucket_grouping(interval: str, tz: str, dialect: Dialect = DUCKDB) -> Groupi
 
 
 # ---- conditions --------------------------------------------------------------------------------
-
-
-def _projects(projects: tuple[str, ...] | None, column: str = "project") -> Sql:
-    if projects is None:
-        return Sql("TRUE")
-    return Sql(f"{column} IN ({', '.join('?' for _ in projects)})", projects)
 
 
 def _window(column: str, scope: Scope) -> Sql:
@@ -154,7 +148,7 @@ def event_conditions(
 
 
 def _session_scope(scope: Scope) -> Sql:
-    return _window("started_at", scope) & Sql("NOT is_bot") & _projects(scope.projects)
+    return _window("started_at", scope) & Sql("NOT is_bot") & projects_in(scope.projects)
 
 
 def counted_sessions(
@@ -307,7 +301,7 @@ def _lead_counts(
 ) -> Sql:
     """by_lead(grp, leads): leads that are not spam, created in the window, whose session passes
     the filters; a lead without a session passes exactly when every filter is a negation."""
-    leads_where = _window("created_at", scope) & Sql("NOT is_spam") & _projects(scope.projects)
+    leads_where = _window("created_at", scope) & Sql("NOT is_spam") & projects_in(scope.projects)
     passes = session_conditions(filters, scope, dialect, coverage=coverage)
     sessionless = "TRUE" if all(f.negated for f in filters) else "FALSE"
     if grouping is None:
@@ -362,7 +356,7 @@ def event_report(
     the rollup where `coverage` holds them and raw events elsewhere; distinct visitors and sessions with
     HyperLogLog when `approximate` (see `counts_approximately`)."""
     facts = rollup.fact_rows(rollup.facts_of(dimension), scope.start, scope.end, coverage)
-    passes = _projects(scope.projects) & event_conditions(
+    passes = projects_in(scope.projects) & event_conditions(
         filters, scope, dialect, own=dimension, coverage=coverage, over_facts=True
     )
     chosen = {**dialect.event_metrics, **(dialect.approximate_event_metrics if approximate else {})}
@@ -478,7 +472,7 @@ def event_properties(
     """(property key, events, visitors) for the custom events called `event_name` in the window
     whose session passes the filters, most frequent first."""
     where = (
-        _window("received_at", scope) & Sql("NOT is_bot") & _projects(scope.projects)
+        _window("received_at", scope) & Sql("NOT is_bot") & projects_in(scope.projects)
         & Sql("type = 'custom' AND name = ? AND props IS NOT NULL", (event_name,))
         & event_conditions(filters, scope, coverage=coverage)
     )  # fmt: skip
@@ -521,7 +515,7 @@ def goal_counts(
         (scope.start, scope.start),
     )
     sessionless = "TRUE" if all(f.negated for f in filters) else "FALSE"
-    where = _projects(scope.projects) & Sql(
+    where = projects_in(scope.projects) & Sql(
         f"CASE WHEN session_key IS NULL THEN {sessionless} "
         f"ELSE ({passes.text}) AND session_key NOT IN ({crossing.text}) END",
         passes.params + crossing.params,
@@ -537,4 +531,4 @@ def goal_counts(
 def passing_rows(scope: Scope, filters: Sequence[Filter], coverage: rollup.Coverage | None) -> Sql:
     """Over rows with `project` and `session_key` (the rollup's, a goal's): in the scope's projects,
     of a session that passes every filter."""
-    return _projects(scope.projects) & event_conditions(filters, scope, coverage=coverage, over_facts=True)
+    return projects_in(scope.projects) & event_conditions(filters, scope, coverage=coverage, over_facts=True)

@@ -146,19 +146,34 @@ def values_of(kind: str, row: dict[str, Any]) -> dict[str, str | None]:
     return found
 
 
-def chosen_file(by: str | None, filters: list[Filter], interval: str | None = None) -> str | None:
-    """The file a question adds, or None when it adds none."""
-    if interval == "hour":
-        return None
-    files = set()
+Chosen = tuple[str, set[str]]  # the file a question adds, and the metrics it adds to
+
+
+def chosen_file(by: str | None, filters: list[Filter]) -> Chosen | None:
+    """The file a question adds and its metrics, or None when it adds none. A filter on a page or
+    custom event keeps rows of that one value (`==`, one value) unless the rows are of that
+    dimension: a visitor of two pages is in two rows, and a negated filter needs sessions."""
+    files, one_value_of_rows = set(), False
     for name in [*([by] if by else []), *(f.dimension.name for f in filters)]:
         if name == GOAL.name or (name != "project" and name not in FILE_OF):
             return None
         if name in FILE_OF:
             files.add(FILE_OF[name])
+    for f in filters:
+        if FILE_OF.get(f.dimension.name) in ("pages", "custom_events"):
+            if f.negated:
+                return None
+            if f.dimension.name != by:
+                if f.operator != "==" or len(f.values) != 1:
+                    return None
+                one_value_of_rows = True
     if len(files) > 1:
         return None
-    return files.pop() if files else "visitors"
+    kind = files.pop() if files else "visitors"
+    usable = set(FILE_METRICS[kind])
+    if one_value_of_rows:
+        usable &= {"visitors", "sessions"}
+    return kind, usable
 
 
 def imported_sums(
@@ -180,12 +195,12 @@ def imported_sums(
     return sums
 
 
-def merged(own: dict[str, Any], sums: dict[str, int] | None, kind: str, metrics: list[str]) -> dict[str, Any]:
-    if not sums:
+def merged(own: dict[str, Any], sums: dict[str, int] | None, chosen: Chosen | None) -> dict[str, Any]:
+    if not sums or chosen is None:
         return own
+    kind, usable = chosen
     out = dict(own)
     sessions = own["sessions"] or 0
-    usable = FILE_METRICS[kind]
     if "visitors" in usable:
         out["visitors"] = own["visitors"] + sums["visitors"]
     if "sessions" in usable:
@@ -207,13 +222,13 @@ def expected_breakdown(
     compare: str | None, by: str, metrics: list[str],
 ) -> dict[Any, dict[str, Any]]:  # fmt: skip
     own = ref.breakdown(data, filters, *window(compare), by)
-    kind = chosen_file(by, filters)
-    if kind is None:
+    chosen = chosen_file(by, filters)
+    if chosen is None:
         return own
-    sums = imported_sums(files, kind, filters, days, by)
+    sums = imported_sums(files, chosen[0], filters, days, by)
     nothing = {m: 0 if m in ("visitors", "sessions", "pageviews", "events", "leads", "conversions") else None
                for m in metrics}  # fmt: skip
-    return {value: merged(own.get(value, nothing), sums.get(value), kind, metrics) for value in {*own, *sums}}
+    return {value: merged(own.get(value, nothing), sums.get(value), chosen) for value in {*own, *sums}}
 
 
 # ---- the tests ----------------------------------------------------------------------------------
@@ -244,6 +259,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
                     "source==X|Direct",
                     "project==initech",
                     "event==Signup",
+                    "page==/|/Docs",
+                    "page~blog",
+                    "page!=/pricing",
                     "country~d",
                     "page==/pricing",
                     "utm_campaign==Spring Sale",
@@ -307,7 +325,7 @@ def test_reports_add_the_imported_days_as_the_reference_does(
     ranks = [(-(row[metrics[0]] if row[metrics[0]] is not None else float("-inf")),
               row["value"] is None, row["value"] or "") for row in answer["rows"]]  # fmt: skip
     assert ranks == sorted(ranks), "rows are ranked by the first metric, then by value"
-    kind = chosen_file(by, parsed)
+    kind = chosen_file(by, parsed)  # None: left out
     held = [day for day in WINDOW_DAYS if stored_days and stored_days[0] <= day <= stored_days[-1]]
     if held:
         assert answer["imported"] == ("included" if kind else "excluded"), answer["imported_note"]
@@ -324,11 +342,11 @@ def test_reports_add_the_imported_days_as_the_reference_does(
                 same(row["comparison"], before, metrics, f"comparison of {row['value']}")
 
     # The overview and the daily series add the visitors file (or the filters' file).
-    totals_kind = chosen_file(None, parsed)
+    totals = chosen_file(None, parsed)
     overview = ask(served, "overview", filters)
     own = ref.session_breakdown(data, parsed, *window(None), None)[None]
-    sums = imported_sums(files, totals_kind, parsed, WINDOW_DAYS, None).get(None) if totals_kind else None
-    want = merged(own, sums, totals_kind or "visitors", [])
+    sums = imported_sums(files, totals[0], parsed, WINDOW_DAYS, None).get(None) if totals else None
+    want = merged(own, sums, totals)
     renamed = {"page_views": "pageviews", "average_engaged_ms": "avg_engaged_ms"}
     got = {renamed.get(key, key): value for key, value in overview["current"].items()}
     got["bounce_rate"] = got["bounce_rate"] * 100 if got["bounce_rate"] is not None else None
@@ -338,12 +356,10 @@ def test_reports_add_the_imported_days_as_the_reference_does(
     session_metrics = applicable("source", filters)
     series = ask(served, "timeseries", filters, interval="day", metrics=",".join(session_metrics))
     by_day = ref.days(data, parsed, *window(None), "Europe/Berlin")
-    daily = imported_sums(files, totals_kind, parsed, WINDOW_DAYS, "day") if totals_kind else {}
+    daily = imported_sums(files, totals[0], parsed, WINDOW_DAYS, "day") if totals else {}
     for bucket in series["buckets"]:
         day = date.fromisoformat(bucket["start"][:10])
-        want = merged(
-            by_day.get(bucket["start"]) or ref.empty_row(), daily.get(day), totals_kind or "visitors", []
-        )
+        want = merged(by_day.get(bucket["start"]) or ref.empty_row(), daily.get(day), totals)
         same(bucket, want, session_metrics, f"day {bucket['start']}")
 
     # include_imported=false: PulseGate's own numbers only.
@@ -381,6 +397,12 @@ def test_imported_days_are_marked_and_hours_leave_them_out(
     assert by_language["imported"] == "excluded" and "language" in by_language["imported_note"]
     mixed = ask(served, "breakdown", ["browser==Chrome"], dimension="page")
     assert mixed["imported"] == "excluded" and "together" in mixed["imported_note"]
+    # The fixed reports say it too; the sources report divides leads by PulseGate's own sessions.
+    assert ask_alone(served, "sessions/daily")["imported"] == "included"
+    assert ask_alone(served, "geo")["imported"] == "included"
+    sources = ask_alone(served, "sources")
+    assert sources["imported"] == "excluded" and "leads" in sources["imported_note"]
+    assert sources["sources"] == []  # no tracked sessions in this test: none of the imported ones
     off = ask(served, "overview", [], include_imported="false")
     assert off["imported"] == "excluded" and off["current"]["visitors"] == 0
     before = ask_alone(served, "overview", **{"from": "2025-01-01", "to": "2025-01-31"})

@@ -130,6 +130,11 @@ def test_a_dry_run_reads_everything_and_writes_nothing(database: Path, tmp_path:
         ({"imported_visitors_20240301_20240303.csv": "date,visitors\n01/03/2024,3\n"}, "is not YYYY-MM-DD"),
         ({"imported_visitors_20240301_20240303.csv": "date,visitors\n2024-03-01,-3\n"}, "is negative"),
         ({"imported_visitors_20240301_20240231.csv": "date\n"}, "20240231 is not a date"),
+        ({"imported_visitors_20240301_20240303.csv": f"date,visitors\n2024-03-01,{2**64}\n"},
+         "line 2: visitors '18446744073709551616' is not a whole number"),
+        ({"imported_visitors_20240301_20240303.csv": "date,visitors\n2024-03-01,1_000\n"}, "is not a whole number"),
+        ({"imported_sources_20240301_20240303.csv": 'date,source,visitors\n2024-03-01,"unclosed,3\n2024-03-02,x,3\n'},
+         "imported_sources_20240301_20240303.csv line"),
     ],
 )  # fmt: skip
 def test_a_bad_export_is_refused_with_one_line_and_changes_nothing(
@@ -141,6 +146,18 @@ def test_a_bad_export_is_refused_with_one_line_and_changes_nothing(
     assert said in done.output and "Traceback" not in done.output
     assert file_rows(database, "SELECT count(*) FROM imports") == [(0,)]
     assert file_rows(database, "SELECT count(*) FROM imported_daily") == [(0,)]
+
+
+def test_a_byte_that_is_not_utf8_is_named_by_its_line(database: Path, tmp_path: Path) -> None:
+    export = tmp_path / "bad.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr(
+            "imported_devices_20240301_20240303.csv",
+            b"date,device,visitors\n2024-03-01,Desktop,3\n2024-03-02,Ordinateur \xe9,3\n",
+        )
+        archive.writestr("README.txt", "not part of the export")  # ignored, as in a folder
+    done = invoke(database, "import", "plausible", str(export), "--project", "example")
+    assert done.exit_code == 2 and "line 3: not UTF-8 text" in done.output, done.output
 
 
 def test_other_bad_input_is_refused(database: Path, tmp_path: Path) -> None:

@@ -85,6 +85,12 @@ def test_a_report_adds_the_one_file_that_carries_its_dimension_and_filters() -> 
     assert plan("source", "screen==Mobile").kind is None
     assert plan(None, interval="hour").kind is None and plan(None, interval="week").kind == "visitors"
     assert imported.plan(None, (), ["visitors"], include=False).reason == "include_imported=false"
+    # A page or event filter: one value's rows, and only the metrics those rows can say.
+    one_page = plan(None, "page==/pricing")
+    assert one_page.kind == "pages" and one_page.usable == {"visitors", "sessions"}
+    assert plan(None, "page==/a|/b").kind is None and plan(None, "page~blog").kind is None
+    assert plan("page", "page==/a|/b").kind == "pages"  # the rows are the pages themselves
+    assert plan("page", "page!=/a").kind is None and plan(None, "event!=Signup").kind is None
 
 
 def test_a_day_counts_where_its_noon_falls() -> None:
@@ -105,15 +111,18 @@ def test_numbers_add_and_rates_are_weighted_by_sessions() -> None:
     own = {"visitors": 4, "sessions": 5, "pageviews": 10, "events": 12, "bounce_rate": 40.0,
            "views_per_session": 2.0, "avg_engaged_ms": 900.0, "leads": 1}  # fmt: skip
     sums = imported.DailySums(visitors=3, visits=5, pageviews=20, bounces=1, events=0)
-    merged = imported.add_imported(own, sums, "sources", list(own))
+    merged = imported.add_imported(own, sums, imported.plan(dimension("source"), (), list(own)), list(own))
     assert (merged["visitors"], merged["sessions"], merged["pageviews"], merged["events"]) == (7, 10, 30, 32)
     assert merged["bounce_rate"] == pytest.approx((40.0 * 5 + 100 * 1) / 10)
     assert merged["views_per_session"] == pytest.approx((2.0 * 5 + 20) / 10)
     assert (merged["avg_engaged_ms"], merged["leads"]) == (900.0, 1)  # PulseGate's own only
     nothing = {"visitors": 0, "sessions": 0, "bounce_rate": None}
-    alone = imported.add_imported(nothing, sums, "devices", list(nothing))
+    alone = imported.add_imported(
+        nothing, sums, imported.plan(dimension("device"), (), list(nothing)), list(nothing)
+    )
     assert alone["bounce_rate"] == pytest.approx(20.0)
-    events = imported.add_imported({"visitors": 0, "events": 2}, imported.DailySums(events=5), "custom_events",
+    by_event = imported.plan(dimension("event"), (), ["visitors", "events"])
+    events = imported.add_imported({"visitors": 0, "events": 2}, imported.DailySums(events=5), by_event,
                                    ["visitors", "events"])  # fmt: skip
     assert events["events"] == 7
 
