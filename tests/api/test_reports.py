@@ -64,6 +64,17 @@ def same(got: dict[str, Any], expected: dict[str, Any], names: list[str], where:
             assert got[name] == pytest.approx(want, rel=1e-9, abs=1e-9), (where, name, got, expected)
 
 
+def same_breakdown(answer: dict[str, Any], expected: dict[Any, Any], metrics: list[str], by: str) -> None:
+    """A breakdown's every row is the expected one, and they are ranked by the first metric."""
+    assert answer["total_rows"] == len(expected)
+    assert sorted(map(repr, (row["value"] for row in answer["rows"]))) == sorted(map(repr, expected))
+    for row in answer["rows"]:
+        same(row, expected[row["value"]], metrics, f"breakdown by {by}: {row['value']}")
+    ranks = [(-(row[metrics[0]] if row[metrics[0]] is not None else float("-inf")),
+              row["value"] is None, row["value"] or "") for row in answer["rows"]]  # fmt: skip
+    assert ranks == sorted(ranks), "rows are ranked by the first metric, then by value"
+
+
 def applicable(name: str, filters: list[str] = ()) -> list[str]:  # type: ignore[assignment]
     """Every metric a breakdown by `name` offers (the goal metrics only with a goal filter)."""
     by = dimension(name)
@@ -111,13 +122,7 @@ def test_every_report_agrees_with_the_plain_python_reference(
     metrics = applicable(by, filters)
     answer = ask(served, "breakdown", filters, dimension=by, metrics=",".join(metrics), limit="1000", **extra)
     expected_rows = ref.breakdown(data, parsed, start, end, by)
-    assert answer["total_rows"] == len(expected_rows)
-    assert sorted(map(repr, (row["value"] for row in answer["rows"]))) == sorted(map(repr, expected_rows))
-    for row in answer["rows"]:
-        same(row, expected_rows[row["value"]], metrics, f"breakdown by {by}: {row['value']}")
-    ranks = [(-(row[metrics[0]] if row[metrics[0]] is not None else float("-inf")),
-              row["value"] is None, row["value"] or "") for row in answer["rows"]]  # fmt: skip
-    assert ranks == sorted(ranks), "rows are ranked by the first metric, then by value"
+    same_breakdown(answer, expected_rows, metrics, by)
     if compare:
         earlier = ref.breakdown(data, parsed, *window(compare), by)
         for row in answer["rows"]:
