@@ -14,7 +14,7 @@ from rich.table import Table
 from cli.imports import app
 from cli.output import JsonOption, console, error_console, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
-from pulsegate.errors import InvalidInput
+from pulsegate.errors import InvalidInput, PulseGateError
 
 if TYPE_CHECKING:
     from pulsegate.domain.umami import UmamiWebsite
@@ -61,7 +61,7 @@ class _Bar:
 @reports_errors
 def umami(
     source: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--from",
             help="The Umami database: postgresql://USER:PASSWORD@HOST:PORT/DB (read-only; "
@@ -70,7 +70,7 @@ def umami(
             show_envvar=False,
             show_default=False,
         ),
-    ],
+    ] = None,
     website: Annotated[
         list[str] | None,
         typer.Option(
@@ -124,7 +124,12 @@ def umami(
     """
     from pulsegate.ops.runner import OperationSession
     from pulsegate.ops.umami_import import import_umami
+    from pulsegate.store.umami_source import scrubbed
 
+    if not source:  # checked here, not by Click: one line, as every other error
+        raise InvalidInput(
+            "--from: the Umami database's postgresql:// URL (or $PULSEGATE_UMAMI_URL) is needed"
+        )
     settings = settings_for(config, database)
     moment = parse_since(since)
     with ExitStack() as stack:
@@ -147,6 +152,14 @@ def umami(
                 highlight=False,
             )
             raise typer.Exit(INTERRUPTED_EXIT) from None
+        except PulseGateError:
+            raise
+        except Exception as exc:  # a bug, or the file failing offline: one line, as the server answers it
+            reason = scrubbed(f"{type(exc).__name__}: {exc}", source)
+            raise PulseGateError(
+                f"the import failed: {reason} (every batch written so far is kept: run the same command "
+                "again to continue)"
+            ) from None
     if json:
         print_json(done)
         return

@@ -369,25 +369,56 @@ def visit_batches(
 ) -> Iterator[VisitBatch]:
     """Batches of whole visits from rows ordered by (visit start, visit id, time): each batch at
     most `max_visits` visits and `max_bytes` of JSON. A visit larger than `max_bytes` alone keeps
-    its earliest events that fit (the rest are counted in `dropped_rows`). Holds one batch."""
-    sessions: list[ImportedSession] = []
-    size = rows_read = dropped = 0
+    its earliest events that fit (the rest are counted in `dropped_rows`). Holds one batch.
+
+    A visit id never appears twice in a batch (the session id is a key): should rows of a visit
+    come apart (they do not, in the order the source reads them), a batch makes one session of
+    them all, in time order, within the batch's size. A later batch cannot: its session is then
+    skipped as already written."""
+    visits: dict[str, _BatchVisit] = {}
+    size = 0
     resume: ResumePoint | None = None
     for visit_rows in _visits(rows):
-        session, kept = _fitting(website, visit_rows, max_bytes)
-        encoded = len(msgspec.json.encode(session))
-        if sessions and (len(sessions) >= max_visits or size + encoded > max_bytes):
-            assert resume is not None
-            yield VisitBatch(sessions, resume, rows_read, dropped)
-            sessions, size, rows_read, dropped = [], 0, 0, 0
-        sessions.append(session)
-        size += encoded
-        rows_read += len(visit_rows)
-        dropped += len(visit_rows) - kept
-        resume = ResumePoint(visit_rows[0].created_us, visit_rows[0].visit_id)
-    if sessions:
+        visit_id = visit_rows[0].visit_id
+        earlier = visits.get(visit_id)
+        if earlier is not None:
+            merged = sorted([*earlier.rows, *visit_rows], key=lambda row: row.created_us)
+            others = size - earlier.size
+            session, kept = _fitting(website, merged, max_bytes - others)
+            visits[visit_id] = _BatchVisit(merged, session, kept, len(msgspec.json.encode(session)))
+            size = others + visits[visit_id].size
+        else:
+            session, kept = _fitting(website, visit_rows, max_bytes)
+            encoded = len(msgspec.json.encode(session))
+            if visits and (len(visits) >= max_visits or size + encoded > max_bytes):
+                assert resume is not None
+                yield _batch(visits, resume)
+                visits, size = {}, 0
+            visits[visit_id] = _BatchVisit(visit_rows, session, kept, encoded)
+            size += encoded
+        resume = ResumePoint(visit_rows[0].created_us, visit_id)
+    if visits:
         assert resume is not None
-        yield VisitBatch(sessions, resume, rows_read, dropped)
+        yield _batch(visits, resume)
+
+
+@dataclass(slots=True)
+class _BatchVisit:
+    """A visit in the batch being made: its rows, its session and how many rows that holds."""
+
+    rows: list[UmamiRow]
+    session: ImportedSession
+    kept: int
+    size: int  # the session's JSON, bytes
+
+
+def _batch(visits: dict[str, _BatchVisit], resume: ResumePoint) -> VisitBatch:
+    return VisitBatch(
+        sessions=[visit.session for visit in visits.values()],
+        resume=resume,
+        rows=sum(len(visit.rows) for visit in visits.values()),
+        dropped_rows=sum(len(visit.rows) - visit.kept for visit in visits.values()),
+    )
 
 
 def _visits(rows: Iterable[UmamiRow]) -> Iterator[list[UmamiRow]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,17 +27,20 @@ from pulsegate.app import create_app
 from pulsegate.config import load_settings
 from pulsegate.domain.goals import Goal
 from pulsegate.domain.reports import parse_filters
+from pulsegate.domain.umami import UmamiWebsite
 from pulsegate.store import rollup
 from pulsegate.store.database import Database
 from pulsegate.store.goals import upsert_goal
-from pulsegate.store.umami_source import UmamiSource
+from pulsegate.store.umami_source import UmamiSource, UmamiUnavailable, us_of
 from tests.api import reports_reference as ref
 from tests.e2e.running_server import RunningServer
 from tests.e2e.umami_db import (
     CURRENT_SCHEMA,
     OLD_SCHEMA,
+    PRE_2_10_SCHEMA,
     START,
     UmamiData,
+    by_clock_hour,
     create_database,
     fingerprint,
     generate,
@@ -59,6 +62,10 @@ SITE = "aaaaaaaa-0000-4000-8000-000000000001"  # example.org, the current schema
 BARE = "aaaaaaaa-0000-4000-8000-000000000003"  # no domain, no hostname: its name is the project
 GONE = "aaaaaaaa-0000-4000-8000-000000000002"  # deleted: left out unless named
 OLD = "bbbbbbbb-0000-4000-8000-000000000001"  # Umami 2.13's schema
+LEGACY = "bbbbbbbb-0000-4000-8000-000000000009"  # Umami 2.9's schema: no visit_id
+EDGE_SESSION = "cccccccc-0000-4000-8000-000000000001"  # its visits across a day window's end
+OTHER_SESSION = "cccccccc-0000-4000-8000-000000000002"  # a visit in between
+SINCE = START + timedelta(days=2, hours=10, minutes=30)  # inside an hour of EDGE_SESSION's
 WINDOW = {"from": "2025-02-25", "to": "2025-03-10", "tz": "UTC"}
 START_AT, END_AT = datetime(2025, 2, 25), datetime(2025, 3, 11)
 
@@ -90,7 +97,35 @@ EVENT_METRICS = {"page": ("visitors", "sessions", "pageviews"), "event": ("visit
 class Umami:
     current: str  # the URL of the database with Umami's current schema
     old: str  # and of the one with 2.13's
+    legacy: str  # and of the one with 2.9's (no visit_id)
     data: dict[str, UmamiData]
+
+
+def add_visits_across_window_edges(data: UmamiData) -> None:
+    """The website's first event at 00:17, and a visit of the next day's first hour on both sides
+    of 00:17 (a day window that started on that first event would end inside the visit), with
+    another visit between (its two parts would not be read one after the other); a visit on
+    both sides of `SINCE`."""
+    website_id = data.websites[0]["website_id"]
+    data.sessions.append({**data.sessions[0], "session_id": EDGE_SESSION})
+    data.sessions.append({**data.sessions[1], "session_id": OTHER_SESSION})
+    moments = [START - timedelta(days=1) + timedelta(minutes=17), START + timedelta(minutes=5),
+               START + timedelta(minutes=30), SINCE - timedelta(minutes=10), SINCE + timedelta(minutes=10),
+               START + timedelta(minutes=10)]  # fmt: skip
+    for n, at in enumerate(moments):
+        event_type = 2 if n == 2 else 1
+        data.events.append({
+            "event_id": f"cccccccc-0000-4000-8000-00000000010{n}", "website_id": website_id,
+            "session_id": EDGE_SESSION if n < 5 else OTHER_SESSION, "visit_id": EDGE_SESSION, "created_at": at,
+            "url_path": "/pricing" if n else "/", "url_query": None, "referrer_domain": None,
+            "referrer_path": None, "referrer_query": None, "page_title": "Pricing", "event_type": event_type,
+            "event_name": "signup" if event_type == 2 else None, "hostname": None,
+        })  # fmt: skip
+    data.event_data.append({
+        "event_data_id": "cccccccc-0000-4000-8000-000000000200", "website_id": website_id,
+        "website_event_id": "cccccccc-0000-4000-8000-000000000102", "data_key": "plan", "string_value": "pro",
+        "number_value": None, "data_type": 1, "created_at": START,
+    })  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +143,19 @@ def umami() -> Iterator[Umami]:
         old = generate(4, website_id=OLD, domain="docs.example.org", hostname="docs.example.org", sessions=30,
                        old=True)  # fmt: skip
         load(old_url, OLD_SCHEMA, [old])
-        yield Umami(current, old_url, {"site": site, "bare": bare, "gone": gone, "old": old})
+        legacy_url = create_database(base, "umami_legacy")
+        legacy = generate(5, website_id=LEGACY, domain="legacy.example.org", hostname="legacy.example.org",
+                          sessions=40, old=True)  # fmt: skip
+        add_visits_across_window_edges(legacy)
+        load(legacy_url, PRE_2_10_SCHEMA, [legacy])
+        yield Umami(current, old_url, legacy_url, {"site": site, "bare": bare, "gone": gone, "old": old,
+                                                   "legacy": legacy})  # fmt: skip
 
 
 def new_database(folder: Path, *, rolled_up: bool) -> Path:
     """A PulseGate file with an API key; `rolled_up`: its event rollup already holds every hour
     up to now, as a server's would (an import then has to make the facts of its hours again)."""
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "pulsegate.duckdb"
     created = cli("keys", "create", "setup", "--quiet", database=path)
     assert created.returncode == 0, created.stderr
@@ -429,19 +471,114 @@ def test_bad_sources_are_one_line_and_exit_2(umami: Umami, tmp_path: Path) -> No
     database = new_database(tmp_path, rolled_up=False)
     port = umami.current.rsplit(":", 1)[1].split("/")[0]
     for url, message in (
-        ("mysql://umami@localhost/umami", "Error: --from: a postgresql:// URL of the Umami database"),
-        ("postgresql://postgres:secret@127.0.0.1:1/umami", "Error: --from: cannot connect to PostgreSQL at 127.0.0.1:1/umami"),
-        (f"postgresql://postgres@127.0.0.1:{port}/postgres", "has no Umami tables"),
+        ("mysql://admin:s3cret@db/umami", "Error: --from: a postgresql:// URL of the Umami database (got a mysql:// URL)"),
+        ("admin:s3cret@db/umami", "(got no URL scheme)"),
+        ("postgresql://admin:s3cret@127.0.0.1:1/umami", "Error: --from: cannot connect to PostgreSQL at 127.0.0.1:1/umami"),
+        ("postgresql://postgres:s3cret@127.0.0.1:1/umami?connect_timeout=5", "cannot connect to PostgreSQL at 127.0.0.1:1"),
+        # libpq quotes the URL, or pieces of it, in these messages.
+        ("postgresql://admin:s3cret@[::1/umami", 'in IPv6 host address in URI: "postgresql://admin:***@[::1/umami"'),
+        ("postgresql://admin:s3%zzcret@127.0.0.1:1/umami", 'invalid percent-encoded token: "***"'),
+        ("postgresql://admin:s3 cret@127.0.0.1:1/umami", 'unexpected spaces found in "***"'),
+        ("postgresql://admin:ab/s3cret@127.0.0.1:1/umami", "cannot connect to PostgreSQL at admin:***@127.0.0.1:1/umami"),
+        ("postgresql://admin:s3c@ret@127.0.0.1:1/umami", "failed to resolve host '***@127.0.0.1'"),
+        ("postgresql://admin@127.0.0.1:1/umami?password=s3cret&foo=1", 'invalid URI query parameter: "foo"'),
+        (f"postgresql://postgres:s3cret@127.0.0.1:{port}/postgres", "has no Umami tables"),
     ):  # fmt: skip
         done = cli("import", "umami", "--from", url, database=database)
         assert done.returncode == 2, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr, done.stderr
-        assert "secret" not in done.stderr
+        assert "s3c" not in done.stderr and "cret" not in done.stderr, done.stderr
+        assert done.stdout == ""
     unknown = cli("import", "umami", "--from", umami.current, "--website", BARE[:-1] + "9", database=database)
     assert unknown.returncode == 2 and unknown.stderr.startswith("Error: --website: no website")
     bad_project = cli("import", "umami", "--from", umami.current, "--project", "a b", database=database)
     assert bad_project.returncode == 2 and "--project" in bad_project.stderr
+    bad_since = cli("import", "umami", "--from", umami.current, "--since", "2025-02-30", database=database)
+    assert bad_since.returncode == 2 and bad_since.stderr.startswith("Error: --since: a date")
+    no_source = cli("import", "umami", database=database)
+    assert no_source.returncode == 2 and no_source.stderr.strip().splitlines() == [
+        "Error: --from: the Umami database's postgresql:// URL (or $PULSEGATE_UMAMI_URL) is needed"
+    ]
     assert file_rows(database, "SELECT count(*) FROM imports") == [(0,)]
+    assert not (tmp_path / "missing.duckdb").exists()
+    missing = cli("import", "umami", "--from", umami.current, database=tmp_path / "missing.duckdb")
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1, missing.stderr
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_a_failure_while_reading_umami_is_one_line_and_exit_1(umami: Umami, tmp_path: Path) -> None:
+    # A database whose website_event fails when read (a server error after connecting).
+    base = umami.current.rsplit("/", 1)[0]
+    broken = create_database(base, "umami_broken")
+    with psycopg.connect(broken, autocommit=True) as connection:
+        connection.execute(
+            "CREATE TABLE website (website_id uuid PRIMARY KEY, name text, domain text);"
+            f"INSERT INTO website VALUES ('{SITE}', 'Broken', 'broken.example');"
+            "CREATE VIEW website_event AS SELECT website_id AS event_id, website_id, website_id AS session_id,"
+            " website_id AS visit_id, now() - interval '1 day' * (1 / (length(name) * 0)) AS created_at,"
+            " '/'::text AS url_path, 1 AS event_type FROM website"
+        )
+    with_password = broken.replace("postgres@", "postgres:s3cret@")
+    database = new_database(tmp_path, rolled_up=False)
+    done = cli("import", "umami", "--from", with_password, database=database)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"Error: reading the Umami database at 127.0.0.1:{broken.split(':')[-1]} failed: division by zero "
+        "(what was imported is kept: run the same command again to continue)"
+    ]
+
+    # A connection lost in the middle of an import: the same, in-process.
+    with UmamiSource(umami.current.replace("postgres@", "postgres:s3cret@")) as source:
+        with psycopg.connect(umami.current, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [source._connection.info.backend_pid])
+        website = UmamiWebsite(SITE, "Site", "example.org")
+        with pytest.raises(UmamiUnavailable) as failed:
+            list(source.rows(website, None, None, us_of(datetime.now(UTC))))
+    assert failed.value.exit_code == 1 and "\n" not in failed.value.message
+    assert failed.value.message.startswith("reading the Umami database at 127.0.0.1:")
+    assert "s3cret" not in failed.value.message and "run the same command again" in failed.value.message
+
+
+def test_an_umami_before_2_10_makes_one_visit_of_each_session_s_clock_hour(
+    umami: Umami, tmp_path: Path
+) -> None:
+    # Plain Python: a visit is a session's clock hour; the hour 00:00-01:00 of March 1st is one.
+    sessions = expected_sessions(
+        by_clock_hour(umami.data["legacy"]), "legacy.example.org", "legacy.example.org"
+    )
+    edge = sorted((s for s in sessions if s.visitor_id == EDGE_SESSION), key=lambda s: s.started_at)
+    assert [(s.started_at, len(s.events)) for s in edge] == [
+        (datetime(2025, 2, 28, 0, 17), 1), (datetime(2025, 3, 1, 0, 5), 2), (datetime(2025, 3, 3, 10, 20), 2)
+    ]  # fmt: skip
+    assert len({s.started_at.date() for s in sessions}) > 3  # windows follow one another
+
+    whole = new_database(tmp_path / "whole", rolled_up=False)
+    (done,) = json.loads(import_umami(whole, umami.legacy, "--json").stdout)
+    assert (done["sessions"], done["events"], done["skipped"], done["complete"]) == (
+        len(sessions), sum(len(s.events) for s in sessions), 0, True
+    )  # fmt: skip
+    assert sorted(file_rows(whole, "SELECT session_id FROM sessions")) == sorted(
+        (s.session_id,) for s in sessions
+    )
+    counted = check_reports(whole, sessions, "legacy.example.org")
+    assert counted["goals"]["Pro signup"]["conversions"] > 0  # event_data under its first column names
+
+    # A visit a batch (stopped, and continued): each visit whole, none twice.
+    pieces = new_database(tmp_path / "pieces", rolled_up=False)
+    (stopped,) = json.loads(import_umami(pieces, umami.legacy, "--batch-visits", "1", "--max-batches", "10",
+                                         "--json").stdout)  # fmt: skip
+    assert (stopped["sessions"], stopped["skipped"], stopped["complete"]) == (10, 0, False)
+    (resumed,) = json.loads(import_umami(pieces, umami.legacy, "--batch-visits", "1", "--json").stdout)
+    assert (resumed["sessions"], resumed["skipped"], resumed["complete"]) == (len(sessions) - 10, 0, True)
+    check_reports(pieces, sessions, "legacy.example.org")
+
+    # From a moment inside an hour: the visits that start from it on, each whole.
+    with UmamiSource(umami.legacy) as source:
+        (website,) = source.websites()
+        rows = list(source.rows(website, us_of(SINCE), None, us_of(datetime.now(UTC) - timedelta(hours=2))))
+    want = {s.session_id.removeprefix("umami-"): len(s.events) for s in sessions
+            if s.started_at >= SINCE.replace(tzinfo=None)}  # fmt: skip
+    assert Counter(row.visit_id for row in rows) == want
 
 
 def test_the_umami_connection_refuses_writes(umami: Umami) -> None:

@@ -4,15 +4,17 @@ The server is Debian's `postgresql` package (`.ci/run` installs it), started on 
 directory and port. initdb refuses to run as root, so as root (CI) the server runs as `nobody`
 in a folder it owns. The schemas follow import-formats.md section 2.2 (current Umami) and 2.7
 (before 2.14: no UTM or click-id columns; before 2.18: `hostname` and `subdivision1` on
-`session`). The rows are random but seeded, with the documented pitfalls: NULLs, emoji, 500
-character URLs, self-referrals, rows whose UTM columns are NULL although their query has tags,
-custom events with event_data of every type, link/pixel and web-vitals rows to leave out, a
-deleted website, and visits that cross midnight or share their start time.
+`session`; before 2.10: no `visit_id`, and event_data's columns under their first names). The
+rows are random but seeded, with the documented pitfalls: NULLs, emoji, 500 character URLs,
+self-referrals, rows whose UTM columns are NULL although their query has tags, custom events
+with event_data of every type, link/pixel and web-vitals rows to leave out, a deleted website,
+and visits that cross midnight or share their start time.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import random
 import shutil
@@ -21,7 +23,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -136,6 +138,38 @@ CREATE TABLE event_data (
 );
 """
 )
+# Umami 2.9 (before 05_add_visit_id, 2.10: no visit_id; and before 2.11 renamed event_data's
+# columns: its own id was `event_id`, the key and values `event_key`, `event_string_value`, ...).
+PRE_2_10_SCHEMA = (
+    WEBSITE
+    + """
+CREATE TABLE session (
+    session_id uuid PRIMARY KEY, website_id uuid NOT NULL, hostname varchar(100), browser varchar(20),
+    os varchar(20), device varchar(20), screen varchar(11), language varchar(35), country char(2),
+    subdivision1 varchar(20), subdivision2 varchar(50), city varchar(50), created_at timestamptz(6) DEFAULT now()
+);
+CREATE TABLE website_event (
+    event_id uuid PRIMARY KEY, website_id uuid NOT NULL, session_id uuid NOT NULL,
+    created_at timestamptz(6) DEFAULT now(), url_path varchar(500) NOT NULL, url_query varchar(500),
+    referrer_path varchar(500), referrer_query varchar(500), referrer_domain varchar(500),
+    page_title varchar(500), event_type integer NOT NULL DEFAULT 1, event_name varchar(50)
+);
+CREATE INDEX website_event_created_at_idx ON website_event (created_at);
+CREATE INDEX website_event_session_id_idx ON website_event (session_id);
+CREATE INDEX website_event_website_id_created_at_idx ON website_event (website_id, created_at);
+CREATE TABLE event_data (
+    event_id uuid PRIMARY KEY, website_event_id uuid NOT NULL, website_id uuid NOT NULL,
+    event_key varchar(500) NOT NULL, event_string_value varchar(500), event_numeric_value decimal(19, 4),
+    event_date_value timestamptz(6), event_data_type integer NOT NULL, created_at timestamptz(6) DEFAULT now()
+);
+"""
+)
+# Columns of an older schema, by table, and the generated rows' names for them.
+OLD_NAMES = {
+    "event_data": {"event_id": "event_data_id", "event_key": "data_key", "event_string_value": "string_value",
+                   "event_numeric_value": "number_value", "event_date_value": "date_value",
+                   "event_data_type": "data_type"},
+}  # fmt: skip
 
 # ---- generated rows ----------------------------------------------------------------------------------
 
@@ -247,6 +281,20 @@ def generate(
     return data
 
 
+def hourly_visit_id(session_id: str, at: datetime) -> str:
+    """The visit of a row of an Umami before 2.10 (no visit_id): its session's clock hour (UTC),
+    named as md5(session_id || the hour as PostgreSQL writes it) made a uuid."""
+    hour = at.astimezone(UTC).strftime("%Y-%m-%d %H:00:00+00")
+    return str(uuid.UUID(hashlib.md5(f"{session_id}{hour}".encode()).hexdigest()))
+
+
+def by_clock_hour(data: UmamiData) -> UmamiData:
+    """The rows with each event's visit made its session's clock hour, as before Umami 2.10."""
+    events = [{**event, "visit_id": hourly_visit_id(event["session_id"], event["created_at"])}
+              for event in data.events]  # fmt: skip
+    return replace(data, events=events)
+
+
 def load(url: str, schema: str, parts: list[UmamiData]) -> None:
     """Create Umami's tables at `url` and insert the rows (columns the schema lacks are dropped)."""
     with psycopg.connect(url, autocommit=True) as connection:
@@ -262,10 +310,11 @@ def load(url: str, schema: str, parts: list[UmamiData]) -> None:
             rows = [row for data in parts for row in getattr(data, attribute)]
             if not rows:
                 continue
-            used = [c for c in columns if any(c in row for row in rows)]
+            names = {column: OLD_NAMES.get(table, {}).get(column, column) for column in columns}
+            used = [c for c in columns if any(names[c] in row for row in rows)]
             with connection.cursor().copy(f"COPY {table} ({', '.join(used)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row.get(column) for column in used])
+                    copy.write_row([row.get(names[column]) for column in used])
         connection.execute("ANALYZE")  # a live Umami has statistics: the planner uses its indexes
 
 

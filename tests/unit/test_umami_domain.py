@@ -199,3 +199,57 @@ def test_batches_stay_under_their_size_and_a_huge_visit_keeps_its_first_events()
     assert sum(b.dropped_rows for b in batches) == 400 - len(huge.events)
     assert sum(b.rows for b in batches) == 403
     assert [s.session_id for b in batches for s in b.sessions] == ["umami-small", "umami-huge", "umami-after"]
+
+
+def test_a_visit_whose_rows_come_apart_is_one_session_of_a_batch() -> None:
+    # The same visit id twice, with another visit between (the rows of one clock hour read in two
+    # windows): one session with every event, in time order, where the visit first came.
+    rows = visit("v1", 100, 2) + visit("v2", 150, 1) + visit("v1", 300, 2, "/later") + visit("v3", 400, 1)
+    (batch,) = umami.visit_batches(SITE, rows)
+    assert [s.session_id for s in batch.sessions] == ["umami-v1", "umami-v2", "umami-v3"]
+    v1 = batch.sessions[0]
+    assert [e.at_us for e in v1.events] == [100, 101, 300, 301]
+    assert (v1.started_us, v1.last_us, v1.page_views, v1.exit_url) == (
+        100,
+        301,
+        4,
+        "https://example.org/later",
+    )
+    assert (batch.rows, batch.dropped_rows, batch.resume) == (6, 0, ResumePoint(400, "v3"))
+    # Within the batch's size: the merged visit keeps its earliest events that fit.
+    long_path = "/" + "🚀" * 499
+    rows = visit("v1", 1, 40, long_path) + visit("v2", 200, 1) + visit("v1", 300, 40, long_path)
+    batches = list(umami.visit_batches(SITE, rows, max_bytes=150_000))
+    sessions = [s for b in batches for s in b.sessions]
+    assert [s.session_id for s in sessions] == ["umami-v1", "umami-v2"]
+    for batch in batches:
+        assert sum(len(msgspec.json.encode(s)) for s in batch.sessions) <= 150_000
+    assert len(batches) == 1 and 40 < len(sessions[0].events) < 80
+    assert [e.at_us for e in sessions[0].events][:41] == [*range(1, 41), 300]
+    assert batches[0].dropped_rows == 80 - len(sessions[0].events) and batches[0].rows == 81
+
+
+@pytest.mark.parametrize(
+    ("url", "hidden"),
+    [
+        ("postgresql://admin:s3cret@db/umami", ["s3cret"]),
+        ("postgresql://admin:s3%40cret@db/umami", ["s3%40cret", "s3@cret"]),  # percent-encoded
+        ("postgresql://admin:s3c@ret@db/umami", ["s3c@ret", "s3c", "ret"]),  # libpq ends it at the first @
+        ("postgresql://admin:ab/s3cret@db/umami", ["ab/s3cret", "s3cret"]),  # libpq reads ab as a port
+        ("postgresql://admin@db/umami?sslmode=require&password=s3cret", ["s3cret"]),
+        ("postgresql://admin:x@db/umami", ["x"]),
+        ("postgresql://admin@db/umami", []),
+    ],
+)
+def test_a_connection_url_s_password_never_shows_in_a_message(url: str, hidden: list[str]) -> None:
+    from pulsegate.store.umami_source import password_parts, scrubbed, url_scheme
+
+    parts = password_parts(url)
+    assert set(hidden) <= set(parts) and bool(parts) == bool(hidden)
+    message = f"failed: {url}\n\t{' and '.join(hidden)} quoted"
+    clean = scrubbed(message, url)
+    assert "\n" not in clean and "admin" in clean
+    for part in hidden:
+        assert part not in clean
+    assert url_scheme(url) == "postgresql" and url_scheme("mysql://a:b@c/d") == "mysql"
+    assert url_scheme("host=db password=s3cret") is None
