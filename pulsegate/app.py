@@ -28,6 +28,7 @@ from pulsegate.http.lead_views import LeadViewsController
 from pulsegate.http.leads import LEAD_ROUTES, add_deprecation_headers
 from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware, route_limiters
+from pulsegate.http.shares import share_routes
 from pulsegate.http.tracking import tracking_routes
 from pulsegate.process import create_files_with_mode, die_with_parent
 from pulsegate.runtime import attached_runtime, provide_runtime
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> Litestar:
             health,
             *asset_routes(settings.web),
             *dashboard_routes(),
+            *share_routes(settings),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
         lifespan=[lifespan],

@@ -106,6 +106,8 @@ class RateLimitSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     session_end: PositiveInt = 10
     event: PositiveInt = 120
     events_batch: PositiveInt = 30
+    # Password tries on share links (POST /share/<token>) per client and window, across links.
+    share_password: PositiveInt = 5
     # Clients remembered per window; past this the oldest are forgotten (memory stays bounded).
     max_tracked_clients: Annotated[int, Meta(ge=100)] = 100_000
 

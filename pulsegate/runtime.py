@@ -45,6 +45,7 @@ from pulsegate.services.health import HealthCheck
 from pulsegate.services.lead_views import LeadViews
 from pulsegate.services.leads import LeadService
 from pulsegate.services.projects import ProjectGate
+from pulsegate.services.shares import ShareLinks
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store import rollup
 from pulsegate.store.database import Database
@@ -76,6 +77,7 @@ class Runtime:
     anomalies: AnomalyService
     api_keys: ApiKeys
     projects: ProjectGate
+    shares: ShareLinks
     health: HealthCheck
     operations: OperationExecutor
 
@@ -129,6 +131,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
     for session in database.read_now(load_open_sessions, now_ms() - resume_within_ms):
         open_sessions.add(session)
     salt = database.secret("visitor_salt", configured=settings.privacy.visitor_salt)
+    share_secret = database.secret("share_cookies")  # signs share links' password cookies
     disk_guard = DiskSpaceGuard(settings.database_path.parent, storage.min_free_disk_mb * MEGABYTE)
     writer = Writer(
         database.connection,
@@ -190,6 +193,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
         anomalies=AnomalyService(database),
         api_keys=api_keys,
         projects=projects,
+        shares=ShareLinks(database, share_secret),
         health=HealthCheck(writer),
         operations=operations,
     )

@@ -67,3 +67,16 @@ def client_ip(
             if not _trusted(hop, trusted_proxies):
                 return str(hop)
     return str(peer_address)
+
+
+def is_https(
+    scheme: str, peer: str, *, forwarded_proto: str | None, trusted_proxies: Sequence[IPNetwork]
+) -> bool:
+    """Whether the browser's request came over HTTPS: the connection's own scheme, or, from a
+    trusted proxy only, `X-Forwarded-Proto` (its first value: the hop nearest the browser)."""
+    if scheme == "https":
+        return True
+    peer_address = _parse_ip(peer)
+    if peer_address is None or not _trusted(peer_address, trusted_proxies) or not forwarded_proto:
+        return False
+    return forwarded_proto.split(",")[0].strip().lower() == "https"

@@ -62,10 +62,15 @@ class AnalyticsQuery:
 async def provide_query(request: Request, api_key: ApiKeyDependency) -> AnalyticsQuery:
     """The request's parameters, with the projects its key may count (and the goals, when a
     filter names one)."""
+    return await query_for(request, projects_for(request, api_key))
+
+
+async def query_for(request: Request, projects: tuple[str, ...] | None) -> AnalyticsQuery:
+    """The request's parameters for counting `projects` (and the goals, when a filter names one)."""
     params = request.query_params
     texts = tuple(params.getall("filter", []))
     steps = tuple(params.getall("step", []))
-    asked = AnalyticsQuery(params, projects_for(request, api_key), texts, steps)
+    asked = AnalyticsQuery(params, projects, texts, steps)
     if texts and needs_goals(parse_filters(texts)):
         goals = await runtime_of(request.app).analytics.goals(asked.projects)
         asked = replace(asked, goals=tuple(goals))

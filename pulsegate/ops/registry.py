@@ -15,6 +15,7 @@ from pulsegate.ops import (
     plausible_import,
     projects,
     reports,
+    shares,
     status,
     storage,
     umami_import,
@@ -57,5 +58,8 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         umami_import.START,
         umami_import.BATCH,
         umami_import.FINISH,
+        shares.CREATE,
+        shares.LIST,
+        shares.REVOKE,
     )
 }
