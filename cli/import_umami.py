@@ -123,8 +123,7 @@ def umami(
         PULSEGATE_UMAMI_URL=postgresql://… pulsegate import umami --website 4fb7cdde-… --since 2024-01-01
     """
     from pulsegate.ops.runner import OperationSession
-    from pulsegate.ops.umami_import import import_umami
-    from pulsegate.store.umami_source import scrubbed
+    from pulsegate.ops.umami_import import import_umami, scrubbed
 
     if not source:  # checked here, not by Click: one line, as every other error
         raise InvalidInput(

@@ -41,7 +41,7 @@ from pulsegate.ops.operation import Operation
 from pulsegate.ops.runner import OperationSession
 from pulsegate.store import imported_visits, imports
 from pulsegate.store.transactions import transaction
-from pulsegate.store.umami_source import UmamiSource
+from pulsegate.store.umami_source import UmamiSource, scrubbed  # noqa: F401 (for the CLI, which may not import store)
 
 ORIGIN = "umami"
 TIMEZONE = "UTC"
