@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli import anomalies, demo, funnels, goals, imports, keys, leads, projects, share, storage
+from cli import anomalies, demo, email_reports, funnels, goals, imports, keys, leads, projects, share, storage
 from cli.output import console, error_console, projects_line, reports_errors
 from cli.report import report
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
@@ -141,6 +141,7 @@ app.add_typer(storage.app, name="storage")
 app.add_typer(demo.app, name="demo")
 app.add_typer(imports.app, name="import")
 app.add_typer(share.app, name="share")
+app.add_typer(email_reports.app, name="reports")
 app.command("backup")(storage.backup)
 app.command("status")(status)
 app.command("snippet")(snippet)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli.output import console, format_ms, projects_line, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
@@ -62,6 +63,18 @@ def status(
         console.print(
             f"  {sum(dropped.values()):,} event properties dropped since start ({reasons}): at most 30 "
             "per event; keys of 1-64 characters; strings up to 512, numbers or booleans",
+            highlight=False,
+        )
+    for report in answer.email_reports:
+        last = report.last_send
+        said = (
+            "never sent yet"
+            if last is None
+            else f"last {last.status} {format_ms(last.sent_ms or last.period_end_ms)}"
+        )
+        upcoming = format_ms(report.next_send_ms)
+        console.print(
+            f"Email report {escape(report.name)} ({report.description}): {said}; next {upcoming} UTC",
             highlight=False,
         )
     counts = answer.counts

@@ -13,6 +13,7 @@ from msgspec import Meta, Struct
 
 from pulsegate.domain.attribution import LastTouchRule
 from pulsegate.domain.client_ip import DEFAULT_TRUSTED_PROXIES, parse_networks
+from pulsegate.domain.email_reports import Schedule, ScheduleOptions, check_sender
 from pulsegate.domain.goals import Goal, GoalOptions
 from pulsegate.errors import ConfigError, InvalidInput
 
@@ -166,6 +167,28 @@ class AlertSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     first_retry_seconds: Annotated[float, Meta(gt=0, le=3600)] = 30.0
 
 
+class EmailSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The SMTP server scheduled reports are sent through (empty host: none are sent)."""
+
+    host: str = ""
+    port: Port = 587
+    # starttls: plain connection upgraded (port 587); tls: TLS from the start (465); none: local relays only.
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password: str = ""  # or PULSEGATE_EMAIL__PASSWORD, kept out of the file
+    sender: str = msgspec.field(default="", name="from")  # "PulseGate <reports@example.com>"
+    timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 30.0
+    # Certificates to trust besides the system's (PEM), for a relay with its own CA.
+    ca_file: str = ""
+    # A failed send is tried again after 1, 2, 4 … minutes (this first), up to max_attempts.
+    first_retry_seconds: Annotated[float, Meta(gt=0, le=3600)] = 60.0
+    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 8
+    # How often the server looks for a report that is due (and a failed one to try again).
+    check_interval_seconds: Annotated[float, Meta(gt=0, le=3600)] = 60.0
+    # Where the report's "Open the dashboard" link points (empty: no link).
+    dashboard_url: str = ""
+
+
 class RetentionSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     """Deleting old raw events on a schedule, optionally archiving them to Parquet first."""
 
@@ -209,6 +232,7 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     crm: CrmSettings = msgspec.field(default_factory=CrmSettings)
     attribution: AttributionSettings = msgspec.field(default_factory=AttributionSettings)
     alerts: AlertSettings = msgspec.field(default_factory=AlertSettings)
+    email: EmailSettings = msgspec.field(default_factory=EmailSettings)
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     network: NetworkSettings = msgspec.field(default_factory=NetworkSettings)
     geo: GeoSettings = msgspec.field(default_factory=GeoSettings)
@@ -216,11 +240,18 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     # Goals declared here are written to the database at every start (server or CLI), replacing
     # those declared here before: `goals add` and `goals remove` leave them alone.
     goals: list[GoalOptions] = msgspec.field(default_factory=list)
+    # Scheduled email reports, written to the database at every start like goals ([[reports]]).
+    reports: list[ScheduleOptions] = msgspec.field(default_factory=list)
 
     @property
     def declared_goals(self) -> list[Goal]:
         """The config file's goals, checked (load_settings already refused bad ones)."""
         return [declared.goal() for declared in self.goals]
+
+    @property
+    def declared_reports(self) -> list[Schedule]:
+        """The config file's report schedules, checked (load_settings already refused bad ones)."""
+        return [declared.schedule() for declared in self.reports]
 
     @property
     def archive_path(self) -> Path | None:
@@ -373,6 +404,7 @@ def _check_values(settings: Settings) -> None:
         _check_url("alerts.webhook_url", settings.alerts.webhook_url)
     _check_web_paths(settings.web)
     _check_goals(settings.goals)
+    _check_reports(settings)
     for name in ("country_mmdb", "asn_mmdb"):
         value = getattr(settings.geo, name)
         if value and not Path(value).expanduser().is_file():
@@ -391,6 +423,23 @@ RESERVED_PATHS = (
     "/demo",
 )
 SCRIPT_PATHS = ("/tracker.js", "/form.js", "/pulse.js")
+
+
+def _check_reports(settings: Settings) -> None:
+    seen: set[str] = set()
+    for n, declared in enumerate(settings.reports):
+        try:
+            checked = declared.schedule()
+        except InvalidInput as exc:
+            raise ConfigError(f"Invalid setting reports[{n}] ({declared.name!r}): {exc}") from exc
+        if checked.name in seen:
+            raise ConfigError(f"Invalid setting reports[{n}]: a second report named {checked.name!r}")
+        seen.add(checked.name)
+    if settings.email.host:
+        try:
+            check_sender(settings.email.sender)
+        except InvalidInput as exc:
+            raise ConfigError(f"Invalid setting {exc}") from exc
 
 
 def _check_goals(goals: list[GoalOptions]) -> None:

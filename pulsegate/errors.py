@@ -113,6 +113,12 @@ class NotConfigured(PulseGateError):
     exit_code = 2
 
 
+class DeliveryFailed(PulseGateError):
+    """A message could not be handed to the server that should take it (an SMTP server)."""
+
+    status_code = 502
+
+
 class ConfigError(PulseGateError):
     """A setting is unknown, has the wrong type, or cannot be used."""
 

@@ -40,6 +40,7 @@ from pulsegate.services.anomalies import AnomalyService
 from pulsegate.services.api_keys import ApiKeys
 from pulsegate.services.attribution import VisitorHistories
 from pulsegate.services.delivery import DeliveryTarget, DeliveryWorker
+from pulsegate.services.email_reports import EmailReports
 from pulsegate.services.geo import GeoResolver
 from pulsegate.services.health import HealthCheck
 from pulsegate.services.lead_views import LeadViews
@@ -50,6 +51,7 @@ from pulsegate.services.tracking import TrackingService
 from pulsegate.store import rollup
 from pulsegate.store.database import Database
 from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
+from pulsegate.store.email_reports import replace_config_schedules
 from pulsegate.store.goals import replace_config_goals
 from pulsegate.store.tracking import load_open_sessions
 from pulsegate.store.writer import Writer
@@ -124,6 +126,7 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
     )
     stack.callback(database.close)
     replace_config_goals(database.connection, settings.declared_goals, utc_datetime(now_ms()))
+    replace_config_schedules(database.connection, settings.declared_reports, utc_datetime(now_ms()))
     geo = _geo_resolver(settings)
     geo.load()  # now, not on the first request
     open_sessions = OpenSessions()
@@ -275,6 +278,12 @@ async def _start_background_jobs(runtime: Runtime, stack: AsyncExitStack) -> Non
         # The first run a minute after start (not a day later), out of the way of start-up.
         await stack.enter_async_context(
             run_every(interval, prune_old_events, name="retention", first_delay=min(60, interval))
+        )
+    if settings.email.host:
+        # Scheduled email reports: each schedule's report once per period, failures retried.
+        email = EmailReports(database, writer, settings.email)
+        await stack.enter_async_context(
+            run_every(settings.email.check_interval_seconds, email.send_due, name="email reports")
         )
     if settings.alerts.webhook_url:
         alerts = AlertScanner(database, writer, settings.alerts)

@@ -7,6 +7,7 @@ from typing import Any
 from pulsegate.ops import (
     anomalies,
     demo,
+    email_reports,
     funnels,
     goals,
     imports,
@@ -50,6 +51,10 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         leads.LIST,
         leads.SHOW,
         demo.SEED,
+        email_reports.ADD,
+        email_reports.LIST,
+        email_reports.REMOVE,
+        email_reports.COMPOSE,
         imports.LIST,
         imports.REMOVE,
         plausible_import.BEGIN,

@@ -17,6 +17,7 @@ from pulsegate.errors import InvalidInput, StorageUnavailable
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store.database import Database, DatabaseLocked
+from pulsegate.store.email_reports import replace_config_schedules
 from pulsegate.store.goals import replace_config_goals
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -106,4 +107,5 @@ def _open_offline(settings: Settings, path: Path) -> Database:
             "moment. Otherwise stop that process first."
         ) from exc
     replace_config_goals(database.connection, settings.declared_goals, utc_datetime(now_ms()))
+    replace_config_schedules(database.connection, settings.declared_reports, utc_datetime(now_ms()))
     return database

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from pulsegate.domain.email_reports import ScheduleInfo
 from pulsegate.ops.context import NoArguments, OpContext, ServerInfo
 from pulsegate.ops.operation import Operation
 from pulsegate.store.projects import project_domains
@@ -35,6 +36,8 @@ class Status(msgspec.Struct, kw_only=True):
     duckdb_memory: DuckDBMemory
     # The registered projects and their domains; none: any site may send data.
     projects: dict[str, list[str]] = {}
+    # Scheduled email reports, each with its last send and the next.
+    email_reports: list[ScheduleInfo] = []
 
 
 def status(context: OpContext, args: NoArguments) -> Status:
@@ -60,7 +63,12 @@ def status(context: OpContext, args: NoArguments) -> Status:
         largest={tag.lower(): round(used / 1e6, 1) for tag, used in tags[:3]},
     )
     projects = project_domains(context.connection)
-    return Status(server=context.server, counts=counts, duckdb_memory=memory, projects=projects)
+    from pulsegate.ops.email_reports import list_schedules  # here: decoding a Status loads no DuckDB
+
+    schedules = list_schedules(context, args)
+    return Status(
+        server=context.server, counts=counts, duckdb_memory=memory, projects=projects, email_reports=schedules
+    )
 
 
 STATUS = Operation("status", status, NoArguments, Status)

@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from pulsegate.config import Settings, load_settings, settings_from_json, settings_to_json
+from pulsegate.domain.email_reports import ScheduleOptions
 from pulsegate.domain.goals import GoalOptions
 from pulsegate.errors import ConfigError
 from pulsegate.resources import shipped_file
@@ -106,6 +107,7 @@ def test_example_config_lists_every_setting_with_its_default() -> None:
     defaults = msgspec.to_builtins(Settings())
     # No goals by default: the example shows them in comments, and each commented one is valid.
     assert defaults.pop("goals") == [] and "goals" not in example
+    assert defaults.pop("reports") == [] and "reports" not in example
     assert example == defaults
     commented = "\n".join(line[2:] for line in text.splitlines() if line.startswith("# ") or line == "#")
     tables = commented[commented.index("[[goals]]") :]
@@ -113,6 +115,7 @@ def test_example_config_lists_every_setting_with_its_default() -> None:
     assert [GoalOptions(**goal).goal().name for goal in declared["goals"]] == [
         "Signup", "Thank you page", "Demo request",
     ]  # fmt: skip
+    assert [ScheduleOptions(**report).schedule().name for report in declared["reports"]] == ["weekly"]
 
 
 def test_settings_survive_the_handoff_to_the_worker(tmp_path: Path) -> None:

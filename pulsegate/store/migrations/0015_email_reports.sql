@@ -13,6 +13,7 @@ CREATE TABLE email_reports (
     day         INTEGER NOT NULL,    -- week: 1 (Monday) to 7; month: 1 to 28
     hour        INTEGER NOT NULL,    -- 0 to 23, in tz
     tz          VARCHAR NOT NULL,
+    model       VARCHAR NOT NULL,    -- the attribution model of its leads by campaign
     from_config BOOLEAN NOT NULL DEFAULT false,
     created_at  TIMESTAMP NOT NULL
 );
