@@ -1,7 +1,7 @@
 /** The PulseGate dashboard: reads the public analytics API with the key this tab was given. */
 
 import { barChart } from "./charts.js";
-import { api, forgetKey, hasKey, KeyRefused, rememberKey } from "./api.js";
+import { api, forgetKey, hasKey, KeyRefused, rememberKey, share } from "./api.js";
 import { h, formatDuration, formatNumber, formatPercent, formatTime, countryName, fill } from "./view.js";
 import { filterLabel, parseFilter } from "./filters.js";
 import { METRICS, REPORT_PANELS, buildReportPanels, drawRanked, formatRate, selectTab } from "./panels.js";
@@ -60,6 +60,7 @@ function readUrl() {
 
 function writeUrl() {
   const query = new URLSearchParams();
+  if (share && share.embed) query.set("embed", "1");
   if (view.project) query.set("project", view.project);
   if (view.period !== "30d") query.set("period", view.period);
   if (view.period === "custom") {
@@ -140,7 +141,8 @@ function showError(error) {
 
 // ---- signing in -------------------------------------------------------------------------------
 
-function showSignIn(message) {
+function showSignIn(message, error) {
+  if (share) return shareStopped(error);
   epoch++;
   clearInterval(realtimeTimer);
   clearTimeout(leadsSearchTimer);
@@ -172,7 +174,7 @@ async function start() {
   try {
     await loadProjects();
   } catch (error) {
-    if (error instanceof KeyRefused) return showSignIn("That key was not accepted. Check it and try again.");
+    if (error instanceof KeyRefused) return showSignIn("That key was not accepted. Check it and try again.", error);
   }
   $("key").value = "";
   if (epoch !== started) return;
@@ -200,6 +202,7 @@ function syncControls() {
 
 /** The project picker: projects with traffic or leads that the key may see. */
 async function loadProjects() {
+  if (share) return; // a share link shows its one project: no picker
   const projects = await api("/analytics/projects");
   allProjects = projects.all_projects;
   const all = allProjects ? "All projects" : "All my projects";
@@ -229,7 +232,7 @@ async function loadPanel(name, loader) {
     if (fresh()) failures.delete(name);
   } catch (error) {
     if (!fresh()) return;
-    if (error instanceof KeyRefused) return showSignIn("The key is no longer accepted (revoked?). Enter another.");
+    if (error instanceof KeyRefused) return showSignIn("The key is no longer accepted (revoked?). Enter another.", error);
     failures.set(name, error.message);
   }
   const messages = [...new Set(failures.values())]; // six panels refused for one reason: said once
@@ -242,7 +245,9 @@ const PANELS = {
   goals: loadGoals, funnel: loadFunnel,
   ...Object.fromEntries(REPORT_PANELS.map((panel) => [panel.id, (fresh) => loadReport(panel, fresh)])),
   anomalies: loadAnomalies, attribution: loadAttribution, won: loadWon, forms: loadForms,
-  leadSources: loadLeadSources, leads: loadLeads, storage: loadStorage,
+  // A share link's viewers get counts only: no leads list, no lead pages, no storage figures
+  // (the link's API answers none of them either).
+  ...(share ? {} : { leadSources: loadLeadSources, leads: loadLeads, storage: loadStorage }),
 };
 
 async function loadAll() {
@@ -291,7 +296,7 @@ async function loadOverview(fresh) {
     if (!fresh()) return;
     empty = year.current.sessions === 0 && year.previous.sessions === 0;
   }
-  $("empty").hidden = !empty;
+  $("empty").hidden = !empty || Boolean(share); // the snippet is for the site's owner, not a link's viewers
   $("snippet").textContent = `<script src="${location.origin}/pulse.js" data-project="${view.project || "your-site"}" defer></script>`;
 }
 
@@ -673,6 +678,35 @@ function wire() {
   });
 }
 
+// ---- share links ------------------------------------------------------------------------------
+
+/** A share link's page: the link's project only, read-only, without the key's controls. */
+function setUpShare() {
+  view.project = ""; // the link's API counts its own project whatever the URL says
+  document.body.classList.add("share");
+  document.body.classList.toggle("embed", share.embed);
+  document.querySelector(".topbar h1").textContent = share.project;
+  for (const id of ["sign-in", "sign-out", "leads-panel", "lead-detail"]) $(id).hidden = true;
+  $("project").closest("label").hidden = true;
+  $("storage").closest("section").hidden = true;
+}
+
+/** The link stopped working: its password is asked again (the server's form), or it is gone. */
+function shareStopped(error) {
+  epoch++;
+  clearInterval(realtimeTimer);
+  if (!(error && error.gone)) {
+    location.reload(); // the server answers with the password form
+    return;
+  }
+  $("board").hidden = true;
+  $("filters").hidden = true;
+  document.querySelector("main").append(h("section", { class: "panel sign-in", id: "share-gone" },
+    h("h2", {}, "This link does not work"),
+    h("p", {}, "It may have been revoked or have expired. Ask whoever sent it for a new one.")));
+}
+
 wire();
+if (share) setUpShare();
 if (hasKey()) start();
 else showSignIn();
