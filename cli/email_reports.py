@@ -10,11 +10,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.output import JsonOption, console, format_ms, print_json, reports_errors
+from cli.output import JsonOption, console, format_ms, last_send_line, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 
 app = typer.Typer(
-    help="Scheduled email reports: the week's or month's numbers in your inbox ([email] in the config).",
+    help="Scheduled email reports: the week's or month's numbers in your inbox (\\[email] in the config).",
     no_args_is_help=True,
 )
 
@@ -41,7 +41,7 @@ def add(
     database: DatabaseOption = None,
 ) -> None:
     """Schedule a report: every week (or month) it mails the period before, once. The server sends
-    it at the hour (SMTP settings in [email] of the config file). Adding a name again replaces it.
+    it at the hour (SMTP settings in \\[email] of the config file). Adding a name again replaces it.
 
     Examples:
 
@@ -64,7 +64,7 @@ def add(
         highlight=False,
     )
     if not settings.email.host:
-        console.print("No SMTP server is configured yet: set [email] host and from in the config file.")
+        console.print("No SMTP server is configured yet: set host and from in \\[email] of the config file.")
 
 
 @app.command("list")
@@ -84,10 +84,7 @@ def list_(json: JsonOption = False, config: ConfigOption = None, database: Datab
         return
     table = Table("report", "project", "to", "when", "last send", "next send (UTC)")
     for item in found:
-        last = item.last_send
-        said = "-" if last is None else f"{last.status} {format_ms(last.sent_ms or last.period_end_ms)}"
-        if last is not None and last.error:
-            said += f" ({escape(last.error)})"
+        said = escape(last_send_line(item.last_send))
         table.add_row(
             escape(item.name), escape(item.project or "all"), escape(", ".join(item.to)), item.description,
             said, format_ms(item.next_send_ms),
@@ -122,11 +119,13 @@ def send(
     to: Annotated[
         list[str] | None, typer.Option("--to", help="Send to this address (repeat for more).")
     ] = None,
-    period: Annotated[str, typer.Option("--period", help="The last whole week or month.")] = "week",
-    tz: Annotated[str, typer.Option("--tz", help="The time zone of the period.")] = "UTC",
+    period: Annotated[
+        str | None, typer.Option("--period", help="The last whole week (default) or month.")
+    ] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="The time zone of the period (default UTC).")] = None,
     model: Annotated[
-        str, typer.Option("--model", help="first, last or linear, for leads by campaign.")
-    ] = "last",
+        str | None, typer.Option("--model", help="first, last (default) or linear, for leads by campaign.")
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Write the message instead of sending it (stdout, or -o).")
     ] = False,
@@ -155,17 +154,17 @@ def send(
 
     if output is not None and not dry_run:
         raise InvalidInput("-o: only with --dry-run (a sent report goes to --to)")
-    if name is not None and project is not None:
-        raise InvalidInput("--name and --project: a scheduled report has its own project")
+    if name is not None and (project, period, tz, model) != (None, None, None, None):
+        raise InvalidInput("--name: a scheduled report has its own project, period, time zone and model")
     if output is not None:
         check_output_file(output, option="-o", example="report.eml")
     settings = settings_for(config, database)
     args = email_reports.ComposeArgs(
         name=name,
         project=project,
-        period=period,
-        tz=tz,
-        model=model,
+        period=period or "week",
+        tz=tz or "UTC",
+        model=model or "last",
         dashboard_url=settings.email.dashboard_url,
     )
     recipients = list(to or [])

@@ -54,3 +54,18 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
+
+
+def last_send_line(last: Any) -> str:
+    """A scheduled report's latest send for people: `sent 2026-03-09 08:00`, `failed (…), next try
+    …`, `given up (…)`, `sending (the server stopped during it: not sent again by itself)`."""
+    if last is None:
+        return "never sent yet"
+    if last.status == "sent":
+        return f"sent {format_ms(last.sent_ms)}"
+    if last.status == "failed":
+        retry = format_ms(last.next_attempt_ms)
+        return f"failed after {last.attempts} tries ({last.error}), next try {retry} UTC"
+    if last.status == "given_up":
+        return f"given up after {last.attempts} tries ({last.error})"
+    return "sending when the server stopped: not sent again by itself (reports send --name sends it)"

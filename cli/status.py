@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cli.output import console, format_ms, projects_line, reports_errors
+from cli.output import console, format_ms, last_send_line, projects_line, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 
 
@@ -66,17 +66,13 @@ def status(
             highlight=False,
         )
     for report in answer.email_reports:
-        last = report.last_send
-        said = (
-            "never sent yet"
-            if last is None
-            else f"last {last.status} {format_ms(last.sent_ms or last.period_end_ms)}"
-        )
-        upcoming = format_ms(report.next_send_ms)
         console.print(
-            f"Email report {escape(report.name)} ({report.description}): {said}; next {upcoming} UTC",
+            f"Email report {escape(report.name)} ({report.description}): "
+            f"{escape(last_send_line(report.last_send))}; "
+            + (f"next {format_ms(report.next_send_ms)} UTC" if settings.email.host
+               else "not sent: no SMTP server in \\[email]"),
             highlight=False,
-        )
+        )  # fmt: skip
     counts = answer.counts
     console.print(
         f"Database {settings.database_path}: {counts.sessions:,} sessions ({counts.open_sessions:,} open), "

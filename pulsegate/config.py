@@ -435,11 +435,14 @@ def _check_reports(settings: Settings) -> None:
         if checked.name in seen:
             raise ConfigError(f"Invalid setting reports[{n}]: a second report named {checked.name!r}")
         seen.add(checked.name)
-    if settings.email.host:
+    email = settings.email
+    if email.host or email.sender:
         try:
-            check_sender(settings.email.sender)
+            check_sender(email.sender)
         except InvalidInput as exc:
             raise ConfigError(f"Invalid setting {exc}") from exc
+    if not (email.username + email.password).isascii():
+        raise ConfigError("Invalid setting email.username or email.password: SMTP logins carry ASCII only")
 
 
 def _check_goals(goals: list[GoalOptions]) -> None:

@@ -12,13 +12,14 @@ the daily bars drawn as table cells.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, getaddresses, parseaddr
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -94,9 +95,10 @@ def check_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
 
 
 def check_sender(sender: str) -> str:
-    """`from` as `reports@example.com` or `PulseGate <reports@example.com>`."""
+    """`from` as `reports@example.com` or `PulseGate <reports@example.com>`: one address."""
     _, address = parseaddr(sender)
-    if not address or not _ADDRESS.match(address) or "\n" in sender or "\r" in sender:
+    several = len(getaddresses([sender])) != 1
+    if several or not address or not _ADDRESS.match(address) or "\n" in sender or "\r" in sender:
         raise InvalidInput(
             f"email.from: not an address such as PulseGate <reports@example.com> (got {sender!r})"
         )
@@ -150,7 +152,13 @@ def _send_days_around(schedule: Schedule, today: date) -> list[date]:
 
 def _period(schedule: Schedule, send_day: date, tz: ZoneInfo) -> tuple[int, int]:
     """The period a send on `send_day` reports: the whole week or calendar month before it."""
-    if schedule.every == "week":
+    return _period_before(schedule.every, send_day, tz)
+
+
+def _period_before(every: Every, send_day: date, tz: ZoneInfo) -> tuple[int, int]:
+    """The whole week (Monday to Sunday) or calendar month before the one holding `send_day`
+    (sent on a Sunday, a weekly report covers the week before that Sunday's own)."""
+    if every == "week":
         end = send_day - timedelta(days=send_day.weekday())  # the Monday that starts its week
         return _at(end - timedelta(days=7), 0, tz), _at(end, 0, tz)
     first = send_day.replace(day=1)
@@ -178,9 +186,24 @@ def next_due(schedule: Schedule, now_ms: int) -> Due:
 def period_for(every: Every, now_ms: int, tz: str) -> tuple[int, int]:
     """The last whole week (Monday to Sunday) or calendar month before `now_ms` (reports send now)."""
     zone_info = ZoneInfo(tz)
-    today = datetime.fromtimestamp(now_ms / 1000, zone_info).date()
-    probe = Schedule("now", None, ("x@example.com",), every, 1, 0, tz)
-    return _period(probe, today, zone_info)
+    return _period_before(every, datetime.fromtimestamp(now_ms / 1000, zone_info).date(), zone_info)
+
+
+def previous_period(every: Every, start_ms: int, tz: str) -> tuple[int, int]:
+    """The week or calendar month before the period that starts at `start_ms` (what a report
+    compares with: the whole month before, not the same number of days)."""
+    zone_info = ZoneInfo(tz)
+    return _period_before(every, datetime.fromtimestamp(start_ms / 1000, zone_info).date(), zone_info)
+
+
+def message_id(name: str, start_ms: int, sender: str) -> str:
+    """The same Message-ID for every try of one schedule's one period (mail systems drop a repeat)."""
+    digest = hashlib.sha256(f"{name}\0{start_ms}".encode()).hexdigest()[:24]
+    return f"<report.{digest}@{_sender_domain(sender)}>"
+
+
+def _sender_domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "pulsegate.local"
 
 
 class LastSend(msgspec.Struct, kw_only=True):
@@ -223,7 +246,6 @@ class Headline(msgspec.Struct, kw_only=True):
     now: float | None
     before: float | None
     kind: Literal["count", "duration", "percent"] = "count"
-    lower_is_better: bool = False
 
 
 class Ranked(msgspec.Struct, kw_only=True):
@@ -328,7 +350,7 @@ def render_html(content: ReportContent) -> str:
     ]  # fmt: skip
     for headline in content.headlines:
         moved = change(headline)
-        good = moved.startswith("+") != headline.lower_is_better
+        good = moved.startswith("+")  # every headline is better higher
         colour = "#5d6878" if moved in ("", "no change", "new") else ("#1a7f37" if good else "#c0392b")
         parts.append(
             f'<tr><td style="{_CELL}">{e(headline.label)}</td>'
@@ -396,7 +418,7 @@ def build_message(
     message = EmailMessage()
     message["Subject"] = f"PulseGate: {content.title}"
     message["From"] = sender
-    message["To"] = ", ".join(recipients)
+    message["To"] = ", ".join(recipients) if recipients else "undisclosed-recipients:;"
     message["Date"] = format_datetime(datetime.fromtimestamp(sent_ms / 1000, UTC))
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a report

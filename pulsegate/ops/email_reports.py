@@ -16,6 +16,7 @@ import msgspec
 
 from pulsegate.config import EmailSettings
 from pulsegate.domain import email_reports as mail
+from pulsegate.domain.attribution_reports import parse_model
 from pulsegate.domain.periods import zone
 from pulsegate.domain.timestamps import epoch_ms, now_ms, utc_datetime
 from pulsegate.domain.tracking import check_project
@@ -55,8 +56,9 @@ class Composed(msgspec.Struct, kw_only=True):
 
 
 def add_schedule(context: OpContext, args: AddSchedule) -> mail.ScheduleInfo:
-    """Store a schedule (again with the same name: replace it)."""
+    """Store a schedule (again with the same name: replace it, keeping its place in time)."""
     checked = args.schedule()
+    check_known_project(context, checked.project)
     _refuse_config_schedule(context, checked.name, "change it there")
     sql.upsert_schedule(context.connection, checked, utc_datetime(now_ms()))
     return next(info for info in list_schedules(context, NoArguments()) if info.name == checked.name)
@@ -124,17 +126,33 @@ def compose(context: OpContext, args: ComposeArgs) -> Composed:
         due = mail.latest_due(schedule, now)
         content = gather(
             context.connection, schedule.project, due.start_ms, due.end_ms, schedule.tz, schedule.model,
-            args.dashboard_url,
+            args.dashboard_url, schedule.every,
         )  # fmt: skip
         return Composed(content=content, recipients=list(schedule.recipients))
     if args.period not in ("week", "month"):
         raise InvalidInput(f"--period: week or month (got {args.period!r})")
-    project = check_project(args.project, "--project") if args.project is not None else None
-    options = mail.ScheduleOptions(name="now", to=["x@example.com"], model=args.model, tz=args.tz)
-    checked = options.schedule()  # checks the model and the zone
-    start, end = mail.period_for(args.period, now, zone(args.tz))  # type: ignore[arg-type]
-    content = gather(context.connection, project, start, end, checked.tz, checked.model, args.dashboard_url)
+    project = check_known_project(context, args.project)
+    tz = zone(args.tz)
+    every: mail.Every = "month" if args.period == "month" else "week"
+    start, end = mail.period_for(every, now, tz)
+    content = gather(
+        context.connection, project, start, end, tz, parse_model(args.model), args.dashboard_url, every
+    )
     return Composed(content=content, recipients=[])
+
+
+def check_known_project(context: OpContext, project: str | None) -> str | None:
+    """`project` when it is registered or has traffic (a typo would mail zeros every week)."""
+    if project is None:
+        return None
+    check_project(project, "--project")
+    registered = context.connection.execute("SELECT count(*) FROM projects WHERE name = ?", [project])
+    tracked = context.connection.execute("SELECT count(*) FROM sessions WHERE project = ? LIMIT 1", [project])
+    if not registered.fetchall()[0][0] and not tracked.fetchall()[0][0]:
+        raise InvalidInput(
+            f"--project: no project {project!r} is registered or has traffic (pulsegate projects list)"
+        )
+    return project
 
 
 ADD = Operation("reports.add", add_schedule, AddSchedule, mail.ScheduleInfo)
@@ -147,7 +165,8 @@ def message_of(composed: Composed, settings: EmailSettings, recipients: list[str
     """The email `reports send` sends (or shows with --dry-run)."""
     sender = settings.sender or "PulseGate <pulsegate@localhost>"
     sent = now_ms()
-    identifier = f"<report.{sent}.{secrets.token_hex(6)}@{sender.rpartition('@')[2].strip(' >')}>"
+    # A message of its own: a report sent by hand is not a try of a scheduled one.
+    identifier = mail.message_id(f"by hand {secrets.token_hex(8)}", sent, sender)
     return mail.build_message(composed.content, sender, recipients, identifier, sent)
 
 
@@ -156,5 +175,5 @@ def send_now(settings: EmailSettings, message: EmailMessage) -> None:
     writer); DeliveryFailed saying why when it is not taken, NotConfigured without a server."""
     try:
         deliver(settings, message)
-    except (OSError, smtplib.SMTPException) as exc:
+    except (OSError, smtplib.SMTPException, UnicodeError) as exc:
         raise DeliveryFailed(f"Not sent: {describe_failure(exc)}") from None

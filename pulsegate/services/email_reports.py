@@ -4,7 +4,6 @@ and the server's job that sends each schedule's report once per period, retrying
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import smtplib
 import socket
@@ -31,6 +30,7 @@ from pulsegate.store.writer import Writer
 
 logger = logging.getLogger("pulsegate.email_reports")
 TOP_ROWS = 5
+MAX_RETRY_SECONDS = 86_400.0  # however many tries are allowed, a day apart at most
 ANOMALY_HOURS = 72  # the anomaly scan's longest window: the last three days of the period
 
 
@@ -42,13 +42,15 @@ def gather(
     tz: str,
     model: Model = "last",
     dashboard_url: str = "",
+    every: mail.Every = "week",
 ) -> mail.ReportContent:
-    """Everything the report of `project` (None: every project) for [start_ms, end_ms) says."""
+    """Everything the report of `project` (None: every project) for [start_ms, end_ms) says,
+    against the week or calendar month before."""
     projects = (project,) if project else None
     window = Window(start_ms, end_ms, tz)
-    query = ReportQuery(window, projects, compare="previous")
-    overview = reports.overview(cursor, query)
-    now, before = overview.current, overview.previous
+    earlier = Window(*mail.previous_period(every, start_ms, tz), tz)
+    now = reports.totals(cursor, ReportQuery(window, projects), window)
+    before = reports.totals(cursor, ReportQuery(earlier, projects), earlier)
     headlines = [
         mail.Headline(label="Visitors", now=now.visitors, before=before.visitors),
         mail.Headline(label="Sessions", now=now.sessions, before=before.sessions),
@@ -114,13 +116,6 @@ def gather(
     )
 
 
-def message_id(name: str, start_ms: int, sender: str) -> str:
-    """The same Message-ID for every try of one schedule's one period (mail systems drop a repeat)."""
-    digest = hashlib.sha256(f"{name}\0{start_ms}".encode()).hexdigest()[:24]
-    domain = sender.rpartition("@")[2].strip(" >") or "pulsegate.local"
-    return f"<report.{digest}@{domain}>"
-
-
 def deliver(settings: EmailSettings, message: EmailMessage) -> None:
     """Send `message` through the configured SMTP server (blocking: call it off the event loop).
     OSError or smtplib.SMTPException when the server refuses, drops or does not answer in time."""
@@ -149,14 +144,16 @@ def describe_failure(exc: BaseException) -> str:
     # smtplib reports a timeout in the greeting as "Connection unexpectedly closed: timed out".
     if isinstance(exc, socket.timeout | TimeoutError) or str(exc).endswith("timed out"):
         return "the SMTP server did not answer in time"
+    if isinstance(exc, UnicodeEncodeError):
+        return "the username or password has a character SMTP logins cannot carry (use ASCII)"
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
 class EmailReports:
     """The server's scheduled sends: every minute, each schedule whose latest period has not been
     sent is gathered, sent and recorded; a failure is tried again with backoff. A send is
-    recorded as 'sending' before the SMTP conversation, so a crash in it never sends it twice
-    (the row is left 'unknown' and `reports list` says so)."""
+    recorded as 'sending' just before the SMTP conversation, so a crash in it never sends it
+    twice (the row stays 'sending' and `reports list` says so)."""
 
     def __init__(
         self,
@@ -184,10 +181,10 @@ class EmailReports:
     async def _send_if_due(self, schedule: mail.Schedule, created_at: datetime) -> bool:
         now = self._clock()
         due = mail.latest_due(schedule, now)
-        if utc_datetime(due.send_ms) < created_at:
-            return False  # the schedule did not exist then: its first report is the next one
         start = utc_datetime(due.start_ms)
         previous = await self._database.read(sql.find_send, schedule.name, start)
+        if previous is None and utc_datetime(due.send_ms) < created_at:
+            return False  # the schedule did not exist then: its first report is the next one
         if previous is not None and (
             previous.status != "failed"  # sent, given up, or 'sending' left by a crash: never again
             or (previous.next_attempt_at is not None and utc_datetime(now) < previous.next_attempt_at)
@@ -195,19 +192,21 @@ class EmailReports:
             return False
         attempts = (previous.attempts if previous else 0) + 1
         sender = self._settings.sender
-        identifier = message_id(schedule.name, due.start_ms, sender)
+        identifier = mail.message_id(schedule.name, due.start_ms, sender)
         sending = sql.SendRow(
             schedule.name, start, utc_datetime(due.end_ms), "sending", attempts, None, None, None, identifier
         )
-        await self._writer.run(lambda connection: sql.record_send(connection, sending))
         try:
+            # The message is made before the send is recorded as 'sending': only the SMTP
+            # conversation lies between that record and its outcome.
             content = await self._database.read(
                 gather, schedule.project, due.start_ms, due.end_ms, schedule.tz, schedule.model,
-                self._settings.dashboard_url,
+                self._settings.dashboard_url, schedule.every,
             )  # fmt: skip
             message = mail.build_message(content, sender, schedule.recipients, identifier, now)
+            await self._writer.run(lambda connection: sql.record_send(connection, sending))
             await asyncio.to_thread(deliver, self._settings, message)
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:
             failed = self._failed(sending, exc)
             await self._writer.run(lambda connection: sql.record_send(connection, failed))
             logger.warning(
@@ -223,7 +222,8 @@ class EmailReports:
         settings = self._settings
         if sending.attempts >= settings.max_attempts:
             return sending._replace(status="given_up", last_error=describe_failure(exc))
-        delay_ms = int(settings.first_retry_seconds * 1000 * 2 ** (sending.attempts - 1))
+        doubled = settings.first_retry_seconds * 2 ** min(sending.attempts - 1, 20)
+        delay_ms = int(min(doubled, MAX_RETRY_SECONDS) * 1000)
         return sending._replace(
             status="failed",
             last_error=describe_failure(exc),

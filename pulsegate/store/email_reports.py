@@ -25,9 +25,11 @@ def upsert_schedule(
     connection: duckdb.DuckDBPyConnection, schedule: Schedule, now: datetime, *, from_config: bool = False
 ) -> None:
     """Store a schedule, or replace the one of that name."""
+    # A schedule changed keeps its creation time: the period due now is still its to send.
+    updated = ", ".join(f"{column} = excluded.{column}" for column in (*_COLUMNS[1:], "from_config"))
     connection.execute(
-        f"INSERT OR REPLACE INTO email_reports ({', '.join(_COLUMNS)}, from_config, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO email_reports ({', '.join(_COLUMNS)}, from_config, created_at) "
+        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET {updated}",
         [schedule.name, schedule.project, list(schedule.recipients), schedule.every, schedule.day,
          schedule.hour, schedule.tz, schedule.model, from_config, now],
     )  # fmt: skip
@@ -42,8 +44,11 @@ def replace_config_schedules(
     if current == sorted(schedules, key=lambda s: s.name):
         return
     with transaction(connection):
-        connection.execute("DELETE FROM email_reports WHERE from_config")
-        for schedule in schedules:
+        wanted = [schedule.name for schedule in schedules]
+        connection.execute(
+            "DELETE FROM email_reports WHERE from_config AND NOT list_contains(?, name)", [wanted]
+        )
+        for schedule in schedules:  # those kept keep their creation time (upsert_schedule)
             upsert_schedule(connection, schedule, now, from_config=True)
 
 

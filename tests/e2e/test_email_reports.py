@@ -5,6 +5,7 @@ sending once per period, failures retried, a silent server that never blocks req
 from __future__ import annotations
 
 import email
+import re
 import socket
 import ssl
 import subprocess
@@ -155,8 +156,22 @@ def test_a_report_sent_now_carries_the_api_s_numbers(
         client, key, "/analytics/breakdown", dimension="source", metrics="visitors", limit=5, **window
     )
     html_part = message.get_body(("html",)).get_content()
-    for row in sources["rows"]:
-        assert f">{row['value']}<" in html_part and f"{row['visitors']:,}" in html_part
+    table_rows = [re.findall(r">([^<>]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", html_part)]
+    for row in sources["rows"]:  # the source's own table row holds its visitors
+        cells = next(cells for cells in table_rows if cells and cells[0] == row["value"])
+        assert cells[1] == f"{row['visitors']:,}", (cells, row)
+    # Against the week before (not the same number of days before: for a month it differs).
+    earlier_start, earlier_end = mail.previous_period("week", start, "UTC")
+    before = api(
+        client, key, "/analytics/overview", **{**window, "from": str(earlier_start), "to": str(earlier_end)}
+    )
+    visitors_line = next(line for line in text.splitlines() if line.startswith("Visitors "))
+    now_count, before_count = overview["current"]["visitors"], before["current"]["visitors"]
+    if before_count:
+        assert (
+            visitors_line.endswith(f"{(now_count - before_count) / before_count:+.0%}")
+            or "no change" in visitors_line
+        )
     assert "<script" not in html_part and "<svg" not in html_part
 
 
@@ -179,7 +194,7 @@ def test_the_server_sends_a_due_report_once_and_records_it(
     rows = app_rows(client, "SELECT status, attempts, message_id FROM email_report_sends")
     assert rows[0][:2] == ("sent", 1) and rows[0][2] == inbox.messages[0]["Message-ID"]
     listed = invoke(database, "status", "--config", str(config))
-    assert "Email report weekly" in listed.output and "last sent" in listed.output
+    assert "Email report weekly" in listed.output and ": sent 20" in listed.output
 
 
 def test_a_refused_send_is_tried_again_and_a_silent_server_blocks_nothing(
@@ -200,8 +215,10 @@ def test_a_refused_send_is_tried_again_and_a_silent_server_blocks_nothing(
                 "INSERT INTO email_reports VALUES ('daily-ish', NULL, ['a@example.com'], 'week', 1, 0, 'UTC', "
                 "'last', false, ?)", [datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)],
             )  # fmt: skip
+        wait_for(lambda: app_rows(client, "SELECT 1 FROM email_report_sends WHERE status = 'sending'"),
+                 what="the send to start")  # fmt: skip
         slowest = 0.0
-        for _ in range(25):  # while the send waits on the silent server, requests are answered
+        for _ in range(15):  # while the send waits on the silent server, requests are answered
             started = time.perf_counter()
             assert client.get("/health").status_code == 200
             slowest = max(slowest, time.perf_counter() - started)
@@ -278,3 +295,61 @@ def test_bad_input_and_a_wrong_password_are_one_line(
     plain = write_config(untrusted, database, {**email_settings(smtp[0], certificate), "ca_file": ""})
     done = invoke(database, "reports", "send", "--to", "a@example.com", "--config", str(plain))
     assert done.exit_code == 1 and "CERTIFICATE_VERIFY_FAILED" in done.output
+
+
+def test_refused_sends_are_retried_then_given_up_and_a_send_cut_short_is_never_repeated(
+    tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    closed = free_port()  # nothing listens: every try is refused
+    database = tmp_path / "pulsegate.duckdb"
+    config = write_config(tmp_path, database, email_settings(closed, certificate, max_attempts=3,
+                                                             first_retry_seconds=0.2))  # fmt: skip
+    settings = load_settings(config, environ={})
+    run_operation(settings, SEED, SeedArgs(days=10, sessions=200, seed=5))
+    long_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
+    with TestClient(create_app(settings)) as client:
+        with app_cursor(client) as cursor:
+            for name in ("refused", "cut-short"):
+                cursor.execute(
+                    "INSERT INTO email_reports VALUES (?, NULL, ['a@example.com'], 'week', 1, 0, 'UTC', 'last', "
+                    "false, ?)", [name, long_ago],
+                )  # fmt: skip
+            # A send the server was in the middle of when it stopped, for the period due now.
+            schedule = mail.ScheduleOptions(name="cut-short", to=["a@example.com"], day=1, hour=0).schedule()
+            due = mail.latest_due(schedule, int(time.time() * 1000))
+            cursor.execute(
+                "INSERT INTO email_report_sends VALUES ('cut-short', ?, ?, 'sending', 1, NULL, NULL, NULL, '<x@y>')",
+                [datetime.fromtimestamp(due.start_ms / 1000, UTC).replace(tzinfo=None),
+                 datetime.fromtimestamp(due.end_ms / 1000, UTC).replace(tzinfo=None)],
+            )  # fmt: skip
+        given_up = wait_for(lambda: app_rows(client, "SELECT attempts, last_error FROM email_report_sends "
+                                                     "WHERE name = 'refused' AND status = 'given_up'"),
+                            timeout=30, what="the report to be given up")  # fmt: skip
+        assert given_up[0][0] == 3 and "ConnectionRefusedError" in given_up[0][1]
+        assert app_rows(
+            client, "SELECT status, attempts FROM email_report_sends WHERE name = 'cut-short'"
+        ) == [("sending", 1)]
+        listed = invoke(database, "reports", "list", "--config", str(config))
+        assert (
+            "given up after 3 tries" in listed.output and "sending when the server stopped" in listed.output
+        )
+
+
+def test_a_schedule_changed_keeps_its_pending_retry(app: tuple[TestClient[Any], Path]) -> None:
+    client, config = app
+    database = client.app.state["runtime"].settings.database_path
+    assert (
+        invoke(
+            database, "reports", "add", "weekly", "--to", "a@example.com", "--config", str(config)
+        ).exit_code
+        == 0
+    )
+    with app_cursor(client) as cursor:
+        cursor.execute("UPDATE email_reports SET created_at = created_at - INTERVAL 30 DAY")
+        (before,) = cursor.execute("SELECT created_at FROM email_reports").fetchall()[0]
+    changed = invoke(database, "reports", "add", "weekly", "--to", "a@example.com", "--to", "b@example.com",
+                     "--config", str(config))  # fmt: skip
+    assert changed.exit_code == 0, changed.output
+    assert app_rows(client, "SELECT created_at, recipients FROM email_reports") == [
+        (before, ["a@example.com", "b@example.com"])
+    ]

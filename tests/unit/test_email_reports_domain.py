@@ -113,3 +113,19 @@ def test_numbers_and_changes_read_as_people_write_them() -> None:
     assert (
         mail.period_title(ms(2026, 1, 26), ms(2026, 2, 2), "Europe/Berlin") == "26 January to 1 February 2026"
     )
+
+
+def test_a_report_compares_with_the_whole_period_before() -> None:
+    # March against February (28 days), not against the 31 days before 1 March.
+    assert mail.previous_period("month", ms(2026, 3, 1), "Europe/Berlin") == (ms(2026, 2, 1), ms(2026, 3, 1))
+    assert mail.previous_period("week", ms(2026, 3, 30), "Europe/Berlin") == (
+        ms(2026, 3, 23),
+        ms(2026, 3, 30),
+    )
+
+
+def test_the_sender_is_one_address() -> None:
+    assert mail.check_sender("PulseGate <r@example.com>") == "PulseGate <r@example.com>"
+    for bad in ("r@example.com, x@example.com", "nobody", "PulseGate <r@example.com>\nBcc: x@example.com"):
+        with pytest.raises(InvalidInput):
+            mail.check_sender(bad)

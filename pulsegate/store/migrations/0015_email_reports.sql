@@ -22,7 +22,7 @@ CREATE TABLE email_report_sends (
     name            VARCHAR NOT NULL,
     period_start    TIMESTAMP NOT NULL,   -- UTC, the first instant the report covers
     period_end      TIMESTAMP NOT NULL,
-    status          VARCHAR NOT NULL,     -- 'sent', 'failed' (tried again later) or 'given_up'
+    status          VARCHAR NOT NULL,     -- 'sending' (just before SMTP), 'sent', 'failed' (tried again) or 'given_up'
     attempts        INTEGER NOT NULL,
     next_attempt_at TIMESTAMP,
     last_error      VARCHAR,
