@@ -82,7 +82,7 @@ def new_share_id() -> str:
 
 def token_hash(token: str) -> str | None:
     """The SHA-256 a token is stored as, or None for text that cannot be a token (no lookup needed)."""
-    return hash_secret(token) if _TOKEN.match(token) else None
+    return hash_secret(token) if _TOKEN.fullmatch(token) else None
 
 
 def same_hash(stored: str, presented: str) -> bool:
@@ -106,7 +106,7 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
 
 def verify_password(password: str, stored: str) -> bool:
     """Whether `password` is the one `stored` was made from (constant-time at the end)."""
-    match = _PASSWORD_HASH.match(stored)
+    match = _PASSWORD_HASH.fullmatch(stored)
     if match is None or len(password) > MAX_PASSWORD_CHARS:
         return False
     n, r, p = int(match[1]), int(match[2]), int(match[3])
@@ -116,9 +116,12 @@ def verify_password(password: str, stored: str) -> bool:
 
 def check_password_hash(stored: str) -> str:
     """`stored` if it is a hash `hash_password` makes (the CLI hashes it), else InvalidInput."""
-    match = _PASSWORD_HASH.match(stored)
+    match = _PASSWORD_HASH.fullmatch(stored)
     if match is None or int(match[1]) < SCRYPT_N or int(match[1]) & (int(match[1]) - 1):
         raise InvalidInput("password_hash: not a scrypt hash made by `pulsegate share create`")
+    # scrypt needs 128·N·r bytes: a hash over the limit verify_password runs with could never match.
+    if 128 * int(match[1]) * int(match[2]) * int(match[3]) > _SCRYPT_MAXMEM // 2:
+        raise InvalidInput("password_hash: its scrypt cost is over what the server allows")
     return stored
 
 
@@ -138,7 +141,8 @@ def admits(secret: str, link: ShareLink, cookie: str | None, now_s: int) -> bool
     if link.password_hash is None:
         return True
     issued_text, _, mac = (cookie or "").partition(".")
-    if not issued_text.isdigit() or len(issued_text) > 12:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,12}", issued_text):
         return False
     issued_s = int(issued_text)
     if not 0 <= now_s - issued_s < COOKIE_MAX_AGE_SECONDS:
@@ -153,7 +157,7 @@ def _access_mac(secret: str, link: ShareLink, issued_s: int) -> str:
 
 def parse_expires(text: str) -> int:
     """`90m`, `12h`, `30d` or `2w` as milliseconds (1 minute to 10 years), or InvalidInput."""
-    match = _EXPIRES.match(text.strip())
+    match = _EXPIRES.fullmatch(text.strip())
     if not match:
         raise InvalidInput(f"--expires: a number and m, h, d or w, like 12h, 30d or 2w (got {text!r})")
     expires_ms = int(match[1]) * _UNITS_MS[match[2]]
@@ -169,7 +173,10 @@ def check_embed_origin(text: str) -> str:
     The value goes into a response header, so nothing but an origin's characters passes.
     """
     origin = text.strip().rstrip("/")
-    if not _ORIGIN.match(origin) or len(origin) > 300:
+    host = origin.split("://", 1)[-1].split(":", 1)[0]
+    # `*.com` would let any .com site frame the link: a wildcard stands above a registered name.
+    too_wide = host.startswith("*.") and "." not in host[2:]
+    if not _ORIGIN.fullmatch(origin) or len(origin) > 300 or too_wide:
         raise InvalidInput(
             "--embed-origin: a page's origin, scheme and host (and port), like https://wiki.example.com "
             f"or https://*.example.com (got {text!r})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
@@ -48,7 +49,9 @@ def framework_error(request: Request, exc: HTTPException) -> Response[dict[str, 
 
 def unexpected_error(request: Request, exc: Exception) -> Response[dict[str, str]]:
     """A bug: log the traceback here, answer 500 without it."""
-    logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+    # A share link's token is its key: the log names the route, not the link.
+    path = re.sub(r"^/share/[^/]+", "/share/<token>", request.url.path)
+    logger.exception("Unhandled error on %s %s", request.method, path)
     return error_response(500, "Internal server error")
 
 

@@ -80,10 +80,20 @@ class AnalyticsService:
         )
 
     async def forms(
-        self, query: ReportQuery, by: Dimension | None, form: str | None, order: Order, paging: Paging
+        self,
+        query: ReportQuery,
+        by: Dimension | None,
+        form: str | None,
+        order: Order,
+        paging: Paging,
+        *,
+        tracked_only: bool = False,
     ) -> answers.FormsReport:
-        """Each form's views, starts, submits, leads and spam (or one form's, by `by`)."""
-        return await self._database.read(attribution_reports.forms, query, by, form, order, paging)
+        """Each form's views, starts, submits, leads and spam (or one form's, by `by`);
+        `tracked_only`: the forms the tracker saw (no label only leads typed)."""
+        return await self._database.read(
+            attribution_reports.forms, query, by, form, order, paging, tracked_only
+        )
 
     async def goal_report(self, query: ReportQuery) -> answers.Goals:
         """Each goal's conversions and conversion rate: the visitors and the goals' counts are read

@@ -76,12 +76,15 @@ def forms(
     form: str | None,
     order: Order,
     paging: Paging,
+    tracked_only: bool = False,
 ) -> answers.FormsReport:
-    """One page of forms (or of one form's values of `by`), each with its comparison's numbers."""
+    """One page of forms (or of one form's values of `by`), each with its comparison's numbers
+    (`tracked_only`: the forms the tracker saw, store/form_reports.form_rows)."""
     nothing: dict[str, Any] = {name: 0 if name in COUNTED else None for name in FORM_METRIC_NAMES}
 
     def fetch(window: Window, ranking: sql.Ranking) -> tuple[list[answers.ReportRow], int]:
-        return form_rows(cursor, scope_of(window, query.projects), query.filters, by, form, ranking)
+        scope = scope_of(window, query.projects)
+        return form_rows(cursor, scope, query.filters, by, form, ranking, tracked_only=tracked_only)
 
     found, total = compared_page(query, order, paging, fetch, nothing)
     earlier = query.comparison

@@ -31,9 +31,12 @@ def form_rows(
     ranking: Ranking,
     *,
     dialect: Dialect = DUCKDB,
+    tracked_only: bool = False,
 ) -> tuple[list[Row], int]:
     """Rows of `{"value", views, starts, …}`: one per form label, or (`by`) one per value of a
-    session dimension for the form `form`; ranked and paged, and how many there are."""
+    session dimension for the form `form`; ranked and paged, and how many there are.
+    `tracked_only`: only the forms the tracker saw on the site's pages, not a label that only
+    leads carry (a lead's `source` is whatever its sender typed: share links must not show it)."""
     coverage = rollup.coverage(cursor) if any(f.dimension.scope == "event" for f in filters) else None
     sessions_where = counted_sessions(scope, filters, dialect, coverage=coverage)
     value = dialect.session_value(by) if by is not None else Sql("NULL")
@@ -80,7 +83,8 @@ def form_rows(
             "counts AS (SELECT coalesce(steps.row_value, sent.row_value) AS row_value, "
             "coalesce(views, 0) AS views, coalesce(starts, 0) AS starts, coalesce(submits, 0) AS submits, "
             "coalesce(leads, 0) AS leads, coalesce(spam, 0) AS spam "
-            "FROM steps FULL JOIN sent ON steps.row_value IS NOT DISTINCT FROM sent.row_value)"
+            f"FROM steps {'LEFT' if tracked_only and by is None else 'FULL'} JOIN sent "
+            "ON steps.row_value IS NOT DISTINCT FROM sent.row_value)"
         ),
     ]
     columns = [

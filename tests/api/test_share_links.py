@@ -71,11 +71,15 @@ def test_each_report_is_the_key_s_answer_for_the_link_s_project(
                        headers={"X-API-Key": key})  # fmt: skip
     everything = client.get(f"/analytics/{route}", params={**WINDOW, **params}, headers={"X-API-Key": key})
     assert shared.status_code == 200, shared.text
-    assert shared.json() == keyed.json()
+    expected = keyed.json()
+    if route == "forms":  # a share link shows the forms the tracker saw, not labels only leads carry
+        tracked = [row for row in expected["rows"] if row["views"] or row["starts"] or row["submits"]]
+        expected = {**expected, "rows": tracked, "total_rows": len(tracked)}
+    assert shared.json() == expected
     assert shared.headers["cache-control"] == "no-store"
     # The same with the link's project named, and 404 (as for a missing one) with another.
     named = client.get(f"{link.path}/api/analytics/{route}", params={**WINDOW, **params, "project": "acme"})
-    assert named.json() == keyed.json()
+    assert named.json() == expected
     other = client.get(f"{link.path}/api/analytics/{route}", params={**WINDOW, **params, "project": "globex"})
     assert other.status_code == 404 and other.json() == {
         "error": "project: no project 'globex' for this share link"
@@ -226,3 +230,37 @@ def test_bad_input_is_refused_with_its_reason(
         create(settings, **args)
     assert refused.value.message.startswith(error), refused.value.message
     assert refused.value.exit_code == 2
+
+
+def test_text_a_lead_s_sender_typed_never_reaches_a_share_link(
+    served: tuple[TestClient[Any], Settings],
+) -> None:
+    """A lead's `source` is whatever its sender put there: the forms report of a key lists it, a
+    share link's lists only the forms the tracker saw on the site."""
+    client, settings = served
+    typed = "Callback for Jane Doe jane.doe@corp.example"
+    with app_cursor(client) as cursor:
+        cursor.execute(
+            "INSERT INTO leads (lead_id, submission_id, created_at, project, source, is_spam) "
+            "VALUES ('typed-lead', 'typed-lead', ?, 'acme', ?, false)", ["2026-03-04 10:00:00", typed],
+        )  # fmt: skip
+    key = new_api_key(settings)
+    keyed = client.get("/analytics/forms", params={**WINDOW, "project": "acme"}, headers={"X-API-Key": key})
+    assert typed in keyed.text  # the check below is real
+    link = create(settings)
+    for params in ({}, {"form": typed, "dimension": "country"}, {"limit": "1000"}):
+        shared = client.get(f"{link.path}/api/analytics/forms", params={**WINDOW, **params})
+        assert (shared.status_code == 200 and "jane.doe" not in shared.text.replace(typed, "")) or params
+        assert all(row["value"] != typed for row in shared.json()["rows"])
+
+
+def test_odd_cookies_and_origins_are_refused_not_errors(served: tuple[TestClient[Any], Settings]) -> None:
+    client, settings = served
+    link = create(settings, password_hash=hash_password("correct horse"))
+    for value in (b"\xb2.x", b"12.", b"abc.def", b"9" * 40 + b".x"):  # \xb2 is "²" as the wire carries it
+        cookie = COOKIE_NAME.encode() + b"=" + value
+        answer = client.get(f"{link.path}/api/analytics/overview", params=WINDOW, headers={"Cookie": cookie})
+        assert answer.status_code == 401, (value, answer.text)
+    for origin in ("https://evil.example\n/", "https://*.com"):
+        with pytest.raises(PulseGateError, match="--embed-origin"):
+            create(settings, embed_origins=[origin])
