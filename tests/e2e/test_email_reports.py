@@ -9,6 +9,7 @@ import re
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -353,3 +354,47 @@ def test_a_schedule_changed_keeps_its_pending_retry(app: tuple[TestClient[Any], 
     assert app_rows(client, "SELECT created_at, recipients FROM email_reports") == [
         (before, ["a@example.com", "b@example.com"])
     ]
+
+
+def test_a_server_that_drops_the_connection_is_a_failed_try(
+    tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    """It takes the connection and closes it at once: the try fails, the reason is said, and the
+    report waits for the next one."""
+    dropping = socket.socket()
+    dropping.bind(("127.0.0.1", 0))
+    dropping.listen()
+    stop = threading.Event()
+
+    def drop_each() -> None:
+        dropping.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = dropping.accept()
+            except TimeoutError:
+                continue
+            connection.close()
+
+    dropper = threading.Thread(target=drop_each, daemon=True)
+    dropper.start()
+    database = tmp_path / "pulsegate.duckdb"
+    port = dropping.getsockname()[1]
+    config = write_config(tmp_path, database, email_settings(port, certificate, first_retry_seconds=60))
+    settings = load_settings(config, environ={})
+    run_operation(settings, SEED, SeedArgs(days=10, sessions=200, seed=6))
+    try:
+        with TestClient(create_app(settings)) as client:
+            with app_cursor(client) as cursor:
+                cursor.execute(
+                    "INSERT INTO email_reports VALUES ('dropped', NULL, ['a@example.com'], 'week', 1, 0, 'UTC', "
+                    "'last', false, ?)", [datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)],
+                )  # fmt: skip
+            failed = wait_for(lambda: app_rows(client, "SELECT status, attempts, last_error, next_attempt_at "
+                                                       "FROM email_report_sends WHERE status != 'sending'"), what="a failed try")  # fmt: skip
+            status, attempts, error, retry_at = failed[0]
+            assert (status, attempts) == ("failed", 1) and "SMTPServerDisconnected" in error
+            assert retry_at > datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=30)
+    finally:
+        stop.set()
+        dropper.join()
+        dropping.close()
