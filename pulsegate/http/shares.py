@@ -48,7 +48,7 @@ SHARE_MARKER = '<meta name="pulsegate-share" content="{project}"{embed}>'
 _NO_FRAMING = "frame-ancestors 'none'"
 
 
-async def provide_share(request: Request, runtime: RuntimeDependency, token: str) -> ShareLink:
+async def provide_share(request: Request, runtime: RuntimeDependency, token: FromPath[str]) -> ShareLink:
     """The live link of the path's token, once its password (if any) was given; else 404 or 401."""
     link = await runtime.shares.find(token)
     if link is None:
