@@ -115,7 +115,7 @@ def app(
     database = tmp_path / "pulsegate.duckdb"
     config = write_config(tmp_path, database, email_settings(smtp[0], certificate))
     settings = load_settings(config, environ={})
-    run_operation(settings, SEED, SeedArgs(days=21, sessions=1500, seed=3))
+    run_operation(settings, SEED, SeedArgs(days=21, sessions=500, seed=3))
     with TestClient(create_app(settings)) as client:
         yield client, config
 
