@@ -83,7 +83,7 @@ def list_schedules(context: OpContext, args: NoArguments) -> list[mail.ScheduleI
             last_send=_last_send(last.get(schedule.name)),
             next_send_ms=mail.next_due(schedule, now).send_ms,
         )
-        for schedule, from_config in sql.schedule_rows(context.connection)
+        for schedule, from_config, _ in sql.schedule_rows(context.connection)
     ]
 
 
@@ -103,7 +103,7 @@ def _ms(moment: datetime | None) -> int | None:
 
 def _refuse_config_schedule(context: OpContext, name: str, what: str) -> None:
     """The config file's schedules are changed in the file: each start writes them again."""
-    if any(s.name == name and from_config for s, from_config in sql.schedule_rows(context.connection)):
+    if any(s.name == name and from_config for s, from_config, _ in sql.schedule_rows(context.connection)):
         raise InvalidInput(f"The report {name!r} is declared in the config file ([[reports]]): {what}")
 
 
@@ -119,7 +119,7 @@ def compose(context: OpContext, args: ComposeArgs) -> Composed:
     """The content of a report of the last whole period, as its schedule (or the options) say."""
     now = now_ms()
     if args.name is not None:
-        found = [s for s, _ in sql.schedule_rows(context.connection) if s.name == args.name]
+        found = [s for s, _, _ in sql.schedule_rows(context.connection) if s.name == args.name]
         if not found:
             raise UnknownId(f"--name: no report {args.name!r}; `pulsegate reports list` shows them")
         schedule = found[0]

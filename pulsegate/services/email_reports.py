@@ -173,7 +173,7 @@ class EmailReports:
         if not self._settings.host:
             return 0
         sent = 0
-        for schedule, created_at in await self._database.read(schedules_with_creation):
+        for schedule, _, created_at in await self._database.read(sql.schedule_rows):
             if await self._send_if_due(schedule, created_at):
                 sent += 1
         return sent
@@ -206,7 +206,7 @@ class EmailReports:
             message = mail.build_message(content, sender, schedule.recipients, identifier, now)
             await self._writer.run(lambda connection: sql.record_send(connection, sending))
             await asyncio.to_thread(deliver, self._settings, message)
-        except Exception as exc:
+        except Exception as exc:  # any failure (SMTP, the database, the message) is a try to retry
             failed = self._failed(sending, exc)
             await self._writer.run(lambda connection: sql.record_send(connection, failed))
             logger.warning(
@@ -229,9 +229,3 @@ class EmailReports:
             last_error=describe_failure(exc),
             next_attempt_at=utc_datetime(self._clock() + delay_ms),
         )
-
-
-def schedules_with_creation(cursor: duckdb.DuckDBPyConnection) -> list[tuple[mail.Schedule, datetime]]:
-    """Every schedule and when it was stored."""
-    created = dict(cursor.execute("SELECT name, created_at FROM email_reports").fetchall())
-    return [(schedule, created[schedule.name]) for schedule, _ in sql.schedule_rows(cursor)]

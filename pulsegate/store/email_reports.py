@@ -13,12 +13,12 @@ from pulsegate.store.transactions import transaction
 _COLUMNS = ("name", "project", "recipients", "every", "day", "hour", "tz", "model")
 
 
-def schedule_rows(connection: duckdb.DuckDBPyConnection) -> list[tuple[Schedule, bool]]:
-    """Every schedule by name, and whether the config file declares it."""
+def schedule_rows(connection: duckdb.DuckDBPyConnection) -> list[tuple[Schedule, bool, datetime]]:
+    """Every schedule by name, whether the config file declares it, and when it was stored."""
     found = connection.execute(
-        f"SELECT {', '.join(_COLUMNS)}, from_config FROM email_reports ORDER BY name"
+        f"SELECT {', '.join(_COLUMNS)}, from_config, created_at FROM email_reports ORDER BY name"
     ).fetchall()
-    return [(Schedule(*row[:2], tuple(row[2]), *row[3:8]), row[8]) for row in found]
+    return [(Schedule(*row[:2], tuple(row[2]), *row[3:8]), row[8], row[9]) for row in found]
 
 
 def upsert_schedule(
@@ -40,7 +40,9 @@ def replace_config_schedules(
 ) -> None:
     """Make the schedules the config file declares exactly `schedules` (one of the same name added
     with `reports add` gives way), in one transaction; no write when they already are."""
-    current = sorted((s for s, from_config in schedule_rows(connection) if from_config), key=lambda s: s.name)
+    current = sorted(
+        (s for s, from_config, _ in schedule_rows(connection) if from_config), key=lambda s: s.name
+    )
     if current == sorted(schedules, key=lambda s: s.name):
         return
     with transaction(connection):
