@@ -30,6 +30,7 @@ class AnalyticsController(Controller):
     tags = ["analytics"]
     cache_control = CacheControlHeader(no_store=True)
     dependencies = ANALYTICS_DEPENDENCIES
+    tracked_forms_only = False  # share links: only the forms the tracker saw (http/shares.py)
 
     @get("/overview", operation_id="analyticsOverview")
     async def overview(self, asked: Query, runtime: RuntimeDependency) -> answers.Overview:
@@ -83,7 +84,9 @@ class AnalyticsController(Controller):
         form = params.get("form")
         by = form_breakdown(params.get("dimension"), form)
         order = form_order(params.get("order"))
-        return await runtime.analytics.forms(asked.report, by, form, order, asked.paging)
+        return await runtime.analytics.forms(
+            asked.report, by, form, order, asked.paging, tracked_only=self.tracked_forms_only
+        )
 
     @get("/goals", operation_id="analyticsGoals")
     async def goals(self, asked: Query, runtime: RuntimeDependency) -> answers.Goals:

@@ -27,13 +27,12 @@ from pulsegate.config import Settings
 from pulsegate.domain import analytics as answers
 from pulsegate.domain.anomalies import AnomalyReport, sensitivity_of, window_hours
 from pulsegate.domain.client_ip import is_https
-from pulsegate.domain.form_reports import form_breakdown, form_order
 from pulsegate.domain.rate_limit import FixedWindowLimiter, client_key
 from pulsegate.domain.shares import COOKIE_MAX_AGE_SECONDS, COOKIE_NAME, SHARE_PATH, ShareLink
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.errors import NotFound, Unauthorized
 from pulsegate.http.analytics import AnalyticsController
-from pulsegate.http.analytics_query import AnalyticsQuery, Query, query_for
+from pulsegate.http.analytics_query import AnalyticsQuery, query_for
 from pulsegate.http.client import client_ip_of
 from pulsegate.http.dashboard import CONTENT_SECURITY_POLICY
 from pulsegate.http.methods import GET_AND_HEAD
@@ -92,21 +91,14 @@ class ShareAnalyticsController(AnalyticsController):
     include_in_schema = False
     dependencies = SHARE_DEPENDENCIES
     storage = None  # type: ignore[assignment]
+    # The forms report lists the forms the tracker saw: a label only leads carry is their
+    # `source`, text anyone can send, so a share link never shows it.
+    tracked_forms_only = True
 
     @get("/projects")
     async def projects(self, share: ShareDependency) -> answers.Projects:  # type: ignore[override]
         """The one project the link shows."""
         return answers.Projects(values=[share.project], all_projects=False)
-
-    @get("/forms")
-    async def forms(self, asked: Query, runtime: RuntimeDependency) -> answers.FormsReport:
-        """The forms the tracker saw on the project's pages: a label that only leads carry is
-        their `source`, text anyone can send, so a share link never shows it."""
-        params = asked.params
-        form = params.get("form")
-        by = form_breakdown(params.get("dimension"), form)
-        order = form_order(params.get("order"))
-        return await runtime.analytics.forms(asked.report, by, form, order, asked.paging, tracked_only=True)
 
 
 @get(
