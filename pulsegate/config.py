@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -426,15 +426,7 @@ SCRIPT_PATHS = ("/tracker.js", "/form.js", "/pulse.js")
 
 
 def _check_reports(settings: Settings) -> None:
-    seen: set[str] = set()
-    for n, declared in enumerate(settings.reports):
-        try:
-            checked = declared.schedule()
-        except InvalidInput as exc:
-            raise ConfigError(f"Invalid setting reports[{n}] ({declared.name!r}): {exc}") from exc
-        if checked.name in seen:
-            raise ConfigError(f"Invalid setting reports[{n}]: a second report named {checked.name!r}")
-        seen.add(checked.name)
+    _check_declared("reports", settings.reports, lambda declared: declared.schedule().name)
     email = settings.email
     if email.host or email.sender:
         try:
@@ -446,15 +438,21 @@ def _check_reports(settings: Settings) -> None:
 
 
 def _check_goals(goals: list[GoalOptions]) -> None:
+    _check_declared("goals", goals, lambda declared: declared.goal().name)
+
+
+def _check_declared(section: str, declared: Sequence[Any], checked_name: Callable[[Any], str]) -> None:
+    """Each `[[section]]` table is valid (`checked_name` raises InvalidInput otherwise) and names a
+    thing once."""
     seen: set[str] = set()
-    for n, declared in enumerate(goals):
+    for n, table in enumerate(declared):
         try:
-            checked = declared.goal()
+            name = checked_name(table)
         except InvalidInput as exc:
-            raise ConfigError(f"Invalid setting goals[{n}] ({declared.name!r}): {exc}") from exc
-        if checked.name in seen:
-            raise ConfigError(f"Invalid setting goals[{n}]: the name {checked.name!r} is declared twice")
-        seen.add(checked.name)
+            raise ConfigError(f"Invalid setting {section}[{n}] ({table.name!r}): {exc}") from exc
+        if name in seen:
+            raise ConfigError(f"Invalid setting {section}[{n}]: the name {name!r} is declared twice")
+        seen.add(name)
 
 
 def _check_web_paths(web: WebSettings) -> None:
