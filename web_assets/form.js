@@ -1,118 +1,130 @@
 /* PulseGate forms: PulseGate.form({...}) builds an accessible lead form; a <form data-pulsegate-project>
  * already on the page is sent to /lead.capture without any configuration. Text is always inserted as
- * text, never as HTML. The server minifies this file when serving it. */
-(function (w, d) {
+ * text, never as HTML. The server minifies this file when serving it.
+ *
+ * Written for its size over the wire, as tracker.js is (see there): limits where they are used,
+ * often-used globals as locals, one function per kind of thing. */
+(function (w, d, undefined) {
   "use strict";
   var P = (w.PulseGate = w.PulseGate || {});
   if (P.form && P.form.live) return; // loaded twice (a snippet's stub is replaced)
-  var script = d.currentScript;
-  var scriptOrigin = location.origin;
+  var loc = location,
+    forEach = [].forEach,
+    scriptOrigin = loc.origin,
+    TRAP = "data-pulsegate-trap", // marks the honeypot form.js adds (a site's own "website" field is data)
+    // The server's rules (pulsegate/domain/leads.py), so a visitor learns of a mistake at once:
+    // the lead's own columns and their lengths (any other field takes 2,000 characters).
+    TOP_LEVEL = { name: 200, email: 254, phone: 40, company: 200, message: 5e3 },
+    UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"],
+    NOT_SENT = "The form could not be sent",
+    counter = 0;
   try {
-    if (script && script.src) scriptOrigin = new URL(script.src, location.href).origin;
+    scriptOrigin = new URL(d.currentScript.src).origin;
   } catch (e) {
-    /* an odd src: the page's own origin */
+    /* no src (or an odd one): the page's own origin */
   }
-  var TRAP = "data-pulsegate-trap"; // marks the honeypot form.js adds (a site's own "website" field is data)
-  // The server's rules (pulsegate/domain/leads.py), so a visitor learns of a mistake at once.
-  var EMAIL = /^[^@\s<>()[\],;:"]+@[^@\s<>()[\],;:"]+\.[^@\s<>()[\],;:"]{2,}$/;
-  var PHONE = /^\+?[0-9 ().\-/]{5,40}$/;
-  var TOP_LEVEL = { name: 200, email: 254, phone: 40, company: 200, message: 5000 };
-  var UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
-  var counter = 0;
 
+  // An element; attributes set to null or undefined are left out.
   function el(tag, attrs, textContent) {
     var node = d.createElement(tag);
-    for (var key in attrs) if (attrs[key] != null && attrs[key] !== false) node.setAttribute(key, attrs[key]);
+    for (var key in attrs) if (attrs[key] != null) node.setAttribute(key, attrs[key]);
     if (textContent != null) node.textContent = textContent;
     return node;
   }
 
-  // Cut to `max` characters without splitting an emoji (half a pair is invalid JSON for the server).
+  // Cut to `max` characters without splitting an emoji (half a pair is invalid JSON for the server):
+  // when the last kept character is a high surrogate (0xD800-0xDBFF: >> 10 gives 54), it goes too.
   function cut(value, max) {
-    if (value.length <= max) return value;
-    var code = value.charCodeAt(max - 1);
-    return value.slice(0, code >= 0xd800 && code < 0xdc00 ? max - 1 : max);
+    return value.slice(0, max - (value.charCodeAt(max - 1) >> 10 == 54));
   }
 
-  function submissionId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
-  }
-
-  function stored(kind, key) {
+  // Without the tracker on the page, the ids a tracker left in this tab.
+  function stored(area, key) {
     try {
-      return w[kind].getItem(key) || undefined;
+      return w[area].getItem(key) || undefined;
     } catch (e) {
-      return undefined;
+      /* storage refused */
     }
   }
 
   // What is wrong with one value, or "" (required, length, email and phone formats).
   function problem(name, type, value, required) {
     if (!value) return required ? "This field is required." : "";
-    if (value.length > (TOP_LEVEL[name] || 2000)) return "This is too long.";
-    if ((type == "email" || name == "email") && !EMAIL.test(value)) return "Enter a valid email address.";
-    var digits = value.replace(/\D/g, "").length;
-    if ((type == "tel" || name == "phone") && (!PHONE.test(value) || digits < 5)) return "Enter a valid phone number.";
+    if (value.length > (TOP_LEVEL[name] || 2e3)) return "This is too long.";
+    if ((type == "email" || name == "email") && !/^[^@\s<>()[\],;:"]+@[^@\s<>()[\],;:"]+\.[^@\s<>()[\],;:"]{2,}$/.test(value))
+      return "Enter a valid email address.";
+    if ((type == "tel" || name == "phone") && (!/^\+?[0-9 ().\-/]{5,40}$/.test(value) || value.replace(/\D/g, "").length < 5))
+      return "Enter a valid phone number.";
     return "";
   }
 
-  // The element that shows a control's error, made on first use and tied to it with aria-describedby.
-  function errorFor(control) {
-    var id = control.getAttribute("data-pulsegate-error");
-    if (id) return d.getElementById(id);
-    id = "pulsegate-error-" + ++counter;
-    var node = el("p", { id: id, class: "pulsegate-error", hidden: "" });
-    control.setAttribute("data-pulsegate-error", id);
-    var described = control.getAttribute("aria-describedby");
-    control.setAttribute("aria-describedby", described ? described + " " + id : id);
-    (control.closest("label") || control).insertAdjacentElement("afterend", node);
-    return node;
-  }
-
+  // Shows `message` (or no error) for a control: its error element is made on first use, after
+  // the control's label, and tied to it with aria-describedby.
   function showProblem(control, message) {
-    var node = errorFor(control);
+    var attribute = function (name, value) {
+        return value === undefined ? control.getAttribute(name) : control.setAttribute(name, value);
+      },
+      id = attribute("data-pulsegate-error"),
+      node = id && d.getElementById(id),
+      described = attribute("aria-describedby");
+    if (!node) {
+      id = "pulsegate-error-" + ++counter;
+      node = el("p", { id: id, class: "pulsegate-error" });
+      attribute("data-pulsegate-error", id);
+      attribute("aria-describedby", described ? described + " " + id : id);
+      (control.closest("label") || control).insertAdjacentElement("afterend", node);
+    }
     node.textContent = message;
     node.hidden = !message;
-    if (message) control.setAttribute("aria-invalid", "true");
+    if (message) attribute("aria-invalid", "true");
     else control.removeAttribute("aria-invalid");
   }
 
-  // Checks every named control of the form, marks the wrong ones, and returns the lead's fields.
+  // Checks every named control of the form, marks the wrong ones, and returns the lead's fields
+  // (null when something is wrong: the first wrong control has the focus).
   function collect(form) {
-    var lead = { fields: {} }, firstWrong = null, fieldCount = 0;
-    Array.prototype.forEach.call(form.elements, function (control) {
-      var name = control.name;
+    var elements = form.elements,
+      fields = {},
+      lead = { fields: fields },
+      firstWrong,
+      fieldCount = 0;
+    forEach.call(elements, function (control) {
+      var name = control.name,
+        type = control.type,
+        checkbox = type == "checkbox";
       if (!name || control.hasAttribute(TRAP) || control.disabled || control.tagName == "OBJECT") return;
-      if (/^(submit|button|reset|file|image|fieldset|output)$/.test(control.type)) return;
-      if ((control.type == "checkbox" || control.type == "radio") && !control.checked) return;
-      var value = control.type == "checkbox" && control.value == "on" ? true : String(control.value).trim();
-      var message = value === true ? "" : problem(name, control.type, value, control.required);
+      if (/^(submit|button|reset|file|image|fieldset|output)$/.test(type)) return;
+      if ((checkbox || type == "radio") && !control.checked) return;
+      var value = checkbox && control.value == "on" ? true : String(control.value).trim(),
+        message = value === true ? "" : problem(name, type, value, control.required),
+        key = cut(name, 64),
+        before = fields[key];
       showProblem(control, message);
-      if (message && !firstWrong) firstWrong = control;
+      firstWrong = firstWrong || (message && control);
       if (value === "") return;
       if (TOP_LEVEL[name]) lead[name] = value;
       else if (UTM.indexOf(name) < 0) {
-        var key = cut(name, 64), before = lead.fields[key];
         // Checkboxes sharing a name: all the ticked values, not only the last.
-        if (before != null && control.type == "checkbox") lead.fields[key] = cut(before + ", " + value, 2000);
-        else if (before == null && fieldCount++ >= 50) return; // the server takes 50 fields
-        else lead.fields[key] = value;
+        if (before != null && checkbox) fields[key] = cut(before + ", " + value, 2e3);
+        else if (before != null || fieldCount++ < 50) fields[key] = value; // the server takes 50 fields
       }
     });
     if (!firstWrong && !lead.email && !lead.phone) {
-      firstWrong = form.elements.email || form.elements.phone;
+      firstWrong = elements.email || elements.phone;
       if (firstWrong) showProblem(firstWrong, "Enter an email address or a phone number.");
     }
-    if (firstWrong) {
-      firstWrong.focus();
-      return null;
-    }
-    return lead;
+    if (!firstWrong) return lead;
+    firstWrong.focus();
   }
 
+  // POST the lead; a network failure or a 5xx is tried once more with the same submission_id
+  // (the server keeps one lead per id). Then done(error or null, the server's answer).
   function post(endpoint, body, retried, done) {
+    var retry =
+      !retried &&
+      function () {
+        post(endpoint, body, 1, done);
+      };
     fetch(endpoint + "/lead.capture", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -120,43 +132,48 @@
       credentials: "omit",
     }).then(
       function (response) {
-        // Once more with the same submission_id: the server keeps one lead per id.
-        if (response.status >= 500 && !retried) return post(endpoint, body, true, done);
+        if (response.status >= 500 && retry) return retry();
         response.json().then(
-          function (answer) { done(response.ok ? null : answer.error || "The form could not be sent.", answer); },
-          function () { done("The form could not be sent (" + response.status + ")."); }
+          function (answer) {
+            done(response.ok ? null : answer.error || NOT_SENT + ".", answer);
+          },
+          function () {
+            done(NOT_SENT + " (" + response.status + ").");
+          }
         );
       },
       function () {
-        if (!retried) return post(endpoint, body, true, done);
-        done("The form could not be sent: check your connection and try again.");
+        retry ? retry() : done(NOT_SENT + ": check your connection and try again.");
       }
     );
   }
 
-  // Sends `form` as a lead when it is submitted; options: project, source, endpoint, callbacks.
+  // Sends `form` as a lead when it is submitted; options: project, source, endpoint, texts, callbacks.
   function attach(form, options) {
-    var shownAt = Date.now();
-    var status = form.querySelector("[data-pulsegate-status]") || form.appendChild(el("p", { "data-pulsegate-status": "", role: "status", "aria-live": "polite" }));
-    var honeypot = form.querySelector("[" + TRAP + "]");
+    var shownAt = Date.now(),
+      sending,
+      status =
+        form.querySelector("[data-pulsegate-status]") ||
+        form.appendChild(el("p", { "data-pulsegate-status": "", role: "status", "aria-live": "polite" })),
+      honeypot = form.querySelector("[" + TRAP + "]"),
+      show = function (state, message) {
+        status.className = "pulsegate-" + state;
+        status.textContent = message;
+      };
     if (!honeypot) {
       // The honeypot: out of sight and out of the tab order; people leave it empty, bots fill it in.
       // Styled through the CSSOM, which a page's Content-Security-Policy allows (a style attribute not).
-      var trap = el("div", { "aria-hidden": "true" });
+      var trap = form.appendChild(el("div", { "aria-hidden": "true" })),
+        label = trap.appendChild(el("label", {}, "Website"));
       trap.style.cssText = "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden";
-      var label = el("label", {}, "Website");
-      honeypot = el("input", { type: "text", name: "pulsegate_website", tabindex: "-1", autocomplete: "off" });
+      honeypot = label.appendChild(el("input", { type: "text", name: "pulsegate_website", tabindex: "-1", autocomplete: "off" }));
       honeypot.setAttribute(TRAP, "");
-      label.appendChild(honeypot);
-      trap.appendChild(label);
-      form.appendChild(trap);
     }
     form.setAttribute("novalidate", "");
-    var sending = 0;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       try {
-        send(event);
+        send();
       } catch (e) {
         sending = 0;
         if (w.console) console.error(e); // a bug here must not break the page
@@ -164,45 +181,48 @@
     });
 
     function send() {
-      if (sending) return;
-      var lead = collect(form);
+      var lead = !sending && collect(form);
       if (!lead) return;
-      var config = P.config || {};
-      // With the tracker on the page, only its ids (none when it honours Do Not Track); alone,
-      // the ids a tracker left in this tab.
-      var ids = P.ids
-        ? P.ids()
-        : { session_id: stored("sessionStorage", "pulsegate_session"), visitor_id: stored("localStorage", "pulsegate_visitor") };
-      var params = new URLSearchParams(location.search);
-      lead.submission_id = form.pulsegateSubmission = form.pulsegateSubmission || submissionId();
+      var config = P.config || {},
+        // With the tracker on the page, only its ids (none when it honours Do Not Track); alone,
+        // the ids a tracker left in this tab.
+        ids = P.ids
+          ? P.ids()
+          : { session_id: stored("sessionStorage", "pulsegate_session"), visitor_id: stored("localStorage", "pulsegate_visitor") },
+        params = new URLSearchParams(loc.search),
+        button = form.querySelector("[type=submit]"),
+        disable = function (disabled) {
+          if (button) button.disabled = disabled;
+        };
+      // 32 random hex digits, kept until the lead is sent, so a retry is the same submission.
+      if (!form.pulsegateSubmission) {
+        form.pulsegateSubmission = "";
+        crypto.getRandomValues(new Uint8Array(16)).forEach(function (byte) {
+          form.pulsegateSubmission += (byte + 256).toString(16).slice(1);
+        });
+      }
+      lead.submission_id = form.pulsegateSubmission;
       lead.project = options.project || config.project;
       lead.source = options.source ? cut(String(options.source), 100) : undefined;
       lead.session_id = ids.session_id;
       lead.visitor_id = ids.visitor_id;
-      lead.page_url = cut(location.href, 2048);
+      lead.page_url = cut(loc.href, 2048);
       lead.website = honeypot.value;
       lead.elapsed_ms = Date.now() - shownAt;
       UTM.forEach(function (key) {
         var value = (form.elements[key] && form.elements[key].value) || params.get(key);
         if (value) lead[key] = cut(value, 256);
       });
-      if (!Object.keys(lead.fields).length) delete lead.fields;
-      var button = form.querySelector("[type=submit]");
+      if (!Object.keys(lead.fields)[0]) lead.fields = undefined;
       sending = 1;
-      if (button) button.disabled = true;
-      status.className = "pulsegate-sending";
-      status.textContent = options.sendingText || "Sending…";
-      var endpoint = String(options.endpoint || config.endpoint || scriptOrigin).replace(/\/+$/, "");
-      post(endpoint, lead, false, function (error, answer) {
+      disable(true);
+      show("sending", options.sendingText || "Sending…");
+      post(String(options.endpoint || config.endpoint || scriptOrigin).replace(/\/+$/, ""), lead, 0, function (error, answer) {
         sending = 0;
-        if (button) button.disabled = false;
-        status.className = error ? "pulsegate-failed" : "pulsegate-sent";
-        status.textContent = error || options.successText || "Thank you! We will be in touch.";
-        if (error) {
-          if (options.onError) options.onError(error, answer);
-          return;
-        }
-        form.pulsegateSubmission = null; // the next submission is a new lead
+        disable(false);
+        show(error ? "failed" : "sent", error || options.successText || "Thank you! We will be in touch.");
+        if (error) return options.onError && options.onError(error, answer);
+        form.pulsegateSubmission = 0; // the next submission is a new lead
         form.reset();
         if (options.onSuccess) options.onSuccess(answer);
       });
@@ -213,27 +233,30 @@
    * required, placeholder, options}], submitLabel, successText, endpoint, onSuccess, onError}. */
   P.form = function (options) {
     try {
-      var target = typeof options.target == "string" ? d.querySelector(options.target) : options.target;
-      if (!target) throw new Error("PulseGate.form: no element matches " + options.target);
-      var form = el("form", { class: "pulsegate-form", "data-pulsegate-source": options.source });
+      var target = typeof options.target == "string" ? d.querySelector(options.target) : options.target,
+        form = el("form", { class: "pulsegate-form", "data-pulsegate-source": options.source });
+      if (!target) throw "PulseGate.form: no element matches " + options.target;
       (options.fields || [{ name: "email", label: "Email", type: "email", required: true }]).forEach(function (field) {
-        var id = "pulsegate-field-" + ++counter;
-        var wrap = el("div", { class: "pulsegate-field" });
-        wrap.appendChild(el("label", { for: id }, field.label || field.name));
-        var type = field.type || (field.name == "email" ? "email" : field.name == "phone" ? "tel" : "text");
-        var control = el(type == "textarea" || type == "select" ? type : "input", {
-          id: id,
-          name: field.name,
-          type: type == "textarea" || type == "select" ? null : type,
-          required: field.required ? "" : null,
-          placeholder: field.placeholder,
-          autocomplete: { name: "name", email: "email", phone: "tel", company: "organization" }[field.name],
-        });
+        var id = "pulsegate-field-" + ++counter,
+          name = field.name,
+          wrap = form.appendChild(el("div", { class: "pulsegate-field" })),
+          type = field.type || (name == "email" ? "email" : name == "phone" ? "tel" : "text"),
+          own = type == "textarea" || type == "select", // an element of its own, not an <input type>
+          control;
+        wrap.appendChild(el("label", { for: id }, field.label || name));
+        control = wrap.appendChild(
+          el(own ? type : "input", {
+            id: id,
+            name: name,
+            type: own ? null : type,
+            required: field.required ? "" : null,
+            placeholder: field.placeholder,
+            autocomplete: { name: "name", email: "email", phone: "tel", company: "organization" }[name],
+          })
+        );
         (field.options || []).forEach(function (option) {
           control.appendChild(el("option", { value: option }, option));
         });
-        wrap.appendChild(control);
-        form.appendChild(wrap);
       });
       form.appendChild(el("button", { type: "submit" }, options.submitLabel || "Send"));
       target.textContent = "";
@@ -242,6 +265,7 @@
       attach(form, options);
       return form;
     } catch (e) {
+      // No such target (or another mistake in the options): told to onError, or the console.
       if (options && options.onError) options.onError(String(e.message || e));
       else if (w.console) console.error(e);
     }
@@ -270,14 +294,17 @@
   }
 
   function enhance() {
-    Array.prototype.forEach.call(d.forms, watch);
-    Array.prototype.forEach.call(d.querySelectorAll("form[data-pulsegate-project]"), function (form) {
+    forEach.call(d.forms, watch);
+    forEach.call(d.querySelectorAll("form[data-pulsegate-project]"), function (form) {
+      var attribute = function (name) {
+        return form.getAttribute(name) || undefined;
+      };
       if (form.pulsegateAttached) return;
       form.pulsegateAttached = 1;
       attach(form, {
-        project: form.getAttribute("data-pulsegate-project"),
-        source: form.getAttribute("data-pulsegate-source") || form.getAttribute("name") || form.id || undefined,
-        successText: form.getAttribute("data-pulsegate-success") || undefined,
+        project: attribute("data-pulsegate-project"),
+        source: attribute("data-pulsegate-source") || attribute("name") || form.id || undefined,
+        successText: attribute("data-pulsegate-success"),
       });
     });
   }
