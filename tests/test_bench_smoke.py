@@ -71,3 +71,17 @@ def test_attribution_benchmark_runs(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "| linear | landing_page |" in result.stdout and "p50 after / before" in result.stdout
+
+
+def test_startup_benchmark_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/startup.py", "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "| `pulsegate --help` |" in result.stdout and "| `pulsegate keys list` (offline) |" in result.stdout
+    )
