@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import ctypes
 import os
 import signal
 import sys
@@ -21,6 +19,8 @@ def die_with_parent() -> None:
     """
     if not sys.platform.startswith("linux"):
         return
+    import ctypes  # here, as asyncio below: the CLI imports this module for its umask alone
+
     parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -42,6 +42,8 @@ def exit_soon(delay_seconds: float = 1.0, code: int = FATAL_EXIT_CODE) -> None:
     of the writes that failed meanwhile go out. Granian then exits non-zero, which is what
     systemd's `Restart=on-failure` or a container's restart policy acts on.
     """
+    import asyncio
+
     asyncio.get_running_loop().call_later(delay_seconds, os._exit, code)
 
 

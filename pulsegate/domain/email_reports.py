@@ -20,16 +20,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from pulsegate.domain.attribution_reports import Model, parse_model
 from pulsegate.domain.goals import check_name
-from pulsegate.domain.periods import zone
 from pulsegate.domain.tracking import check_project
 from pulsegate.errors import InvalidInput
+
+if TYPE_CHECKING:  # the report engine is imported where a schedule is checked: the config that
+    # declares none (and every CLI command reading it) loads none of it
+    from pulsegate.domain.attribution_reports import Model
 
 Every = Literal["week", "month"]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -52,6 +54,9 @@ class ScheduleOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     def schedule(self) -> Schedule:
         """The checked schedule (InvalidInput names the option at fault)."""
+        from pulsegate.domain.attribution_reports import parse_model
+        from pulsegate.domain.periods import zone
+
         if self.every not in ("week", "month"):
             raise InvalidInput(f"--every: week or month (got {self.every!r})")
         if not 0 <= self.hour <= 23:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from pulsegate.domain.api_keys import ApiKey
-from pulsegate.store.writer import RowWrite
+
+if TYPE_CHECKING:  # imported where used: `pulsegate keys` loads no writer (nor asyncio)
+    from pulsegate.store.writer import RowWrite
 
 KEY_COLUMNS = "key_id, name, prefix, secret_hash, projects, created_at, last_used_at, revoked_at"
 KeyRow = tuple[str, str, str, str, list[str], datetime, datetime | None, datetime | None]
@@ -59,6 +62,8 @@ def live_keys(connection: duckdb.DuckDBPyConnection) -> list[ApiKey]:
 
 def last_used_rows(last_used: dict[str, datetime]) -> RowWrite:
     """The batched update of keys' last use."""
+    from pulsegate.store.writer import RowWrite
+
     return RowWrite(
         "api_keys",
         ("key_id", "last_used_at"),

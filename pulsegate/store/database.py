@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import threading
@@ -194,6 +193,8 @@ class Database:
 
     async def read(self, query: Callable[..., T], *args: Any) -> T:
         """Run `query(cursor, *args)` on a reader thread and await its result."""
+        import asyncio  # here: the CLI opens the file without an event loop, and starts faster
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self.read_now, query, *args)
 
