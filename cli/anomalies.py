@@ -8,10 +8,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cli.lazy import PulseTyper
 from cli.output import console, format_ms, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 
-app = typer.Typer(
+app = PulseTyper(
     help="Anomaly detection: broken forms, traffic spikes and drops, VPN floods.", no_args_is_help=True
 )
 

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
+from cli.lazy import PulseTyper
 from cli.output import console, format_ms, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 
-app = typer.Typer(help="Sample data and the demo site, to see PulseGate at work.", no_args_is_help=True)
+app = PulseTyper(help="Sample data and the demo site, to see PulseGate at work.", no_args_is_help=True)
 SEED_TIMEOUT_SECONDS = 3600.0
 
 

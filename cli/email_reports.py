@@ -10,11 +10,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cli.lazy import PulseTyper
 from cli.output import JsonOption, console, format_ms, last_send_line, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 
-app = typer.Typer(
-    help="Scheduled email reports: the week's or month's numbers in your inbox (\\[email] in the config).",
+app = PulseTyper(
+    help="Scheduled email reports: the week's or month's numbers in your inbox ([email] in the config).",
     no_args_is_help=True,
 )
 
@@ -41,7 +42,7 @@ def add(
     database: DatabaseOption = None,
 ) -> None:
     """Schedule a report: every week (or month) it mails the period before, once. The server sends
-    it at the hour (SMTP settings in \\[email] of the config file). Adding a name again replaces it.
+    it at the hour (SMTP settings in [email] of the config file). Adding a name again replaces it.
 
     Examples:
 

@@ -8,10 +8,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cli.lazy import PulseTyper
 from cli.output import JsonOption, console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
 
-app = typer.Typer(
+app = PulseTyper(
     help="Goals: the conversions reports count (a custom event, a page view, a lead).",
     no_args_is_help=True,
 )

@@ -11,10 +11,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cli.lazy import PulseTyper
 from cli.output import JsonOption, console, error_console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 
-app = typer.Typer(
+app = PulseTyper(
     help="Bring your history from Plausible CE (its CSV export) or Umami (its database); "
     "list and remove imports.",
     no_args_is_help=True,

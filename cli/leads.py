@@ -9,12 +9,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cli.lazy import PulseTyper
 from cli.output import JsonOption, console, error_console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 from pulsegate.domain.attribution import Touch
 from pulsegate.errors import InvalidInput
 
-app = typer.Typer(help="Leads and their CRM deliveries.", no_args_is_help=True)
+app = PulseTyper(help="Leads and their CRM deliveries.", no_args_is_help=True)
 
 
 @app.command("retry")

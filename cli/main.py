@@ -1,30 +1,97 @@
 """The `pulsegate` command: a thin Typer layer that parses options and calls PulseGate.
 
-Heavy imports (Litestar, Granian, DuckDB) happen inside the commands that need them, so
-`pulsegate --help` stays fast.
+Each command's module is imported only when that command runs or its own --help is asked
+(`COMMANDS`, cli/lazy.py), and heavy imports (Litestar, Granian, DuckDB) happen inside the
+commands that need them, so `pulsegate --help` stays fast (issue 21; bench/startup.py measures it).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli import anomalies, demo, email_reports, funnels, goals, imports, keys, leads, projects, share, storage
-from cli.output import console, error_console, projects_line, reports_errors
-from cli.report import report
-from cli.settings import ConfigOption, DatabaseOption, announce_new_database, settings_for
-from cli.snippet import snippet
-from cli.status import status
+from cli.lazy import LazyCommand, LazyGroup
 from pulsegate import __version__
+
+# Every command, in the order `pulsegate --help` lists them, with the first paragraph of its help
+# (tests/cli/test_lazy_imports.py checks each against the command's own).
+COMMANDS = (
+    LazyCommand("serve", "cli.serve:serve", "Run the server in the foreground until Ctrl-C or SIGTERM."),
+    LazyCommand("init", "cli.serve:init", "Write a commented config file with freshly generated secrets."),
+    LazyCommand(
+        "backup",
+        "cli.storage:backup",
+        "Write a consistent copy of the database to FILE, also while the server runs.",
+    ),
+    LazyCommand(
+        "status",
+        "cli.status:status",
+        "Show whether a server runs on the database, since when, its memory, and the database's counts.",
+    ),
+    LazyCommand(
+        "snippet",
+        "cli.snippet:snippet",
+        "Print the script tag to paste into every page of a site, in its <head> (with --form, also a form "
+        "to paste into a page's body).",
+    ),
+    LazyCommand(
+        "report",
+        "cli.report:report",
+        "Break the traffic down by any dimension, with filters and a comparison.",
+    ),
+    LazyCommand("keys", "cli.keys:app", "Create, list and revoke API keys for the analytics API."),
+    LazyCommand(
+        "projects",
+        "cli.projects:app",
+        "The sites (projects and their domains) this server takes data for; none: any site.",
+    ),
+    LazyCommand(
+        "goals",
+        "cli.goals:app",
+        "Goals: the conversions reports count (a custom event, a page view, a lead).",
+    ),
+    LazyCommand(
+        "funnels", "cli.funnels:app", "Funnels: ordered steps toward a conversion, saved to run by name."
+    ),
+    LazyCommand("leads", "cli.leads:app", "Leads and their CRM deliveries."),
+    LazyCommand(
+        "anomalies",
+        "cli.anomalies:app",
+        "Anomaly detection: broken forms, traffic spikes and drops, VPN floods.",
+    ),
+    LazyCommand("storage", "cli.storage:app", "The database file: sizes, compaction."),
+    LazyCommand("demo", "cli.demo:app", "Sample data and the demo site, to see PulseGate at work."),
+    LazyCommand(
+        "import",
+        "cli.imports:app",
+        "Bring your history from Plausible CE (its CSV export) or Umami (its database); list and remove "
+        "imports.",
+    ),
+    LazyCommand(
+        "share",
+        "cli.share:app",
+        "Share one project's dashboard, read-only, by a link: create, list and revoke links.",
+    ),
+    LazyCommand(
+        "reports",
+        "cli.email_reports:app",
+        "Scheduled email reports: the week's or month's numbers in your inbox ([email] in the config).",
+    ),
+)
+
+
+class PulseGateGroup(LazyGroup):
+    lazy = COMMANDS
+
 
 app = typer.Typer(
     name="pulsegate",
     help="Self-hosted web analytics and lead capture on one DuckDB file.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain help: see cli/lazy.py
+    cls=PulseGateGroup,
 )
 
 
@@ -42,110 +109,6 @@ def main(
     ] = False,
 ) -> None:
     """Self-hosted web analytics and lead capture on one DuckDB file."""
-
-
-@app.command()
-@reports_errors
-def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port (default 8787).")] = None,
-    log_level: Annotated[
-        str | None, typer.Option(help="debug, info, warning or error (default info).")
-    ] = None,
-    config: ConfigOption = None,
-    database: DatabaseOption = None,
-    demo: Annotated[
-        bool,
-        typer.Option(
-            "--demo", help="Also serve a demo site at /demo/ that shows the tracker and forms at work."
-        ),
-    ] = False,
-) -> None:
-    """Run the server in the foreground until Ctrl-C or SIGTERM.
-
-    Creates the database on first start; no configuration is needed.
-
-    Examples:
-
-        pulsegate serve --port 8787 --database /var/lib/pulsegate/pulsegate.duckdb
-
-        pulsegate serve --demo      then open http://127.0.0.1:8787/demo/
-    """
-    from pulsegate.server import serve as run_server
-
-    settings = settings_for(
-        config,
-        database,
-        server={"host": host, "port": port, "log_level": log_level},
-        web={"demo": True if demo else None},
-    )
-    base = f"http://{settings.server.host}:{settings.server.port}"
-    announce_new_database(settings)
-    console.print(f"PulseGate {__version__}: {base} on {settings.database_path}", highlight=False)
-    console.print(f"Dashboard: {base}/dashboard", highlight=False)
-    if settings.web.demo:
-        console.print(f"Demo site: {base}/demo/", highlight=False)
-    run_server(settings, announce=print_projects)
-
-
-def print_projects(projects: dict[str, list[str]]) -> None:
-    """Which sites the server takes data from, said as it starts."""
-    hint = (
-        ""
-        if projects
-        else ". Register yours to refuse the rest: pulsegate projects add NAME --domain example.com"
-    )
-    console.print(projects_line(projects) + hint, highlight=False)
-
-
-@app.command()
-@reports_errors
-def init(
-    config: Annotated[Path, typer.Option("--config", "-c", help="Where to write the config file.")] = Path(
-        "pulsegate.toml"
-    ),
-    database: DatabaseOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-    owner: Annotated[
-        str | None,
-        typer.Option("--owner", help="Give the file to this user (run as root, for the service's user)."),
-    ] = None,
-) -> None:
-    """Write a commented config file with freshly generated secrets.
-
-    `pulsegate serve` reads ./pulsegate.toml when it exists, so run this where you run the server.
-
-    Example:
-
-        pulsegate init --database /var/lib/pulsegate/pulsegate.duckdb
-    """
-    from pulsegate.ops.init_config import readable_only_by_root, write_config
-
-    written = write_config(config, database=database, force=force, owner=owner)
-    console.print(f"Wrote {written} (mode 0600: it holds secrets). Edit it, then run: pulsegate serve")
-    if readable_only_by_root(written):
-        error_console.print(
-            "[yellow]Warning:[/] written by root for root alone: a service running as another user cannot "
-            "read it. Give it to that user with --owner USER (or run init as that user).",
-            highlight=False,
-        )
-
-
-app.add_typer(keys.app, name="keys")
-app.add_typer(projects.app, name="projects")
-app.add_typer(goals.app, name="goals")
-app.add_typer(funnels.app, name="funnels")
-app.add_typer(leads.app, name="leads")
-app.add_typer(anomalies.app, name="anomalies")
-app.add_typer(storage.app, name="storage")
-app.add_typer(demo.app, name="demo")
-app.add_typer(imports.app, name="import")
-app.add_typer(share.app, name="share")
-app.add_typer(email_reports.app, name="reports")
-app.command("backup")(storage.backup)
-app.command("status")(status)
-app.command("snippet")(snippet)
-app.command("report")(report)
 
 
 def run() -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pulsegate.config import Settings, load_settings
-from pulsegate.process import create_files_with_mode
+if TYPE_CHECKING:  # imported by settings_for: a command's --help reads no settings
+    from pulsegate.config import Settings
 
 ConfigOption = Annotated[
     Path | None,
@@ -32,6 +32,9 @@ DatabaseOption = Annotated[
 
 def settings_for(config: Path | None, database: str | None, **flags: dict[str, Any]) -> Settings:
     """Settings from defaults < config file < environment < these flags."""
+    from pulsegate.config import load_settings
+    from pulsegate.process import create_files_with_mode
+
     overrides: dict[str, dict[str, Any]] = {"storage": {"database": database}, **flags}
     settings = load_settings(config, overrides=overrides)
     create_files_with_mode(settings.storage.file_mode_bits)  # what this command writes is private

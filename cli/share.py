@@ -10,11 +10,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cli.lazy import PulseTyper
 from cli.output import JsonOption, console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 from pulsegate.errors import InvalidInput
 
-app = typer.Typer(
+app = PulseTyper(
     help="Share one project's dashboard, read-only, by a link: create, list and revoke links.",
     no_args_is_help=True,
 )

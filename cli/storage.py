@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli.lazy import PulseTyper
 from cli.output import JsonOption, console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 
-app = typer.Typer(help="The database file: sizes, compaction.", no_args_is_help=True)
+app = PulseTyper(help="The database file: sizes, compaction.", no_args_is_help=True)
 LONG_OPERATION_SECONDS = 6 * 3600.0
 
 
