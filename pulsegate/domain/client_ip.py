@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_TRUSTED_PROXIES = ("127.0.0.0/8", "::1/128")
@@ -20,23 +22,50 @@ def parse_networks(cidrs: Sequence[str]) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
-def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+# A dotted quad as `ipaddress` accepts it: four decimal octets, no leading zeros, ASCII digits.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+
+
+class _Address(NamedTuple):
+    """A parsed address: its version, its value as an integer and its canonical text."""
+
+    version: int
+    value: int
+    text: str
+
+
+def _parse_ip(value: str) -> _Address | None:
+    """`value` (with a port, or IPv6 in brackets) as an address, IPv4-mapped IPv6 as IPv4; None
+    when it is none.
+
+    Every request from a new visitor parses its address (the forwarding header, then its hop
+    through the trusted check): IPv4, most of them, is matched by one regular expression here
+    instead of `ipaddress`, 14 µs a request down to 3 (issue 21). `ipaddress` still parses IPv6.
+    """
     value = value.strip()
     if value.startswith("[") and "]" in value:  # [v6]:port
         value = value[1 : value.index("]")]
     elif value.count(":") == 1:  # v4:port
         value = value.split(":", 1)[0]
+    if _IPV4.fullmatch(value):
+        first, second, third, fourth = value.split(".")
+        return _Address(4, int(first) << 24 | int(second) << 16 | int(third) << 8 | int(fourth), value)
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
+        address = address.ipv4_mapped
+    return _Address(address.version, int(address), str(address))
 
 
-def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[IPNetwork]) -> bool:
-    return any(address.version == network.version and address in network for network in trusted)
+def _trusted(address: _Address, trusted: Sequence[IPNetwork]) -> bool:
+    return any(
+        address.version == network.version
+        and address.value & int(network.netmask) == int(network.network_address)
+        for network in trusted
+    )
 
 
 def client_ip(
@@ -54,19 +83,19 @@ def client_ip(
     """
     peer_address = _parse_ip(peer)
     if peer_address is None or not _trusted(peer_address, trusted_proxies):
-        return str(peer_address) if peer_address is not None else peer
+        return peer_address.text if peer_address is not None else peer
     if cf_connecting_ip:
         address = _parse_ip(cf_connecting_ip)
         if address is not None:
-            return str(address)
+            return address.text
     if forwarded_for:
-        hops = [_parse_ip(part) for part in forwarded_for.split(",")]
-        for hop in reversed(hops):
+        for part in reversed(forwarded_for.split(",")):
+            hop = _parse_ip(part)
             if hop is None:
                 break  # garbage in the chain: stop believing anything left of it
             if not _trusted(hop, trusted_proxies):
-                return str(hop)
-    return str(peer_address)
+                return hop.text
+    return peer_address.text
 
 
 def is_https(

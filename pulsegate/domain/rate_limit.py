@@ -27,16 +27,16 @@ class RateDecision:
 
 
 def client_key(client_ip: str) -> str:
-    """What a limit counts against: the IPv4 address, or the IPv6 address's /64 network."""
+    """What a limit counts against: the IPv4 address, or the IPv6 address's /64 network (as its
+    prefix in hex). `client_ip` is already canonical (domain/client_ip), so IPv4, most clients,
+    costs no parsing here: it was 4 µs a request of a new client (issue 21)."""
+    if ":" not in client_ip:
+        return client_ip
     try:
-        address = ipaddress.ip_address(client_ip)
+        address = ipaddress.IPv6Address(client_ip)
     except ValueError:
         return client_ip
-    if address.version == 6:
-        return str(
-            ipaddress.IPv6Network((int(address) >> (128 - IPV6_PREFIX) << (128 - IPV6_PREFIX), IPV6_PREFIX))
-        )
-    return client_ip
+    return f"{int(address) >> (128 - IPV6_PREFIX):x}/{IPV6_PREFIX}"
 
 
 class FixedWindowLimiter:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import ipaddress
 
-from pulsegate.domain.client_ip import DEFAULT_TRUSTED_PROXIES, client_ip, parse_networks
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pulsegate.domain.client_ip import DEFAULT_TRUSTED_PROXIES, IPNetwork, client_ip, parse_networks
 
 LOOPBACK = parse_networks(DEFAULT_TRUSTED_PROXIES)
 PROXIES = parse_networks(["10.0.0.0/8", "::1/128"])
@@ -79,3 +83,65 @@ def test_non_ip_peer_is_kept_as_is() -> None:
 def test_bad_cidr_is_named() -> None:
     with pytest.raises(ValueError, match=r"10\.0\.0\.0/33"):
         parse_networks(["10.0.0.0/33"])
+
+
+def _reference(peer: str, forwarded_for: str, trusted: tuple[IPNetwork, ...]) -> str:
+    """client_ip as it was written with `ipaddress` alone (before issue 21's fast IPv4 path)."""
+
+    def parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+        value = value.strip()
+        if value.startswith("[") and "]" in value:
+            value = value[1 : value.index("]")]
+        elif value.count(":") == 1:
+            value = value.split(":", 1)[0]
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return None
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            return address.ipv4_mapped
+        return address
+
+    def is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(address.version == network.version and address in network for network in trusted)
+
+    peer_address = parse(peer)
+    if peer_address is None or not is_trusted(peer_address):
+        return str(peer_address) if peer_address is not None else peer
+    for part in reversed(forwarded_for.split(",")):
+        hop = parse(part)
+        if hop is None:
+            break
+        if not is_trusted(hop):
+            return str(hop)
+    return str(peer_address)
+
+
+_octets = st.integers(0, 255).map(str) | st.sampled_from(["01", "256", "1e1", "٣", " 7", "-1", ""])
+_ipv4_text = st.lists(_octets, min_size=4, max_size=4).map(".".join) | st.lists(_octets, max_size=5).map(".".join)
+_address_text = (
+    _ipv4_text
+    | st.ip_addresses().map(str)
+    | st.ip_addresses(v=6).map(lambda address: f"[{address}]:443")
+    | _ipv4_text.map(lambda text: f"{text}:8080")
+    | st.ip_addresses(v=4).map(lambda address: f"::ffff:{address}")
+    | st.text(max_size=12)
+)
+
+
+@given(
+    peer=st.sampled_from(["127.0.0.1", "10.1.2.3", "::1", "203.0.113.9", "::ffff:10.0.0.1", "junk"]),
+    hops=st.lists(_address_text | st.sampled_from(["10.9.9.9", "127.0.0.5", "::1"]), max_size=4),
+)
+def test_the_fast_parser_agrees_with_ipaddress(peer: str, hops: list[str]) -> None:
+    trusted = parse_networks(["127.0.0.0/8", "10.0.0.0/8", "::1/128"])
+    forwarded_for = ", ".join(hops)
+    expected = _reference(peer, forwarded_for, trusted)
+    assert client_ip(peer, forwarded_for=forwarded_for, cf_connecting_ip=None, trusted_proxies=trusted) == expected
+
+
+@given(_address_text)
+def test_one_forwarded_address_is_parsed_as_ipaddress_parses_it(text: str) -> None:
+    trusted = parse_networks(DEFAULT_TRUSTED_PROXIES)
+    expected = _reference("127.0.0.1", text, trusted)
+    assert client_ip("127.0.0.1", forwarded_for=text, cf_connecting_ip=None, trusted_proxies=trusted) == expected

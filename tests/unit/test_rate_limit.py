@@ -44,7 +44,7 @@ def test_limits_must_be_positive() -> None:
 
 
 def test_ipv6_clients_are_counted_per_64() -> None:
-    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "20010db800010002/64"
     assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
     assert client_key("203.0.113.7") == "203.0.113.7"
     assert client_key("testclient") == "testclient"
