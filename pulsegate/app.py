@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin
+from litestar.types import Receive, Scope, Send
 
 from pulsegate import __version__
 from pulsegate.config import RESOLVED_SETTINGS_ENV, Settings, settings_from_json
@@ -29,14 +30,29 @@ from pulsegate.http.leads import LEAD_ROUTES, add_deprecation_headers
 from pulsegate.http.openapi import complete_openapi
 from pulsegate.http.rate_limits import RateLimitMiddleware, route_limiters
 from pulsegate.http.shares import share_routes
-from pulsegate.http.tracking import tracking_routes
+from pulsegate.http.tracking import TrackingEndpoint, serve_tracking, tracking_endpoints, tracking_routes
 from pulsegate.process import create_files_with_mode, die_with_parent
-from pulsegate.runtime import attached_runtime, provide_runtime
+from pulsegate.runtime import attached_runtime, provide_runtime, runtime_of
 
 logger = logging.getLogger("pulsegate")
 
 
-def create_app(settings: Settings) -> Litestar:
+class PulseGateApp(Litestar):
+    """Litestar, with POSTs to the tracking routes answered before its router (`http/tracking.py`
+    says why); every other request, and the lifespan, is Litestar's."""
+
+    tracking: dict[str, TrackingEndpoint]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            endpoint = self.tracking.get(scope["path"])
+            if endpoint is not None:
+                await serve_tracking(scope, receive, send, endpoint, runtime_of(self))
+                return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings) -> PulseGateApp:
     """The PulseGate ASGI app for `settings`; the database opens when the lifespan starts."""
 
     @asynccontextmanager
@@ -50,18 +66,20 @@ def create_app(settings: Settings) -> Litestar:
             yield
         logger.info("Database committed, checkpointed and closed")
 
+    limiters = route_limiters(settings) if settings.rate_limits.enabled else {}
+    tracking = tracking_endpoints(settings.web.tracking_prefix, limiters)
     middleware = []
     if settings.rate_limits.enabled:
         middleware.append(
             DefineMiddleware(
-                RateLimitMiddleware,
-                limiters=route_limiters(settings),
+                RateLimitMiddleware,  # the other limited routes: the tracking routes limit themselves
+                limiters={path: limiter for path, limiter in limiters.items() if path not in tracking},
                 trusted_proxies=parse_networks(settings.network.trusted_proxies),
             )
         )
-    app = Litestar(
+    app = PulseGateApp(
         route_handlers=[
-            *tracking_routes(settings.web.tracking_prefix),
+            *tracking_routes(tracking, settings.web.tracking_prefix),
             *LEAD_ROUTES,
             AnalyticsController,
             LeadViewsController,
@@ -88,11 +106,12 @@ def create_app(settings: Settings) -> Litestar:
         ),
         logging_config=None,
     )
+    app.tracking = tracking
     complete_openapi(app)
     return app
 
 
-def app_from_environment() -> Litestar:
+def app_from_environment() -> PulseGateApp:
     """Granian's factory: runs in the worker process with settings handed over by `pulsegate serve`."""
     die_with_parent()
     settings = settings_from_json(os.environ[RESOLVED_SETTINGS_ENV])

@@ -39,6 +39,18 @@ MAX_PROP_KEY = 64
 MAX_PROP_VALUE = 512
 RawProps = dict[str, Any]
 PropValue = str | int | float | bool
+# Properties that already keep every rule, as a type msgspec checks while decoding (in C): a
+# payload whose properties all pass decodes as the Clean* structs below and skips `clean_props`,
+# which with its counters was a quarter of the CPU of a batch of 100 events (issue 21). Bounded
+# floats: JSON's 1e999 would be infinity. Anything else decodes as sent and is cleaned.
+_FiniteFloat = Annotated[float, Meta(ge=-1.7976931348623157e308, le=1.7976931348623157e308)]
+CleanProps = Annotated[
+    dict[
+        Annotated[str, Meta(min_length=1, max_length=MAX_PROP_KEY)],
+        Annotated[str, Meta(max_length=MAX_PROP_VALUE)] | int | _FiniteFloat | bool,
+    ],
+    Meta(max_length=MAX_PROPS),
+]
 
 EventType = Literal[
     "pageview",
@@ -115,10 +127,22 @@ def clean_props(props: RawProps | None) -> tuple[dict[str, PropValue] | None, Co
     return kept or None, dropped
 
 
+class CleanEventFields(EventFields, kw_only=True):
+    """An event whose properties keep every rule as sent (see CleanProps)."""
+
+    props: CleanProps | None = None
+
+
 class Event(EventFields, kw_only=True):
     """POST /track/event: one event of a started session."""
 
     session_id: SessionId
+
+
+class CleanEvent(Event, kw_only=True):
+    """POST /track/event with properties that keep every rule."""
+
+    props: CleanProps | None = None
 
 
 class EventBatch(Struct, kw_only=True):
@@ -126,6 +150,12 @@ class EventBatch(Struct, kw_only=True):
 
     session_id: SessionId
     events: Annotated[list[EventFields], Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
+
+
+class CleanEventBatch(EventBatch, kw_only=True):
+    """POST /track/events/batch whose events' properties all keep every rule."""
+
+    events: Annotated[list[CleanEventFields], Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
 
 
 class SessionEnd(Struct, kw_only=True):
@@ -144,6 +174,26 @@ class SessionEnd(Struct, kw_only=True):
     def reports_activity(self) -> bool:
         """True when the end brings something to add (events or engaged time), not just a close."""
         return bool(self.events) or bool(self.engaged_ms)
+
+
+class CleanSessionEnd(SessionEnd, kw_only=True):
+    """POST /track/session/end whose last events' properties all keep every rule."""
+
+    events: Annotated[list[CleanEventFields], Meta(max_length=MAX_BATCH_EVENTS)] | None = None
+
+
+# Each payload with properties, and its variant whose properties need no cleaning.
+CLEAN_PAYLOADS: dict[type[Struct], type[Struct]] = {
+    Event: CleanEvent,
+    EventBatch: CleanEventBatch,
+    SessionEnd: CleanSessionEnd,
+}
+CLEAN_EVENT_TYPES = (CleanEventFields, CleanEvent)
+
+
+def needs_cleaning(event: EventFields) -> bool:
+    """Whether an event's properties may break a rule: they were not decoded as CleanProps."""
+    return bool(event.props) and not isinstance(event, CLEAN_EVENT_TYPES)
 
 
 class TrackingReceipt(Struct, kw_only=True, omit_defaults=True):

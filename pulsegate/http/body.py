@@ -64,8 +64,10 @@ async def decode_json_body(
     *,
     max_bytes: int,
     deadlines: BodyDeadlines,
+    fallback: msgspec.json.Decoder[T] | None = None,
 ) -> T:
-    """Check the content type, read at most `max_bytes` before the deadline, and decode."""
+    """Check the content type, read at most `max_bytes` before the deadline, and decode; a body
+    `decoder` refuses is decoded by `fallback` when there is one (a stricter type tried first)."""
     content_type = header(scope, b"content-type") or ""
     if not is_json_content_type(content_type):
         raise InvalidInput(f"Content-Type must be application/json (got {content_type or 'none'})")
@@ -73,7 +75,12 @@ async def decode_json_body(
     if not body.strip():
         raise InvalidInput("Request body is empty; send a JSON object")
     try:
-        return decoder.decode(body)
+        try:
+            return decoder.decode(body)
+        except msgspec.ValidationError:
+            if fallback is None:
+                raise
+            return fallback.decode(body)
     except msgspec.ValidationError as exc:
         raise InvalidInput(f"Invalid request body: {exc}") from None
     except msgspec.DecodeError as exc:

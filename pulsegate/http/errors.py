@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFou
 from pulsegate.errors import PulseGateError
 
 logger = logging.getLogger(__name__)
+UNEXPECTED_ERROR = "Internal server error"
 
 
 def error_response(
@@ -20,12 +21,22 @@ def error_response(
     return Response({"error": message}, status_code=status_code, headers=headers, media_type=MediaType.JSON)
 
 
+def log_pulsegate_error(method: str, path: str, exc: PulseGateError) -> None:
+    """A server-side failure is a warning; a client's mistake is worth seeing when debugging a
+    site's integration, not by default."""
+    level = logging.WARNING if exc.status_code >= 500 else logging.DEBUG
+    logger.log(level, "%s %s -> %s: %s", method, path, exc.status_code, exc.message)
+
+
+def log_unexpected_error(method: str, path: str) -> None:
+    """A bug: the traceback goes to the log, never to the client."""
+    # A share link's token is its key: the log names the route, not the link.
+    logger.exception("Unhandled error on %s %s", method, re.sub(r"^/share/[^/]+", "/share/<token>", path))
+
+
 def pulsegate_error(request: Request, exc: PulseGateError) -> Response[dict[str, str]]:
     """Our own errors carry their status and headers."""
-    if exc.status_code >= 500:
-        logger.warning("%s %s -> %s: %s", request.method, request.url.path, exc.status_code, exc.message)
-    else:  # a client's mistake: worth seeing when debugging a site's integration, not by default
-        logger.debug("%s %s -> %s: %s", request.method, request.url.path, exc.status_code, exc.message)
+    log_pulsegate_error(request.method, request.url.path, exc)
     return error_response(exc.status_code, exc.message, exc.headers)
 
 
@@ -49,10 +60,8 @@ def framework_error(request: Request, exc: HTTPException) -> Response[dict[str, 
 
 def unexpected_error(request: Request, exc: Exception) -> Response[dict[str, str]]:
     """A bug: log the traceback here, answer 500 without it."""
-    # A share link's token is its key: the log names the route, not the link.
-    path = re.sub(r"^/share/[^/]+", "/share/<token>", request.url.path)
-    logger.exception("Unhandled error on %s %s", request.method, path)
-    return error_response(500, "Internal server error")
+    log_unexpected_error(request.method, request.url.path)
+    return error_response(500, UNEXPECTED_ERROR)
 
 
 EXCEPTION_HANDLERS = {

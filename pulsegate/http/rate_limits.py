@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulsegate.config import Settings
 from pulsegate.domain.client_ip import IPNetwork
-from pulsegate.domain.rate_limit import FixedWindowLimiter, RateDecision, client_key
+from pulsegate.domain.rate_limit import FixedWindowLimiter, client_key
 from pulsegate.http.client import client_ip_of
 from pulsegate.http.leads import CAPTURE_PATHS
+from pulsegate.http.rate_limit_answers import limit_headers, refusal
 from pulsegate.http.tracking import TRACKING_ROUTES, tracking_prefixes
 
 
@@ -36,14 +36,6 @@ def route_limiters(settings: Settings) -> dict[str, FixedWindowLimiter]:
         for prefix, _ in tracking_prefixes(settings.web.tracking_prefix):
             limiters[prefix + route.path] = budget
     return limiters
-
-
-def _rate_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"x-ratelimit-limit", str(decision.limit).encode()),
-        (b"x-ratelimit-remaining", str(decision.remaining).encode()),
-        (b"x-ratelimit-reset", str(decision.reset_seconds).encode()),
-    ]
 
 
 class RateLimitMiddleware:
@@ -68,10 +60,12 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         decision = limiter.hit(client_key(client_ip_of(scope, self.trusted_proxies)), self.clock())
-        headers = _rate_headers(decision)
         if not decision.allowed:
-            await self._refuse(send, decision, headers, scope["path"], limiter.window_seconds)
+            body, refused = refusal(decision, scope["path"], limiter.window_seconds)
+            await send({"type": "http.response.start", "status": 429, "headers": refused})
+            await send({"type": "http.response.body", "body": body})
             return
+        headers = limit_headers(decision)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -79,27 +73,3 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-    @staticmethod
-    async def _refuse(
-        send: Send, decision: RateDecision, headers: list[tuple[bytes, bytes]], path: str, window: int
-    ) -> None:
-        body = msgspec.json.encode(
-            {
-                "error": f"Too many requests to {path}: at most {decision.limit} per {window} s "
-                f"from one client; retry in {decision.reset_seconds} s"
-            }
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(decision.reset_seconds).encode()),
-                    *headers,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

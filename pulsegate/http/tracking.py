@@ -1,10 +1,15 @@
-"""POST /track/*: the four tracking routes, as raw ASGI handlers inside Litestar.
+"""POST /track/*: the four tracking routes, served before Litestar's router.
 
-They are the hot path, so they skip Litestar's per-request dependency injection, signature
-parsing and response objects (which cost about a third of the CPU of a request here) and
-speak ASGI directly. They still sit inside the Litestar app, so the rate limits, CORS hook and
-error handlers apply to them exactly as to every other route. Each handler answers OPTIONS
-(preflight, 204) and refuses other methods than POST with 405.
+They are the hot path. A POST to one of them is answered by `serve_tracking` straight from the
+app's `__call__` (`app.PulseGateApp`), before Litestar's router, middleware stack, exception
+middleware and send wrappers: those cost a third of the worker's CPU per event with a new
+client address on every request (issue 21, measured in BENCHMARKS.md). So `serve_tracking`
+does itself, for these routes only, what they did: the rate limit and its headers, the CORS
+headers, and errors as `{"error": ...}` with their status, logged as `http/errors.py` logs them.
+
+They are still Litestar routes too (raw ASGI handlers): for the OpenAPI document, for OPTIONS
+(preflight, 204) and 405 on other methods, and for a POST whose path Litestar normalises
+(`/track/event/`), which its handler answers with the same `serve_tracking`.
 
 `TRACKING_ROUTES` is the one table of them: the routes, their OpenAPI entries
 (`http/openapi.py`) and their rate limits (`http/rate_limits.py`) are all made from it.
@@ -12,7 +17,8 @@ error handlers apply to them exactly as to every other route. Each handler answe
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,14 +27,26 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.handlers import asgi
 from litestar.types import Receive, Scope, Send
 
-from pulsegate.domain.tracking import Event, EventBatch, SessionEnd, SessionStart, TrackingReceipt
+from pulsegate.domain.rate_limit import FixedWindowLimiter, client_key
+from pulsegate.domain.tracking import (
+    CLEAN_PAYLOADS,
+    Event,
+    EventBatch,
+    SessionEnd,
+    SessionStart,
+    TrackingReceipt,
+)
+from pulsegate.errors import PulseGateError
 from pulsegate.http.body import decode_json_body, header
-from pulsegate.http.client import caller_of
+from pulsegate.http.client import caller_of, client_ip_of
+from pulsegate.http.cors import CORS_HEADERS
+from pulsegate.http.errors import UNEXPECTED_ERROR, log_pulsegate_error, log_unexpected_error
+from pulsegate.http.rate_limit_answers import JSON_CONTENT_TYPE, limit_headers, refusal
 from pulsegate.runtime import Runtime, runtime_of
 
 _ENCODER = msgspec.json.Encoder()
-_JSON_HEADERS = [(b"content-type", b"application/json")]
 _ALLOW = "OPTIONS, POST"
+_PREFLIGHT = [(b"allow", _ALLOW.encode())]
 # (scope, payload, runtime) -> receipt
 Call = Callable[[Scope, Any, Runtime], Awaitable[TrackingReceipt]]
 TRACKING_PREFIX = "/track"
@@ -77,46 +95,91 @@ TRACKING_ROUTES: tuple[TrackingRoute, ...] = (
 )  # fmt: skip
 
 
-async def _serve(
-    scope: Scope, receive: Receive, send: Send, decoder: msgspec.json.Decoder[Any], call: Call, *, batch: bool
+@dataclass(frozen=True, slots=True)
+class TrackingEndpoint:
+    """One tracking route under one prefix, ready to serve: its decoder and its rate limit."""
+
+    path: str
+    route: TrackingRoute
+    decoder: msgspec.json.Decoder[Any]  # of the payload whose properties need no cleaning, if any
+    fallback: msgspec.json.Decoder[Any] | None  # of the payload as sent, when `decoder` refuses it
+    limiter: FixedWindowLimiter | None  # None with rate limits off
+
+
+def tracking_endpoints(
+    extra_prefix: str, limiters: Mapping[str, FixedWindowLimiter]
+) -> dict[str, TrackingEndpoint]:
+    """Every tracking route under every prefix, by path, with its limiter from `limiters`."""
+    endpoints = {}
+    for prefix, _ in tracking_prefixes(extra_prefix):
+        for route in TRACKING_ROUTES:
+            path = prefix + route.path
+            clean = CLEAN_PAYLOADS.get(route.payload)
+            decoder, fallback = msgspec.json.Decoder(clean or route.payload), None
+            if clean is not None:
+                fallback = msgspec.json.Decoder(route.payload)
+            endpoints[path] = TrackingEndpoint(path, route, decoder, fallback, limiters.get(path))
+    return endpoints
+
+
+async def serve_tracking(
+    scope: Scope, receive: Receive, send: Send, endpoint: TrackingEndpoint, runtime: Runtime
 ) -> None:
-    method = scope["method"]
-    if method == "OPTIONS":
-        await send({"type": "http.response.start", "status": 204, "headers": [(b"allow", _ALLOW.encode())]})
-        await send({"type": "http.response.body", "body": b""})
+    """Answer a POST to a tracking route completely: limit, decode, record, respond or refuse."""
+    headers = list(CORS_HEADERS)
+    limiter = endpoint.limiter
+    try:
+        if limiter is not None:
+            decision = limiter.hit(client_key(client_ip_of(scope, runtime.trusted_proxies)), time.time())
+            if not decision.allowed:
+                body, refused = refusal(decision, scope["path"], limiter.window_seconds)
+                await _answer(send, 429, body, [*refused, *headers])
+                return
+            headers += limit_headers(decision)
+        limits = runtime.settings.tracking
+        payload = await decode_json_body(
+            scope,
+            receive,
+            endpoint.decoder,
+            max_bytes=limits.max_batch_bytes if endpoint.route.batch else limits.max_event_bytes,
+            deadlines=runtime.body_deadlines,
+            fallback=endpoint.fallback,
+        )
+        receipt = await endpoint.route.call(scope, payload, runtime)
+    except PulseGateError as exc:
+        log_pulsegate_error("POST", scope["path"], exc)
+        extra = [(name.lower().encode(), value.encode()) for name, value in (exc.headers or {}).items()]
+        await _answer(send, exc.status_code, _ENCODER.encode({"error": exc.message}), [*extra, *headers])
         return
-    if method != "POST":
-        raise MethodNotAllowedException(headers={"allow": _ALLOW})
-    runtime = runtime_of(scope["litestar_app"])
-    limits = runtime.settings.tracking
-    payload = await decode_json_body(
-        scope,
-        receive,
-        decoder,
-        max_bytes=limits.max_batch_bytes if batch else limits.max_event_bytes,
-        deadlines=runtime.body_deadlines,
-    )
-    receipt = await call(scope, payload, runtime)
-    body = _ENCODER.encode(receipt)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
-        }
-    )
+    except Exception:
+        log_unexpected_error("POST", scope["path"])
+        await _answer(send, 500, _ENCODER.encode({"error": UNEXPECTED_ERROR}), headers)
+        return
+    await _answer(send, 200, _ENCODER.encode(receipt), headers)
+
+
+async def _answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    if not any(name == b"content-type" for name, _ in headers):
+        headers = [JSON_CONTENT_TYPE, (b"content-length", b"%d" % len(body)), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-def _handler(path: str, route: TrackingRoute, operation_id: str) -> Any:
-    decoder = msgspec.json.Decoder(route.payload)
-    call, batch = route.call, route.batch
+def _handler(endpoint: TrackingEndpoint, operation_id: str) -> Any:
+    """The route inside Litestar: preflights, 405, and POSTs to a path it normalised."""
 
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-        await _serve(scope, receive, send, decoder, call, batch=batch)
+        method = scope["method"]
+        if method == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": list(_PREFLIGHT)})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if method != "POST":
+            raise MethodNotAllowedException(headers={"allow": _ALLOW})
+        await serve_tracking(scope, receive, send, endpoint, runtime_of(scope["litestar_app"]))
 
     handle.__doc__ = operation_id
-    return asgi(path, copy_scope=False, name=operation_id)(handle)
+    return asgi(endpoint.path, copy_scope=False, name=operation_id)(handle)
 
 
 def tracking_prefixes(extra_prefix: str = "") -> list[tuple[str, str]]:
@@ -127,10 +190,10 @@ def tracking_prefixes(extra_prefix: str = "") -> list[tuple[str, str]]:
     ]
 
 
-def tracking_routes(extra_prefix: str = "") -> list[Any]:
-    """The tracking routes under every prefix."""
+def tracking_routes(endpoints: Mapping[str, TrackingEndpoint], extra_prefix: str = "") -> list[Any]:
+    """The tracking routes under every prefix, as Litestar routes."""
     return [
-        _handler(prefix + route.path, route, route.operation_id + suffix)
+        _handler(endpoints[prefix + route.path], route.operation_id + suffix)
         for prefix, suffix in tracking_prefixes(extra_prefix)
         for route in TRACKING_ROUTES
     ]

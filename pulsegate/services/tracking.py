@@ -25,6 +25,7 @@ from pulsegate.domain.tracking import (
     SessionStart,
     TrackingReceipt,
     clean_props,
+    needs_cleaning,
 )
 from pulsegate.domain.visitor import visitor_id
 from pulsegate.errors import NotFound, PulseGateError
@@ -75,11 +76,13 @@ class TrackingService:
         # Event properties dropped since start, by reason (`pulsegate status` shows them).
         self.dropped_properties: Counter[str] = Counter()
 
-    def _cleaned(self, events: Sequence[EventFields]) -> list[EventFields]:
+    def _cleaned(self, events: Sequence[EventFields]) -> Sequence[EventFields]:
         """The events with only the properties the rules allow; the rest counted, never refused."""
+        if not any(needs_cleaning(event) for event in events):
+            return events  # decoded as CleanProps: every property keeps the rules
         cleaned = []
         for event in events:
-            if event.props:
+            if needs_cleaning(event):
                 props, dropped = clean_props(event.props)
                 self.dropped_properties.update(dropped)
                 event = msgspec.structs.replace(event, props=props)
@@ -162,7 +165,7 @@ class TrackingService:
         ended resumes it first, as events would: the visitor came back to the tab and left again.
         """
         if end.events:
-            end = msgspec.structs.replace(end, events=self._cleaned(end.events))
+            end = msgspec.structs.replace(end, events=list(self._cleaned(end.events)))
         async with self._turn(end.session_id):
             return await self._end_session(end)
 

@@ -6,14 +6,18 @@ from collections import Counter
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pulsegate.domain.tracking import (
+    CLEAN_PAYLOADS,
     MAX_BATCH_EVENTS,
     Event,
     EventBatch,
     SessionEnd,
     SessionStart,
     clean_props,
+    needs_cleaning,
 )
 
 
@@ -94,3 +98,47 @@ def test_batch_takes_one_to_a_hundred_events() -> None:
 def test_session_end_needs_the_session_id() -> None:
     with pytest.raises(msgspec.ValidationError, match="session_id"):
         decode({}, SessionEnd)
+
+
+_good_keys = st.text(min_size=1, max_size=64) | st.sampled_from(["x" * 64, "engaged_ms", "depth"])
+_good_values = (
+    st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=512)
+    | st.just("v" * 512)
+)
+# One entry at or past a rule's edge, added to properties that otherwise keep every rule.
+_edge_entries = st.tuples(st.sampled_from(["", "y" * 65]), _good_values) | st.tuples(
+    _good_keys,
+    st.none()
+    | st.just("w" * 513)
+    | st.lists(st.integers(), max_size=2)
+    | st.dictionaries(st.text(), st.integers()),
+)
+
+
+@st.composite
+def _props(draw: st.DrawFn) -> dict[str, object]:
+    size = draw(st.sampled_from([29, 30, 31]) | st.integers(0, 5))  # around the 30 kept
+    props = draw(st.dictionaries(_good_keys, _good_values, min_size=size, max_size=size))
+    if draw(st.booleans()):
+        key, value = draw(_edge_entries)
+        props[key] = value
+    return props
+
+
+@given(_props())
+def test_props_decoded_as_clean_are_what_cleaning_would_keep(props: dict[str, object]) -> None:
+    """The fast path (a payload decoded as CleanProps skips clean_props) keeps exactly what
+    cleaning the payload as sent keeps, and is taken only when cleaning would drop nothing."""
+    body = msgspec.json.encode({"session_id": "s", "events": [{"type": "custom", "props": props}]})
+    as_sent = msgspec.json.decode(body, type=EventBatch).events[0]
+    kept, dropped = clean_props(as_sent.props)
+    try:
+        fast = msgspec.json.decode(body, type=CLEAN_PAYLOADS[EventBatch]).events[0]
+    except msgspec.ValidationError:
+        assert needs_cleaning(as_sent) and (dropped or (not kept and props))
+        return
+    assert not needs_cleaning(fast) and not dropped
+    assert (fast.props or None) == kept
