@@ -3,20 +3,17 @@
  * text, never as HTML. The server minifies this file when serving it.
  *
  * Written for its size over the wire, as tracker.js is (see there): limits where they are used,
- * often-used globals as locals, one function per kind of thing. */
+ * `undefined` as a local, no helper around a single short call. */
 (function (w, d, undefined) {
-  "use strict";
   var P = (w.PulseGate = w.PulseGate || {});
   if (P.form && P.form.live) return; // loaded twice (a snippet's stub is replaced)
   var loc = location,
-    forEach = [].forEach,
     scriptOrigin = loc.origin,
     TRAP = "data-pulsegate-trap", // marks the honeypot form.js adds (a site's own "website" field is data)
     // The server's rules (pulsegate/domain/leads.py), so a visitor learns of a mistake at once:
     // the lead's own columns and their lengths (any other field takes 2,000 characters).
     TOP_LEVEL = { name: 200, email: 254, phone: 40, company: 200, message: 5e3 },
     UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"],
-    NOT_SENT = "The form could not be sent",
     counter = 0;
   try {
     scriptOrigin = new URL(d.currentScript.src).origin;
@@ -61,22 +58,19 @@
   // Shows `message` (or no error) for a control: its error element is made on first use, after
   // the control's label, and tied to it with aria-describedby.
   function showProblem(control, message) {
-    var attribute = function (name, value) {
-        return value === undefined ? control.getAttribute(name) : control.setAttribute(name, value);
-      },
-      id = attribute("data-pulsegate-error"),
+    var id = control.getAttribute("data-pulsegate-error"),
       node = id && d.getElementById(id),
-      described = attribute("aria-describedby");
+      described = control.getAttribute("aria-describedby");
     if (!node) {
       id = "pulsegate-error-" + ++counter;
       node = el("p", { id: id, class: "pulsegate-error" });
-      attribute("data-pulsegate-error", id);
-      attribute("aria-describedby", described ? described + " " + id : id);
+      control.setAttribute("data-pulsegate-error", id);
+      control.setAttribute("aria-describedby", described ? described + " " + id : id);
       (control.closest("label") || control).insertAdjacentElement("afterend", node);
     }
     node.textContent = message;
     node.hidden = !message;
-    if (message) attribute("aria-invalid", "true");
+    if (message) control.setAttribute("aria-invalid", "true");
     else control.removeAttribute("aria-invalid");
   }
 
@@ -88,7 +82,7 @@
       lead = { fields: fields },
       firstWrong,
       fieldCount = 0;
-    forEach.call(elements, function (control) {
+    [].forEach.call(elements, function (control) {
       var name = control.name,
         type = control.type,
         checkbox = type == "checkbox";
@@ -135,15 +129,15 @@
         if (response.status >= 500 && retry) return retry();
         response.json().then(
           function (answer) {
-            done(response.ok ? null : answer.error || NOT_SENT + ".", answer);
+            done(response.ok ? null : answer.error || "The form could not be sent.", answer);
           },
           function () {
-            done(NOT_SENT + " (" + response.status + ").");
+            done("The form could not be sent (" + response.status + ").");
           }
         );
       },
       function () {
-        retry ? retry() : done(NOT_SENT + ": check your connection and try again.");
+        retry ? retry() : done("The form could not be sent: check your connection and try again.");
       }
     );
   }
@@ -155,17 +149,13 @@
       status =
         form.querySelector("[data-pulsegate-status]") ||
         form.appendChild(el("p", { "data-pulsegate-status": "", role: "status", "aria-live": "polite" })),
-      honeypot = form.querySelector("[" + TRAP + "]"),
-      show = function (state, message) {
-        status.className = "pulsegate-" + state;
-        status.textContent = message;
-      };
+      honeypot = form.querySelector("[" + TRAP + "]");
     if (!honeypot) {
       // The honeypot: out of sight and out of the tab order; people leave it empty, bots fill it in.
       // Styled through the CSSOM, which a page's Content-Security-Policy allows (a style attribute not).
       var trap = form.appendChild(el("div", { "aria-hidden": "true" })),
         label = trap.appendChild(el("label", {}, "Website"));
-      trap.style.cssText = "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden";
+      trap.style.cssText = "position:absolute;left:-9999px";
       honeypot = label.appendChild(el("input", { type: "text", name: "pulsegate_website", tabindex: "-1", autocomplete: "off" }));
       honeypot.setAttribute(TRAP, "");
     }
@@ -190,10 +180,7 @@
           ? P.ids()
           : { session_id: stored("sessionStorage", "pulsegate_session"), visitor_id: stored("localStorage", "pulsegate_visitor") },
         params = new URLSearchParams(loc.search),
-        button = form.querySelector("[type=submit]"),
-        disable = function (disabled) {
-          if (button) button.disabled = disabled;
-        };
+        button = form.querySelector("[type=submit]");
       // 32 random hex digits, kept until the lead is sent, so a retry is the same submission.
       if (!form.pulsegateSubmission) {
         form.pulsegateSubmission = "";
@@ -215,12 +202,14 @@
       });
       if (!Object.keys(lead.fields)[0]) lead.fields = undefined;
       sending = 1;
-      disable(true);
-      show("sending", options.sendingText || "Sending…");
+      if (button) button.disabled = true;
+      status.className = "pulsegate-sending";
+      status.textContent = options.sendingText || "Sending…";
       post(String(options.endpoint || config.endpoint || scriptOrigin).replace(/\/+$/, ""), lead, 0, function (error, answer) {
         sending = 0;
-        disable(false);
-        show(error ? "failed" : "sent", error || options.successText || "Thank you! We will be in touch.");
+        if (button) button.disabled = false;
+        status.className = error ? "pulsegate-failed" : "pulsegate-sent";
+        status.textContent = error || options.successText || "Thank you! We will be in touch.";
         if (error) return options.onError && options.onError(error, answer);
         form.pulsegateSubmission = 0; // the next submission is a new lead
         form.reset();
@@ -294,17 +283,14 @@
   }
 
   function enhance() {
-    forEach.call(d.forms, watch);
-    forEach.call(d.querySelectorAll("form[data-pulsegate-project]"), function (form) {
-      var attribute = function (name) {
-        return form.getAttribute(name) || undefined;
-      };
+    [].forEach.call(d.forms, watch);
+    [].forEach.call(d.querySelectorAll("form[data-pulsegate-project]"), function (form) {
       if (form.pulsegateAttached) return;
       form.pulsegateAttached = 1;
       attach(form, {
-        project: attribute("data-pulsegate-project"),
-        source: attribute("data-pulsegate-source") || attribute("name") || form.id || undefined,
-        successText: attribute("data-pulsegate-success"),
+        project: form.getAttribute("data-pulsegate-project"),
+        source: form.getAttribute("data-pulsegate-source") || form.getAttribute("name") || form.id || undefined,
+        successText: form.getAttribute("data-pulsegate-success") || undefined,
       });
     });
   }

@@ -8,9 +8,10 @@
  * the minifier drops comments and shortens local names but keeps property names, strings and
  * numbers as written. So limits are written where they are used (5e3 is 5,000) with their meaning
  * in a comment, globals used often are locals (`undefined` too), and one function makes each kind
- * of thing (an interaction event, a request, a listener). */
+ * of thing that has many parts (an interaction event, a request, a listener). gzip makes a repeated
+ * call such as el.getAttribute("x") nearly free: a helper wrapping one short call costs more than
+ * it saves, so there is none. */
 (function (w, d, undefined) {
-  "use strict";
   var P = (w.PulseGate = w.PulseGate || {});
   if (P.track && P.track.live) return; // loaded twice: the first copy keeps tracking
 
@@ -116,10 +117,6 @@
   function startSession() {
     if (busy) return;
     busy = 1;
-    var screen = w.screen || {},
-      idle = function () {
-        busy = 0;
-      };
     lastUrl = loc.href;
     send(
       "/session/start",
@@ -131,18 +128,20 @@
         screen_width: screen.width,
         screen_height: screen.height,
         language: text(nav.language, 35),
-        timezone: w.Intl && text(Intl.DateTimeFormat().resolvedOptions().timeZone, 64),
+        timezone: text(Intl.DateTimeFormat().resolvedOptions().timeZone, 64),
         timestamp: now(),
       },
       function (status, response) {
-        if (status != 200) return idle();
+        if (status != 200) return (busy = 0);
         response.json().then(
           safe(function (receipt) {
             storage(0, (sessionId = receipt.session_id));
-            idle();
+            busy = 0;
             schedule();
           }),
-          idle
+          function () {
+            busy = 0;
+          }
         );
       }
     );
@@ -177,18 +176,14 @@
     reportedScroll = maxScroll;
   }
 
-  function stopTimer() {
-    clearTimeout(timer);
-    timer = 0;
-  }
-
   // Not stored for now (rate limited, the server or the network down): worth another try.
   function transient(status) {
     return status == 429 || !status || status >= 500;
   }
 
   function flush() {
-    stopTimer();
+    clearTimeout(timer);
+    timer = 0;
     if (busy) return;
     if (!sessionId) return startSession();
     if (!queue[0] || blocked(BATCH)) return queue[0] && schedule();
@@ -230,7 +225,8 @@
   function leave() {
     if (!sessionId || leftPage) return;
     leftPage = 1;
-    stopTimer();
+    clearTimeout(timer);
+    timer = 0;
     noteInput();
     // Over the end's budget: the events still go, by the batch route; the idle sweep ends it.
     if (blocked(END)) return flush();
@@ -262,13 +258,6 @@
       recent = time - lastInput < 3e4;
     if (recent) engagedMs += time - lastInput;
     if (recent || input) lastInput = d.visibilityState == "hidden" ? 0 : time;
-  }
-
-  // Back on the page (tab shown again, or restored from the back/forward cache): it counts as
-  // an input, and leaving again reports the time spent since.
-  function back() {
-    lastInput = now();
-    leftPage = 0;
   }
 
   function noteScroll() {
@@ -345,10 +334,7 @@
 
   // A form's events are named by its data-pulsegate-source, name, id or action.
   function addForm(type, form) {
-    var attribute = function (name) {
-      return form.getAttribute(name);
-    };
-    add(type, attribute("data-pulsegate-source") || attribute("name") || form.id || attribute("action") || "form");
+    add(type, form.getAttribute("data-pulsegate-source") || form.getAttribute("name") || form.id || form.getAttribute("action") || "form");
   }
 
   /** form.js reports a form that came into view (half of it on screen, once per page view). */
@@ -392,7 +378,7 @@
     // Do Not Track or Global Privacy Control, when the site honours them: nothing is tracked.
     if (
       option("respectDoNotTrack", data.respectDnt && data.respectDnt != "false") &&
-      ((nav.doNotTrack || w.doNotTrack) == "1" || nav.globalPrivacyControl === true)
+      ((nav.doNotTrack || w.doNotTrack) == "1" || nav.globalPrivacyControl == 1)
     )
       return;
     cfg = P.config;
@@ -404,7 +390,7 @@
     else startSession();
     var listen = function (target, types, handler, capture) {
       types.split(" ").forEach(function (type) {
-        target.addEventListener(type, safe(handler), capture || { passive: true });
+        target.addEventListener(type, safe(handler), capture || { passive: 1 });
       });
     };
     ["pushState", "replaceState"].forEach(function (name) {
@@ -419,18 +405,22 @@
     listen(w, "popstate hashchange", pageview);
     listen(w, "scroll", noteScroll);
     listen(w, "mousemove keydown scroll touchstart click", noteInput);
-    listen(d, "click", onClick, true);
-    listen(d, "input change", onFormInput, true);
-    listen(d, "submit", onSubmit, true);
+    listen(d, "click", onClick, 1);
+    listen(d, "input change", onFormInput, 1);
+    listen(d, "submit", onSubmit, 1);
     listen(d, "visibilitychange", function () {
-      d.visibilityState == "hidden" ? leave() : back();
+      if (d.visibilityState == "hidden") return leave();
+      // Back on the tab: that counts as an input, and leaving again reports the time spent since.
+      lastInput = now();
+      leftPage = 0;
     });
     listen(w, "pagehide", leave);
     // Back from the back/forward cache: the page lives again, as a new view in the tab's session.
     listen(w, "pageshow", function (event) {
       if (!event.persisted) return;
       sessionId = storage(0) || sessionId;
-      back();
+      lastInput = now();
+      leftPage = 0;
       lastUrl = null;
       pageview();
     });

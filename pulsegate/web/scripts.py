@@ -28,8 +28,10 @@ SCRIPT_PARTS: dict[str, tuple[str, ...]] = {
 BUNDLE_HEADER = "(window.PulseGate=window.PulseGate||{}).bundled=1;\n"
 DEFAULT_TRACK_PATH = "/track"
 _TRACK_PATH_LINE = 'var TRACK_PATH = "/track";'
-# Budgets over the wire (gzipped), from the peers: Plausible ~1.9 KB, Umami ~2.4 KB.
-SIZE_BUDGETS = {"tracker.js": 3 * 1024, "form.js": 3 * 1024, "pulse.js": 6 * 1024}
+# Budgets over the wire (gzipped; the peers: Plausible ~1.9 KB, Umami ~2.4 KB). Issue 21 asked for
+# 2,300 / 2,300 / 4,600 bytes with every feature kept; rewriting the sources for size reached 2,670 /
+# 2,770 / 5,138 (BENCHMARKS.md), and these hold that with about 1% to spare.
+SIZE_BUDGETS = {"tracker.js": 2700, "form.js": 2800, "pulse.js": 5200}
 
 
 def build_script(name: str, *, tracking_prefix: str = "", assets_dir: Path | None = None) -> ServedFile:
@@ -38,7 +40,9 @@ def build_script(name: str, *, tracking_prefix: str = "", assets_dir: Path | Non
     sources = [(folder / part).read_text(encoding="utf-8") for part in SCRIPT_PARTS[name]]
     if tracking_prefix:
         sources = [_with_track_path(source, tracking_prefix) for source in sources]
-    text = "".join(minify(source) + "\n" for source in sources)
+    # Each part ends in ";": with the semicolons before "}" dropped, the next part's "(function"
+    # would otherwise call the one before.
+    text = "".join(minify(source).rstrip(";") + ";\n" for source in sources)
     if len(sources) > 1:
         text = BUNDLE_HEADER + text
     return served_file(text.encode(), JAVASCRIPT)
@@ -53,8 +57,9 @@ def build_scripts(*, tracking_prefix: str = "", assets_dir: Path | None = None) 
 
 
 def minify(source: str) -> str:
-    """ES5 source without comments and whitespace, local names shortened (globals kept)."""
-    return minify_print(es5(source), obfuscate=True, obfuscate_globals=False)
+    """ES5 source without comments and whitespace, local names shortened (globals kept), and
+    semicolons dropped where a block ends."""
+    return minify_print(es5(source), obfuscate=True, obfuscate_globals=False, drop_semi=True)
 
 
 def _with_track_path(source: str, prefix: str) -> str:
