@@ -276,8 +276,8 @@ def timeseries(
 def _buckets(
     cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window, interval: str, names: Sequence[str]
 ) -> tuple[list[answers.ReportRow], ImportedPart | None]:
-    grouping = sql.bucket_grouping(interval, window.tz)
     scope = scope_of(window, query.projects)
+    grouping = sql.bucket_grouping(interval, scope, window.tz)
     found, _ = sql.session_report(
         cursor, scope, query.filters, names, grouping, coverage=rollup.coverage(cursor)
     )

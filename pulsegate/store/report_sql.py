@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pulsegate.domain.reports import Dimension, Filter
 
@@ -52,7 +54,9 @@ class Dialect:
     # (value expression, n) -> "the value contains one of n bound needles", each test naming the
     # value then its needle, in that order
     contains: Callable[[str, int], str]
-    local_bucket: Callable[[str], Sql]  # UTC timestamp column -> its bucket start in a zone (2 params)
+    # (UTC timestamp column, interval, zone, window start, window end) -> the column's bucket start
+    # in the zone, for rows in the window
+    local_bucket: Callable[[str, str, str, datetime, datetime], Sql]
 
     def session_value(self, dimension: Dimension) -> Sql:
         return self.session_values[dimension.name]
@@ -85,6 +89,58 @@ _SCREEN_CLASS = (
     "CASE WHEN screen_width IS NULL THEN NULL WHEN screen_width < 576 THEN 'Mobile' "
     "WHEN screen_width < 992 THEN 'Tablet' WHEN screen_width < 1440 THEN 'Laptop' ELSE 'Desktop' END"
 )
+
+# A time series' bucket per row is a time zone conversion (ICU) per row: counting 950,000 sessions
+# (50M events) by local day took 480 ms, by UTC day 17. So the window is cut into slots of a
+# quarter of an hour or more (at most _MAX_SLOTS), each slot's bucket is converted once (the list
+# below) and a row takes its slot's (75 ms). A slot whose two ends are not in one bucket at one UTC
+# offset (a bucket boundary or a clock change inside it: a zone off the quarter hour, the wide
+# slots of a long window) has none, and its rows are converted one by one as before: the same
+# answer in every zone (tests/store/test_report_sql.py, across clock changes and odd offsets).
+_SLOT_MINUTES = (15, 30, 60, 120, 180, 360, 720, 1440)  # each divides a day
+_MAX_SLOTS = 3000
+_EPOCH = datetime(1970, 1, 1)
+
+
+def slot_minutes(start: datetime, end: datetime) -> int:
+    """The width of the slots a window of [start, end) is cut into (see `slotted_bucket`)."""
+    minutes = (end - start) / timedelta(minutes=1)
+    return next((width for width in _SLOT_MINUTES if minutes / width <= _MAX_SLOTS), _SLOT_MINUTES[-1])
+
+
+def slotted_bucket(column: str, interval: str, tz: str, start: datetime, end: datetime) -> Sql:
+    """DuckDB: the bucket of the row's slot of [start, end), NULL where the slot has none (or
+    the row lies outside the window)."""
+    width_us = slot_minutes(start, end) * 60_000_000
+    # Slots start at local midnight (at the window's first offset): a bucket boundary then falls
+    # between two slots, unless the clock changes later in the window.
+    offset = start.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).utcoffset() or timedelta(0)
+    offset_us = offset // timedelta(microseconds=1)
+    first_us = ((start - _EPOCH) // timedelta(microseconds=1) + offset_us) // width_us * width_us - offset_us
+    first = _EPOCH + timedelta(microseconds=first_us)
+    # Per slot [s, s + width): its local start and last microsecond, and the bucket of both when
+    # they are one bucket and the clock moved as much as UTC between them (no change of offset).
+    slots = Sql(
+        "(SELECT list(CASE WHEN l1 - l0 = to_microseconds(?) AND date_trunc(?, l0) = date_trunc(?, l1) "
+        "THEN date_trunc(?, l0) END ORDER BY s) FROM (SELECT s, timezone(?, s AT TIME ZONE 'UTC') AS l0, "
+        "timezone(?, (s + to_microseconds(?)) AT TIME ZONE 'UTC') AS l1 "
+        "FROM range(?::TIMESTAMP, ?::TIMESTAMP, to_microseconds(?)) AS slots(s)))",
+        (width_us - 1, interval, interval, interval, tz, tz, width_us - 1, first, end, width_us),
+    )
+    # A row before the first slot would index the list from its end.
+    return Sql(
+        f"CASE WHEN {column} >= ? THEN {slots.text}[(epoch_us({column}) - ?) // ? + 1] END",
+        (first, *slots.params, first_us, width_us),
+    )
+
+
+def _duckdb_local_bucket(column: str, interval: str, tz: str, start: datetime, end: datetime) -> Sql:
+    slotted = slotted_bucket(column, interval, tz, start, end)
+    return Sql(
+        f"coalesce({slotted.text}, date_trunc(?, timezone(?, {column} AT TIME ZONE 'UTC')))",
+        (*slotted.params, interval, tz),
+    )
+
 
 DUCKDB = Dialect(
     session_values={
@@ -137,5 +193,5 @@ DUCKDB = Dialect(
         "sessions": "approx_count_distinct(session_key)",
     },
     contains=_duckdb_contains,
-    local_bucket=lambda column: Sql(f"date_trunc(?, timezone(?, {column} AT TIME ZONE 'UTC'))"),
+    local_bucket=_duckdb_local_bucket,
 )

@@ -56,10 +56,11 @@ def dimension_grouping(dimension: Dimension, dialect: Dialect = DUCKDB) -> Group
     return Grouping(dialect.session_value(dimension))
 
 
-def bucket_grouping(interval: str, tz: str, dialect: Dialect = DUCKDB) -> Grouping:
-    started = dialect.local_bucket("started_at")
-    created = dialect.local_bucket("created_at")
-    return Grouping(Sql(started.text, (interval, tz)), Sql(created.text, (interval, tz)))
+def bucket_grouping(interval: str, scope: Scope, tz: str, dialect: Dialect = DUCKDB) -> Grouping:
+    """Sessions by the bucket of their start, leads by their creation's, in the zone `tz`."""
+    started = dialect.local_bucket("started_at", interval, tz, scope.start, scope.end)
+    created = dialect.local_bucket("created_at", interval, tz, scope.start, scope.end)
+    return Grouping(started, created)
 
 
 # ---- conditions --------------------------------------------------------------------------------
