@@ -214,13 +214,14 @@ def session_report(
         goal_hits = "coalesce(goal_hits.hits, 0)"
     ctes.append(
         Sql(
-            f"population AS (SELECT {group.text} AS grp, visitor_id, page_views, ended_at, engaged_ms, "
+            f"population AS (SELECT {group.text} AS grp, visitor_key, page_views, ended_at, engaged_ms, "
             f"engagement_score, {views} AS views, {event_total} AS event_total, {converted} AS converted, "
             f"{goal_hits} AS goal_hits FROM sessions{joined} WHERE {conditions.text})",
             group.params + conditions.params,
         )
     )
-    hidden = ["count(DISTINCT visitor_id) AS _converted_visitors"] if "goal_conversion_rate" in wanted else []
+    converted_visitors = "count(DISTINCT visitor_key) AS _converted_visitors"
+    hidden = [converted_visitors] if "goal_conversion_rate" in wanted else []
     aggregates = (
         ", ".join([*(f"{dialect.session_metrics[m]} AS {m}" for m in session_metrics), *hidden])
         or "count(*) AS _n"
@@ -280,7 +281,7 @@ def _visitors_without_goals(
     group = grouping.sessions if grouping else Sql("NULL")
     grouped = " GROUP BY grp" if grouping else ""
     return Sql(
-        f"everyone AS (SELECT {group.text} AS grp, count(DISTINCT visitor_id) AS all_visitors "
+        f"everyone AS (SELECT {group.text} AS grp, count(DISTINCT visitor_key) AS all_visitors "
         f"FROM sessions WHERE {where.text}{grouped})",
         group.params + where.params,
     )

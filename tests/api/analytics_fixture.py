@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from pulsegate.domain.visitor import visitor_key
+
 PROJECTS = ("acme", "globex")
 COUNTRIES = ("US", "DE", "JP", None)
 SOURCES = ("Google", "Direct", "Hacker News", "X")
@@ -120,9 +122,9 @@ def insert(connection: duckdb.DuckDBPyConnection, fixture: Fixture) -> None:
     """Write the fixture's rows as the server would have stored them (through DuckDB's appender)."""
     _append(
         connection, "sessions",
-        ["session_id", "visitor_id", "project", "started_at", "last_seen_at", "ended_at", "entry_url", "source",
-         "country", "is_bot", "page_views", "event_count", "engaged_ms", "engagement_score"],
-        [(s.session_id, s.visitor_id, s.project, s.started_at, s.started_at,
+        ["session_id", "visitor_id", "visitor_key", "project", "started_at", "last_seen_at", "ended_at", "entry_url",
+         "source", "country", "is_bot", "page_views", "event_count", "engaged_ms", "engagement_score"],
+        [(s.session_id, s.visitor_id, visitor_key(s.visitor_id), s.project, s.started_at, s.started_at,
           s.started_at + timedelta(minutes=5) if s.ended else None, "https://example.com/", s.source,
           s.country, s.is_bot, s.page_views if s.ended else None, len(s.events) if s.ended else None,
           s.engaged_ms if s.ended else None, s.score)

@@ -28,6 +28,7 @@ from pulsegate.config import load_settings
 from pulsegate.domain.goals import Goal, page_matches
 from pulsegate.domain.reports import GOAL, Filter, dimension, matches, passes_event_filter
 from pulsegate.domain.sources import path_of
+from pulsegate.domain.visitor import visitor_key
 from pulsegate.store import rollup
 from pulsegate.store.goals import upsert_goal
 from tests.helpers import app_cursor, new_api_key
@@ -246,11 +247,11 @@ def insert(
     for table in ("events", "sessions", "leads", *rollup.FACT_TABLES):
         connection.execute(f"DELETE FROM {table}")
     connection.execute("UPDATE rollup_state SET since = NULL, frontier = NULL, hash_probe = NULL")
-    session_columns = ["session_id", "visitor_id", "project", "started_at", "last_seen_at", "ended_at", "entry_url",
-                       "entry_path", "exit_url", "exit_path", "is_bot", "page_views", "event_count", "engaged_ms",
-                       "engagement_score", *data.sessions[0].values] if data.sessions else []  # fmt: skip
+    session_columns = ["session_id", "visitor_id", "visitor_key", "project", "started_at", "last_seen_at", "ended_at",
+                       "entry_url", "entry_path", "exit_url", "exit_path", "is_bot", "page_views", "event_count",
+                       "engaged_ms", "engagement_score", *data.sessions[0].values] if data.sessions else []  # fmt: skip
     rows = [
-        (s.session_id, s.visitor_id, s.project, s.started_at, s.started_at,
+        (s.session_id, s.visitor_id, visitor_key(s.visitor_id), s.project, s.started_at, s.started_at,
          s.ended_at if s.ended else None, s.entry_url, path_of(s.entry_url), s.exit_url,
          path_of(s.exit_url), s.is_bot, s.page_views if s.ended else None, len(s.events) if s.ended else None,
          s.engaged_ms if s.ended else None, s.score, *s.values.values())
