@@ -17,9 +17,11 @@ from pulsegate.errors import PulseGateError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console(soft_wrap=True)
+# No :emoji: codes: a key or project named ":fire:" is printed as typed (and rich's table of
+# codes is not loaded on every start).
+console = Console(soft_wrap=True, emoji=False)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON, for scripts.")]
-error_console = Console(stderr=True, soft_wrap=True)
+error_console = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 def format_ms(epoch_ms: int | None) -> str:

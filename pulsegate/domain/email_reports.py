@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 from typing import TYPE_CHECKING, Literal
-from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -29,8 +28,10 @@ from pulsegate.domain.goals import check_name
 from pulsegate.domain.tracking import check_project
 from pulsegate.errors import InvalidInput
 
-if TYPE_CHECKING:  # the report engine is imported where a schedule is checked: the config that
-    # declares none (and every CLI command reading it) loads none of it
+if TYPE_CHECKING:  # the report engine and the time zones are imported where a schedule is checked
+    # or run: the config that declares none (and every CLI command reading it) loads neither
+    from zoneinfo import ZoneInfo
+
     from pulsegate.domain.attribution_reports import Model
 
 Every = Literal["week", "month"]
@@ -138,6 +139,12 @@ class Due:
     end_ms: int
 
 
+def _zone_info(name: str) -> ZoneInfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
 def _at(day: date, hour: int, tz: ZoneInfo) -> int:
     return int(datetime(day.year, day.month, day.day, hour, tzinfo=tz).timestamp() * 1000)
 
@@ -173,7 +180,7 @@ def _period_before(every: Every, send_day: date, tz: ZoneInfo) -> tuple[int, int
 
 def latest_due(schedule: Schedule, now_ms: int) -> Due:
     """The schedule's latest send moment at or before `now_ms`, with its period."""
-    tz = ZoneInfo(schedule.tz)
+    tz = _zone_info(schedule.tz)
     today = datetime.fromtimestamp(now_ms / 1000, tz).date()
     past = [day for day in _send_days_around(schedule, today) if _at(day, schedule.hour, tz) <= now_ms]
     day = past[-1]
@@ -182,7 +189,7 @@ def latest_due(schedule: Schedule, now_ms: int) -> Due:
 
 def next_due(schedule: Schedule, now_ms: int) -> Due:
     """The schedule's first send moment after `now_ms`."""
-    tz = ZoneInfo(schedule.tz)
+    tz = _zone_info(schedule.tz)
     today = datetime.fromtimestamp(now_ms / 1000, tz).date()
     day = next(day for day in _send_days_around(schedule, today) if _at(day, schedule.hour, tz) > now_ms)
     return Due(_at(day, schedule.hour, tz), *_period(schedule, day, tz))
@@ -190,14 +197,14 @@ def next_due(schedule: Schedule, now_ms: int) -> Due:
 
 def period_for(every: Every, now_ms: int, tz: str) -> tuple[int, int]:
     """The last whole week (Monday to Sunday) or calendar month before `now_ms` (reports send now)."""
-    zone_info = ZoneInfo(tz)
+    zone_info = _zone_info(tz)
     return _period_before(every, datetime.fromtimestamp(now_ms / 1000, zone_info).date(), zone_info)
 
 
 def previous_period(every: Every, start_ms: int, tz: str) -> tuple[int, int]:
     """The week or calendar month before the period that starts at `start_ms` (what a report
     compares with: the whole month before, not the same number of days)."""
-    zone_info = ZoneInfo(tz)
+    zone_info = _zone_info(tz)
     return _period_before(every, datetime.fromtimestamp(start_ms / 1000, zone_info).date(), zone_info)
 
 
@@ -279,7 +286,7 @@ class ReportContent(msgspec.Struct, kw_only=True):
 
 def period_title(start_ms: int, end_ms: int, tz: str) -> str:
     """`3 to 9 March 2026` (the last day is the day before `end_ms`)."""
-    zone_info = ZoneInfo(tz)
+    zone_info = _zone_info(tz)
     first = datetime.fromtimestamp(start_ms / 1000, zone_info).date()
     last = datetime.fromtimestamp((end_ms - 1) / 1000, zone_info).date()
     if first.month == last.month and first.year == last.year:

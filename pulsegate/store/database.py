@@ -6,15 +6,17 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
 from pulsegate.errors import StorageUnavailable
 from pulsegate.store.migrations import migrate
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 T = TypeVar("T")
 LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
@@ -61,7 +63,9 @@ class Database:
         self._active_reads = 0
         self._exclusive = False  # a file swap, or a read retried for memory, runs with no other read
         self._generation = 0
-        self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="pulsegate-read")
+        # Made at the first `read` (the server's): the CLI reads on its own thread, and starts
+        # faster without concurrent.futures (and the logging it imports).
+        self._readers: ThreadPoolExecutor | None = None
 
     @classmethod
     def open(
@@ -73,6 +77,10 @@ class Database:
         except OSError as exc:
             raise StorageUnavailable(f"Cannot create the data directory {path.parent}: {exc}") from exc
         config: dict[str, object] = {"threads": threads, "memory_limit": memory_limit}
+        import os as _os  # EXPERIMENT, not to commit
+        for _item in filter(None, _os.environ.get("PG_DUCK_EXTRA", "").split(";")):
+            _k, _v = _item.split("=", 1)
+            config[_k] = _v
         try:
             connection = duckdb.connect(str(path), config=config)
         except duckdb.IOException as exc:
@@ -196,6 +204,10 @@ class Database:
         import asyncio  # here: the CLI opens the file without an event loop, and starts faster
 
         loop = asyncio.get_running_loop()
+        if self._readers is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="pulsegate-read")
         return await loop.run_in_executor(self._readers, self.read_now, query, *args)
 
     def refresh_readers(self) -> None:
@@ -227,7 +239,8 @@ class Database:
 
     def close(self) -> None:
         """Wait for reads, checkpoint, and close every cursor and the connection."""
-        self._readers.shutdown(wait=True)
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
         with self._cursors_lock:
             for cursor in self._cursors:
                 cursor.close()
