@@ -80,3 +80,11 @@ def test_revoking_a_revoked_key_says_so_and_keeps_the_first_time(tmp_path: Path)
         again.exit_code == 0 and "was already revoked" in again.stdout and "nothing changed" in again.stdout
     )
     assert json.loads(invoke(database, "keys", "list", "--json").stdout)[0]["revoked_ms"] == revoked_ms
+
+
+def test_a_name_with_colons_is_printed_as_typed(tmp_path: Path) -> None:
+    """No :emoji: codes in what the CLI prints: a key named ':fire:' is listed as ':fire:'."""
+    database = tmp_path / "p.duckdb"
+    assert invoke(database, "keys", "create", ":fire:", "-q").exit_code == 0
+    listed = invoke(database, "keys", "list")
+    assert ":fire:" in listed.output and "\N{FIRE}" not in listed.output
