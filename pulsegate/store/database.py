@@ -77,10 +77,6 @@ class Database:
         except OSError as exc:
             raise StorageUnavailable(f"Cannot create the data directory {path.parent}: {exc}") from exc
         config: dict[str, object] = {"threads": threads, "memory_limit": memory_limit}
-        import os as _os  # EXPERIMENT, not to commit
-        for _item in filter(None, _os.environ.get("PG_DUCK_EXTRA", "").split(";")):
-            _k, _v = _item.split("=", 1)
-            config[_k] = _v
         try:
             connection = duckdb.connect(str(path), config=config)
         except duckdb.IOException as exc:
