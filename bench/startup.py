@@ -2,24 +2,26 @@
 
 Run from the repository root:
 
-    python bench/startup.py                      # 15 rounds
-    python bench/startup.py --checkout /tmp/startup-before   # the code of another checkout
+    python bench/startup.py                                   # this checkout, 15 rounds
+    git worktree add /tmp/startup-before c5bdc45              # the last commit before the work
+    python bench/startup.py --checkout /tmp/startup-before --checkout .
 
-Each command runs as the console script enters it (`cli.main.run`, the checkout's code first on
-the path), each against its baseline in the same round, the two in turn and the order swapped
-every round (this VM is shared and its speed drifts: pairs, not blocks); the table gives the
-medians and the ratio of the medians against the target (1.5x).
+Each command runs as the console script enters it (`cli.main.run`, its checkout's code first on
+the path) against its baseline in the same round: every checkout's command and the baseline in
+turn, the order rotated every round (this VM is shared and its speed drifts: rounds, not blocks).
+The table gives the medians and the ratio of the medians against the target (1.5x).
 
 - `pulsegate --help` against `python -c "import typer, rich"`.
 - `pulsegate keys list` offline (no server on the file) against `python -c "import duckdb, typer,
-  rich; duckdb.connect(FILE, read_only=True)"`: the libraries it needs and the file opened. The file
-  is made first by `pulsegate keys create` (two keys), in a temporary folder.
+  rich; duckdb.connect(FILE, read_only=True)"`: the libraries it needs and the file opened. Each
+  checkout's file is made first by its own `pulsegate keys create` (two keys), in a temporary
+  folder.
 
 Every process gets the same environment: no PULSEGATE_* variables, the temporary folder as its
 working directory (no ./pulsegate.toml), COLUMNS=100, and bytecode cached in a folder of its own
 (PYTHONPYCACHEPREFIX; PYTHONDONTWRITEBYTECODE is dropped) and warmed by two unmeasured rounds, so
-both sides run compiled code as an installed package does, not the checkout's sources recompiled
-on every start.
+both sides run compiled code as an installed package does, not the checkout's sources compiled
+again at every start.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.5
 # The console script's body: pyproject's [project.scripts] enters at cli.main:run.
 ENTRY = "import sys; from cli.main import run; sys.argv[0] = 'pulsegate'; sys.exit(run())"
+HELP_BASELINE = "`import typer, rich`"
+OFFLINE_BASELINE = "`import duckdb, typer, rich` + `duckdb.connect(FILE, read_only=True)`"
+OPENED = "import duckdb, typer, rich, sys; duckdb.connect(sys.argv[1], read_only=True); print('ok')"
 
 
 def environment(checkout: Path, folder: Path) -> dict[str, str]:
@@ -59,52 +64,79 @@ def run(command: list[str], env: dict[str, str], folder: Path) -> float:
     return took
 
 
+def label(checkout: Path) -> str:
+    """The checkout's commit (and `+changes` when its files differ from it), else its folder."""
+    git = ["git", "-C", str(checkout)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if commit.returncode != 0:
+        return checkout.name
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+    )
+    return commit.stdout.strip() + (" +changes" if dirty.stdout.strip() else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Start-up time of the pulsegate CLI")
-    parser.add_argument("--runs", type=int, default=15, help="measured rounds (each command and baseline)")
-    parser.add_argument("--checkout", type=Path, default=ROOT, help="the code to measure (default: this one)")
+    parser.add_argument("--runs", type=int, default=15, help="measured rounds")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        action="append",
+        help="code to measure (repeat to compare; default: this one)",
+    )
     args = parser.parse_args()
+    checkouts = [path.resolve() for path in args.checkout or [ROOT]]
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="pulsegate-startup-") as temporary:
         folder = Path(temporary)
-        env = environment(args.checkout.resolve(), folder)
-        database = folder / "startup.duckdb"
-        pulsegate = [python, "-c", ENTRY]
-        for name in ("dashboard", "exports"):
-            run([*pulsegate, "keys", "create", name, "--quiet", "--database", str(database)], env, folder)
-        pairs = {
+        envs = [environment(checkout, folder) for checkout in checkouts]
+        databases = [folder / f"startup-{n}.duckdb" for n in range(len(checkouts))]
+        for env, database in zip(envs, databases, strict=True):  # each checkout's file, made by it
+            for name in ("dashboard", "exports"):
+                run(
+                    [python, "-c", ENTRY, "keys", "create", name, "--quiet", "--database", str(database)],
+                    env,
+                    folder,
+                )
+        # kind -> (the baseline's name, its command, each checkout's command)
+        kinds = {
             "`pulsegate --help`": (
-                [*pulsegate, "--help"],
-                ("`import typer, rich`", [python, "-c", "import typer, rich; print('ok')"]),
+                HELP_BASELINE,
+                [python, "-c", "import typer, rich; print('ok')"],
+                [[python, "-c", ENTRY, "--help"] for _ in checkouts],
             ),
             "`pulsegate keys list` (offline)": (
-                [*pulsegate, "keys", "list", "--database", str(database)],
-                (
-                    "`import duckdb, typer, rich` + `duckdb.connect(FILE, read_only=True)`",
-                    [python, "-c", "import duckdb, typer, rich; duckdb.connect(__import__('sys').argv[1], "
-                     "read_only=True); print('ok')", str(database)],
-                ),
+                OFFLINE_BASELINE,
+                [python, "-c", OPENED, str(databases[0])],
+                [
+                    [python, "-c", ENTRY, "keys", "list", "--database", str(database)]
+                    for database in databases
+                ],
             ),
-        }  # fmt: skip
-        took: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in pairs}
-        for round_ in range(2 + args.runs):  # two rounds warm the bytecode cache and the file
-            for name, (command, (_, baseline)) in pairs.items():
-                sides = [command, baseline] if round_ % 2 else [baseline, command]
-                times = [run(side, env, folder) for side in sides]
-                if round_ >= 2:
-                    took[name][0].append(times[sides.index(command)])
-                    took[name][1].append(times[sides.index(baseline)])
-    print(
-        f"Start-up of `{args.checkout.resolve()}` ({args.runs} rounds, each command and its baseline in turn)\n"
-    )
-    print("| command | median ms | baseline | baseline median ms | ratio | target | met |")
-    print("|---|---:|---|---:|---:|---:|---|")
-    for name, (command_ms, baseline_ms) in took.items():
-        ratio = statistics.median(command_ms) / statistics.median(baseline_ms)
-        print(
-            f"| {name} | {statistics.median(command_ms):.0f} | {pairs[name][1][0]} | "
-            f"{statistics.median(baseline_ms):.0f} | {ratio:.2f}x | {TARGET}x | {'yes' if ratio <= TARGET else 'no'} |"
-        )
+        }
+        # Per kind: the baseline's times, then each checkout's.
+        took: dict[str, list[list[float]]] = {kind: [[] for _ in range(len(checkouts) + 1)] for kind in kinds}
+        for round_ in range(2 + args.runs):  # two rounds warm the bytecode cache and the files
+            for kind, (_, baseline, commands) in kinds.items():
+                sides = [(0, baseline, envs[0])] + [(n + 1, cmd, envs[n]) for n, cmd in enumerate(commands)]
+                shift = round_ % len(sides)
+                for index, command, env in sides[shift:] + sides[:shift]:
+                    ms = run(command, env, folder)
+                    if round_ >= 2:
+                        took[kind][index].append(ms)
+    print(f"Start-up of the CLI: {args.runs} rounds, each command and its baseline in turn, medians\n")
+    print("| command | code | median ms | baseline | baseline median ms | ratio | target | met |")
+    print("|---|---|---:|---|---:|---:|---:|---|")
+    for kind, (baseline_name, _, _) in kinds.items():
+        baseline_ms = statistics.median(took[kind][0])
+        for n, checkout in enumerate(checkouts):
+            ms = statistics.median(took[kind][n + 1])
+            ratio = ms / baseline_ms
+            print(
+                f"| {kind} | {label(checkout)} | {ms:.0f} | {baseline_name} | {baseline_ms:.0f} | {ratio:.2f}x "
+                f"| {TARGET}x | {'yes' if ratio <= TARGET else 'no'} |"
+            )
 
 
 if __name__ == "__main__":
