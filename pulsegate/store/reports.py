@@ -313,6 +313,14 @@ def _lead_counts(
     else:
         lead_group, session_group = Sql("s.grp"), grouping.sessions
     grouped = " GROUP BY 1" if grouping else ""
+    if not filters and session_group.text == "NULL":
+        # Without filters every lead of the window counts, in its own row: its session is not read
+        # (the join read the session ids of every session: 70 ms of the overview at 50M events).
+        return Sql(
+            f"by_lead AS (SELECT {lead_group.text} AS grp, count(*) AS leads FROM leads "
+            f"WHERE {leads_where.text}{grouped})",
+            lead_group.params + leads_where.params,
+        )
     # Leads are few: the join builds its table from them and streams the sessions past it.
     return Sql(
         f"by_lead AS (SELECT {lead_group.text} AS grp, count(*) AS leads "
