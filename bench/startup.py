@@ -65,15 +65,15 @@ def run(command: list[str], env: dict[str, str], folder: Path) -> float:
 
 
 def label(checkout: Path) -> str:
-    """The checkout's commit (and `+changes` when its files differ from it), else its folder."""
+    """The checkout's folder and commit (`+changes` when its files differ from it)."""
     git = ["git", "-C", str(checkout)]
     commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     if commit.returncode != 0:
-        return checkout.name
+        return f"`{checkout.name}`"
     dirty = subprocess.run(
         [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
     )
-    return commit.stdout.strip() + (" +changes" if dirty.stdout.strip() else "")
+    return f"`{checkout.name}` {commit.stdout.strip()}" + (" +changes" if dirty.stdout.strip() else "")
 
 
 def main() -> None:
