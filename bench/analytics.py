@@ -1,27 +1,37 @@
-"""Analytics benchmark: every /analytics endpoint over HTTP against its bare SQL, at 10M events.
+"""Analytics benchmark: every GET route under /analytics over HTTP, the older ones against their bare SQL.
 
 Run from the repository root:
 
     python bench/analytics.py --events 10000000
+    python bench/analytics.py --events 50000000 --database /tmp/a50m.duckdb   # keep the file for reruns
+    git worktree add /tmp/pulsegate-before <commit>
+    python bench/analytics.py --events 50000000 --database /tmp/a50m.duckdb --against /tmp/pulsegate-before
 
-It generates ~200k sessions and their events over the last 30 days (in arrival order, as the
-server writes them) into a fresh DuckDB file, times each endpoint's work run directly in DuckDB
-(the same report functions the service calls, same DuckDB settings), then starts
-`pulsegate serve` on the file and times the same questions over HTTP. Both are warm: one
-untimed run first, then the median of the timed runs.
+It generates ~1M sessions per 50M events and their events over the last 30 days (in arrival order,
+as the server writes them) into a DuckDB file (`--database`: reused when it exists), brings the
+event rollup up to date (as the server's job does), and adds what the newer reports read: four
+goals and a saved funnel (those of bench/conversions.py), 100,000 leads with their attribution
+(bench/attribution.py's), and form views, starts and submits. It times the eight original
+endpoints' work run directly in DuckDB (the same report functions the service calls, same DuckDB
+settings), then starts `pulsegate serve` on the file (from this checkout, or `--checkout`) and
+asks every route under /analytics, each with its default parameters (the default period, the
+last 30 days) and as the dashboard asks it. Warm: one untimed run first, then the median of the
+timed runs. `--against CHECKOUT` also serves that checkout's code on a copy of the file, both
+servers running, and asks each route of both in turn (this VM's speed drifts over minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import free_port, start_pulsegate, stop
+from bench.ingest import ROOT, free_port, start_pulsegate, stop
 from pulsegate.domain.periods import Paging, resolve_window
 from pulsegate.domain.reports import Order, ReportQuery, dimension, metrics_for
 from pulsegate.domain.timestamps import now_ms, utc_datetime
@@ -140,7 +150,10 @@ def bare_questions(end_ms: int) -> dict[str, Callable[[Any], Any]]:
             c, query, "day", metrics_for(("sessions", "visitors"), None)
         ),
         "pages/top": ranked("page", ("pageviews", "visitors", "avg_engaged_ms")),
-        "geo": lambda c: (reports.totals(c, query, window), ranked("country", ("sessions", "visitors"))(c)),
+        "geo": lambda c: (
+            reports.total_sessions(c, query, window),
+            ranked("country", ("sessions", "visitors"))(c),
+        ),
         "engagement": lambda c: report_queries.engagement_scores(c, reports.scope_of(window, None), ()),
         "sources": ranked("source", ("sessions", "visitors", "leads")),
         "realtime": lambda c: queries.recent_activity(
@@ -156,12 +169,12 @@ def bare_questions(end_ms: int) -> dict[str, Callable[[Any], Any]]:
 
 
 @contextmanager
-def keyed_client(database: Path, memory_limit: str) -> Iterator[httpx.Client]:
-    """`pulsegate serve` on `database` with DuckDB's `memory_limit`, and an HTTP client holding a
-    fresh API key for it; the server stops afterwards."""
+def keyed_client(database: Path, memory_limit: str, checkout: Path = ROOT) -> Iterator[httpx.Client]:
+    """`pulsegate serve` on `database` with DuckDB's `memory_limit` (from this checkout or
+    `checkout`), and an HTTP client holding a fresh API key for it; the server stops afterwards."""
     port = free_port()
     os.environ["PULSEGATE_STORAGE__DUCKDB_MEMORY_LIMIT"] = memory_limit
-    process = start_pulsegate(database, port)
+    process = start_pulsegate(database, port, checkout)
     try:
         secret = subprocess.run(
             [sys.executable, "-m", "cli", "keys", "create", "bench", "-q", "--database", str(database)],
@@ -185,44 +198,234 @@ def median_ms(run: Callable[[], Any], repeats: int) -> float:
     return statistics.median(samples)
 
 
+# ---- what the newer reports read ----------------------------------------------------------------
+
+FUNNEL_NAME = "bench"
+LEADS = 100_000
+FORMS = ("contact", "newsletter", "demo")
+# Form views for one session in ten (at 30 s), a start for a third of those (at 60 s), a submit for
+# half of the starts (at 120 s): the events go after the generated ones, in time order.
+ADD_FORMS = f"""
+CREATE OR REPLACE TEMP TABLE seen AS
+SELECT session_id, visitor_id, project, started_at, is_bot, {list(FORMS)}[1 + (hash(session_id) % 3)::INTEGER] AS form,
+       (hash(session_id || 'form') % 60)::INTEGER AS r
+FROM sessions WHERE (hash(session_id || 'form') % 10)::INTEGER = 0;
+INSERT INTO form_views (received_at, session_id, visitor_id, project, form, url, is_bot)
+SELECT started_at + INTERVAL 30 SECOND, session_id, visitor_id, project, form, 'https://example.com/' || form, is_bot
+FROM seen ORDER BY 1;
+INSERT INTO events (received_at, session_id, visitor_id, project, type, name, url, path, is_bot)
+SELECT * FROM (
+    SELECT started_at + INTERVAL 60 SECOND AS sent_at, session_id, visitor_id, project, 'form_start', form,
+           'https://example.com/' || form, '/' || form, is_bot FROM seen WHERE r < 20
+    UNION ALL
+    SELECT started_at + INTERVAL 120 SECOND, session_id, visitor_id, project, 'form_submit', form,
+           'https://example.com/' || form, '/' || form, is_bot FROM seen WHERE r < 10
+) ORDER BY sent_at;
+"""
+
+
+def prepare(database: Path, events: int, end_ms: int, leads: int = LEADS) -> None:
+    """The bench file at `database`, generated when missing, its rollup brought up to date, with
+    goals, a saved funnel, leads with attribution and form events (each added once)."""
+    from bench.attribution import ADD_LEADS  # these import this module
+    from bench.conversions import GOALS, STEPS
+    from bench.reports import roll_up
+    from pulsegate.domain.funnels import funnel
+    from pulsegate.store.funnels import upsert_funnel
+    from pulsegate.store.goals import upsert_goal
+
+    if not database.exists():
+        started = time.perf_counter()
+        generate(database, events, end_ms)
+        print(f"Generated {events:,} events in {time.perf_counter() - started:.0f} s; "
+              f"file {database.stat().st_size / 1e6:.0f} MB")  # fmt: skip
+    db = Database.open(database, threads=2, memory_limit="2GB")
+    con = db.connection
+    roll_up(con)
+    now = utc_datetime(end_ms)
+    for goal in GOALS:
+        upsert_goal(con, goal, now)
+    upsert_funnel(con, funnel(STEPS, "session", None, name=FUNNEL_NAME), now)
+    if con.execute("SELECT count(*) FROM lead_attribution").fetchall()[0][0] == 0:
+        started = time.perf_counter()
+        first, *rest = [part for part in ADD_LEADS.replace("{leads}", str(leads)).split(";") if part.strip()]
+        con.execute(first, [utc_datetime(end_ms - 600_000)])
+        for statement in rest:
+            con.execute(statement)
+        added = con.execute("SELECT count(*) FROM lead_attribution").fetchall()[0][0]
+        print(f"Added {added:,} leads and their attribution in {time.perf_counter() - started:.0f} s")
+    if con.execute("SELECT count(*) FROM form_views").fetchall()[0][0] == 0:
+        for statement in (part for part in ADD_FORMS.split(";") if part.strip()):
+            con.execute(statement)
+    con.execute("CHECKPOINT")
+    db.close()
+
+
+# ---- every route ----------------------------------------------------------------------------------
+
+
+def routes(lead_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(label, path, parameters) of every GET route under /analytics: each with its default
+    parameters (the default period), and as the dashboard asks it (period=30d in its zone, the
+    panels' metrics and limits)."""
+    from bench.conversions import STEPS
+    from pulsegate.domain.reports import DIMENSIONS
+
+    dash = {"period": "30d", "tz": "Europe/Berlin"}
+    steps = {"step": list(STEPS)}
+    found: list[tuple[str, str, dict[str, Any]]] = [
+        ("overview", "overview", {}),
+        ("overview (dashboard)", "overview", dash),
+        ("sessions/daily", "sessions/daily", {}),
+        ("timeseries", "timeseries", {}),
+        ("timeseries (dashboard)", "timeseries", {**dash, "metrics": "sessions,visitors"}),
+    ]
+    for name in [*DIMENSIONS, "prop:plan"]:
+        found.append((f"breakdown {name}", "breakdown", {"dimension": name}))
+    # The dashboard's panels (web_assets/dashboard/panels.js): session tabs by sessions with
+    # visitors, leads and conversion rate; pages by views; custom events by events.
+    for name in ("source", "utm_source", "utm_medium", "utm_campaign", "referrer", "entry_page", "exit_page",
+                 "country", "browser", "os", "device", "screen"):  # fmt: skip
+        found.append((f"breakdown {name} (dashboard)", "breakdown",
+                      {**dash, "dimension": name, "metrics": "sessions,visitors,leads,conversion_rate", "limit": 10}))  # fmt: skip
+    found += [
+        ("breakdown page (dashboard)", "breakdown", {**dash, "dimension": "page", "metrics": "pageviews,visitors", "limit": 10}),
+        ("breakdown event (dashboard)", "breakdown", {**dash, "dimension": "event", "metrics": "events,visitors", "limit": 10}),
+        ("pages/top", "pages/top", {}),
+        ("geo", "geo", {}),
+        ("engagement", "engagement", {}),
+        ("sources", "sources", {}),
+        ("realtime", "realtime", {}),
+        ("projects", "projects", {}),
+        ("storage", "storage", {}),
+        ("goals", "goals", {}),
+        ("goals (dashboard)", "goals", {**dash, "compare": "previous"}),
+        ("funnels", "funnels", {}),
+        ("funnel (saved, dashboard)", "funnel", {**dash, "name": FUNNEL_NAME}),
+        ("funnel (4 steps, session)", "funnel", steps),
+        ("funnel (4 steps, visitor, 7d)", "funnel", {**steps, "within": "visitor"}),
+        ("properties (event=Signup)", "properties", {"event": "Signup"}),
+        ("attribution", "attribution", {}),
+        ("attribution (dashboard)", "attribution", {**dash, "model": "last", "dimension": "source", "limit": 20}),
+        ("attribution won (dashboard)", "attribution",
+         {**dash, "model": "last", "dimension": "utm_campaign", "metrics": "won,revenue,leads", "order": "won:desc", "limit": 10}),
+        ("forms", "forms", {}),
+        ("forms (dashboard)", "forms", {**dash, "limit": 10}),
+        ("anomalies", "anomalies", {}),
+        ("leads", "leads", {}),
+        ("leads (dashboard)", "leads", {**dash, "limit": 20}),
+        ("leads/projects", "leads/projects", {}),
+        ("leads/sources", "leads/sources", {}),
+        ("leads/{id}", f"leads/{lead_id}", {}),
+    ]  # fmt: skip
+    return found
+
+
+def paired_ms(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """The median warm ms of each of `runs`, asked in turn (the order reversed every round: this
+    VM's speed drifts, and blocks of one side and then the other would measure the drift)."""
+    names = list(runs)
+    for run in runs.values():
+        run()  # warm
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for n in range(repeats):
+        for name in names if n % 2 == 0 else reversed(names):
+            started = time.perf_counter()
+            runs[name]()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(taken) for name, taken in samples.items()}
+
+
+def twin_of(database: Path) -> Path:
+    """A copy of `database` for the server of `--against` (DuckDB lets one process open a file)."""
+    twin = database.with_name(f"{database.stem}-against{database.suffix}")
+    if not twin.exists() or twin.stat().st_mtime < database.stat().st_mtime:
+        shutil.copyfile(database, twin)
+        wal = database.with_name(database.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, twin.with_name(twin.name + ".wal"))
+    return twin
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Analytics endpoints vs bare SQL")
+    parser = argparse.ArgumentParser(
+        description="Every analytics route over HTTP (the older ones vs bare SQL)"
+    )
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--memory-limit", default="64MB", help="DuckDB memory_limit for both sides")
+    parser.add_argument("--database", type=Path, help="the bench file (generated when missing, else reused)")
+    parser.add_argument(
+        "--checkout", type=Path, default=ROOT, help="serve from this checkout (default: this one)"
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="also serve from this checkout (the code before), on a copy of the file, asked in turn",
+    )
+    parser.add_argument("--only", help="comma-separated substrings of the routes' labels to time")
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare SQL of the original endpoints")
     args = parser.parse_args()
     end_ms = now_ms()
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
-        database = Path(folder) / "analytics.duckdb"
-        started = time.perf_counter()
-        generate(database, args.events, end_ms)
-        print(f"Generated {args.events:,} events in {time.perf_counter() - started:.0f} s; "
-              f"file {database.stat().st_size / 1e6:.0f} MB")  # fmt: skip
-
+        database = args.database or Path(folder) / "analytics.duckdb"
+        prepare(database, args.events, end_ms)
+        bare: dict[str, float] = {}
+        if not args.no_bare:
+            db = Database.open(database, threads=2, memory_limit=args.memory_limit)
+            bare = {
+                name: median_ms(lambda q=q: q(db.connection), args.repeats)
+                for name, q in bare_questions(end_ms).items()
+            }
+            db.close()
         db = Database.open(database, threads=2, memory_limit=args.memory_limit)
-        bare = {
-            name: median_ms(lambda q=q: q(db.connection), args.repeats)
-            for name, q in bare_questions(end_ms).items()
-        }
+        lead_id = db.connection.execute(
+            "SELECT lead_id FROM leads JOIN lead_attribution USING (lead_id) ORDER BY touches DESC, lead_id LIMIT 1"
+        ).fetchall()[0][0]
         db.close()
+        asked = routes(lead_id)
+        if args.only:
+            wanted = args.only.split(",")
+            asked = [route for route in asked if any(w in route[0] for w in wanted)]
 
-        with keyed_client(database, args.memory_limit) as http:
+        served: dict[str, dict[str, float]] = {}
+        with ExitStack() as servers:
+            clients = {"now": servers.enter_context(keyed_client(database, args.memory_limit, args.checkout))}
+            if args.against:
+                twin = twin_of(database)
+                clients["before"] = servers.enter_context(keyed_client(twin, args.memory_limit, args.against))
+            for label, path, params in asked:
 
-            def ask(route: str) -> None:
-                response = http.get(f"/analytics/{route}", params={"period": "30d"})
-                response.raise_for_status()
+                def asker(
+                    http: httpx.Client, path: str = path, params: dict[str, Any] = params
+                ) -> Callable[[], None]:
+                    return lambda: http.get(f"/analytics/{path}", params=params).raise_for_status()
 
-            served = {route: median_ms(lambda r=route: ask(r), args.repeats) for route in bare}
+                served[label] = paired_ms({name: asker(http) for name, http in clients.items()}, args.repeats)
 
-    print(
-        f"\n{args.events:,} events, DuckDB memory_limit {args.memory_limit}, threads 2, median of {args.repeats} warm runs\n"
-    )
-    print("| endpoint | bare SQL ms | HTTP ms | HTTP / bare | under 100 ms |")
-    print("|---|---:|---:|---:|---|")
-    for route in bare:
-        ratio = served[route] / bare[route] if bare[route] else float("nan")
-        print(f"| /analytics/{route} | {bare[route]:.1f} | {served[route]:.1f} | {ratio:.2f} | "
-              f"{'yes' if served[route] < 100 else 'NO'} |")  # fmt: skip
+    source = "this checkout" if args.checkout == ROOT else str(args.checkout)
+    print(f"\n{args.events:,} events, DuckDB memory_limit {args.memory_limit}, threads 2, median of "
+          f"{args.repeats} warm runs, served from {source}"
+          f"{f' and, in turn, from {args.against} (before)' if args.against else ''}\n")  # fmt: skip
+    if args.against:
+        print("| route | parameters | before ms | now ms | now / before | under 300 ms |")
+        print("|---|---|---:|---:|---:|---|")
+    else:
+        print("| route | parameters | HTTP ms | bare SQL ms | under 300 ms |")
+        print("|---|---|---:|---:|---|")
+    for label, path, params in asked:
+        shown = ", ".join(f"{k}={'&'.join(v) if isinstance(v, list) else v}" for k, v in params.items())
+        route = f"/analytics/{path}{' ' if shown else ''}{shown}"
+        took = served[label]["now"]
+        under = "yes" if took < 300 else "NO"
+        if args.against:
+            before = served[label]["before"]
+            print(f"| {label} | {route} | {before:.1f} | {took:.1f} | {took / before:.2f} | {under} |")
+        else:
+            base = bare.get(label)
+            print(
+                f"| {label} | {route} | {took:.1f} | {f'{base:.1f}' if base is not None else ''} | {under} |"
+            )
 
 
 if __name__ == "__main__":

@@ -85,3 +85,24 @@ def test_startup_benchmark_runs() -> None:
     assert (
         "| `pulsegate --help` |" in result.stdout and "| `pulsegate keys list` (offline) |" in result.stdout
     )
+
+
+def test_analytics_benchmark_runs(tmp_path: Path) -> None:
+    database = tmp_path / "analytics.duckdb"
+    result = subprocess.run(
+        [sys.executable, "bench/analytics.py", "--events", "20000", "--repeats", "1", "--database", str(database)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for route in ("| overview |", "| breakdown prop:plan |", "| funnel (saved, dashboard) |", "| attribution |",
+                  "| forms |", "| leads/{id} |", "| storage |"):  # fmt: skip
+        assert route in result.stdout, route
+    # The file is kept and reused; --against serves a second checkout on a copy, asked in turn.
+    again = subprocess.run(
+        [sys.executable, "bench/analytics.py", "--events", "20000", "--repeats", "1", "--database", str(database),
+         "--against", str(ROOT), "--no-bare", "--only", "overview,geo"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "Generated" not in again.stdout and "| geo | /analytics/geo |" in again.stdout
+    assert "now / before" in again.stdout
