@@ -27,7 +27,7 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
 
 
-class _Address(NamedTuple):
+class Address(NamedTuple):
     """A parsed address: its version, its value as an integer and its canonical text."""
 
     version: int
@@ -35,7 +35,7 @@ class _Address(NamedTuple):
     text: str
 
 
-def _parse_ip(value: str) -> _Address | None:
+def parse_address(value: str) -> Address | None:
     """`value` (with a port, or IPv6 in brackets) as an address, IPv4-mapped IPv6 as IPv4; None
     when it is none.
 
@@ -50,17 +50,17 @@ def _parse_ip(value: str) -> _Address | None:
         value = value.split(":", 1)[0]
     if _IPV4.fullmatch(value):
         first, second, third, fourth = value.split(".")
-        return _Address(4, int(first) << 24 | int(second) << 16 | int(third) << 8 | int(fourth), value)
+        return Address(4, int(first) << 24 | int(second) << 16 | int(third) << 8 | int(fourth), value)
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    return _Address(address.version, int(address), str(address))
+    return Address(address.version, int(address), str(address))
 
 
-def _trusted(address: _Address, trusted: Sequence[IPNetwork]) -> bool:
+def _trusted(address: Address, trusted: Sequence[IPNetwork]) -> bool:
     return any(
         address.version == network.version
         and address.value & int(network.netmask) == int(network.network_address)
@@ -81,16 +81,16 @@ def client_ip(
     trivially spoofed). If it is, CF-Connecting-IP wins when present; otherwise X-Forwarded-For
     is walked from the right, skipping trusted proxies, and the first untrusted hop is the client.
     """
-    peer_address = _parse_ip(peer)
+    peer_address = parse_address(peer)
     if peer_address is None or not _trusted(peer_address, trusted_proxies):
         return peer_address.text if peer_address is not None else peer
     if cf_connecting_ip:
-        address = _parse_ip(cf_connecting_ip)
+        address = parse_address(cf_connecting_ip)
         if address is not None:
             return address.text
     if forwarded_for:
         for part in reversed(forwarded_for.split(",")):
-            hop = _parse_ip(part)
+            hop = parse_address(part)
             if hop is None:
                 break  # garbage in the chain: stop believing anything left of it
             if not _trusted(hop, trusted_proxies):
@@ -105,7 +105,7 @@ def is_https(
     trusted proxy only, `X-Forwarded-Proto` (its first value: the hop nearest the browser)."""
     if scheme == "https":
         return True
-    peer_address = _parse_ip(peer)
+    peer_address = parse_address(peer)
     if peer_address is None or not _trusted(peer_address, trusted_proxies) or not forwarded_proto:
         return False
     return forwarded_proto.split(",")[0].strip().lower() == "https"

@@ -32,7 +32,10 @@ from pulsegate.domain.geo import (
 from pulsegate.domain.geo_ranges import CompactRanges
 
 GEOIP2FAST_DATA = "geoip2fast-asn-ipv6.dat.gz"
-ADDRESS_CACHE_SIZE = 65_536  # addresses resolved lately, about 200 bytes each
+# Addresses resolved lately, 316 bytes each (bench/cache_sizes.py): 5 MB when full. Traffic where
+# every visitor is new misses it whatever its size, and a miss costs tens of µs on a session start
+# only; at 65,536 it held 21 MB of a server's 250 MB budget (issue 21).
+ADDRESS_CACHE_SIZE = 16_384
 
 
 class GeoResolver:

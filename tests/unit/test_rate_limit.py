@@ -44,7 +44,11 @@ def test_limits_must_be_positive() -> None:
 
 
 def test_ipv6_clients_are_counted_per_64() -> None:
-    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "20010db800010002/64"
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9")
     assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
-    assert client_key("203.0.113.7") == "203.0.113.7"
+    assert client_key("203.0.113.7") != client_key("203.0.113.8")
+    assert client_key("203.0.113.7") == client_key("203.0.113.7")
+    # No IPv6 /64 shares a key with an IPv4 address (::cb00:7100/64's prefix is small too).
+    assert client_key("::cb00:7107") != client_key("0.0.0.0")
+    assert client_key("203.0.113.7") not in {client_key(f"::{n}") for n in range(3)}
     assert client_key("testclient") == "testclient"
