@@ -213,3 +213,16 @@ def app_settings(client: TestClient[Any]) -> Any:
     from tests.helpers import app_runtime
 
     return app_runtime(client).settings
+
+
+def test_the_form_event_types_are_a_range_of_the_type_enum(world: tuple[Any, ...]) -> None:
+    """store/form_reports.FORM_EVENT_TYPES reads form_start and form_submit as a range of the ENUM."""
+    from pulsegate.store.form_reports import FORM_EVENT_TYPES
+
+    client = world[0]
+    with app_cursor(client) as cursor:
+        between = cursor.execute(
+            "SELECT list(t ORDER BY t) FROM (SELECT unnest(enum_range(NULL::event_type)) AS t) "
+            f"WHERE {FORM_EVENT_TYPES.replace('type BETWEEN', 't BETWEEN')}"
+        ).fetchall()[0][0]
+    assert between == ["form_start", "form_submit"]
