@@ -35,6 +35,8 @@
     return value.slice(0, max - (value.charCodeAt(max - 1) >> 10 == 54));
   }
 
+  // <standalone>: pulse.js leaves out the lines from here to the closing marker (see
+  // pulsegate/web/scripts.py): its tracker always defines PulseGate.ids, so they are never used there.
   // Without the tracker on the page, the ids a tracker left in this tab.
   function stored(area, key) {
     try {
@@ -43,6 +45,7 @@
       /* storage refused */
     }
   }
+  // </standalone>
 
   // What is wrong with one value, or "" (required, length, email and phone formats).
   function problem(name, type, value, required) {
@@ -146,6 +149,7 @@
   function attach(form, options) {
     var shownAt = Date.now(),
       sending,
+      submission, // this form's submission_id until the lead is sent
       status =
         form.querySelector("[data-pulsegate-status]") ||
         form.appendChild(el("p", { "data-pulsegate-status": "", role: "status", "aria-live": "polite" })),
@@ -174,25 +178,25 @@
       var lead = !sending && collect(form);
       if (!lead) return;
       var config = P.config || {},
-        // With the tracker on the page, only its ids (none when it honours Do Not Track); alone,
-        // the ids a tracker left in this tab.
-        ids = P.ids
-          ? P.ids()
-          : { session_id: stored("sessionStorage", "pulsegate_session"), visitor_id: stored("localStorage", "pulsegate_visitor") },
+        // With the tracker on the page, only its ids (none when it honours Do Not Track).
+        ids = P.ids && P.ids(),
         params = new URLSearchParams(loc.search),
         button = form.querySelector("[type=submit]");
+      // <standalone> (left out of pulse.js, which always has the tracker)
+      // Alone, the ids a tracker left in this tab.
+      ids = ids || { session_id: stored("sessionStorage", "pulsegate_session"), visitor_id: stored("localStorage", "pulsegate_visitor") };
+      // </standalone>
       // 32 random hex digits, kept until the lead is sent, so a retry is the same submission.
-      if (!form.pulsegateSubmission) {
-        form.pulsegateSubmission = "";
+      if (!submission) {
+        submission = "";
         crypto.getRandomValues(new Uint8Array(16)).forEach(function (byte) {
-          form.pulsegateSubmission += (byte + 256).toString(16).slice(1);
+          submission += (byte + 256).toString(16).slice(1);
         });
       }
-      lead.submission_id = form.pulsegateSubmission;
+      Object.assign(lead, ids); // session_id and visitor_id, when there are any
+      lead.submission_id = submission;
       lead.project = options.project || config.project;
       lead.source = options.source ? cut(String(options.source), 100) : undefined;
-      lead.session_id = ids.session_id;
-      lead.visitor_id = ids.visitor_id;
       lead.page_url = cut(loc.href, 2048);
       lead.website = honeypot.value;
       lead.elapsed_ms = Date.now() - shownAt;
@@ -211,7 +215,7 @@
         status.className = error ? "pulsegate-failed" : "pulsegate-sent";
         status.textContent = error || options.successText || "Thank you! We will be in touch.";
         if (error) return options.onError && options.onError(error, answer);
-        form.pulsegateSubmission = 0; // the next submission is a new lead
+        submission = 0; // the next submission is a new lead
         form.reset();
         if (options.onSuccess) options.onSuccess(answer);
       });

@@ -3,12 +3,11 @@
  *   <script>PulseGate.init({project: "acme"})</script>   (or data-project="acme" on the tag)
  * The endpoint defaults to the origin this script was loaded from. */
 (function (P, tag) {
-  if (P.init && P.init.live) return; // loaded twice: the first copy is in charge
+  if (P.init == P.startTracking) return; // loaded twice: the first copy is in charge
 
   /** Start tracking: {project, endpoint, respectDoNotTrack}; the script tag's data- attributes
    * fill the gaps (the tracker reads the tag, which is this same script). */
   P.init = P.startTracking;
-  P.init.live = 1;
 
   // Calls the page made through the snippet's stub before this script ran, in order; later
   // calls to PulseGate.q.push (the stub's own methods, if a page kept them) run at once. The

@@ -13,7 +13,7 @@
  * it saves, so there is none. */
 (function (w, d, undefined) {
   var P = (w.PulseGate = w.PulseGate || {});
-  if (P.track && P.track.live) return; // loaded twice: the first copy keeps tracking
+  if (P.ids) return; // loaded twice (only the tracker defines PulseGate.ids): the first copy keeps tracking
 
   var TRACK_PATH = "/track"; // the server rewrites this when web.tracking_prefix is set
   var BATCH = "/events/batch",
@@ -430,7 +430,6 @@
   P.track = safe(function (name, props) {
     if (cfg) add("custom", name, cleanProps(props));
   });
-  P.track.live = 1;
   /** The ids form.js sends with a lead, linking it to this visit (none when not tracking). */
   P.ids = function () {
     return cfg ? { session_id: sessionId || undefined, visitor_id: visitorId } : {};
