@@ -15,6 +15,11 @@ an `X-Forwarded-For` address of its own (one in four IPv6; wrk's peer, 127.0.0.1
 proxy by default) and PulseGate runs with the rate limits as shipped, so whatever a new client
 costs (its limiter entry, parsing its address) is paid on every request. `--clients one` is the
 earlier mode: no forwarded address and rate limits off (one client would hit them at once).
+
+`--compare CHECKOUT...` measures PulseGate alone from several checkouts in one run, rounds in
+turn (what each change bought; `git worktree add /tmp/before COMMIT` makes a checkout):
+
+    python bench/ingest.py --compare /tmp/before . --duration 8 --rounds 3
 It prints a Markdown table of requests/s, events/s, p50/p99 latency, errors and the server
 worker's RSS, plus PulseGate's ratios to the bare Litestar app and the stored-row check.
 
@@ -30,6 +35,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -373,6 +379,48 @@ def report(results: dict[str, dict[str, WrkResult]], args: argparse.Namespace) -
         print(f"PulseGate RSS during the {route} run, MB every 2 s: {series}")
 
 
+def compare_checkouts(args: argparse.Namespace) -> None:
+    """PulseGate from each of `args.compare` (git worktrees of earlier commits, say), all serving at
+    once and loaded in turn for `args.rounds` rounds, so each change is measured in the same run:
+    the medians of requests/s, p99 and server CPU per request, on both routes."""
+    with tempfile.TemporaryDirectory() as folder:
+        servers = {}
+        try:
+            for number, checkout in enumerate(args.compare):
+                port = free_port()
+                process = start_pulsegate(
+                    Path(folder) / f"{number}.duckdb", port, Path(checkout), rate_limits=args.clients == "new"
+                )
+                servers[checkout] = (process, port)
+            runs: dict[tuple[str, str], list[WrkResult]] = {}
+            for _ in range(args.rounds):
+                for checkout, (process, port) in servers.items():
+                    session = httpx.post(
+                        f"http://127.0.0.1:{port}/track/session/start",
+                        json={"url": "https://www.example.com/"},
+                    )
+                    routes = load_both_routes(
+                        port, worker_pid(process.pid), session.json()["session_id"], args
+                    )
+                    for route, result in routes.items():
+                        runs.setdefault((checkout, route), []).append(result)
+        finally:
+            for process, _ in servers.values():
+                stop(process)
+    print(
+        f"\n{args.rounds} rounds of wrk -t1 -c{args.connections} -d{args.duration}s per checkout and route; medians\n"
+    )
+    print("| checkout | route | requests/s | p99 ms | server CPU µs/request |")
+    print("|---|---|---:|---:|---:|")
+    for (checkout, route), results in runs.items():
+        print(
+            f"| {checkout} | {'/track/events/batch' if route == 'batch' else '/track/event'} "
+            f"| {statistics.median(r.requests_per_second for r in results):,.0f} "
+            f"| {statistics.median(r.p99_ms for r in results):.1f} "
+            f"| {statistics.median(r.cpu_us_per_request for r in results):,.0f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Ingest benchmark against bare baselines")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -385,8 +433,16 @@ def main() -> None:
         "--prefill-events", type=int, default=0,
         help="generate this many events into PulseGate's database before loading it",
     )  # fmt: skip
+    parser.add_argument(
+        "--compare", nargs="+", metavar="CHECKOUT",
+        help="instead: PulseGate from each checkout (e.g. git worktrees of earlier commits), in turn",
+    )  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="with --compare: rounds over the checkouts")
     args = parser.parse_args()
-    report(measure(args), args)
+    if args.compare:
+        compare_checkouts(args)
+    else:
+        report(measure(args), args)
 
 
 if __name__ == "__main__":
