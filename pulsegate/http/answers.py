@@ -1,13 +1,21 @@
-"""What a rate limit adds to an answer: the reference's three headers, and the 429 that refuses."""
+"""Raw ASGI answers: a JSON body with its status, and what a rate limit adds to an answer (the
+reference's three headers) or answers itself (the 429)."""
 
 from __future__ import annotations
 
 import msgspec
+from litestar.types import Send
 
 from pulsegate.domain.rate_limit import RateDecision
 
-JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 Headers = list[tuple[bytes, bytes]]
+
+
+async def send_json(send: Send, status: int, body: bytes, headers: Headers) -> None:
+    """Answer `body` (JSON already encoded) with `status` and `headers` besides its own two."""
+    start = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body})
 
 
 def limit_headers(decision: RateDecision) -> Headers:
@@ -20,17 +28,11 @@ def limit_headers(decision: RateDecision) -> Headers:
 
 
 def refusal(decision: RateDecision, path: str, window_seconds: int) -> tuple[bytes, Headers]:
-    """The 429's body and headers (with Retry-After and the limit's own headers)."""
+    """The 429's body, and its headers: Retry-After and the limit's own."""
     body = msgspec.json.encode(
         {
             "error": f"Too many requests to {path}: at most {decision.limit} per {window_seconds} s "
             f"from one client; retry in {decision.reset_seconds} s"
         }
     )
-    headers = [
-        JSON_CONTENT_TYPE,
-        (b"content-length", b"%d" % len(body)),
-        (b"retry-after", b"%d" % decision.reset_seconds),
-        *limit_headers(decision),
-    ]
-    return body, headers
+    return body, [(b"retry-after", b"%d" % decision.reset_seconds), *limit_headers(decision)]

@@ -15,9 +15,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from pulsegate.config import Settings
 from pulsegate.domain.client_ip import IPNetwork
 from pulsegate.domain.rate_limit import FixedWindowLimiter, client_key
+from pulsegate.http.answers import limit_headers, refusal, send_json
 from pulsegate.http.client import client_ip_of
 from pulsegate.http.leads import CAPTURE_PATHS
-from pulsegate.http.rate_limit_answers import limit_headers, refusal
 from pulsegate.http.tracking import TRACKING_ROUTES, tracking_prefixes
 
 
@@ -61,9 +61,7 @@ class RateLimitMiddleware:
             return
         decision = limiter.hit(client_key(client_ip_of(scope, self.trusted_proxies)), self.clock())
         if not decision.allowed:
-            body, refused = refusal(decision, scope["path"], limiter.window_seconds)
-            await send({"type": "http.response.start", "status": 429, "headers": refused})
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, 429, *refusal(decision, scope["path"], limiter.window_seconds))
             return
         headers = limit_headers(decision)
 

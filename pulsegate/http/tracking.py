@@ -37,11 +37,11 @@ from pulsegate.domain.tracking import (
     TrackingReceipt,
 )
 from pulsegate.errors import PulseGateError
+from pulsegate.http.answers import limit_headers, refusal, send_json
 from pulsegate.http.body import decode_json_body, header
 from pulsegate.http.client import caller_of, client_ip_of
 from pulsegate.http.cors import CORS_HEADERS
 from pulsegate.http.errors import UNEXPECTED_ERROR, log_pulsegate_error, log_unexpected_error
-from pulsegate.http.rate_limit_answers import JSON_CONTENT_TYPE, limit_headers, refusal
 from pulsegate.runtime import Runtime, runtime_of
 
 _ENCODER = msgspec.json.Encoder()
@@ -133,7 +133,7 @@ async def serve_tracking(
             decision = limiter.hit(client_key(client_ip_of(scope, runtime.trusted_proxies)), time.time())
             if not decision.allowed:
                 body, refused = refusal(decision, scope["path"], limiter.window_seconds)
-                await _answer(send, 429, body, [*refused, *headers])
+                await send_json(send, 429, body, [*refused, *headers])
                 return
             headers += limit_headers(decision)
         limits = runtime.settings.tracking
@@ -149,20 +149,13 @@ async def serve_tracking(
     except PulseGateError as exc:
         log_pulsegate_error("POST", scope["path"], exc)
         extra = [(name.lower().encode(), value.encode()) for name, value in (exc.headers or {}).items()]
-        await _answer(send, exc.status_code, _ENCODER.encode({"error": exc.message}), [*extra, *headers])
+        await send_json(send, exc.status_code, _ENCODER.encode({"error": exc.message}), [*extra, *headers])
         return
     except Exception:
         log_unexpected_error("POST", scope["path"])
-        await _answer(send, 500, _ENCODER.encode({"error": UNEXPECTED_ERROR}), headers)
+        await send_json(send, 500, _ENCODER.encode({"error": UNEXPECTED_ERROR}), headers)
         return
-    await _answer(send, 200, _ENCODER.encode(receipt), headers)
-
-
-async def _answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    if not any(name == b"content-type" for name, _ in headers):
-        headers = [JSON_CONTENT_TYPE, (b"content-length", b"%d" % len(body)), *headers]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, 200, _ENCODER.encode(receipt), headers)
 
 
 def _handler(endpoint: TrackingEndpoint, operation_id: str) -> Any:
