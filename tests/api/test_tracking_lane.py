@@ -46,7 +46,10 @@ def _started(client: TestClient[Any]) -> str:
     [
         ("/track/event", lambda sid: {"json": {"session_id": sid, "type": "click", "name": "a"}}),
         ("/track/event", lambda sid: {"json": {"session_id": "nope", "type": "click"}}),
-        ("/track/event", lambda sid: {"content": b"{not json", "headers": {"content-type": "application/json"}}),
+        (
+            "/track/event",
+            lambda sid: {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        ),
         ("/track/event", lambda sid: {"content": b"{}", "headers": {"content-type": "text/plain"}}),
         ("/track/event", lambda sid: {"json": {"session_id": sid, "type": "click", "name": "x" * 4000}}),
         ("/track/events/batch", lambda sid: {"json": {"session_id": sid, "events": [{"type": "t"}] * 101}}),

@@ -118,7 +118,9 @@ def _reference(peer: str, forwarded_for: str, trusted: tuple[IPNetwork, ...]) ->
 
 
 _octets = st.integers(0, 255).map(str) | st.sampled_from(["01", "256", "1e1", "٣", " 7", "-1", ""])
-_ipv4_text = st.lists(_octets, min_size=4, max_size=4).map(".".join) | st.lists(_octets, max_size=5).map(".".join)
+_ipv4_text = st.lists(_octets, min_size=4, max_size=4).map(".".join) | st.lists(_octets, max_size=5).map(
+    ".".join
+)
 _address_text = (
     _ipv4_text
     | st.ip_addresses().map(str)
@@ -137,11 +139,16 @@ def test_the_fast_parser_agrees_with_ipaddress(peer: str, hops: list[str]) -> No
     trusted = parse_networks(["127.0.0.0/8", "10.0.0.0/8", "::1/128"])
     forwarded_for = ", ".join(hops)
     expected = _reference(peer, forwarded_for, trusted)
-    assert client_ip(peer, forwarded_for=forwarded_for, cf_connecting_ip=None, trusted_proxies=trusted) == expected
+    assert (
+        client_ip(peer, forwarded_for=forwarded_for, cf_connecting_ip=None, trusted_proxies=trusted)
+        == expected
+    )
 
 
 @given(_address_text)
 def test_one_forwarded_address_is_parsed_as_ipaddress_parses_it(text: str) -> None:
     trusted = parse_networks(DEFAULT_TRUSTED_PROXIES)
     expected = _reference("127.0.0.1", text, trusted)
-    assert client_ip("127.0.0.1", forwarded_for=text, cf_connecting_ip=None, trusted_proxies=trusted) == expected
+    assert (
+        client_ip("127.0.0.1", forwarded_for=text, cf_connecting_ip=None, trusted_proxies=trusted) == expected
+    )
