@@ -163,8 +163,7 @@ DUCKDB = Dialect(
     },
     # Over the population of `store/reports.py`: one row per session, with `visitor_key` its
     # visitor, `views` and `event_total` its page views and events (counted live for sessions still
-    # open), `converted` whether it has a lead, `goal_hits` its conversions on the goals of the goal
-    # filters. Rates are percentages.
+    # open), `goal_hits` its conversions on the goals of the goal filters. Rates are percentages.
     session_metrics={
         # By the visitor's 60-bit key (store/visitors.py), which every session row keeps, rather than
         # its 64-character id: distinct visitors of 950,000 sessions took 455 ms by id, 138 by key.
@@ -177,10 +176,10 @@ DUCKDB = Dialect(
         "FILTER (WHERE ended_at IS NOT NULL)",
         "avg_engaged_ms": "avg(engaged_ms) FILTER (WHERE ended_at IS NOT NULL)",
         "avg_score": "avg(engagement_score)",
-        "conversion_rate": "100.0 * count(*) FILTER (WHERE converted) / nullif(count(*), 0)",
         "conversions": "sum(goal_hits)",  # the goal filters' conversions (store/conversions.py)
-        # goal_conversion_rate divides the row's visitors by those without the goal filters: a
-        # second population, joined in store/reports.session_report.
+        # conversion_rate (the sessions with a lead) is counted from the leads joined to their
+        # sessions, and goal_conversion_rate divides the row's visitors by those without the goal
+        # filters, a second population: both in store/reports.session_report.
     },
     # Over the rollup's rows of an event dimension (store/rollup.py): one per hour, value and
     # session, `hits` the matching events (page views for `page`), the ids as 64-bit keys.
