@@ -78,19 +78,46 @@ def recent_activity(
     return counts[0], counts[1], counts[2], per_minute, pages
 
 
-def table_stats(cursor: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
+def table_stats(
+    cursor: duckdb.DuckDBPyConnection, known_bytes: dict[str, int] | None = None
+) -> list[tuple[str, int, int]]:
     """(table, rows, estimated bytes on disk) for every table, from DuckDB's catalog and block map.
 
     Bytes are the distinct storage blocks a table's columns occupy times the block size: an
-    estimate (blocks can be shared), without scanning any rows.
+    estimate (blocks can be shared), without scanning any rows. `known_bytes` (table -> bytes,
+    from `table_bytes`) are used as they are; the other tables' are read.
     """
-    block_size = cursor.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0]
     tables = cursor.execute(
-        "SELECT database_name, table_name, estimated_size FROM duckdb_tables() "
+        "SELECT table_name, estimated_size FROM duckdb_tables() "
         "WHERE schema_name = 'main' AND database_name = current_database() ORDER BY table_name"
     ).fetchall()
-    stats = []
-    for catalog, name, rows in tables:
+    known = dict(known_bytes or {})
+    known.update(table_bytes(cursor, [name for name, _ in tables if name not in known]))
+    return [(name, rows, known[name]) for name, rows in tables]
+
+
+def table_names(cursor: duckdb.DuckDBPyConnection) -> list[str]:
+    """The database's tables, by name."""
+    return [
+        name
+        for (name,) in cursor.execute(
+            "SELECT table_name FROM duckdb_tables() "
+            "WHERE schema_name = 'main' AND database_name = current_database() ORDER BY table_name"
+        ).fetchall()
+    ]
+
+
+def table_bytes(cursor: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[str, int]:
+    """Each table's distinct blocks on disk times the block size (listing the blocks of the events
+    table took 200 ms at 50M events: the caller may read tables apart, on several cursors)."""
+    if not names:
+        return {}
+    catalog, block_size = cursor.execute(
+        "SELECT current_database(), (SELECT block_size FROM pragma_database_size() "
+        "WHERE database_name = current_database())"
+    ).fetchall()[0]
+    found = {}
+    for name in names:
         # Names from DuckDB's own catalog, never from a request; qualified, because a reader's
         # temporary `events` view (the Parquet archive) would shadow the table.
         quoted = f"{catalog}.main.{name}".replace("'", "''")
@@ -98,8 +125,19 @@ def table_stats(cursor: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]
             f"SELECT count(DISTINCT block_id) FROM pragma_storage_info('{quoted}') "
             "WHERE persistent AND block_id >= 0"
         ).fetchall()[0][0]
-        stats.append((name, rows, blocks * block_size))
-    return stats
+        found[name] = blocks * block_size
+    return found
+
+
+def block_state(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The database file's block counts (total, used, free) and block size: with the file's size and
+    modification time, what tells that its blocks may have changed."""
+    return tuple(
+        cursor.execute(
+            "SELECT block_size, total_blocks, used_blocks, free_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()"
+        ).fetchall()[0]
+    )
 
 
 def event_time_range(cursor: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
