@@ -96,20 +96,8 @@ def table_stats(
     return [(name, rows, known[name]) for name, rows in tables]
 
 
-def table_names(cursor: duckdb.DuckDBPyConnection) -> list[str]:
-    """The database's tables, by name."""
-    return [
-        name
-        for (name,) in cursor.execute(
-            "SELECT table_name FROM duckdb_tables() "
-            "WHERE schema_name = 'main' AND database_name = current_database() ORDER BY table_name"
-        ).fetchall()
-    ]
-
-
 def table_bytes(cursor: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[str, int]:
-    """Each table's distinct blocks on disk times the block size (listing the blocks of the events
-    table took 200 ms at 50M events: the caller may read tables apart, on several cursors)."""
+    """Each table's distinct blocks on disk times the block size."""
     if not names:
         return {}
     catalog, block_size = cursor.execute(
