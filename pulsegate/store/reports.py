@@ -345,7 +345,9 @@ def _lead_ctes(
         counted = conditions
     ctes = [
         Sql(
-            f"lead_rows AS MATERIALIZED (SELECT l.session_id, l.in_window, {lead_group.text} AS lead_grp, "
+            # Read once when both the leads and the rate read it (DuckDB would join twice).
+            f"lead_rows AS {'MATERIALIZED ' if converting and 'leads' in wanted else ''}"
+            f"(SELECT l.session_id, l.in_window, {lead_group.text} AS lead_grp, "
             "s.grp AS session_grp, s.passes, s.counted FROM (SELECT session_id, created_at, "
             f"({in_window.text}) AS in_window FROM leads WHERE NOT is_spam AND {chosen.text}) AS l "
             f"LEFT JOIN (SELECT session_id, {session_group.text} AS grp, ({passes.text}) AS passes, "
