@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
@@ -41,7 +41,9 @@ from pulsegate.ops.operation import Operation
 from pulsegate.ops.runner import OperationSession
 from pulsegate.store import imported_visits, imports
 from pulsegate.store.transactions import transaction
-from pulsegate.store.umami_source import UmamiSource, scrubbed  # noqa: F401 (for the CLI, which may not import store)
+
+if TYPE_CHECKING:
+    from pulsegate.store.umami_source import UmamiSource
 
 ORIGIN = "umami"
 TIMEZONE = "UTC"
@@ -170,6 +172,13 @@ class WebsiteImported:
     complete: bool = False
 
 
+def scrubbed(text: str, url: str) -> str:
+    """`text` on one line without the URL's password (for the CLI, which may not import store)."""
+    from pulsegate.store.umami_source import scrubbed as scrub
+
+    return scrub(text, url)
+
+
 def chosen_websites(source: UmamiSource, website_ids: Sequence[str]) -> list[UmamiWebsite]:
     """The websites named (deleted ones too: naming one asks for it), else every one not deleted."""
     if website_ids:
@@ -198,6 +207,9 @@ def import_umami(
     since_us = _us(since) if since is not None else None
     done: list[WebsiteImported] = []
     batches = 0
+    # Imported here, not above: psycopg costs a server that never imports 9 MB resident.
+    from pulsegate.store.umami_source import UmamiSource
+
     with UmamiSource(url) as source:
         websites = chosen_websites(source, website_ids)
         for website in websites:

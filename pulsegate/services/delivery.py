@@ -8,8 +8,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from pulsegate.domain.delivery import outcome, retry_after_seconds, retry_delay, signature
 from pulsegate.domain.timestamps import now_ms, utc_datetime
@@ -17,6 +16,9 @@ from pulsegate.errors import StorageBusy
 from pulsegate.store import deliveries as sql
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger(__name__)
 BATCH = 20  # deliveries attempted together; the rest wait for the next round
@@ -50,7 +52,13 @@ class DeliveryWorker:
         self._database = database
         self._writer = writer
         self._targets = targets
-        self._client = client or httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
+        if client is None:
+            # Imported only when a webhook is configured: httpx (with the rich and click its CLI
+            # brings along) costs a server 7 MB resident.
+            import httpx
+
+            client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
+        self._client = client
         self._clock = clock
         self._rng = rng or random.Random()
 
