@@ -1,12 +1,16 @@
 """Raw ASGI answers: a JSON body with its status, and what a rate limit adds to an answer (the
-reference's three headers) or answers itself (the 429)."""
+reference's three headers) or answers itself (the 429), for the middleware and the tracking lane."""
 
 from __future__ import annotations
 
-import msgspec
-from litestar.types import Send
+from collections.abc import Sequence
 
-from pulsegate.domain.rate_limit import RateDecision
+import msgspec
+from litestar.types import Scope, Send
+
+from pulsegate.domain.client_ip import IPNetwork
+from pulsegate.domain.rate_limit import FixedWindowLimiter, RateDecision, client_key
+from pulsegate.http.client import client_ip_of
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -36,3 +40,14 @@ def refusal(decision: RateDecision, path: str, window_seconds: int) -> tuple[byt
         }
     )
     return body, [(b"retry-after", b"%d" % decision.reset_seconds), *limit_headers(decision)]
+
+
+def limit_request(
+    limiter: FixedWindowLimiter, scope: Scope, trusted_proxies: Sequence[IPNetwork], now: float
+) -> tuple[bytes | None, Headers]:
+    """Count this request against `limiter`: the 429's body and headers when it is refused, else
+    None and the headers its answer carries."""
+    decision = limiter.hit(client_key(client_ip_of(scope, trusted_proxies)), now)
+    if not decision.allowed:
+        return refusal(decision, scope["path"], limiter.window_seconds)
+    return None, limit_headers(decision)

@@ -14,9 +14,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulsegate.config import Settings
 from pulsegate.domain.client_ip import IPNetwork
-from pulsegate.domain.rate_limit import FixedWindowLimiter, client_key
-from pulsegate.http.answers import limit_headers, refusal, send_json
-from pulsegate.http.client import client_ip_of
+from pulsegate.domain.rate_limit import FixedWindowLimiter
+from pulsegate.http.answers import limit_request, send_json
 from pulsegate.http.leads import CAPTURE_PATHS
 from pulsegate.http.tracking import TRACKING_ROUTES, tracking_prefixes
 
@@ -59,11 +58,10 @@ class RateLimitMiddleware:
         if limiter is None or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        decision = limiter.hit(client_key(client_ip_of(scope, self.trusted_proxies)), self.clock())
-        if not decision.allowed:
-            await send_json(send, 429, *refusal(decision, scope["path"], limiter.window_seconds))
+        refused, headers = limit_request(limiter, scope, self.trusted_proxies, self.clock())
+        if refused is not None:
+            await send_json(send, 429, refused, headers)
             return
-        headers = limit_headers(decision)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -27,7 +27,7 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.handlers import asgi
 from litestar.types import Receive, Scope, Send
 
-from pulsegate.domain.rate_limit import FixedWindowLimiter, client_key
+from pulsegate.domain.rate_limit import FixedWindowLimiter
 from pulsegate.domain.tracking import (
     CLEAN_PAYLOADS,
     Event,
@@ -37,9 +37,9 @@ from pulsegate.domain.tracking import (
     TrackingReceipt,
 )
 from pulsegate.errors import PulseGateError
-from pulsegate.http.answers import limit_headers, refusal, send_json
+from pulsegate.http.answers import limit_request, send_json
 from pulsegate.http.body import decode_json_body, header
-from pulsegate.http.client import caller_of, client_ip_of
+from pulsegate.http.client import caller_of
 from pulsegate.http.cors import CORS_HEADERS
 from pulsegate.http.errors import UNEXPECTED_ERROR, log_pulsegate_error, log_unexpected_error
 from pulsegate.runtime import Runtime, runtime_of
@@ -130,12 +130,11 @@ async def serve_tracking(
     limiter = endpoint.limiter
     try:
         if limiter is not None:
-            decision = limiter.hit(client_key(client_ip_of(scope, runtime.trusted_proxies)), time.time())
-            if not decision.allowed:
-                body, refused = refusal(decision, scope["path"], limiter.window_seconds)
-                await send_json(send, 429, body, [*refused, *headers])
+            refused, limits_said = limit_request(limiter, scope, runtime.trusted_proxies, time.time())
+            if refused is not None:
+                await send_json(send, 429, refused, [*limits_said, *headers])
                 return
-            headers += limit_headers(decision)
+            headers += limits_said
         limits = runtime.settings.tracking
         payload = await decode_json_body(
             scope,
