@@ -210,12 +210,17 @@ def start_granian(target: str, port: int) -> subprocess.Popen[bytes]:
 
 
 def start_pulsegate(
-    database: Path, port: int, checkout: Path = ROOT, *, rate_limits: bool = False
+    database: Path,
+    port: int,
+    checkout: Path = ROOT,
+    *,
+    rate_limits: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """`pulsegate serve`, by default with rate limits off (a load test from one address needs it),
     from this checkout or another one (its code first on the path: bench/attribution.py compares
-    two versions)."""
-    env = {**os.environ, "PULSEGATE_RATE_LIMITS__ENABLED": str(rate_limits).lower()}
+    two versions), with `extra_env` besides this process's environment."""
+    env = {**os.environ, **(extra_env or {}), "PULSEGATE_RATE_LIMITS__ENABLED": str(rate_limits).lower()}
     env["PULSEGATE_SERVER__LOG_LEVEL"] = "warning"
     if checkout == ROOT and PULSEGATE.exists():
         command = [str(PULSEGATE)]
@@ -386,12 +391,17 @@ def compare_checkouts(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         servers = {}
         try:
-            for number, checkout in enumerate(args.compare):
+            for number, entry in enumerate(args.compare):
+                # NAME=VALUE@CHECKOUT: that checkout with an environment variable set (an allocator
+                # through LD_PRELOAD, say), beside the same checkout without it.
+                assignment, _, checkout = entry.rpartition("@") if "@" in entry else ("", "", entry)
+                name, _, value = assignment.partition("=")
                 port = free_port()
                 process = start_pulsegate(
-                    Path(folder) / f"{number}.duckdb", port, Path(checkout), rate_limits=args.clients == "new"
-                )
-                servers[checkout] = (process, port)
+                    Path(folder) / f"{number}.duckdb", port, Path(checkout), rate_limits=args.clients == "new",
+                    extra_env={name: value} if name else None,
+                )  # fmt: skip
+                servers[entry] = (process, port)
             runs: dict[tuple[str, str], list[WrkResult]] = {}
             for _ in range(args.rounds):
                 for checkout, (process, port) in servers.items():
@@ -435,7 +445,8 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument(
         "--compare", nargs="+", metavar="CHECKOUT",
-        help="instead: PulseGate from each checkout (e.g. git worktrees of earlier commits), in turn",
+        help="instead: PulseGate from each checkout (e.g. git worktrees of earlier commits), in turn; "
+        "NAME=VALUE@CHECKOUT sets an environment variable for that one",
     )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="with --compare: rounds over the checkouts")
     args = parser.parse_args()
