@@ -44,7 +44,7 @@ from pulsegate.domain.periods import Paging, resolve_window
 from pulsegate.domain.reports import Order, ReportQuery, dimension, metrics_for
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.services import reports
-from pulsegate.store import queries
+from pulsegate.store import queries, rollup
 from pulsegate.store import reports as report_queries
 from pulsegate.store.database import Database
 from pulsegate.store.visitors import VISITOR_KEY_SQL
@@ -268,6 +268,8 @@ def prepare(database: Path, events: int, end_ms: int, leads: int = LEADS) -> Non
     now = utc_datetime(end_ms)
     for goal in GOALS:
         upsert_goal(con, goal, now)
+    while rollup.hold_goals(con):  # as the server's rollup job does for goals added
+        pass
     upsert_funnel(con, funnel(STEPS, "session", None, name=FUNNEL_NAME), now)
     if con.execute("SELECT count(*) FROM lead_attribution").fetchall()[0][0] == 0:
         started = time.perf_counter()

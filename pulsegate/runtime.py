@@ -227,8 +227,11 @@ async def _start_background_jobs(runtime: Runtime, stack: AsyncExitStack) -> Non
     if storage.rollup_interval_seconds:
 
         async def roll_up() -> None:
-            # A turn adds at most HOURS_PER_TURN hours, so a backfill never holds ingest up long.
+            # A turn adds at most HOURS_PER_TURN hours, so a backfill never holds ingest up long;
+            # then the goal facts of one goal rule per turn (a goal added since).
             while await writer.run(lambda connection: rollup.advance(connection, utc_datetime(now_ms()))):
+                pass
+            while await writer.run(rollup.hold_goals):
                 pass
 
         await stack.enter_async_context(

@@ -4,8 +4,9 @@
 converted in the window (`hits` its conversions), the ids as 64-bit keys like the rollup's;
 `goal_moments` gives `project, session_key, visitor_key, moment`, one row per conversion with its
 order key (rollup.ORDER_KEY), for funnels. Page and event goals read the rollup (rollup.fact_rows:
-stored where it holds the hours, raw events elsewhere; a property goal the property's rows, which
-keep the custom event they were on); a lead goal reads the leads that are not spam, of a session
+stored where it holds the hours, raw events elsewhere): their goal facts where the rollup holds
+their rule (rollup.hold_goals), else the page or event facts (a property goal the property's rows,
+which keep the custom event they were on); a lead goal reads the leads that are not spam, of a session
 that is not a bot's (a lead without a session has NULL keys).
 """
 
@@ -20,25 +21,8 @@ from pulsegate.store.report_sql import Sql
 COLUMNS = "project, session_key, visitor_key, hits"
 MOMENT_COLUMNS = "project, session_key, visitor_key, moment"
 
-
-def like_pattern(page: str) -> str:
-    """A page pattern (`*` any characters) as a LIKE pattern with `\\` escaping % _ and itself."""
-    escaped = page.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%")
-
-
-def page_condition(page: str) -> Sql:
-    """Over `value`: the path matches the page pattern. Written so DuckDB can skip row groups of the
-    rollup (stored in path order): equality for a plain path, a prefix test before any LIKE (at
-    10M events, /p/0 took 16 ms with `=` and 65 with LIKE; /p/1* 27 ms with starts_with, 85 with
-    LIKE alone)."""
-    if "*" not in page:
-        return Sql("value = ?", (page,))
-    prefix, _, rest = page.partition("*")
-    condition = Sql("starts_with(value, ?)", (prefix,))
-    if rest:  # more than one trailing *
-        condition = condition & Sql("value LIKE ? ESCAPE '\\'", (like_pattern(page),))
-    return condition
+like_pattern = rollup.like_pattern
+page_condition = rollup.page_condition
 
 
 def goal_rows(goal: Goal, start: datetime, end: datetime, coverage: rollup.Coverage | None) -> Sql:
@@ -46,6 +30,10 @@ def goal_rows(goal: Goal, start: datetime, end: datetime, coverage: rollup.Cover
     goal has none: the caller keeps the projects a key may see)."""
     if goal.kind == "lead":
         return _of_project(goal, _lead_rows(goal.form, start, end, "1 AS hits"))
+    rule = rollup.goal_rule(goal.kind, goal.event, goal.prop_key, goal.prop_value, goal.page)
+    if coverage is not None and rule in coverage.goal_rules:
+        # The rule's own facts where they are held (per hour and session: same sums, same keys).
+        return _of_project(goal, rollup.fact_rows(rollup.goal_facts(rule), start, end, coverage))
     if goal.kind == "page":
         facts = rollup.PAGES
     elif goal.prop_key is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import duckdb
 
@@ -14,10 +15,10 @@ from pulsegate.store.queries import Scope
 from pulsegate.store.report_sql import DUCKDB, Dialect, Sql
 from pulsegate.store.reports import Ranking, Row, counted_sessions, ranked
 
-# form_start and form_submit, as a range of the events' `type` ENUM (they are next to each other in
-# it, tests/api/test_forms_report.py holds that): DuckDB filters a range in the scan, where it
-# reads every row's other columns for an IN list (at 50M events 200 ms against 870).
-FORM_EVENT_TYPES = "type BETWEEN 'form_start'::event_type AND 'form_submit'::event_type"
+# form_start and form_submit, as a range of the events' `type` ENUM (rollup.FORM_EVENT_TYPES).
+FORM_EVENT_TYPES = rollup.FORM_EVENT_TYPES
+# Sessions from the window's start on: its end bounds when sessions started, not their events.
+_EVER = datetime(9999, 1, 1)
 _RATES = {
     "start_rate": "100.0 * starts / nullif(views, 0)",
     "submit_rate": "100.0 * submits / nullif(starts, 0)",
@@ -41,35 +42,41 @@ def form_rows(
     session dimension for the form `form`; ranked and paged, and how many there are.
     `tracked_only`: only the forms the tracker saw on the site's pages, not a label that only
     leads carry (a lead's `source` is whatever its sender typed: share links must not show it)."""
-    coverage = rollup.coverage(cursor) if any(f.dimension.scope == "event" for f in filters) else None
+    coverage = rollup.coverage(cursor)
     sessions_where = counted_sessions(scope, filters, dialect, coverage=coverage)
     value = dialect.session_value(by) if by is not None else Sql("NULL")
     leads_where, leads_params = lead_where(
         LeadFilter(scope.projects, scope.start, scope.end, filters=tuple(filters)), coverage
     )
-    one_form = Sql("name = ?", (form,)) if form is not None else Sql("TRUE")
+    one_form = Sql("value = ?", (form,)) if form is not None else Sql("TRUE")
     one_source = Sql("leads.source = ?", (form,)) if form is not None else Sql("TRUE")
     # A row is a form (no breakdown) or a value of `by` (one form).
-    row_of_event, row_of_lead = ("grp", "lead_sessions.grp") if by is not None else ("name", "leads.source")
+    row_of_event, row_of_lead = ("grp", "lead_sessions.grp") if by is not None else ("value", "leads.source")
+    # A session's events arrive after it started: from the window's start on, from the rollup's
+    # form facts where it holds the hours. Form views are in their own table (migration 0011),
+    # named as the events name the form.
+    facts = rollup.fact_rows(rollup.FORMS, scope.start, _EVER, coverage)
     ctes = [
         Sql(
-            f"chosen AS (SELECT session_id, {value.text} AS grp FROM sessions WHERE {sessions_where.text})",
+            f"chosen AS (SELECT hash(session_id) AS session_key, {value.text} AS grp FROM sessions "
+            f"WHERE {sessions_where.text})",
             value.params + sessions_where.params,
         ),
-        # A session's events arrive after it started: from the window's start on. Form views are
-        # in their own table (migration 0011), named as the events name the form.
+        # Each session's steps on each row (one pass: a distinct count per step read the rows thrice).
         Sql(
-            "steps AS (SELECT "
-            f"{row_of_event} AS row_value, "
-            "count(DISTINCT session_id) FILTER (WHERE type = 'form_view') AS views, "
-            "count(DISTINCT session_id) FILTER (WHERE type = 'form_start') AS starts, "
-            "count(DISTINCT session_id) FILTER (WHERE type = 'form_submit') AS submits "
-            "FROM (SELECT session_id, CAST(type AS VARCHAR) AS type, name FROM events "
-            f"WHERE received_at >= ? AND {FORM_EVENT_TYPES} AND NOT is_bot "
-            "UNION ALL SELECT session_id, 'form_view', form FROM form_views "
+            f"session_steps AS (SELECT {row_of_event} AS row_value, session_key, "
+            "bool_or(kind = 'form_view') AS viewed, bool_or(kind = 'form_start') AS started, "
+            "bool_or(kind = 'form_submit') AS submitted "
+            f"FROM (SELECT kind, value, session_key FROM ({facts.text}) "
+            "UNION ALL SELECT 'form_view', form, hash(session_id) FROM form_views "
             "WHERE received_at >= ? AND NOT is_bot) "
-            f"JOIN chosen USING (session_id) WHERE {one_form.text} GROUP BY row_value)",
-            (scope.start, scope.start, *one_form.params),
+            f"JOIN chosen USING (session_key) WHERE {one_form.text} GROUP BY row_value, session_key)",
+            (*facts.params, scope.start, *one_form.params),
+        ),
+        Sql(
+            "steps AS (SELECT row_value, count(*) FILTER (WHERE viewed) AS views, "
+            "count(*) FILTER (WHERE started) AS starts, count(*) FILTER (WHERE submitted) AS submits "
+            "FROM session_steps GROUP BY row_value)"
         ),
         # A lead's row is its form's, or (`by`) its session's value (its session may have started
         # before the window).

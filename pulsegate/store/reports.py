@@ -522,19 +522,19 @@ def event_properties(
     coverage: rollup.Coverage | None = None,
 ) -> list[tuple[str, int, int]]:
     """(property key, events, visitors) for the custom events called `event_name` in the window
-    whose session passes the filters, most frequent first."""
-    where = (
-        _window("received_at", scope) & Sql("NOT is_bot") & projects_in(scope.projects)
-        & Sql("type = 'custom' AND name = ? AND props IS NOT NULL", (event_name,))
-        & event_conditions(filters, scope, coverage=coverage)
-    )  # fmt: skip
+    whose session passes the filters, most frequent first. From the rollup's property keys where
+    it holds the hours (at 50M events 762,000 Signup events' JSON read raw took 0.26-0.8 s)."""
+    facts = rollup.fact_rows(rollup.property_keys(event_name), scope.start, scope.end, coverage)
+    passes = projects_in(scope.projects) & event_conditions(
+        filters, scope, coverage=coverage, over_facts=True
+    )
     return cursor.execute(
         f"""
-        SELECT key, count(*) AS events, count(DISTINCT visitor_id)
-        FROM (SELECT unnest(json_keys(props)) AS key, visitor_id FROM events WHERE {where.text})
+        SELECT value AS key, sum(hits)::BIGINT AS events, count(DISTINCT visitor_key)
+        FROM ({facts.text}) WHERE {passes.text}
         GROUP BY key ORDER BY events DESC, key
         """,
-        where.params,
+        facts.params + passes.params,
     ).fetchall()
 
 

@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 
 from pulsegate.domain.ids import new_id
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
+from pulsegate.store import rollup
 from tests.api.reports_reference import served_app
 from tests.helpers import app_cursor, new_api_key
 
@@ -160,12 +161,18 @@ def reference(
     return dict(rows)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ...]]:
+@pytest.fixture(scope="module", params=[None, datetime(2026, 3, 8, 5, 30)], ids=["raw", "rolled-up"])
+def world(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[Any, ...]]:
+    """The traffic stored, and (rolled-up) the event rollup made to the middle of the window: form
+    starts and submits read from its form facts there, raw events after."""
     visits, leads = traffic(7)
     with served_app(Path(tmp_path_factory.mktemp("forms"))) as (client, secret):
         with app_cursor(client) as cursor:
             store(cursor, visits, leads)
+            if request.param is not None:
+                assert rollup.catch_up(cursor, request.param + rollup.SETTLE) > 0
         yield client, secret, visits, leads
 
 

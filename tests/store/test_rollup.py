@@ -7,19 +7,22 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from pulsegate.domain.reports import DIMENSIONS, default_metrics, dimension, parse_filters
+from pulsegate.domain.goals import Goal
+from pulsegate.domain.reports import DIMENSIONS, default_metrics, dimension, parse_filters, with_goals
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.storage import PruneArgs, prune
 from pulsegate.store import rollup
+from pulsegate.store.goals import upsert_goal
 from pulsegate.store.migrations import migrate
 from pulsegate.store.queries import Scope
-from pulsegate.store.reports import event_report
+from pulsegate.store.reports import event_properties, event_report, goal_counts
 from pulsegate.store.writer import RowWrite, commit_writes
 
 START = datetime(2026, 5, 1)
@@ -52,17 +55,20 @@ def seed(connection: duckdb.DuckDBPyConnection, rng: random.Random, events: int 
         for _ in range(rng.randrange(1, 30)):
             at += timedelta(seconds=rng.randrange(1, 900))  # sessions cross hour boundaries
             kind = rng.choice(
-                ["pageview", "pageview", "engagement", "custom", "outbound", "download", "click"]
-            )
+                ["pageview", "pageview", "engagement", "custom", "outbound", "download", "click", "form_start",
+                 "form_submit"]
+            )  # fmt: skip
             path = rng.choice(PATHS)
             name = props = engaged = None
             if kind == "engagement":
                 engaged = rng.randrange(1, 60_000)
+            elif kind.startswith("form_"):
+                name = rng.choice(["contact", "demo", None])
             elif kind == "custom":
-                name = rng.choice(["Signup", "Play"])
-                props = json.dumps(
-                    {rng.choice(["plan", "seats", "bad key"]): rng.choice(["pro", "free", 3, True]), "x": 1}
-                )
+                name = rng.choice(["Signup", "Play", None])
+                props = rng.choice([None, "{}", json.dumps(
+                    {rng.choice(["plan", "seats", "bad key"]): rng.choice(["pro", "free", 3, True, None]), "x": 1}
+                )])  # fmt: skip
             elif kind in ("outbound", "download"):
                 props = json.dumps({"href": rng.choice(["https://a.example/", "https://b.example/f.pdf"])})
             client_ms = int(at.replace(tzinfo=UTC).timestamp() * 1000) + rng.randrange(-5_000, 5_000)
@@ -85,7 +91,15 @@ def rows(
 ) -> Counter[tuple[Any, ...]]:
     """The rows' totals per (project, value, session, visitor), and every moment a funnel orders:
     hours cut differently, same sums."""
-    if facts.table == "moment_facts":
+    if facts.table == rollup.GOAL_FACTS:
+        found = connection.execute(
+            f"SELECT project, NULL, session_key, visitor_key, sum(hits) FROM ({sql.text}) GROUP BY ALL",
+            sql.params,
+        ).fetchall()
+        return Counter({tuple(row[:4]): (row[4], ()) for row in found})
+    if facts.table == "form_facts":
+        measure, visitor = "sum(hits), list_sort(list(kind))", "NULL"
+    elif facts.table == "moment_facts":
         measure, visitor = "list_sort(list(moment)), NULL", "visitor_key"
     elif facts is rollup.ENGAGED:
         measure, visitor = "sum(engaged_ms), NULL", "NULL"
@@ -101,7 +115,9 @@ def rows(
 
 def every_facts() -> list[rollup.Facts]:
     moments = [rollup.moments_of("page"), rollup.moments_of("event")]
-    return [rollup.ENGAGED, *(rollup.facts_of(dimension(name)) for name in EVENT_DIMENSIONS), *moments]
+    keys = [rollup.property_keys("Signup"), rollup.property_keys("Play")]
+    return [rollup.ENGAGED, *(rollup.facts_of(dimension(name)) for name in EVENT_DIMENSIONS), *moments, *keys,
+            rollup.FORMS]  # fmt: skip
 
 
 @pytest.mark.parametrize("seed_value", [1, 2, 3])
@@ -136,10 +152,19 @@ def test_stored_properties_are_every_valid_key_of_custom_events(
             "SELECT key, sum(hits) FROM event_facts WHERE kind = 'prop' GROUP BY key"
         ).fetchall()
     )
-    props = [json.loads(p) for (p,) in connection.execute(
-        "SELECT props FROM events WHERE type = 'custom' AND NOT is_bot").fetchall()]  # fmt: skip
-    expected = Counter(key for p in props for key in p if key != "bad key")
+    props = [(name, json.loads(p)) for (name, p) in connection.execute(
+        "SELECT name, props FROM events WHERE type = 'custom' AND NOT is_bot AND props IS NOT NULL").fetchall()]  # fmt: skip
+    expected = Counter(
+        key for _, p in props for key, value in p.items() if key != "bad key" and value is not None
+    )
     assert stored == dict(expected)
+    # The keys /analytics/properties lists: every key, whatever its value, by the event's name.
+    keys = dict(
+        ((name, key), hits) for name, key, hits in connection.execute(
+            "SELECT key, value, sum(hits) FROM event_facts WHERE kind = 'keys' GROUP BY ALL").fetchall()
+    )  # fmt: skip
+    assert keys == dict(Counter((name, key) for name, p in props if name is not None for key in p))
+    assert ("Signup", "bad key") in keys
 
 
 @pytest.mark.parametrize("approximate", [False, True])
@@ -169,6 +194,101 @@ def test_event_reports_from_the_rollup_equal_those_from_raw_events(
             )
             assert from_rollup == from_raw, (name, texts)
             assert from_raw[1] > 0 or texts, name  # the fixture has rows for every dimension
+    for texts in filter_sets:
+        filters = list(parse_filters(texts))
+        for event in ("Signup", "Play", "None"):
+            found = [
+                event_properties(connection, scope, filters, event, coverage=held)
+                for held in (coverage, None)
+            ]
+            assert found[0] == found[1], (event, texts)
+            assert found[0] or texts or event == "None"
+
+
+GOALS = (
+    Goal(name="Blog", kind="page", page="/blog/*"),
+    Goal(name="Pricing", kind="page", page="/pricing", project="acme"),
+    Goal(name="Signup", kind="event", event="Signup"),
+    Goal(name="Pro", kind="event", event="Signup", prop_key="plan", prop_value="pro"),
+    Goal(name="Lead", kind="lead"),
+)
+
+
+def goal_rules(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    return {rule for (rule,) in connection.execute("SELECT rule FROM goal_rules").fetchall()}
+
+
+def test_goal_facts_are_the_goals_rows_for_the_rules_of_the_goals_declared(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    rng = random.Random(9)
+    seed(connection, rng, events=3000)
+    for goal in GOALS[:2]:  # held before the rollup is made: the job's turns add their facts
+        upsert_goal(connection, goal, START)
+    assert rollup.hold_goals(connection) and rollup.hold_goals(connection)
+    assert not rollup.hold_goals(connection)
+    rollup.catch_up(connection, START + timedelta(days=2, hours=7) + rollup.SETTLE, hours=5)
+    for goal in GOALS[2:]:  # added later: made from the facts already stored
+        upsert_goal(connection, goal, START)
+    assert rollup.hold_goals(connection) and rollup.hold_goals(connection)
+    assert not rollup.hold_goals(connection)  # a lead goal has no rule
+    rules = [rollup.goal_rule(g.kind, g.event, g.prop_key, g.prop_value, g.page) for g in GOALS[:4]]
+    assert goal_rules(connection) == set(rules)
+    rollup.catch_up(connection, START + timedelta(days=3, hours=2) + rollup.SETTLE, hours=7)
+    coverage = rollup.coverage(connection)
+    assert coverage is not None and coverage.goal_rules == set(rules)
+    for _ in range(10):
+        start = START + timedelta(minutes=rng.randrange(-120, DAYS * 1440))
+        end = start + timedelta(minutes=rng.randrange(1, DAYS * 1440))
+        for rule in rules:
+            facts = rollup.goal_facts(rule)
+            combined = rows(connection, rollup.fact_rows(facts, start, end, coverage), facts)
+            assert combined == rows(connection, facts.raw(start, end), facts), (rule, start, end)
+    # Each goal's conversions and visitors, from its goal facts and from raw events alike.
+    scope = Scope(
+        START + timedelta(hours=3, minutes=30), START + timedelta(days=3, hours=20), ("acme", "globex")
+    )
+    for texts in ([], ["country==DE"], ["page==/pricing"], ["goal==Signup"], ["goal!=Blog", "event==Play"]):
+        filters = list(with_goals(parse_filters(texts), GOALS))
+        for approximate in (False, True):
+            counted = [
+                goal_counts(connection, scope, filters, GOALS, approximate=approximate, coverage=held)
+                for held in (coverage, None)
+            ]
+            assert counted[0] == counted[1], texts
+            assert any(visitors for visitors, _ in counted[0]) or texts
+    # A goal removed takes its rule's facts along (unless another goal has the rule).
+    connection.execute("DELETE FROM goals WHERE name IN ('Blog', 'Pro')")
+    upsert_goal(
+        connection,
+        Goal(name="Pro again", kind="event", event="Signup", prop_key="plan", prop_value="pro"),
+        START,
+    )
+    assert not rollup.hold_goals(connection)
+    assert goal_rules(connection) == set(rules[1:])
+    stored = connection.execute(f"SELECT DISTINCT rule FROM {rollup.GOAL_FACTS}").fetchall()
+    assert {rule for (rule,) in stored} == set(rules[1:])
+
+
+def test_the_migration_makes_the_form_and_key_facts_the_rollup_makes(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    """Migration 0017 made form_facts and the 'keys' event facts for files rolled up before it."""
+    seed(connection, random.Random(10))
+    rollup.catch_up(connection, START + timedelta(days=2, hours=9) + rollup.SETTLE)
+    made = {
+        "form_facts": "SELECT * FROM form_facts",
+        "event_facts": "SELECT * FROM event_facts WHERE kind = 'keys'",
+    }
+    expected = {table: Counter(connection.execute(sql).fetchall()) for table, sql in made.items()}
+    assert all(expected.values())
+    connection.execute("DELETE FROM form_facts")
+    connection.execute("DELETE FROM event_facts WHERE kind = 'keys'")
+    sql = (files("pulsegate.store") / "migrations" / "0017_goal_form_key_facts.sql").read_text("utf-8")
+    for statement in sql.split(";"):
+        if "INSERT INTO" in statement:
+            connection.execute(statement)
+    assert {table: Counter(connection.execute(sql).fetchall()) for table, sql in made.items()} == expected
 
 
 def test_pruning_and_rebuilding_keep_the_rollup_true(connection: duckdb.DuckDBPyConnection) -> None:
