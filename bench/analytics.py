@@ -361,9 +361,32 @@ def paired_ms(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, flo
     return {name: statistics.median(taken) for name, taken in samples.items()}
 
 
-def twin_of(database: Path) -> Path:
-    """A copy of `database` for the server of `--against` (DuckDB lets one process open a file)."""
+def schema_of(database: Path) -> int:
+    """The schema version a database file is at (read-only, no migration)."""
+    import duckdb
+
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        rows = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    finally:
+        connection.close()
+    return int(rows[0][0]) if rows else 0
+
+
+def twin_of(database: Path, against: Path) -> Path:
+    """A copy of `database` for the server of `--against` (DuckDB lets one process open a file).
+    Copied again when `database` changed, unless this checkout has migrated it past what the
+    `against` checkout knows: that checkout keeps the copy it has (made before the migration)."""
     twin = database.with_name(f"{database.stem}-against{database.suffix}")
+    known = len(list((against / "pulsegate" / "store" / "migrations").glob("[0-9][0-9][0-9][0-9]_*.sql")))
+    if schema_of(database) > known:
+        if not twin.exists() or schema_of(twin) > known:
+            raise SystemExit(
+                f"{database} is at a schema newer than {against} knows, and {twin} is not a copy it can "
+                "open: copy the file from before this checkout opened it there"
+            )
+        print(f"{twin} kept: {database} is at a schema newer than {against} knows")
+        return twin
     if not twin.exists() or twin.stat().st_mtime < database.stat().st_mtime:
         shutil.copyfile(database, twin)
         wal = database.with_name(database.name + ".wal")
@@ -414,10 +437,10 @@ def main() -> None:
             asked = [route for route in asked if any(w in route[0] for w in wanted)]
 
         served: dict[str, dict[str, float]] = {}
+        twin = twin_of(database, args.against) if args.against else None  # before the file is served
         with ExitStack() as servers:
             clients = {"now": servers.enter_context(keyed_client(database, args.memory_limit, args.checkout))}
-            if args.against:
-                twin = twin_of(database)
+            if args.against and twin is not None:
                 clients["before"] = servers.enter_context(keyed_client(twin, args.memory_limit, args.against))
             for label, path, params in asked:
 
