@@ -21,9 +21,6 @@ from pulsegate.store.report_sql import Sql
 COLUMNS = "project, session_key, visitor_key, hits"
 MOMENT_COLUMNS = "project, session_key, visitor_key, moment"
 
-like_pattern = rollup.like_pattern
-page_condition = rollup.page_condition
-
 
 def goal_rows(goal: Goal, start: datetime, end: datetime, coverage: rollup.Coverage | None) -> Sql:
     """The rows of `goal`'s conversions in [start, end), bots left out (of every project when the
@@ -69,7 +66,7 @@ def _matching(goal: Goal, facts: Sql, columns: str) -> Sql:
     """`columns` of the facts' rows whose value is the goal's (a page pattern, an event name, a
     property value on that event)."""
     if goal.kind == "page":
-        matched = page_condition(goal.page or "")
+        matched = rollup.page_condition(goal.page or "")
     elif goal.prop_key is None:
         matched = Sql("value = ?", (goal.event,))
     else:

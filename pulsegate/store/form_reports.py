@@ -15,8 +15,6 @@ from pulsegate.store.queries import Scope
 from pulsegate.store.report_sql import DUCKDB, Dialect, Sql
 from pulsegate.store.reports import Ranking, Row, counted_sessions, ranked
 
-# form_start and form_submit, as a range of the events' `type` ENUM (rollup.FORM_EVENT_TYPES).
-FORM_EVENT_TYPES = rollup.FORM_EVENT_TYPES
 # Sessions from the window's start on: its end bounds when sessions started, not their events.
 _EVER = datetime(9999, 1, 1)
 _RATES = {

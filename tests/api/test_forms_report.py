@@ -223,8 +223,8 @@ def app_settings(client: TestClient[Any]) -> Any:
 
 
 def test_the_form_event_types_are_a_range_of_the_type_enum(world: tuple[Any, ...]) -> None:
-    """store/form_reports.FORM_EVENT_TYPES reads form_start and form_submit as a range of the ENUM."""
-    from pulsegate.store.form_reports import FORM_EVENT_TYPES
+    """store/rollup.FORM_EVENT_TYPES reads form_start and form_submit as a range of the ENUM."""
+    from pulsegate.store.rollup import FORM_EVENT_TYPES
 
     client = world[0]
     with app_cursor(client) as cursor:
