@@ -39,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import PULSEGATE, ROOT, free_port, stop
+from bench.ingest import ROOT, free_port, start_pulsegate, stop
 from pulsegate.domain.periods import Paging, resolve_window
 from pulsegate.domain.reports import Order, ReportQuery, dimension, metrics_for
 from pulsegate.domain.timestamps import now_ms, utc_datetime
@@ -170,25 +170,8 @@ def bare_questions(end_ms: int) -> dict[str, Callable[[Any], Any]]:
 
 def _serve(database: Path, port: int, checkout: Path) -> subprocess.Popen[bytes]:
     """bench/ingest.start_pulsegate, given three minutes to answer (an older checkout's first start
-    on a 1.8 GB file, just copied, on a busy machine took over 30 s) and stopped if it never does."""
-    env = {**os.environ, "PULSEGATE_RATE_LIMITS__ENABLED": "false", "PULSEGATE_SERVER__LOG_LEVEL": "warning"}
-    command = [str(PULSEGATE)] if checkout == ROOT and PULSEGATE.exists() else [sys.executable, "-m", "cli"]
-    if checkout != ROOT:
-        env["PYTHONPATH"] = str(checkout)
-    process = subprocess.Popen(
-        [*command, "serve", "--port", str(port), "--database", str(database)],
-        cwd=checkout, env=env, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    if process.poll() is None:
-        stop(process)
-    raise RuntimeError(f"pulsegate serve from {checkout} on {database} did not become healthy")
+    on a 1.8 GB file, just copied, on a busy machine took over 30 s)."""
+    return start_pulsegate(database, port, checkout, healthy_within=180)
 
 
 @contextmanager

@@ -216,10 +216,12 @@ def start_pulsegate(
     *,
     rate_limits: bool = False,
     extra_env: dict[str, str] | None = None,
+    healthy_within: float = 30,
 ) -> subprocess.Popen[bytes]:
     """`pulsegate serve`, by default with rate limits off (a load test from one address needs it),
     from this checkout or another one (its code first on the path: bench/attribution.py compares
-    two versions), with `extra_env` besides this process's environment."""
+    two versions), with `extra_env` besides this process's environment; stopped, and an error,
+    when it does not answer /health within `healthy_within` seconds."""
     env = {**os.environ, **(extra_env or {}), "PULSEGATE_RATE_LIMITS__ENABLED": str(rate_limits).lower()}
     env["PULSEGATE_SERVER__LOG_LEVEL"] = "warning"
     if checkout == ROOT and PULSEGATE.exists():
@@ -231,14 +233,16 @@ def start_pulsegate(
         [*command, "serve", "--port", str(port), "--database", str(database)],
         cwd=checkout, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + healthy_within
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return process
         except httpx.TransportError:
             time.sleep(0.1)
-    raise RuntimeError(f"pulsegate serve from {checkout} did not become healthy")
+    if process.poll() is None:
+        stop(process)
+    raise RuntimeError(f"pulsegate serve from {checkout} on {database} did not become healthy")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
