@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from litestar.testing import TestClient
@@ -18,18 +19,24 @@ from pulsegate.store.goals import upsert_goal
 from tests.helpers import app_cursor, new_api_key
 
 
+def write_page_views(database_path: Path, views: list[tuple[datetime, str, str, str]]) -> None:
+    """Page views (received_at, session, visitor, path) on a file no server has rolled up, as an
+    older PulseGate left it."""
+    database = Database.open(database_path)
+    database.connection.executemany(
+        "INSERT INTO events (received_at, session_id, visitor_id, type, path) VALUES (?, ?, ?, 'pageview', ?)",
+        views,
+    )
+    database.close()
+
+
 def test_a_server_rolls_up_an_older_file_and_answers_the_same(make_settings: Any) -> None:
     settings = make_settings(storage={"rollup_interval_seconds": 0.2})
     now = utc_datetime(now_ms())
     # Three days of page views on a file no server has rolled up (as an older PulseGate left it).
     views = [(now - timedelta(hours=hours, minutes=7), f"s{hours % 9}", f"v{hours % 5}", f"/p{hours % 4}")
              for hours in range(1, 72)]  # fmt: skip
-    database = Database.open(settings.database_path)
-    database.connection.executemany(
-        "INSERT INTO events (received_at, session_id, visitor_id, type, path) VALUES (?, ?, ?, 'pageview', ?)",
-        views,
-    )
-    database.close()
+    write_page_views(settings.database_path, views)
     expected_views = Counter(path for *_, path in views)
     expected_visitors = {
         path: len({visitor for _, _, visitor, p in views if p == path}) for path in expected_views
@@ -61,12 +68,7 @@ def test_the_rollup_job_holds_the_goal_facts_of_a_goal_added_while_it_runs(make_
     now = utc_datetime(now_ms())
     views = [(now - timedelta(hours=hours, minutes=7), f"s{hours}", f"v{hours % 5}", f"/docs/{hours % 3}")
              for hours in range(1, 30)]  # fmt: skip
-    database = Database.open(settings.database_path)
-    database.connection.executemany(
-        "INSERT INTO events (received_at, session_id, visitor_id, type, path) VALUES (?, ?, ?, 'pageview', ?)",
-        views,
-    )
-    database.close()
+    write_page_views(settings.database_path, views)
     rule = rollup.goal_rule("page", None, None, None, "/docs/*")
     with TestClient(create_app(settings)) as client:
         with app_cursor(client) as cursor:
