@@ -12,6 +12,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from pulsegate.domain.attribution import LastTouchRule
+from pulsegate.domain.clickhouse_target import ClickHouseTarget, parse_target
 from pulsegate.domain.client_ip import DEFAULT_TRUSTED_PROXIES, parse_networks
 from pulsegate.domain.email_reports import Schedule, ScheduleOptions, check_sender
 from pulsegate.domain.goals import Goal, GoalOptions
@@ -48,6 +49,9 @@ class ServerSettings(Struct, forbid_unknown_fields=True, kw_only=True):
 class StorageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     """The DuckDB file and the write queue in front of it."""
 
+    # "duckdb": the embedded file below. "clickhouse": the server or chDB folder of [clickhouse],
+    # for more than one machine or process (docs/scaling.md).
+    engine: Literal["duckdb", "clickhouse"] = "duckdb"
     database: str = DEFAULT_DATABASE
     max_pending_rows: Annotated[int, Meta(ge=100)] = 100_000
     duckdb_threads: Annotated[int, Meta(ge=1, le=64)] = 2
@@ -66,6 +70,18 @@ class StorageSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     @property
     def file_mode_bits(self) -> int:
         return int(self.file_mode, 8)
+
+
+class ClickHouseSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The ClickHouse store, used when storage.engine = "clickhouse" (docs/scaling.md)."""
+
+    # http(s)://user:password@host:8123/database (a server, or a cluster's load balancer), or
+    # chdb:///path/to/folder (ClickHouse's engine in this process, for one machine and tests).
+    url: str = ""
+    # Run migrations ON CLUSTER with Replicated tables (the cluster's name in its remote_servers).
+    cluster: str = ""
+    connect_timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 10.0
+    query_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 300.0
 
 
 class TrackingSettings(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -224,6 +240,7 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
 
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
+    clickhouse: ClickHouseSettings = msgspec.field(default_factory=ClickHouseSettings)
     tracking: TrackingSettings = msgspec.field(default_factory=TrackingSettings)
     web: WebSettings = msgspec.field(default_factory=WebSettings)
     sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
@@ -257,6 +274,17 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
     def archive_path(self) -> Path | None:
         """The Parquet archive folder as an absolute path, if one is configured."""
         return Path(self.retention.archive_dir).expanduser().resolve() if self.retention.archive_dir else None
+
+    @property
+    def clickhouse_target(self) -> ClickHouseTarget:
+        """Where the ClickHouse store is (load_settings has checked the URL when it is in use)."""
+        clickhouse = self.clickhouse
+        target = parse_target(clickhouse.url, cluster=clickhouse.cluster)
+        return msgspec.structs.replace(
+            target,
+            connect_timeout_seconds=clickhouse.connect_timeout_seconds,
+            query_timeout_seconds=clickhouse.query_timeout_seconds,
+        )
 
     @property
     def database_path(self) -> Path:
@@ -403,6 +431,7 @@ def _check_values(settings: Settings) -> None:
     if settings.alerts.webhook_url:
         _check_url("alerts.webhook_url", settings.alerts.webhook_url)
     _check_web_paths(settings.web)
+    _check_storage(settings)
     _check_goals(settings.goals)
     _check_reports(settings)
     for name in ("country_mmdb", "asn_mmdb"):
@@ -423,6 +452,17 @@ RESERVED_PATHS = (
     "/demo",
 )
 SCRIPT_PATHS = ("/tracker.js", "/form.js", "/pulse.js")
+
+
+def _check_storage(settings: Settings) -> None:
+    if settings.storage.engine != "clickhouse" and not settings.clickhouse.url:
+        return
+    if not settings.clickhouse.url:
+        raise ConfigError(
+            "Invalid setting clickhouse.url: required when storage.engine is 'clickhouse' "
+            "(http(s)://user:password@host:8123/database, or chdb:///path/to/folder)"
+        )
+    settings.clickhouse_target  # noqa: B018 (parsing it raises ConfigError naming the problem)
 
 
 def _check_reports(settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from litestar.testing import TestClient
 
 from pulsegate.app import create_app
 from pulsegate.config import Settings, load_settings
+from tests.clickhouse_endpoint import ClickHouseEndpoint, start_endpoint
 
 # The CLI's tables are as wide as the terminal. Tests read them at 200 columns, whether pytest
 # runs in a terminal or in pytest-xdist's workers, which have none (a test that wants a narrow
@@ -36,6 +38,21 @@ def make_settings(database_path: Path) -> Callable[..., Settings]:
         return load_settings(None, environ={}, overrides=overrides)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def clickhouse_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseEndpoint]:
+    """ClickHouse's HTTP interface, served by chDB in a process of its own (tests/clickhouse_http.py);
+    each test takes a database of its own (`unique_database`)."""
+    endpoint = start_endpoint(tmp_path_factory.mktemp("clickhouse-endpoint"))
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture
+def unique_database(request: pytest.FixtureRequest) -> str:
+    """A ClickHouse database name for this test alone."""
+    return "t_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
 
 
 @pytest.fixture

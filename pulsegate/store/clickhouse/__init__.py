@@ -1,0 +1,1 @@
+"""The ClickHouse engine of the store (storage.engine = "clickhouse"): connection, schema, SQL."""

@@ -1,0 +1,234 @@
+"""One small interface over the two ways PulseGate reaches ClickHouse: chDB in the process, or a
+server over HTTP through `clickhouse-connect`. Everything above speaks `?`-parameter SQL and rows
+of plain Python values (naive UTC datetimes), as it does on DuckDB.
+
+Both are imported only when the ClickHouse engine is configured: the default install has neither.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import msgspec
+
+from pulsegate.domain.clickhouse_target import ClickHouseTarget
+from pulsegate.errors import StorageUnavailable
+from pulsegate.store.clickhouse.params import bind, tsv_escape
+
+INSTALL_HINT = "install it with: pip install 'pulsegate[clickhouse]'"
+# Every query's session settings, on both paths. join_use_nulls: an unmatched LEFT JOIN column is
+# NULL, as on DuckDB (ClickHouse's default is the type's zero). Timestamps are naive UTC.
+QUERY_SETTINGS: dict[str, Any] = {"join_use_nulls": 1, "session_timezone": "UTC"}
+# Rows arrive as JSON, their datetimes as ISO text (msgspec's encoding).
+INSERT_SETTINGS: dict[str, Any] = {"date_time_input_format": "best_effort"}
+
+Row = tuple[Any, ...]
+
+
+class ClickHouseError(StorageUnavailable):
+    """ClickHouse refused a statement, or could not be reached."""
+
+
+class ClickHouse(Protocol):
+    """What the ClickHouse store needs of a connection; thread-safe."""
+
+    target: ClickHouseTarget
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """The rows of a SELECT with `?` parameters."""
+        ...
+
+    def command(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a statement that returns no rows (DDL, INSERT … SELECT, ALTER)."""
+        ...
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row], *, token: str = "") -> None:
+        """Insert rows; returns once ClickHouse has stored them. `token` deduplicates a retried
+        insert on replicated tables (insert_deduplication_token)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def connect(target: ClickHouseTarget) -> ClickHouse:
+    """A connection to `target`, its database created if missing."""
+    if target.kind == "chdb":
+        return ChdbConnection(target)
+    return HttpConnection(target)
+
+
+def json_rows(rows: Sequence[Row]) -> bytes:
+    """Rows as JSONCompactEachRow, one JSON array per line."""
+    return b"\n".join(_ENCODER.encode(row) for row in rows)
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def _settings_clause(settings: dict[str, Any]) -> str:
+    parts = []
+    for name, value in settings.items():
+        text = f"'{value}'" if isinstance(value, str) else str(value)
+        parts.append(f"{name} = {text}")
+    return ", ".join(parts)
+
+
+class ChdbConnection:
+    """ClickHouse's engine in this process (chDB), on a folder of its own."""
+
+    def __init__(self, target: ClickHouseTarget) -> None:
+        try:
+            from chdb import session as chdb_session
+        except ImportError as exc:
+            raise StorageUnavailable(f"clickhouse.url chdb://… needs chDB; {INSTALL_HINT}") from exc
+        self.target = target
+        try:
+            self._session = chdb_session.Session(target.path)
+        except Exception as exc:  # chDB raises RuntimeError subclasses with ClickHouse's message
+            raise ClickHouseError(f"Cannot open the chDB store at {target.path}: {exc}") from exc
+        # One session object serves every thread (chDB runs each query to completion on the
+        # caller's thread); the lock only guards opening and closing.
+        self._lock = threading.Lock()
+        self._closed = False
+        # USE and SET hold for the session, so for every thread's statements after them.
+        self._run(f"CREATE DATABASE IF NOT EXISTS {target.database}", {}, "CSV")
+        self._run(f"USE {target.database}", {}, "CSV")
+        for name, value in QUERY_SETTINGS.items():
+            self._run(f"SET {_settings_clause({name: value})}", {}, "CSV")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        text, named = bind(sql, params)
+        result = self._run(text, named, "JSONCompact")
+        if not result:
+            return []
+        decoded = msgspec.json.decode(result)
+        converters = [_converter(column["type"]) for column in decoded["meta"]]
+        return [
+            tuple(value if convert is None or value is None else convert(value)
+                  for convert, value in zip(converters, row, strict=True))
+            for row in decoded["data"]
+        ]  # fmt: skip
+
+    def command(self, sql: str, params: Sequence[Any] = ()) -> None:
+        text, named = bind(sql, params)
+        self._run(text, named, "CSV")
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row], *, token: str = "") -> None:
+        if not rows:
+            return
+        settings = dict(INSERT_SETTINGS)
+        if token:
+            settings["insert_deduplication_token"] = token.replace("'", "")
+        statement = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"SETTINGS {_settings_clause(settings)} FORMAT JSONCompactEachRow\n"
+        )
+        self._run(statement + json_rows(rows).decode(), {}, "CSV")
+
+    def _run(self, sql: str, named: dict[str, Any], fmt: str) -> bytes:
+        if self._closed:
+            raise ClickHouseError("The chDB store is closed")
+        params = {name: tsv_escape(v) if isinstance(v, str) else v for name, v in named.items()}
+        try:
+            result = self._session.query(sql, fmt, params=params or None)
+        except Exception as exc:
+            raise ClickHouseError(f"ClickHouse refused a statement: {exc}") from exc
+        return bytes(result.bytes()) if result is not None else b""
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._session.close()
+
+
+class HttpConnection:
+    """A ClickHouse server (or cluster's load balancer) over HTTP, through clickhouse-connect."""
+
+    def __init__(self, target: ClickHouseTarget) -> None:
+        try:
+            import clickhouse_connect
+        except ImportError as exc:
+            needs = "clickhouse.url http(s)://… needs clickhouse-connect"
+            raise StorageUnavailable(f"{needs}; {INSTALL_HINT}") from exc
+        self.target = target
+        try:
+            # `default` first: the database may not exist yet.
+            bootstrap = clickhouse_connect.get_client(**self._client_options("default"))
+            bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {target.database}{self._on_cluster()}")
+            bootstrap.close()
+            self._client = clickhouse_connect.get_client(**self._client_options(target.database))
+        except Exception as exc:
+            raise ClickHouseError(f"Cannot reach ClickHouse at {target.display()}: {exc}") from exc
+
+    def _on_cluster(self) -> str:
+        return f" ON CLUSTER {self.target.cluster}" if self.target.cluster else ""
+
+    def _client_options(self, database: str) -> dict[str, Any]:
+        target = self.target
+        return {
+            "host": target.host,
+            "port": target.port,
+            "username": target.user,
+            "password": target.password,
+            "database": database,
+            "secure": target.secure,
+            "settings": QUERY_SETTINGS,
+            "connect_timeout": target.connect_timeout_seconds,
+            "send_receive_timeout": target.query_timeout_seconds,
+            # One pool per process; each thread's request takes a connection of it.
+            "autogenerate_session_id": False,
+        }
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        text, named = bind(sql, params)
+        try:
+            result = self._client.query(text, parameters=named or None)
+        except Exception as exc:
+            raise ClickHouseError(f"ClickHouse refused a statement: {exc}") from exc
+        return [tuple(row) for row in result.result_rows]
+
+    def command(self, sql: str, params: Sequence[Any] = ()) -> None:
+        text, named = bind(sql, params)
+        try:
+            self._client.command(text, parameters=named or None)
+        except Exception as exc:
+            raise ClickHouseError(f"ClickHouse refused a statement: {exc}") from exc
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row], *, token: str = "") -> None:
+        if not rows:
+            return
+        settings = dict(INSERT_SETTINGS)
+        if token:
+            settings["insert_deduplication_token"] = token
+        try:
+            block = json_rows(rows)
+            self._client.raw_insert(table, list(columns), block, settings=settings, fmt="JSONCompactEachRow")
+        except Exception as exc:
+            raise ClickHouseError(f"ClickHouse refused an insert into {table}: {exc}") from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _parse_datetime(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _converter(kind: str) -> Any:
+    """How a JSON value of ClickHouse type `kind` becomes the Python value DuckDB would give."""
+    inner = kind.removeprefix("Nullable(").removesuffix(")") if kind.startswith("Nullable(") else kind
+    if inner.startswith(("DateTime", "Date")):
+        return _parse_datetime if inner.startswith("DateTime") else _parse_date
+    if inner.startswith(("Int", "UInt")) and inner[-2:] in ("64", "28", "56"):
+        return int  # 64-bit and wider integers come quoted in JSON
+    return None
+
+
+def _parse_date(text: str) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(text)
