@@ -63,13 +63,22 @@ class SessionActivity:
 
     def note_scroll(self, depth: object) -> None:
         """Keep the deepest scroll seen, as a percentage clipped to 0-100."""
-        if _is_number(depth):
-            self.max_scroll = max(self.max_scroll, min(100, max(0, round(depth))))
+        scroll = scroll_percent(depth)
+        if scroll is not None:
+            self.max_scroll = max(self.max_scroll, scroll)
 
     def add_engaged_ms(self, engaged_ms: object) -> None:
         """Add engaged time reported by the tracker (only positive numbers count)."""
         if _is_number(engaged_ms) and engaged_ms > 0:
             self.engaged_ms += min(int(engaged_ms), MAX_ENGAGED_MS_PER_EVENT)
+
+
+def scroll_percent(depth: object) -> int | None:
+    """A reported scroll depth as the session's deepest scroll counts it: rounded, clipped to
+    0-100; None when it is not a number."""
+    if _is_number(depth):
+        return min(100, max(0, round(depth)))  # type: ignore[call-overload]
+    return None
 
 
 def reported_engaged_ms(props: dict[str, Any] | None) -> int | None:

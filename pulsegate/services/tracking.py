@@ -77,17 +77,7 @@ class TrackingService:
         self.dropped_properties: Counter[str] = Counter()
 
     def _cleaned(self, events: Sequence[EventFields]) -> Sequence[EventFields]:
-        """The events with only the properties the rules allow; the rest counted, never refused."""
-        if not any(needs_cleaning(event) for event in events):
-            return events  # decoded as CleanProps: every property keeps the rules
-        cleaned = []
-        for event in events:
-            if needs_cleaning(event):
-                props, dropped = clean_props(event.props)
-                self.dropped_properties.update(dropped)
-                event = msgspec.structs.replace(event, props=props)
-            cleaned.append(event)
-        return cleaned
+        return cleaned_events(events, self.dropped_properties)
 
     @property
     def open_sessions(self) -> int:
@@ -198,7 +188,7 @@ class TrackingService:
         if end.events:
             writes[0:0] = rows.event_rows(session, end.events, ended_ms)
         try:
-            await _until_committed(self._writer.write(*writes))
+            await until_committed(self._writer.write(*writes))
         except PulseGateError:
             # Not stored: put it back as it was, so the client can retry. (A cancelled request
             # is not a failure: its queued write still commits, so the session stays ended.)
@@ -282,7 +272,21 @@ class TrackingService:
         return NotFound(f"Session {session_id} has ended; start a new one with /track/session/start")
 
 
-async def _until_committed(write: Awaitable[T]) -> T:
+def cleaned_events(events: Sequence[EventFields], dropped_properties: Counter[str]) -> Sequence[EventFields]:
+    """The events with only the properties the rules allow; the rest counted, never refused."""
+    if not any(needs_cleaning(event) for event in events):
+        return events  # decoded as CleanProps: every property keeps the rules
+    cleaned = []
+    for event in events:
+        if needs_cleaning(event):
+            props, dropped = clean_props(event.props)
+            dropped_properties.update(dropped)
+            event = msgspec.structs.replace(event, props=props)
+        cleaned.append(event)
+    return cleaned
+
+
+async def until_committed(write: Awaitable[T]) -> T:
     """Await a write; if the request is cancelled meanwhile, still wait for the commit before
     letting go, so the next in the session's turn reads the database as this write leaves it."""
     task = asyncio.ensure_future(write)

@@ -1,0 +1,195 @@
+"""The ClickHouse store: the connection opened and migrated, reads on threads, secrets, and the
+writer that batches every process's inserts (the DuckDB engine's Database and Writer, for
+ClickHouse)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pulsegate.domain.clickhouse_target import ClickHouseTarget
+from pulsegate.errors import PulseGateError, StorageBusy, StorageUnavailable
+from pulsegate.store.clickhouse.connection import ClickHouse, connect
+from pulsegate.store.clickhouse.schema import migrate
+from pulsegate.store.writer import RowWrite, WriterStats
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+READ_THREADS = 4
+
+
+class ClickHouseStore:
+    """Owns the connection to the ClickHouse store. Reads run on a small thread pool, so the event
+    loop never waits on the network; the connection is thread-safe."""
+
+    def __init__(self, connection: ClickHouse) -> None:
+        self.connection = connection
+        self._readers: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def open(cls, target: ClickHouseTarget) -> ClickHouseStore:
+        """Connect to `target` and apply the migrations it lacks."""
+        connection = connect(target)
+        try:
+            migrate(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection)
+
+    def read_now(self, query: Callable[..., T], *args: Any) -> T:
+        """Run `query(connection, *args)` on the calling thread."""
+        return query(self.connection, *args)
+
+    async def read(self, query: Callable[..., T], *args: Any) -> T:
+        """Run `query(connection, *args)` on a reader thread and await its result."""
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(
+                max_workers=READ_THREADS, thread_name_prefix="pulsegate-ch-read"
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self.read_now, query, *args)
+
+    def secret(self, name: str, *, configured: str = "") -> str:
+        """A long-lived secret: the configured value, else one generated once and kept in meta.
+
+        Two processes making the first one at the same moment would each keep their own: the
+        earliest written wins for both once both are written, but in between each has used its
+        own. docs/scaling.md says to start one process first, or to set the secret in the config."""
+        if configured:
+            return configured
+        key = f"secret:{name}"
+        found = self._first_secret(key)
+        if found is not None:
+            return found
+        self.connection.insert("meta", ("key", "value"), [(key, secrets.token_hex(32))])
+        found = self._first_secret(key)
+        if found is None:
+            raise StorageUnavailable(f"The ClickHouse store did not keep the secret {name}")
+        return found
+
+    def _first_secret(self, key: str) -> str | None:
+        # Not FINAL on meta's ReplacingMergeTree: that keeps the latest, and the first must win.
+        rows = self.connection.query(
+            "SELECT argMin(value, (written, value)), count() FROM meta WHERE key = ?", [key]
+        )
+        return str(rows[0][0]) if rows and rows[0][1] else None
+
+    def close(self) -> None:
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
+        self.connection.close()
+
+
+@dataclass(slots=True)
+class _PendingWrite:
+    writes: tuple[RowWrite, ...]
+    row_count: int
+    done: asyncio.Future[None]
+
+
+class ClickHouseWriter:
+    """Batches inserts: while one batch is being inserted, new writes gather, and then go in
+    together, one INSERT per table (ClickHouse wants few large inserts, not many small ones). A
+    caller's `write()` returns once its rows are stored: synchronous inserts, so a `200` means
+    ClickHouse has them. The same interface as store/writer.Writer."""
+
+    def __init__(self, connection: ClickHouse, *, max_pending_rows: int = 100_000) -> None:
+        self._connection = connection
+        self._max_pending_rows = max_pending_rows
+        self._pending: list[_PendingWrite] = []
+        self._pending_rows = 0
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pulsegate-ch-writer")
+        self.stats = WriterStats()
+
+    @property
+    def pending_rows(self) -> int:
+        return self._pending_rows
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._insert_loop(), name="pulsegate-ch-writer")
+
+    async def write(self, *writes: RowWrite) -> None:
+        await self.enqueue(*writes)
+
+    def enqueue(self, *writes: RowWrite) -> asyncio.Future[None]:
+        """Queue `writes`; the future is done once they are stored (StorageUnavailable if not)."""
+        if self._closing or self._task is None:
+            raise StorageUnavailable(
+                "The server is shutting down; retry shortly", headers={"Retry-After": "5"}
+            )
+        for write in writes:
+            if write.action != "insert":
+                raise PulseGateError(
+                    f"The ClickHouse store only inserts; {write.table} asked to {write.action}"
+                )
+        row_count = sum(len(write.rows) for write in writes)
+        if self._pending_rows and self._pending_rows + row_count > self._max_pending_rows:
+            raise StorageBusy("The server is busy writing; retry shortly", headers={"Retry-After": "1"})
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append(_PendingWrite(writes, row_count, done))
+        self._pending_rows += row_count
+        self._wakeup.set()
+        return done
+
+    async def run(self, work: Callable[[ClickHouse], Any]) -> Any:
+        """Run `work(connection)` on the writer thread, between batches."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work, self._connection)
+
+    async def stop(self) -> None:
+        """Refuse new writes, insert everything queued, and stop."""
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+        self._thread.shutdown(wait=True)
+
+    async def _insert_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._pending:
+                if self._closing:
+                    return
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                continue
+            group, self._pending = self._pending, []
+            try:
+                await loop.run_in_executor(self._thread, self._insert, [w for p in group for w in p.writes])
+                failure: BaseException | None = None
+            except Exception as exc:  # never let the loop die
+                failure = exc
+                self.stats.failed_commits += 1
+                self.stats.last_error = str(exc)
+                logger.error("ClickHouse insert failed: %s", exc)
+            for pending in group:
+                self._pending_rows -= pending.row_count
+                if pending.done.done():
+                    continue
+                if failure is None:
+                    pending.done.set_result(None)
+                else:
+                    pending.done.set_exception(
+                        StorageUnavailable(
+                            "Could not store the data; retry shortly", headers={"Retry-After": "1"}
+                        )
+                    )
+
+    def _insert(self, writes: Sequence[RowWrite]) -> None:
+        """One INSERT per table and column list, in the order tables first appear (a session's
+        start row before its first event)."""
+        grouped: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+        for write in writes:
+            grouped.setdefault((write.table, write.columns), []).extend(write.rows)
+        for (table, columns), rows in grouped.items():
+            self._connection.insert(table, columns, rows)
+        self.stats.commits += 1
+        self.stats.rows_committed += sum(len(rows) for rows in grouped.values())
+        self.stats.largest_group = max(self.stats.largest_group, len(writes))
