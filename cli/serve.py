@@ -47,8 +47,12 @@ def serve(
         web={"demo": True if demo else None},
     )
     base = f"http://{settings.server.host}:{settings.server.port}"
-    announce_new_database(settings)
-    console.print(f"PulseGate {__version__}: {base} on {settings.database_path}", highlight=False)
+    if settings.storage.engine == "clickhouse":
+        store = f"ClickHouse at {settings.clickhouse_target.display()}"
+    else:
+        announce_new_database(settings)
+        store = str(settings.database_path)
+    console.print(f"PulseGate {__version__}: {base} on {store}", highlight=False)
     console.print(f"Dashboard: {base}/dashboard", highlight=False)
     if settings.web.demo:
         console.print(f"Demo site: {base}/demo/", highlight=False)

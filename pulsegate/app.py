@@ -62,7 +62,12 @@ def create_app(settings: Settings) -> PulseGateApp:
             # collector's full passes short, which is most of the tail latency (DESIGN.md).
             gc.collect()
             gc.freeze()
-            logger.info("PulseGate %s ready on %s", __version__, settings.database_path)
+            store = (
+                settings.clickhouse_target.display()
+                if settings.storage.engine == "clickhouse"
+                else settings.database_path
+            )
+            logger.info("PulseGate %s ready on %s", __version__, store)
             yield
         logger.info("Database committed, checkpointed and closed")
 

@@ -15,6 +15,7 @@ The tree:
     ├── StorageBusy                503, exit 1   (write queue full: try again shortly)
     ├── StorageUnavailable         503, exit 1   (the database cannot be opened or written)
     ├── NotConfigured              503, exit 2   (a feature needs a setting that is empty)
+    ├── NotOnThisEngine            501, exit 2   (a feature or command the configured store lacks)
     └── ConfigError                500, exit 2   (bad settings; stops start-up)
 
 Services raise these; `pulsegate.http.errors` maps them to responses and `cli` to exit codes,
@@ -110,6 +111,13 @@ class NotConfigured(PulseGateError):
     """The feature asked for needs a setting that is not set."""
 
     status_code = 503
+    exit_code = 2
+
+
+class NotOnThisEngine(PulseGateError):
+    """The configured store (storage.engine) does not do this: `compact` on ClickHouse, say."""
+
+    status_code = 501
     exit_code = 2
 
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias, cast
 
 import duckdb
 from litestar import Litestar
@@ -30,6 +30,7 @@ from pulsegate.deadlines import BodyDeadlines
 from pulsegate.domain.client_ip import IPNetwork, parse_networks
 from pulsegate.domain.sessions import OpenSessions
 from pulsegate.domain.timestamps import now_ms, utc_datetime
+from pulsegate.errors import NotOnThisEngine
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.executor import OperationExecutor
 from pulsegate.ops.storage import PruneArgs, prune
@@ -47,8 +48,10 @@ from pulsegate.services.lead_views import LeadViews
 from pulsegate.services.leads import LeadService
 from pulsegate.services.projects import ProjectGate
 from pulsegate.services.shares import ShareLinks
+from pulsegate.services.stateless_tracking import StatelessTrackingService
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store import rollup
+from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
 from pulsegate.store.database import Database
 from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
 from pulsegate.store.email_reports import replace_config_schedules
@@ -70,9 +73,9 @@ class Runtime:
     settings: Settings
     trusted_proxies: tuple[IPNetwork, ...]
     body_deadlines: BodyDeadlines
-    database: Database
-    writer: Writer
-    tracking: TrackingService
+    database: Database | ClickHouseStore
+    writer: Writer | ClickHouseWriter
+    tracking: TrackingService | StatelessTrackingService
     leads: LeadService
     analytics: AnalyticsService
     lead_views: LeadViews
@@ -117,6 +120,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
 
 
 async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
+    if settings.storage.engine == "clickhouse":
+        return await _start_on_clickhouse(settings, stack)
     storage = settings.storage
     database = Database.open(
         settings.database_path,
@@ -203,13 +208,15 @@ async def _start(settings: Settings, stack: AsyncExitStack) -> Runtime:
     control = ControlServer(control_socket_path(settings.database_path), operations.execute)
     await control.start()
     stack.push_async_callback(control.stop)
-    await _start_background_jobs(runtime, stack)
+    await _start_background_jobs(runtime, database, writer, stack)
     return runtime
 
 
-async def _start_background_jobs(runtime: Runtime, stack: AsyncExitStack) -> None:
+async def _start_background_jobs(
+    runtime: Runtime, database: Database, writer: Writer, stack: AsyncExitStack
+) -> None:
     """The periodic work of a server: checkpoints, idle sessions, key use, deliveries, retention, alerts."""
-    settings, database, writer = runtime.settings, runtime.database, runtime.writer
+    settings = runtime.settings
     storage = settings.storage
     if storage.checkpoint_interval_seconds:
 
@@ -293,6 +300,89 @@ async def _start_background_jobs(runtime: Runtime, stack: AsyncExitStack) -> Non
         await stack.enter_async_context(
             run_every(settings.alerts.scan_interval_seconds, alerts.scan_and_queue, name="anomaly alerts")
         )
+
+
+# How often a process on ClickHouse reads the keys and projects again: another process (or the
+# CLI on another machine) may have changed them, and no socket tells this one.
+CONTROL_RELOAD_SECONDS = 10
+
+
+class _NotOnClickHouseYet:
+    """A service the ClickHouse engine does not have yet: every call answers 501 naming it.
+
+    Issue 22 ports the services one by one; docs/scaling.md lists what runs on ClickHouse now."""
+
+    def __init__(self, feature: str) -> None:
+        self._feature = feature
+
+    def __getattr__(self, name: str) -> Any:
+        feature = self._feature
+
+        async def refuse(*_args: Any, **_kwargs: Any) -> Any:
+            raise NotOnThisEngine(
+                f"{feature} is not available on storage.engine = 'clickhouse' yet "
+                "(docs/scaling.md lists what is); use the default DuckDB engine for it"
+            )
+
+        return refuse
+
+
+async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Runtime:
+    """The runtime on the ClickHouse store: any number of these processes may share it, so none
+    keeps state that correctness depends on (services/stateless_tracking.py)."""
+    store = ClickHouseStore.open(settings.clickhouse_target)
+    stack.callback(store.close)
+    geo = _geo_resolver(settings)
+    geo.load()
+    salt = store.secret("visitor_salt", configured=settings.privacy.visitor_salt)
+    writer = ClickHouseWriter(store.connection, max_pending_rows=settings.storage.max_pending_rows)
+    writer.start()
+    stack.push_async_callback(writer.stop)
+    tracking = StatelessTrackingService(
+        store, writer, geo, visitor_salt=salt, idle_timeout_ms=settings.sessions.idle_timeout_minutes * 60_000
+    )
+    api_keys = ApiKeys(store, writer)  # type: ignore[arg-type]  # the store's interface is Database's
+    await api_keys.reload()
+    projects = ProjectGate(store)  # type: ignore[arg-type]
+    await projects.reload()
+    stack.push_async_callback(api_keys.flush_usage)
+    runtime = Runtime(
+        settings=settings,
+        trusted_proxies=tuple(parse_networks(settings.network.trusted_proxies)),
+        body_deadlines=BodyDeadlines(settings.server.body_timeout_seconds),
+        database=store,
+        writer=writer,
+        tracking=tracking,
+        leads=cast(LeadService, _NotOnClickHouseYet("Lead capture")),
+        analytics=cast(AnalyticsService, _NotOnClickHouseYet("The analytics API")),
+        lead_views=cast(LeadViews, _NotOnClickHouseYet("Reading leads")),
+        anomalies=cast(AnomalyService, _NotOnClickHouseYet("Anomaly detection")),
+        api_keys=api_keys,
+        projects=projects,
+        shares=cast(ShareLinks, _NotOnClickHouseYet("Share links")),
+        health=HealthCheck(writer),  # type: ignore[arg-type]
+        operations=cast(OperationExecutor, _NotOnClickHouseYet("The control socket")),
+    )
+
+    async def reload_control_tables() -> None:
+        await api_keys.reload()
+        await projects.reload()
+
+    await stack.enter_async_context(
+        run_every(CONTROL_RELOAD_SECONDS, reload_control_tables, name="keys and projects reload")
+    )
+    await stack.enter_async_context(
+        run_every(KEY_USAGE_FLUSH_SECONDS, api_keys.flush_usage, name="key usage flush")
+    )
+    idle_minutes = settings.sessions.idle_timeout_minutes
+    await stack.enter_async_context(
+        run_every(
+            settings.sessions.sweep_interval_seconds,
+            lambda: tracking.end_idle_sessions(idle_minutes),
+            name="idle session sweep",
+        )
+    )
+    return runtime
 
 
 def _delivery_targets(settings: Settings) -> dict[str, DeliveryTarget]:

@@ -43,6 +43,8 @@ def check_port_free(host: str, port: int) -> None:
 def check_database(settings: Settings) -> dict[str, list[str]]:
     """Open, migrate and close the database, so a held or unwritable file fails here, clearly;
     returns the registered projects and their domains (for the banner)."""
+    if settings.storage.engine == "clickhouse":
+        return _check_clickhouse(settings)
     storage = settings.storage
     database = Database.open(
         settings.database_path, threads=storage.duckdb_threads, memory_limit=storage.duckdb_memory_limit
@@ -51,6 +53,31 @@ def check_database(settings: Settings) -> dict[str, list[str]]:
         return project_domains(database.connection)
     finally:
         database.close()
+
+
+def _check_clickhouse(settings: Settings) -> dict[str, list[str]]:
+    """Reach and migrate the ClickHouse store; chDB in a spawned process, since a process forked
+    after chDB started (Granian's worker) hangs at its first query."""
+    resolved = settings_to_json(settings)
+    if settings.clickhouse_target.kind != "chdb":
+        return clickhouse_projects(resolved)
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        projects: dict[str, list[str]] = pool.apply(clickhouse_projects, (resolved,))
+        return projects
+
+
+def clickhouse_projects(resolved_settings: bytes) -> dict[str, list[str]]:
+    """Open (and migrate) the ClickHouse store of these settings; its projects."""
+    from pulsegate.config import settings_from_json
+    from pulsegate.store.clickhouse.store import ClickHouseStore
+
+    store = ClickHouseStore.open(settings_from_json(resolved_settings).clickhouse_target)
+    try:
+        return project_domains(store.connection)  # type: ignore[arg-type]  # the DuckDB interface
+    finally:
+        store.close()
 
 
 def serve(settings: Settings, *, announce: Callable[[dict[str, list[str]]], None] = lambda _: None) -> None:

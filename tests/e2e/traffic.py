@@ -13,8 +13,9 @@ class Traffic:
     lead, noting every 200. A lead is resent with its submission_id until it is acknowledged, as
     form.js does, so a crash between commit and answer must not make it twice."""
 
-    def __init__(self, base_url: str, threads: int = 6) -> None:
+    def __init__(self, base_url: str, threads: int = 6, *, leads: bool = True) -> None:
         self.base_url = base_url
+        self.leads = leads
         self.acked_events: list[tuple[str, str]] = []  # (session_id, event name)
         self.acked_sessions: list[str] = []
         self.acked_leads: list[str] = []  # submission ids
@@ -43,7 +44,7 @@ class Traffic:
                     sid = started.json()["session_id"]
                     with self.lock:
                         self.acked_sessions.append(sid)
-                    if counter % 100 == 0:
+                    if self.leads and counter % 100 == 0:
                         self._send_lead(http, f"w{worker}-lead-{counter}", sid)
                     for _ in range(5):
                         names = [f"w{worker}-{counter + i}" for i in range(10)]

@@ -54,6 +54,12 @@ def test_any_string_goes_in_and_is_found_by_parameter_unchanged(connection: Clic
     assert connection.query("SELECT s, ? FROM t WHERE s = ?", [text, text]) == [(text, text)]
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.text(max_size=12), max_size=5))
+def test_a_list_of_strings_comes_back_whole(connection: ClickHouse, values: list[str]) -> None:
+    assert connection.query("SELECT ?, length(?)", [values, values]) == [(values, len(values))]
+
+
 def test_a_refused_statement_is_a_storage_error(connection: ClickHouse) -> None:
     with pytest.raises(ClickHouseError) as raised:
         connection.query("SELECT no_such_function()")

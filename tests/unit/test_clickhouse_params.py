@@ -45,3 +45,14 @@ def test_values_without_a_clickhouse_type_are_refused(value: object) -> None:
 
 def test_strings_are_escaped_as_clickhouse_reads_parameters() -> None:
     assert tsv_escape("a\\b\tc\nd\re\0") == "a\\\\b\\tc\\nd\\re\\0"
+
+
+def test_a_list_is_bound_as_json_text_read_into_an_array() -> None:
+    sql, named = bind("SELECT ?, ?, ?", [["a", "it's"], [1, 2], []])
+    assert sql == (
+        "SELECT JSONExtract({p0:String}, 'Array(String)'), JSONExtract({p1:String}, 'Array(Int64)'), "
+        "JSONExtract({p2:String}, 'Array(String)')"
+    )
+    assert named == {"p0": '["a","it\'s"]', "p1": "[1,2]", "p2": "[]"}
+    with pytest.raises(BindError):
+        bind("SELECT ?", [["a", 1]])

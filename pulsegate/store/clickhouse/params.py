@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
+
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
 
 
@@ -54,6 +56,11 @@ def bind(sql: str, params: Sequence[Any]) -> tuple[str, dict[str, Any]]:
 def _placeholder(name: str, value: Any, named: dict[str, Any]) -> str:
     if value is None:
         return "NULL"
+    if isinstance(value, (list, tuple)):
+        # As JSON text in a String parameter: an Array parameter's own text form escapes its
+        # elements differently on the two paths; a String's is the same on both.
+        named[name] = msgspec.json.encode(list(value)).decode()
+        return f"JSONExtract({{{name}:String}}, '{_array_type(value)}')"
     kind, text = typed(value)
     named[name] = text
     return f"{{{name}:{kind}}}"
@@ -80,6 +87,14 @@ def typed(value: Any) -> tuple[str, Any]:
     if isinstance(value, date):
         return "Date", value.isoformat()
     raise BindError(f"No ClickHouse parameter type for {type(value).__name__}")
+
+
+def _array_type(values: list[Any] | tuple[Any, ...]) -> str:
+    if all(isinstance(value, str) for value in values):
+        return "Array(String)"
+    if all(isinstance(value, int) and not isinstance(value, bool) for value in values):
+        return "Array(Int64)"
+    raise BindError("Array parameters hold strings or integers, all of one kind")
 
 
 _TSV_ESCAPES = str.maketrans(

@@ -15,12 +15,15 @@ from typing import Any, TypeVar
 from pulsegate.domain.clickhouse_target import ClickHouseTarget
 from pulsegate.errors import PulseGateError, StorageBusy, StorageUnavailable
 from pulsegate.store.clickhouse.connection import ClickHouse, connect
+from pulsegate.store.clickhouse.cursor import ClickHouseCursor
 from pulsegate.store.clickhouse.schema import migrate
 from pulsegate.store.writer import RowWrite, WriterStats
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 READ_THREADS = 4
+# Tables whose rows an upsert replaces: ReplacingMergeTree, read with FINAL.
+REPLACING_TABLES = ("meta",)
 
 
 class ClickHouseStore:
@@ -28,7 +31,8 @@ class ClickHouseStore:
     loop never waits on the network; the connection is thread-safe."""
 
     def __init__(self, connection: ClickHouse) -> None:
-        self.connection = connection
+        # A cursor: the store's modules take it as they take DuckDB's connection (cursor.py).
+        self.connection = ClickHouseCursor(connection)
         self._readers: ThreadPoolExecutor | None = None
 
     @classmethod
@@ -82,7 +86,7 @@ class ClickHouseStore:
     def close(self) -> None:
         if self._readers is not None:
             self._readers.shutdown(wait=True)
-        self.connection.close()
+        self.connection.clickhouse.close()
 
 
 @dataclass(slots=True)
@@ -98,7 +102,7 @@ class ClickHouseWriter:
     caller's `write()` returns once its rows are stored: synchronous inserts, so a `200` means
     ClickHouse has them. The same interface as store/writer.Writer."""
 
-    def __init__(self, connection: ClickHouse, *, max_pending_rows: int = 100_000) -> None:
+    def __init__(self, connection: ClickHouseCursor, *, max_pending_rows: int = 100_000) -> None:
         self._connection = connection
         self._max_pending_rows = max_pending_rows
         self._pending: list[_PendingWrite] = []
@@ -126,10 +130,8 @@ class ClickHouseWriter:
                 "The server is shutting down; retry shortly", headers={"Retry-After": "5"}
             )
         for write in writes:
-            if write.action != "insert":
-                raise PulseGateError(
-                    f"The ClickHouse store only inserts; {write.table} asked to {write.action}"
-                )
+            if write.action == "upsert" and write.table not in REPLACING_TABLES:
+                raise PulseGateError(f"ClickHouse upserts go only to {REPLACING_TABLES}, not {write.table}")
         row_count = sum(len(write.rows) for write in writes)
         if self._pending_rows and self._pending_rows + row_count > self._max_pending_rows:
             raise StorageBusy("The server is busy writing; retry shortly", headers={"Retry-After": "1"})
@@ -139,7 +141,7 @@ class ClickHouseWriter:
         self._wakeup.set()
         return done
 
-    async def run(self, work: Callable[[ClickHouse], Any]) -> Any:
+    async def run(self, work: Callable[[ClickHouseCursor], Any]) -> Any:
         """Run `work(connection)` on the writer thread, between batches."""
         return await asyncio.get_running_loop().run_in_executor(self._thread, work, self._connection)
 
@@ -184,12 +186,30 @@ class ClickHouseWriter:
 
     def _insert(self, writes: Sequence[RowWrite]) -> None:
         """One INSERT per table and column list, in the order tables first appear (a session's
-        start row before its first event)."""
+        start row before its first event); updates one statement per row, in their place."""
         grouped: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         for write in writes:
+            if write.action == "update":
+                continue
             grouped.setdefault((write.table, write.columns), []).extend(write.rows)
         for (table, columns), rows in grouped.items():
             self._connection.insert(table, columns, rows)
+        for write in writes:
+            if write.action == "update":
+                self._update(write)
         self.stats.commits += 1
-        self.stats.rows_committed += sum(len(rows) for rows in grouped.values())
+        self.stats.rows_committed += sum(len(write.rows) for write in writes)
         self.stats.largest_group = max(self.stats.largest_group, len(writes))
+
+    def _update(self, write: RowWrite) -> None:
+        """A lightweight UPDATE per row, on the small control tables only (api keys' last use,
+        deliveries): ClickHouse rewrites a patch per statement, fine at a few a minute."""
+        keyed = [write.columns.index(name) for name in write.key]
+        changed = [n for n in range(len(write.columns)) if n not in keyed]
+        assignments = ", ".join(f"{write.columns[n]} = ?" for n in changed)
+        condition = " AND ".join(f"{write.columns[n]} = ?" for n in keyed)
+        for row in write.rows:
+            self._connection.command(
+                f"UPDATE {write.table} SET {assignments} WHERE {condition}",
+                [*(row[n] for n in changed), *(row[n] for n in keyed)],
+            )
