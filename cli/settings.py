@@ -44,7 +44,7 @@ def settings_for(config: Path | None, database: str | None, **flags: dict[str, A
 def announce_new_database(settings: Settings) -> None:
     """Say on stderr that a command is about to create the database, and where (a mistyped path
     shows at once, instead of a key landing in a file no server reads)."""
-    if not settings.database_path.exists():
+    if settings.storage.engine == "duckdb" and not settings.database_path.exists():
         from cli.output import error_console
 
         error_console.print(f"Creating a new database at {settings.database_path}", highlight=False)

@@ -82,6 +82,9 @@ class ClickHouseSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     cluster: str = ""
     connect_timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 10.0
     query_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 300.0
+    # Each server reads the API keys and projects again this often: a change made by the CLI or
+    # another server applies everywhere within this time.
+    reload_seconds: Annotated[float, Meta(gt=0, le=3600)] = 10.0
 
 
 class TrackingSettings(Struct, forbid_unknown_fields=True, kw_only=True):

@@ -302,11 +302,6 @@ async def _start_background_jobs(
         )
 
 
-# How often a process on ClickHouse reads the keys and projects again: another process (or the
-# CLI on another machine) may have changed them, and no socket tells this one.
-CONTROL_RELOAD_SECONDS = 10
-
-
 class _NotOnClickHouseYet:
     """A service the ClickHouse engine does not have yet: every call answers 501 naming it.
 
@@ -369,7 +364,8 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
         await projects.reload()
 
     await stack.enter_async_context(
-        run_every(CONTROL_RELOAD_SECONDS, reload_control_tables, name="keys and projects reload")
+        # Another server, or the CLI on another machine, may have changed them: no socket says so.
+        run_every(settings.clickhouse.reload_seconds, reload_control_tables, name="keys and projects reload")
     )
     await stack.enter_async_context(
         run_every(KEY_USAGE_FLUSH_SECONDS, api_keys.flush_usage, name="key usage flush")

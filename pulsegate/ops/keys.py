@@ -111,6 +111,9 @@ def _info(row: sql.KeyRow) -> KeyInfo:
     )
 
 
-CREATE = Operation("keys.create", create_key, CreateKey, CreatedKey, changes_keys=True, creates_database=True)
-LIST = Operation("keys.list", list_keys, NoArguments, list[KeyInfo])
-REVOKE = Operation("keys.revoke", revoke_key, RevokeKey, RevokedKey, changes_keys=True)
+CREATE = Operation(
+    "keys.create", create_key, CreateKey, CreatedKey, changes_keys=True, creates_database=True,
+    on_clickhouse=True,
+)  # fmt: skip
+LIST = Operation("keys.list", list_keys, NoArguments, list[KeyInfo], on_clickhouse=True)
+REVOKE = Operation("keys.revoke", revoke_key, RevokeKey, RevokedKey, changes_keys=True, on_clickhouse=True)

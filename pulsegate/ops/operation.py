@@ -32,3 +32,6 @@ class Operation(Generic[A, R]):
     # Offline, a missing database file is made (keys create, demo seed); every other operation
     # refuses it, so a mistyped --database never leaves an empty database behind.
     creates_database: bool = False
+    # Runs on the ClickHouse store too (storage.engine = "clickhouse"): straight on the shared
+    # store from the CLI's process, whichever servers run. Issue 22 ports the rest.
+    on_clickhouse: bool = False

@@ -60,7 +60,11 @@ def remove_project(context: OpContext, args: RemoveProject) -> list[ProjectInfo]
 
 
 ADD = Operation(
-    "projects.add", add_project, AddProject, ProjectInfo, changes_projects=True, creates_database=True
-)
-LIST = Operation("projects.list", list_projects, NoArguments, list[ProjectInfo])
-REMOVE = Operation("projects.remove", remove_project, RemoveProject, list[ProjectInfo], changes_projects=True)
+    "projects.add", add_project, AddProject, ProjectInfo, changes_projects=True, creates_database=True,
+    on_clickhouse=True,
+)  # fmt: skip
+LIST = Operation("projects.list", list_projects, NoArguments, list[ProjectInfo], on_clickhouse=True)
+REMOVE = Operation(
+    "projects.remove", remove_project, RemoveProject, list[ProjectInfo], changes_projects=True,
+    on_clickhouse=True,
+)  # fmt: skip

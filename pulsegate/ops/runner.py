@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
@@ -13,12 +13,15 @@ from pulsegate.config import Settings
 from pulsegate.control.client import ask_server
 from pulsegate.control.protocol import control_socket_path, error_from
 from pulsegate.domain.timestamps import now_ms, utc_datetime
-from pulsegate.errors import InvalidInput, StorageUnavailable
+from pulsegate.errors import InvalidInput, NotOnThisEngine, StorageUnavailable
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.operation import Operation
 from pulsegate.store.database import Database, DatabaseLocked
 from pulsegate.store.email_reports import replace_config_schedules
 from pulsegate.store.goals import replace_config_goals
+
+if TYPE_CHECKING:
+    from pulsegate.store.clickhouse.store import ClickHouseStore
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 A = TypeVar("A", bound=msgspec.Struct)
@@ -43,6 +46,7 @@ class OperationSession:
         self._timeout = timeout
         self._path = control_socket_path(settings.database_path)
         self._database: Database | None = None
+        self._clickhouse: ClickHouseStore | None = None
 
     def __enter__(self) -> OperationSession:
         return self
@@ -51,6 +55,9 @@ class OperationSession:
         if self._database is not None:
             self._database.close()
             self._database = None
+        if self._clickhouse is not None:
+            self._clickhouse.close()
+            self._clickhouse = None
 
     def run(self, operation: Operation[A, R], args: A) -> R:
         """Run one operation; returns its result."""
@@ -61,6 +68,8 @@ class OperationSession:
             args = msgspec.json.decode(raw_args, type=operation.arguments)
         except msgspec.ValidationError as exc:
             raise InvalidInput(option_error(str(exc))) from None
+        if self._settings.storage.engine == "clickhouse":
+            return self._run_on_clickhouse(operation, args)
         if self._database is None:
             answer = ask_server(self._path, operation.name, raw_args, self._timeout)
             if answer is not None:
@@ -73,6 +82,22 @@ class OperationSession:
             self._database = _open_offline(self._settings, self._path)
         database = self._database
         return operation.run(OpContext(database.connection, replace_file=database.swap_file), args)
+
+    def _run_on_clickhouse(self, operation: Operation[A, R], args: A) -> R:
+        """Straight on the shared store: any number of servers may be running, and each reads the
+        keys and projects again within seconds (clickhouse.reload_seconds)."""
+        if not operation.on_clickhouse:
+            command = operation.name.replace(".", " ").replace("_", "-")
+            raise NotOnThisEngine(
+                f"`pulsegate {command}` is not available on storage.engine = 'clickhouse' yet "
+                "(docs/scaling.md lists what is)"
+            )
+        if self._clickhouse is None:
+            from pulsegate.store.clickhouse.store import ClickHouseStore
+
+            self._clickhouse = ClickHouseStore.open(self._settings.clickhouse_target)
+        # The store's cursor speaks DuckDB's interface (store/clickhouse/cursor.py).
+        return operation.run(OpContext(self._clickhouse.connection), args)  # type: ignore[arg-type]
 
 
 def option_error(message: str) -> str:

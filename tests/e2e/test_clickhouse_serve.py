@@ -4,6 +4,9 @@ session's requests in turn, and a process killed with -9 mid-traffic loses no ac
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,7 +18,7 @@ import pytest
 from pulsegate.domain.clickhouse_target import parse_target
 from pulsegate.store.clickhouse.connection import connect
 from tests.clickhouse_endpoint import ClickHouseEndpoint
-from tests.e2e.running_server import RunningServer
+from tests.e2e.running_server import RunningServer, pulsegate_command
 from tests.e2e.traffic import Traffic
 
 pytestmark = pytest.mark.e2e
@@ -134,3 +137,46 @@ def test_a_process_killed_mid_traffic_loses_no_acknowledged_row(
         missing = set(traffic.acked_events) - set(counted)
         assert not missing, f"{len(missing)} acknowledged events were lost"
         assert set(traffic.acked_sessions) <= sessions
+
+
+def cli_on(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        pulsegate_command(*args), capture_output=True, text=True, timeout=120,
+        env={**os.environ, **clickhouse_env(url), "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def admitted(server: RunningServer, page: str) -> int:
+    return httpx.post(f"{server.base_url}/track/session/start", json={"url": page}).status_code
+
+
+def test_the_cli_changes_keys_and_projects_for_every_server(
+    tmp_path: Path, clickhouse_endpoint: ClickHouseEndpoint, unique_database: str
+) -> None:
+    url = clickhouse_endpoint.url(unique_database)
+    env = {**clickhouse_env(url), "PULSEGATE_CLICKHOUSE__RELOAD_SECONDS": "0.5"}
+    servers = [RunningServer(None, tmp_path, env=env, cwd=tmp_path).start() for _ in range(2)]
+    try:
+        assert [admitted(server, "https://other.test/") for server in servers] == [200, 200]
+        added = cli_on(url, "projects", "add", "acme", "--domain", "acme.test")
+        assert added.returncode == 0, added.stderr
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(admitted(s, "https://other.test/") != 403 for s in servers):
+            time.sleep(0.2)
+        assert [admitted(server, "https://other.test/") for server in servers] == [403, 403]
+        assert [admitted(server, "https://acme.test/a") for server in servers] == [200, 200]
+    finally:
+        for server in servers:
+            server.stop()
+    created = cli_on(url, "keys", "create", "reports", "--quiet")
+    assert created.returncode == 0 and created.stdout.startswith("pgk_"), created.stderr
+    listed = cli_on(url, "keys", "list", "--json")
+    (key,) = json.loads(listed.stdout)
+    assert key["name"] == "reports" and created.stdout.strip() not in listed.stdout
+    assert cli_on(url, "keys", "revoke", key["key_id"]).returncode == 0
+    assert json.loads(cli_on(url, "keys", "list", "--json").stdout)[0]["revoked_ms"] is not None
+    unported = cli_on(url, "goals", "list")
+    assert (
+        unported.returncode == 2 and "not available on storage.engine = 'clickhouse' yet" in unported.stderr
+    )
+    assert "Traceback" not in unported.stderr
