@@ -6,8 +6,8 @@ are read from the store, where ClickHouse folds every process's rows into the se
 (store/clickhouse/tracking.py). A process keeps only what cannot go stale in a way that matters:
 a session's start fields, and when it last saw activity. The store's "last seen" is never older
 than that, so a session this process saw active within the idle timeout is still open anywhere.
-An idle session is not ended by a sweep: it reads as ended, at its last activity, once it has
-been idle that long (the DuckDB engine's sweep writes the same end a minute or so later).
+Idle sessions are ended by a sweep, as on DuckDB, which any process may run: it finds them in the
+store, not in memory.
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
 
 # Sessions whose start fields this process keeps at hand (about 300 bytes each).
 KNOWN_SESSIONS = 50_000
+# The idle sweep ends sessions that went idle within this long (a server down longer than this
+# leaves older ones open: reports count them as open), this many per write.
+IDLE_LOOKBACK_MS = 24 * 3_600_000
+IDLE_BATCH = 5_000
 
 
 class StatelessTrackingService:
@@ -148,8 +152,14 @@ class StatelessTrackingService:
             activity.record(event.type, event.url, event.props)
         activity.add_engaged_ms(end.engaged_ms)
         activity.note_scroll(end.max_scroll)
+        score = engagement_score(activity)
+        ended = copy.copy(session)
+        ended.activity, ended.last_seen_ms = activity, now
         writes = [*rows.event_rows(session, end.events or (), now)] if end.events else []
         writes.append(rows.session_end_row(end.session_id, now, end.engaged_ms, end.max_scroll))
+        writes.append(
+            rows.ended_session_row(msgspec.structs.replace(state, session=ended), now, "client", score)
+        )
         await until_committed(self._writer.write(*writes))
         session.last_seen_ms = now
         self._remember(session)
@@ -158,17 +168,33 @@ class StatelessTrackingService:
             visitor_id=session.visitor_id,
             timestamp=now,
             accepted=len(end.events) if end.events else None,
-            engagement_score=engagement_score(activity),
+            engagement_score=score,
         )
 
     async def end_idle_sessions(self, idle_minutes: int) -> int:
-        """Nothing to write: a session idle this long reads as ended (see the module's docstring).
-        Forgets the sessions this process saw go idle; returns how many."""
-        since = self._clock() - idle_minutes * 60_000
-        idle = [session_id for session_id, session in self._known.items() if session.last_seen_ms < since]
-        for session_id in idle:
+        """Write the end of every session idle for `idle_minutes`, at its last activity, as the
+        DuckDB engine's sweep does; returns how many. Every process sweeps: two writing the same
+        end write the same row (same version), which ClickHouse keeps once."""
+        now = self._clock()
+        idle_before = now - idle_minutes * 60_000
+        ended = 0
+        while True:
+            idle = await self._store.read(
+                rows.idle_sessions, idle_before, idle_before - IDLE_LOOKBACK_MS, IDLE_BATCH
+            )
+            if not idle:
+                break
+            await self._writer.write(*(
+                rows.ended_session_row(state, state.session.last_seen_ms, "idle",
+                                       engagement_score(state.session.activity))
+                for state in idle
+            ))  # fmt: skip
+            ended += len(idle)
+            if len(idle) < IDLE_BATCH:
+                break
+        for session_id in [sid for sid, session in self._known.items() if session.last_seen_ms < idle_before]:
             del self._known[session_id]
-        return len(idle)
+        return ended
 
     async def _live_session(self, session_id: str) -> OpenSession:
         now = self._clock()

@@ -128,7 +128,7 @@ def test_a_process_killed_mid_traffic_loses_no_acknowledged_row(
     connection = connect(parse_target(url))
     try:
         stored = connection.query("SELECT session_id, name FROM events WHERE type = 'custom'")
-        sessions = {row[0] for row in connection.query("SELECT session_id FROM session_starts")}
+        sessions = {row[0] for row in connection.query("SELECT session_id FROM sessions")}
     finally:
         connection.close()
     counted = Counter(stored)

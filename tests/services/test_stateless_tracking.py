@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from pulsegate.domain.clickhouse_target import parse_target
-from pulsegate.domain.engagement import engagement_score
 from pulsegate.domain.sessions import OpenSessions
 from pulsegate.domain.tracking import Caller, EventFields, SessionEnd, SessionStart
 from pulsegate.errors import NotFound
@@ -28,13 +27,18 @@ from pulsegate.services.geo import GeoResolver
 from pulsegate.services.stateless_tracking import StatelessTrackingService
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
-from pulsegate.store.clickhouse.tracking import session_state
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
 from tests.clickhouse_endpoint import ClickHouseEndpoint
 from tests.services.test_tracking_service import Clock
 
 IDLE_MS = 30 * 60_000
+# Every column a session's end writes, read the same way from both engines.
+SUMMARY = (
+    "SELECT last_seen_at, ended_at, end_reason, exit_url, exit_path, page_views, event_count, interactions, "
+    "form_starts, form_submits, max_scroll, engaged_ms, duration_ms, engagement_score, entry_url, entry_path, "
+    "visitor_id, visitor_key, started_at FROM sessions ORDER BY session_id"
+)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CALLERS = [Caller(client_ip=f"203.0.113.{n}", user_agent="Mozilla/5.0 Firefox/132.0") for n in range(3)]
 PAGES = ["https://acme.test/", "https://acme.test/pricing", "https://acme.test/docs?x=1", ""]
@@ -148,14 +152,7 @@ def duckdb_answers(path: Path, steps: list[tuple[str, Any]], start_ms: int) -> t
     clock.now += 3 * IDLE_MS
     loop.run_until_complete(service.end_idle_sessions(IDLE_MS // 60_000))
     loop.run_until_complete(writer.stop())
-    summaries = [
-        (ended, reason, views, events, interactions, starts, submits, scroll, engaged, score, exit_url)
-        for ended, reason, views, events, interactions, starts, submits, scroll, engaged, score, exit_url
-        in database.connection.execute(
-            "SELECT epoch_ms(ended_at), end_reason, page_views, event_count, interactions, form_starts, "
-            "form_submits, max_scroll, engaged_ms, engagement_score, exit_url FROM sessions ORDER BY session_id"
-        ).fetchall()
-    ]  # fmt: skip
+    summaries = database.connection.execute(SUMMARY).fetchall()
     database.close()
     return answers, summaries
 
@@ -187,22 +184,13 @@ def clickhouse_answers(
         return await service.end_session(with_id(payload, session_id))
 
     answers = answers_of(play, steps, clock)
-    for _, writer, _ in instances:
+    for _, writer, _ in instances[::2]:
         loop.run_until_complete(writer.stop())
-    store = instances[0][0]
-    ids = [
-        row[0] for row in store.connection.query("SELECT session_id FROM session_starts ORDER BY session_id")
-    ]
-    summaries = []
-    for session_id in ids:
-        state = session_state(store.connection, session_id, clock.now)
-        assert state is not None
-        activity, session = state.session.activity, state.session
-        ended = state.last_end_ms if state.ended_by_client else session.last_seen_ms
-        summaries.append((ended, "client" if state.ended_by_client else "idle", activity.page_views,
-                          activity.events, activity.interactions, activity.form_starts, activity.form_submits,
-                          activity.max_scroll, activity.engaged_ms, engagement_score(activity),
-                          activity.exit_url))  # fmt: skip
+    clock.now += 3 * IDLE_MS
+    service = instances[1][2]  # any process sweeps
+    loop.run_until_complete(service.end_idle_sessions(IDLE_MS // 60_000))
+    loop.run_until_complete(instances[1][1].stop())
+    summaries = instances[0][0].connection.execute(SUMMARY).fetchall()
     for store, _, _ in instances:
         store.close()
     return answers, summaries

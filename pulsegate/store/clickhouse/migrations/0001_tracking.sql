@@ -2,10 +2,11 @@
 -- Timestamps are UTC DateTime64(3); `{on_cluster}` and `{replicated}` are filled in by
 -- store/clickhouse/schema.py (ON CLUSTER and Replicated engines when clickhouse.cluster is set).
 --
--- No row is ever updated. A session is its start row, its events and its end rows; its summary
--- (counts, engaged time, exit page, when it was last seen) is folded by ClickHouse itself into
--- `session_activity` as rows arrive, whichever PulseGate process wrote them. So any process can
--- continue or end any session, and none keeps state that correctness depends on (docs/scaling.md).
+-- No row is ever updated. What a session has done so far (counts, engaged time, exit page, when
+-- it was last seen) is folded by ClickHouse itself into `session_activity` as its events and ends
+-- arrive, whichever PulseGate process wrote them: so any process can continue or end any session,
+-- and none keeps state that correctness depends on (docs/scaling.md). The summary a session's end
+-- writes into `sessions` is computed from it.
 
 CREATE TABLE IF NOT EXISTS meta {on_cluster} (
     key     String,
@@ -13,15 +14,18 @@ CREATE TABLE IF NOT EXISTS meta {on_cluster} (
     written DateTime64(3) DEFAULT now64(3)
 ) ENGINE = {replicated}ReplacingMergeTree(written) ORDER BY key;
 
--- One row per session, at its start: what is known then (never the IP itself).
-CREATE TABLE IF NOT EXISTS session_starts {on_cluster} (
+-- Sessions, with DuckDB's columns (store/migrations), so the reports read them alike. A row is
+-- never updated: a session's start is one row (version 0) and each end (by its browser, or by
+-- idling) a whole new row with its summary (version: the end's time in ms); the latest wins.
+-- `sessions` is the view of the latest rows, which every read uses.
+CREATE TABLE IF NOT EXISTS session_rows {on_cluster} (
     session_id       String,
     visitor_id       String,
-    visitor_key      Int64,
     project          Nullable(String),
     started_at       DateTime64(3),
+    last_seen_at     DateTime64(3),
+    ended_at         Nullable(DateTime64(3)),
     entry_url        String,
-    entry_path       Nullable(String),
     referrer         Nullable(String),
     title            Nullable(String),
     utm_source       Nullable(String),
@@ -42,10 +46,27 @@ CREATE TABLE IF NOT EXISTS session_starts {on_cluster} (
     browser          Nullable(String),
     os               Nullable(String),
     device           Nullable(String),
-    is_bot           Bool DEFAULT false
-) ENGINE = {replicated}ReplacingMergeTree
+    is_bot           Bool DEFAULT false,
+    end_reason       Nullable(String),
+    exit_url         Nullable(String),
+    page_views       Nullable(Int32),
+    event_count      Nullable(Int32),
+    interactions     Nullable(Int32),
+    form_starts      Nullable(Int32),
+    form_submits     Nullable(Int32),
+    max_scroll       Nullable(Int32),
+    engaged_ms       Nullable(Int64),
+    duration_ms      Nullable(Int64),
+    engagement_score Nullable(Int32),
+    entry_path       Nullable(String),
+    exit_path        Nullable(String),
+    visitor_key      Int64,
+    version          UInt64 DEFAULT 0
+) ENGINE = {replicated}ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(started_at)
 ORDER BY (started_at, session_id);
+
+CREATE VIEW IF NOT EXISTS sessions {on_cluster} AS SELECT * EXCEPT (version) FROM session_rows FINAL;
 
 -- The event log, as on DuckDB, with `seq` (an event's place in its request: rows of one request
 -- share received_at) and `scroll` (the depth it reports, as a session's summary counts it).
@@ -108,7 +129,9 @@ CREATE TABLE IF NOT EXISTS session_activity {on_cluster} (
     form_submits  SimpleAggregateFunction(sum, UInt64),
     engaged_ms    SimpleAggregateFunction(sum, UInt64),
     max_scroll    SimpleAggregateFunction(max, UInt8),
-    exit_url      AggregateFunction(argMaxIf, String, Tuple(DateTime64(3), UInt32), UInt8)
+    exit_url      AggregateFunction(argMaxIf, String, Tuple(DateTime64(3), UInt32), UInt8),
+    -- The idle sweep looks for sessions whose last event is about an idle timeout old.
+    INDEX recent_events last_event_at TYPE minmax GRANULARITY 1
 ) ENGINE = {replicated}AggregatingMergeTree
 ORDER BY session_id;
 
