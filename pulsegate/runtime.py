@@ -349,8 +349,8 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
         writer=writer,
         tracking=tracking,
         leads=cast(LeadService, _NotOnClickHouseYet("Lead capture")),
-        analytics=cast(AnalyticsService, _NotOnClickHouseYet("The analytics API")),
-        lead_views=cast(LeadViews, _NotOnClickHouseYet("Reading leads")),
+        analytics=AnalyticsService(store),  # type: ignore[arg-type]  # the store reads as Database does
+        lead_views=LeadViews(store),  # type: ignore[arg-type]
         anomalies=cast(AnomalyService, _NotOnClickHouseYet("Anomaly detection")),
         api_keys=api_keys,
         projects=projects,

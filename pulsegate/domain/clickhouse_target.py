@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import msgspec
 
@@ -13,7 +13,7 @@ from pulsegate.errors import ConfigError
 DEFAULT_DATABASE = "pulsegate"
 # A database or cluster name goes into DDL as an identifier: plain names only.
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-URL_FORMS = "http(s)://user:password@host:8123/database or chdb:///path/to/folder"
+URL_FORMS = "http(s)://user:password@host:8123/database or chdb:///path/to/folder[?database=name]"
 
 
 class ClickHouseTarget(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,7 +36,8 @@ class ClickHouseTarget(msgspec.Struct, frozen=True, kw_only=True):
     def display(self) -> str:
         """The target without its password, for messages and logs."""
         if self.kind == "chdb":
-            return f"chdb://{self.path}"
+            database = "" if self.database == DEFAULT_DATABASE else f"?database={self.database}"
+            return f"chdb://{self.path}{database}"
         scheme = "https" if self.secure else "http"
         return f"{scheme}://{self.user}@{self.host}:{self.port}/{self.database}"
 
@@ -52,14 +53,17 @@ def parse_target(url: str, *, cluster: str = "") -> ClickHouseTarget:
             raise ConfigError(f"Invalid setting clickhouse.url: chdb:// needs a folder, as in {URL_FORMS}")
         if cluster:
             raise ConfigError("Invalid setting clickhouse.cluster: chDB is one process, not on a cluster")
-        return ClickHouseTarget(kind="chdb", path=path)
+        # One folder holds several databases (a process opens one folder only: tests share it).
+        query = parse_qs(parts.query)
+        if unknown := sorted(set(query) - {"database"}):
+            unknown_text = f"chdb takes ?database=name, not {unknown[0]!r}"
+            raise ConfigError(f"Invalid setting clickhouse.url: {unknown_text}")
+        return ClickHouseTarget(kind="chdb", path=path, database=_database(query.get("database", [""])[-1]))
     if parts.scheme not in ("http", "https"):
         raise ConfigError(f"Invalid setting clickhouse.url: {_shown(url)!r} is not one of {URL_FORMS}")
     if not parts.hostname:
         raise ConfigError(f"Invalid setting clickhouse.url: no host in {_shown(url)!r}")
-    database = unquote(parts.path.strip("/")) or DEFAULT_DATABASE
-    if not IDENTIFIER.match(database):
-        raise ConfigError(f"Invalid setting clickhouse.url: the database {database!r} is not a plain name")
+    database = _database(unquote(parts.path.strip("/")))
     try:
         port = parts.port
     except ValueError as exc:
@@ -75,6 +79,14 @@ def parse_target(url: str, *, cluster: str = "") -> ClickHouseTarget:
         database=database,
         cluster=cluster,
     )
+
+
+def _database(name: str) -> str:
+    """The database named in the URL (the default when none is), a plain name."""
+    database = name or DEFAULT_DATABASE
+    if not IDENTIFIER.match(database):
+        raise ConfigError(f"Invalid setting clickhouse.url: the database {database!r} is not a plain name")
+    return database
 
 
 def _shown(url: str) -> str:

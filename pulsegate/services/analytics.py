@@ -23,6 +23,7 @@ from pulsegate.services import attribution_reports, reports
 from pulsegate.services.attribution import Settled, nothing_queued
 from pulsegate.store import queries
 from pulsegate.store import reports as report_queries
+from pulsegate.store.clickhouse import storage as clickhouse_storage
 from pulsegate.store.database import Database
 from pulsegate.store.projects import project_rows
 
@@ -289,6 +290,10 @@ class AnalyticsService:
 
     async def storage(self, refused_requests: int | None = None) -> answers.Storage:
         """Sizes of the database file, its WAL and its tables; the registered projects."""
+        if not isinstance(self._database, Database):  # ClickHouse: its parts, no file of ours
+            stats = await self._database.read(clickhouse_storage.storage_stats)
+            stats.refused_requests = refused_requests
+            return stats
         path, cache = self._database.path, self._storage_cache
         state = await self._database.read(storage_state, path)
         stats = await self._database.read(storage_stats, path, self._database.archive_dir, cache.known(state))

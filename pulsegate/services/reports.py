@@ -28,6 +28,7 @@ from pulsegate.store import reports as sql
 from pulsegate.store import rollup
 from pulsegate.store.goals import goal_rows
 from pulsegate.store.queries import Scope
+from pulsegate.store.report_sql import dialect_of
 
 TOTALS_METRICS = ("sessions", "visitors", "events", "pageviews", "avg_engaged_ms", "bounce_rate", "leads")
 
@@ -290,7 +291,7 @@ def _buckets(
     cursor: duckdb.DuckDBPyConnection, query: ReportQuery, window: Window, interval: str, names: Sequence[str]
 ) -> tuple[list[answers.ReportRow], ImportedPart | None]:
     scope = scope_of(window, query.projects)
-    grouping = sql.bucket_grouping(interval, scope, window.tz)
+    grouping = sql.bucket_grouping(interval, scope, window.tz, dialect_of(cursor))
     found, _ = sql.session_report(
         cursor, scope, query.filters, names, grouping, coverage=rollup.coverage(cursor)
     )

@@ -67,7 +67,7 @@ def form_rows(
             "bool_or(kind = 'form_submit') AS submitted "
             f"FROM (SELECT kind, value, session_key FROM ({facts.text}) "
             "UNION ALL SELECT 'form_view', form, hash(session_id) FROM form_views "
-            "WHERE received_at >= ? AND NOT is_bot) "
+            "WHERE received_at >= ? AND NOT is_bot) AS seen "
             f"JOIN chosen USING (session_key) WHERE {one_form.text} GROUP BY row_value, session_key)",
             (*facts.params, scope.start, *one_form.params),
         ),

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # annotations only: `pulsegate status` decodes its answer without loading DuckDB
     import duckdb
 
-from pulsegate.store.clickhouse.cursor import is_clickhouse
-
 ProjectRow = tuple[str, list[str], datetime]
 
 
@@ -28,15 +26,6 @@ def upsert_project(
     connection: duckdb.DuckDBPyConnection, name: str, domains: Sequence[str], created_at: datetime
 ) -> None:
     """Register a project, or replace the domains of one that is."""
-    if is_clickhouse(connection):  # no ON CONFLICT there: a lightweight update, else an insert
-        if connection.execute("SELECT count() FROM projects WHERE name = ?", [name]).fetchall()[0][0]:
-            connection.execute("UPDATE projects SET domains = ? WHERE name = ?", [list(domains), name])
-        else:
-            connection.execute(
-                "INSERT INTO projects (name, domains, created_at) VALUES (?, ?, ?)",
-                [name, list(domains), created_at],
-            )
-        return
     connection.execute(
         "INSERT INTO projects (name, domains, created_at) VALUES (?, ?, ?) "
         "ON CONFLICT (name) DO UPDATE SET domains = excluded.domains",

@@ -8,7 +8,7 @@ columns of our own tables and nothing else: every value from a request is a boun
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -196,3 +196,21 @@ DUCKDB = Dialect(
     contains=_duckdb_contains,
     local_bucket=_duckdb_local_bucket,
 )
+
+
+def _clickhouse_local_bucket(column: str, interval: str, tz: str, start: datetime, end: datetime) -> Sql:
+    # ClickHouse converts zones per row fast (no slots needed). The bucket is read back as local
+    # wall-clock time through its text, whichever client decodes it.
+    return Sql(f"toDateTime64(toString(date_trunc(?, toTimeZone({column}, ?))), 6)", (interval, tz))
+
+
+# The same words, said where ClickHouse says them differently (the rest its cursor translates:
+# store/clickhouse/dialect.py).
+CLICKHOUSE = replace(DUCKDB, local_bucket=_clickhouse_local_bucket)
+
+
+def dialect_of(cursor: object) -> Dialect:
+    """The dialect of the store `cursor` reads."""
+    from pulsegate.store.clickhouse.cursor import is_clickhouse
+
+    return CLICKHOUSE if is_clickhouse(cursor) else DUCKDB

@@ -21,6 +21,7 @@ import duckdb
 
 from pulsegate.domain.reports import GOAL, Dimension, Filter, Order
 from pulsegate.store import conversions, rollup
+from pulsegate.store.clickhouse.cursor import is_clickhouse
 from pulsegate.store.queries import Scope
 from pulsegate.store.report_sql import DUCKDB, Dialect, Sql, all_of, projects_in
 
@@ -385,11 +386,17 @@ EXACT_DISTINCT_UP_TO = 2_000_000
 def counts_approximately(cursor: duckdb.DuckDBPyConnection) -> bool:
     """Whether event breakdowns on this database count distinct values approximately (a catalog
     estimate of the events table's rows: no scan)."""
-    rows = cursor.execute(
-        "SELECT estimated_size FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'events' "
-        "AND database_name = current_database()"
-    ).fetchall()
-    return bool(rows) and rows[0][0] > EXACT_DISTINCT_UP_TO
+    if is_clickhouse(cursor):  # the active parts' row counts, kept by ClickHouse
+        rows = cursor.execute(
+            "SELECT sum(rows) FROM system.parts "
+            "WHERE database = currentDatabase() AND table = 'events' AND active"
+        ).fetchall()
+    else:
+        rows = cursor.execute(
+            "SELECT estimated_size FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'events' "
+            "AND database_name = current_database()"
+        ).fetchall()
+    return bool(rows) and (rows[0][0] or 0) > EXACT_DISTINCT_UP_TO
 
 
 def event_report(

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from pulsegate.domain.reports import Dimension
+from pulsegate.store.clickhouse.cursor import is_clickhouse
 from pulsegate.store.report_sql import Sql
 from pulsegate.store.transactions import transaction
 
@@ -126,7 +127,7 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
             Sql(
                 "SELECT received_at, client_ms, project, session_id, visitor_id, 'prop' AS kind, key, "
                 "json_extract_string(props, '$.\"' || key || '\"') AS value, name AS event FROM "
-                "(SELECT *, unnest(json_keys(props)) AS key FROM events "
+                "(SELECT *, unnest(json_keys(coalesce(props, '{}'))) AS key FROM events "
                 f"WHERE {window.text} AND type = 'custom' AND props IS NOT NULL) "
                 f"WHERE regexp_full_match(key, '{_PROPERTY_KEY}')",
                 window.params,
@@ -139,7 +140,8 @@ def event_rows(start: datetime, end: datetime, kind: str | None = None, key: str
         branches.append(
             Sql(
                 "SELECT received_at, client_ms, project, session_id, visitor_id, 'keys' AS kind, "
-                "name AS key, unnest(json_keys(props)) AS value, NULL::VARCHAR AS event FROM events "
+                "name AS key, unnest(json_keys(coalesce(props, '{}'))) AS value, NULL::VARCHAR AS event "
+                "FROM events "
                 f"WHERE {window.text} AND type = 'custom' AND props IS NOT NULL AND {named.text}",
                 window.params + named.params,
             )
@@ -438,6 +440,8 @@ def _state(cursor: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime
 def coverage(cursor: duckdb.DuckDBPyConnection) -> Coverage | None:
     """The hours the facts hold (None: none yet, or made by a DuckDB that hashed differently), and
     the goal rules they hold."""
+    if is_clickhouse(cursor):  # no rollup there: ClickHouse reads raw events fast enough
+        return None
     since, frontier, same_hash, rules = cursor.execute(
         f"SELECT since, frontier, hash_probe = ({_HASH_PROBE}), (SELECT list(rule) FROM goal_rules) "
         "FROM rollup_state"

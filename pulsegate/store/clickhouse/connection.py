@@ -7,6 +7,7 @@ Both are imported only when the ClickHouse engine is configured: the default ins
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,10 +19,19 @@ from pulsegate.domain.clickhouse_target import ClickHouseTarget
 from pulsegate.errors import StorageUnavailable
 from pulsegate.store.clickhouse.params import bind, tsv_escape
 
+logger = logging.getLogger(__name__)
 INSTALL_HINT = "install it with: pip install 'pulsegate[clickhouse]'"
 # Every query's session settings, on both paths. join_use_nulls: an unmatched LEFT JOIN column is
 # NULL, as on DuckDB (ClickHouse's default is the type's zero). Timestamps are naive UTC.
-QUERY_SETTINGS: dict[str, Any] = {"join_use_nulls": 1, "session_timezone": "UTC"}
+# union_default_mode: a bare UNION removes duplicates, as DuckDB's does. prefer_column_name_to_alias:
+# a column named in WHERE is the table's, not a SELECT alias of the same name (DuckDB's reading).
+QUERY_SETTINGS: dict[str, Any] = {
+    "join_use_nulls": 1,
+    "session_timezone": "UTC",
+    "union_default_mode": "DISTINCT",
+    "prefer_column_name_to_alias": 1,
+    "function_json_value_return_type_allow_nullable": 1,
+}
 # Rows arrive as JSON, their datetimes as ISO text (msgspec's encoding).
 INSERT_SETTINGS: dict[str, Any] = {"date_time_input_format": "best_effort"}
 
@@ -39,6 +49,10 @@ class ClickHouse(Protocol):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """The rows of a SELECT with `?` parameters."""
+        ...
+
+    def query_named(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
+        """The column names and rows of a SELECT with `?` parameters."""
         ...
 
     def command(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -76,6 +90,10 @@ def _settings_clause(settings: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+# chDB runs one store per process, whatever the number of Session objects on it.
+_CHDB_STATEMENTS = threading.Lock()
+
+
 class ChdbConnection:
     """ClickHouse's engine in this process (chDB), on a folder of its own."""
 
@@ -89,8 +107,10 @@ class ChdbConnection:
             self._session = chdb_session.Session(target.path)
         except Exception as exc:  # chDB raises RuntimeError subclasses with ClickHouse's message
             raise ClickHouseError(f"Cannot open the chDB store at {target.path}: {exc}") from exc
-        # One session object serves every thread (chDB runs each query to completion on the
-        # caller's thread); the lock only guards opening and closing.
+        # One statement at a time in the process (_CHDB_STATEMENTS): chDB keeps a query's
+        # parameters on its one connection, so two at once lose each other's ("Substitution `p0`
+        # is not set"), even from two sessions. ClickHouse still runs each statement on several threads.
+        self._statements = _CHDB_STATEMENTS
         self._lock = threading.Lock()
         self._closed = False
         # USE and SET hold for the session, so for every thread's statements after them.
@@ -100,13 +120,17 @@ class ChdbConnection:
             self._run(f"SET {_settings_clause({name: value})}", {}, "CSV")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self.query_named(sql, params)[1]
+
+    def query_named(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
         text, named = bind(sql, params)
         result = self._run(text, named, "JSONCompact")
         if not result:
-            return []
+            return [], []
         decoded = msgspec.json.decode(result)
         converters = [_converter(column["type"]) for column in decoded["meta"]]
-        return [
+        names = [column["name"] for column in decoded["meta"]]
+        return names, [
             tuple(value if convert is None or value is None else convert(value)
                   for convert, value in zip(converters, row, strict=True))
             for row in decoded["data"]
@@ -133,8 +157,10 @@ class ChdbConnection:
             raise ClickHouseError("The chDB store is closed")
         params = {name: tsv_escape(v) if isinstance(v, str) else v for name, v in named.items()}
         try:
-            result = self._session.query(sql, fmt, params=params or None)
+            with self._statements:
+                result = self._session.query(sql, fmt, params=params or None)
         except Exception as exc:
+            logger.debug("ClickHouse refused: %s with %s", sql, params)
             raise ClickHouseError(f"ClickHouse refused a statement: {exc}") from exc
         return bytes(result.bytes()) if result is not None else b""
 
@@ -184,12 +210,15 @@ class HttpConnection:
         }
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self.query_named(sql, params)[1]
+
+    def query_named(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
         text, named = bind(sql, params)
         try:
             result = self._client.query(text, parameters=named or None)
         except Exception as exc:
             raise ClickHouseError(f"ClickHouse refused a statement: {exc}") from exc
-        return [tuple(row) for row in result.result_rows]
+        return list(result.column_names), [tuple(row) for row in result.result_rows]
 
     def command(self, sql: str, params: Sequence[Any] = ()) -> None:
         text, named = bind(sql, params)

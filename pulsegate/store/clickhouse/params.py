@@ -14,11 +14,14 @@ from typing import Any
 
 import msgspec
 
+from pulsegate.errors import StorageUnavailable
+
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
 
 
-class BindError(ValueError):
-    """The SQL's `?` marks and its parameters do not agree, or a value has no ClickHouse type."""
+class BindError(StorageUnavailable):
+    """The SQL's `?` marks and its parameters do not agree, or a value has no ClickHouse type (a
+    statement the ClickHouse store cannot run: a 503 naming it, never a 500)."""
 
 
 def bind(sql: str, params: Sequence[Any]) -> tuple[str, dict[str, Any]]:
@@ -48,7 +51,7 @@ def bind(sql: str, params: Sequence[Any]) -> tuple[str, dict[str, Any]]:
             start = index + 1
         index += 1
     if position != len(params):
-        raise BindError(f"The SQL has {position} ? marks for {len(params)} parameters")
+        raise BindError(f"The SQL has {position} ? marks for {len(params)} parameters: {sql[:2000]}")
     pieces.append(sql[start:])
     return "".join(pieces), named
 

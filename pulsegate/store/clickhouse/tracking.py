@@ -123,7 +123,10 @@ def idle_sessions(
 ) -> list[SessionState]:
     """Sessions last active in [since_ms, idle_before_ms) whose stored row does not say they ended
     after that activity: open ones, and ones a page carried on after their browser ended them."""
-    latest = "greatest(coalesce(last_event_at, last_end_at), coalesce(last_end_at, last_event_at))"
+    # The aggregates spelled out: prefer_column_name_to_alias (connection.QUERY_SETTINGS) makes a
+    # bare name in HAVING the table's column, not the SELECT's alias.
+    last_event, last_end = "max(last_event_at)", "max(last_end_at)"
+    latest = f"greatest(coalesce({last_event}, {last_end}), coalesce({last_end}, {last_event}))"
     activity = _ACTIVITY.format(
         # Every partial row of the sessions with an event since `since_ms` (the minmax index finds them).
         where="session_id IN (SELECT session_id FROM session_activity WHERE last_event_at >= ?)",

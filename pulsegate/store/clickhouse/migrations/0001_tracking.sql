@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS meta {on_cluster} (
     written DateTime64(3) DEFAULT now64(3)
 ) ENGINE = {replicated}ReplacingMergeTree(written) ORDER BY key;
 
--- Sessions, with DuckDB's columns (store/migrations), so the reports read them alike. A row is
+-- Sessions, with DuckDB's columns (store/migrations), so the reports read them alike; counts are
+-- unsigned, as ClickHouse's count() is (it finds no common type for signed and unsigned). A row is
 -- never updated: a session's start is one row (version 0) and each end (by its browser, or by
 -- idling) a whole new row with its summary (version: the end's time in ms); the latest wins.
 -- `sessions` is the view of the latest rows, which every read uses.
@@ -49,15 +50,15 @@ CREATE TABLE IF NOT EXISTS session_rows {on_cluster} (
     is_bot           Bool DEFAULT false,
     end_reason       Nullable(String),
     exit_url         Nullable(String),
-    page_views       Nullable(Int32),
-    event_count      Nullable(Int32),
-    interactions     Nullable(Int32),
-    form_starts      Nullable(Int32),
-    form_submits     Nullable(Int32),
-    max_scroll       Nullable(Int32),
-    engaged_ms       Nullable(Int64),
-    duration_ms      Nullable(Int64),
-    engagement_score Nullable(Int32),
+    page_views       Nullable(UInt32),
+    event_count      Nullable(UInt32),
+    interactions     Nullable(UInt32),
+    form_starts      Nullable(UInt32),
+    form_submits     Nullable(UInt32),
+    max_scroll       Nullable(UInt32),
+    engaged_ms       Nullable(UInt64),
+    duration_ms      Nullable(UInt64),
+    engagement_score Nullable(UInt32),
     entry_path       Nullable(String),
     exit_path        Nullable(String),
     visitor_key      Int64,
@@ -84,7 +85,7 @@ CREATE TABLE IF NOT EXISTS events {on_cluster} (
     referrer    Nullable(String),
     props       Nullable(String),
     client_ms   Nullable(Int64),
-    engaged_ms  Nullable(Int32),
+    engaged_ms  Nullable(UInt32),
     scroll      Nullable(UInt8),
     is_bot      Bool DEFAULT false
 ) ENGINE = {replicated}MergeTree
