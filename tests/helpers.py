@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import functools
+import hashlib
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,7 +21,7 @@ from litestar.testing import TestClient
 from typer.testing import CliRunner, Result
 
 from cli.main import app as cli_app
-from pulsegate.config import Settings
+from pulsegate.config import Settings, load_settings
 from pulsegate.ops import keys
 from pulsegate.ops.runner import run_operation
 from pulsegate.runtime import Runtime, runtime_of
@@ -62,7 +67,7 @@ def app_cursor(client: TestClient[Any]) -> Iterator[duckdb.DuckDBPyConnection]:
     so far among them: it is committed just after its lead), closed afterwards."""
     runtime = app_runtime(client)
     portal = getattr(client, "blocking_portal", None)  # inside the client's `with`, where the app runs
-    if portal is not None:
+    if portal is not None and runtime.settings.storage.engine == "duckdb":
         portal.call(runtime.leads.attributions.settled)
     cursor = runtime.database.connection.cursor()
     try:
@@ -89,6 +94,45 @@ def file_rows(path: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[An
 def new_api_key(settings: Settings, *projects: str, name: str = "test") -> str:
     """A fresh API key's secret for the settings' database (all projects when none are named)."""
     return run_operation(settings, keys.CREATE, keys.CreateKey(name=name, projects=list(projects))).secret
+
+
+def served_key(client: TestClient[Any], *projects: str) -> str:
+    """A new API key the served app already knows. On ClickHouse the CLI writes keys straight to
+    the store and a server reads them within clickhouse.reload_seconds; the test reads them now."""
+    key = new_api_key(app_runtime(client).settings, *projects)
+    reload_keys(client)
+    return key
+
+
+def reload_keys(client: TestClient[Any]) -> None:
+    """Have the served app read the API keys again (a no-op cost on DuckDB, where it always has)."""
+    client.blocking_portal.call(app_runtime(client).api_keys.reload)
+
+
+def engine_settings(folder: Path, engine: str, **storage: Any) -> Settings:
+    """Settings for a store of `folder`'s own: a DuckDB file there, or a ClickHouse database of
+    its own in this process's chDB folder."""
+    clickhouse = {}
+    if engine == "clickhouse":
+        clickhouse = {"url": chdb_url("t_" + hashlib.sha256(str(folder).encode()).hexdigest()[:16])}
+    return load_settings(
+        None, environ={}, overrides={"storage": {"database": str(folder / "p.duckdb"), "engine": engine, **storage},
+                                     "clickhouse": clickhouse},
+    )  # fmt: skip
+
+
+@functools.cache
+def shared_chdb_folder() -> Path:
+    """This test process's chDB folder. chDB opens one folder per process (a second is refused
+    while the first is open), so every test on chDB shares it, each in a database of its own."""
+    folder = Path(tempfile.mkdtemp(prefix="pulsegate-chdb-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def chdb_url(database: str) -> str:
+    """A clickhouse.url for `database` in this process's chDB folder."""
+    return f"chdb://{shared_chdb_folder()}?database={database}"
 
 
 def invoke(database: Path, *args: str) -> Result:

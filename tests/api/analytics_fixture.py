@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from pulsegate.domain.visitor import visitor_key
+from pulsegate.store.clickhouse.cursor import is_clickhouse
 
 PROJECTS = ("acme", "globex")
 COUNTRIES = ("US", "DE", "JP", None)
@@ -119,7 +120,8 @@ def _session(rng: random.Random, n: int, started: datetime, *, force_human: bool
 
 
 def insert(connection: duckdb.DuckDBPyConnection, fixture: Fixture) -> None:
-    """Write the fixture's rows as the server would have stored them (through DuckDB's appender)."""
+    """Write the fixture's rows as the server would have stored them (through DuckDB's appender,
+    or one insert per table on ClickHouse)."""
     _append(
         connection, "sessions",
         ["session_id", "visitor_id", "visitor_key", "project", "started_at", "last_seen_at", "ended_at", "entry_url",
@@ -146,6 +148,9 @@ def insert(connection: duckdb.DuckDBPyConnection, fixture: Fixture) -> None:
 
 
 def _append(connection: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
+    if is_clickhouse(connection):
+        connection.insert(table, columns, rows)  # type: ignore[attr-defined]
+        return
     appender = connection.appender(table, columns=columns)
     appender.append_rows(rows)
     appender.flush()

@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
-from pulsegate.config import load_settings
 from pulsegate.domain.goals import Goal, page_matches
 from pulsegate.domain.reports import GOAL, Filter, dimension, matches, passes_event_filter
 from pulsegate.domain.sources import path_of
 from pulsegate.domain.visitor import visitor_key
 from pulsegate.store import rollup
+from pulsegate.store.clickhouse.cursor import is_clickhouse
 from pulsegate.store.goals import upsert_goal
-from tests.helpers import app_cursor, new_api_key
+from tests.helpers import app_cursor, engine_settings, served_key
 
 UTC = ZoneInfo("UTC")
 # The window every check asks about, and the days traffic is spread over (the window, the one
@@ -244,9 +244,15 @@ def insert(
 ) -> None:
     """Replace the tables' rows with `data`, as the server would have stored it, with the event
     rollup made up to the hour of `rolled_up_to` (None: no rollup, reports read raw events)."""
-    for table in ("events", "sessions", "leads", *rollup.FACT_TABLES):
-        connection.execute(f"DELETE FROM {table}")
-    connection.execute("UPDATE rollup_state SET since = NULL, frontier = NULL, hash_probe = NULL")
+    on_clickhouse = is_clickhouse(connection)
+    if on_clickhouse:  # no rollup there: reports read raw events
+        rolled_up_to = None
+        for table in ("events", "session_rows", "session_activity", "leads"):
+            connection.execute(f"TRUNCATE TABLE {table}")
+    else:
+        for table in ("events", "sessions", "leads", *rollup.FACT_TABLES):
+            connection.execute(f"DELETE FROM {table}")
+        connection.execute("UPDATE rollup_state SET since = NULL, frontier = NULL, hash_probe = NULL")
     session_columns = ["session_id", "visitor_id", "visitor_key", "project", "started_at", "last_seen_at", "ended_at",
                        "entry_url", "entry_path", "exit_url", "exit_path", "is_bot", "page_views", "event_count",
                        "engaged_ms", "engagement_score", *data.sessions[0].values] if data.sessions else []  # fmt: skip
@@ -547,14 +553,17 @@ def goal_report(
     return len(visitors), total
 
 
+ENGINES = ["duckdb", "clickhouse"]  # the stores every report must answer the same on
+
+
 @contextmanager
-def served_app(folder: Path) -> Iterator[tuple[TestClient[Any], str]]:
-    """An app on a file in `folder` with the goals of GOALS stored, and an API key. The tests make
-    the event rollup themselves (`insert`), so the server's rollup job stays off."""
-    storage = {"database": str(folder / "reports.duckdb"), "rollup_interval_seconds": 0}
-    config = load_settings(None, environ={}, overrides={"storage": storage})
+def served_app(folder: Path, engine: str = "duckdb") -> Iterator[tuple[TestClient[Any], str]]:
+    """An app on a file in `folder` (or ClickHouse through chDB there) with the goals of GOALS
+    stored, and an API key. The tests make the event rollup themselves (`insert`), so the server's
+    rollup job stays off."""
+    config = engine_settings(folder, engine, rollup_interval_seconds=0)
     with TestClient(create_app(config)) as client:
         with app_cursor(client) as cursor:
             for goal in GOALS:
                 upsert_goal(cursor, goal, datetime(2026, 1, 1))
-        yield client, new_api_key(config)
+        yield client, served_key(client)

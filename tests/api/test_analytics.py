@@ -12,13 +12,14 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
-from pulsegate.config import Settings, load_settings
+from pulsegate.config import Settings
 from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.ops import keys
 from pulsegate.ops.keys import RevokeKey
 from pulsegate.ops.runner import run_operation
 from tests.api import analytics_fixture as fx
-from tests.helpers import app_cursor, app_runtime, new_api_key
+from tests.api.reports_reference import ENGINES
+from tests.helpers import app_cursor, app_runtime, engine_settings, reload_keys, served_key
 
 START, END = datetime(2026, 3, 3), datetime(2026, 3, 8)  # from=2026-03-03 to=2026-03-07, UTC
 WINDOW = {"from": "2026-03-03", "to": "2026-03-07"}
@@ -40,32 +41,30 @@ def fixture_data() -> fx.Fixture:
     return fx.build()
 
 
-def serve_fixture(database: Path, fixture_data: fx.Fixture) -> Iterator[tuple[TestClient[Any], Settings]]:
+def serve_fixture(
+    folder: Path, fixture_data: fx.Fixture, engine: str
+) -> Iterator[tuple[TestClient[Any], Settings]]:
     # The fixture writes history by hand, under a running server: its rollup job stays off, so
     # event reports read raw events (tests/store/test_rollup.py covers the rollup).
-    storage = {"database": str(database), "rollup_interval_seconds": 0}
-    settings = load_settings(None, environ={}, overrides={"storage": storage})
+    settings = engine_settings(folder, engine, rollup_interval_seconds=0)
     with TestClient(create_app(settings)) as client:
         with app_cursor(client) as cursor:
             fx.insert(cursor, fixture_data)
         yield client, settings
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, fixture_data: fx.Fixture) -> Iterator[tuple]:
-    """One server on the fixture for the read-only tests (they only add keys)."""
-    yield from serve_fixture(tmp_path_factory.mktemp("analytics") / "p.duckdb", fixture_data)
+@pytest.fixture(scope="module", params=ENGINES)
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fixture_data: fx.Fixture
+) -> Iterator[tuple]:
+    """One server on the fixture for the read-only tests (they only add keys), on each engine."""
+    yield from serve_fixture(tmp_path_factory.mktemp("analytics"), fixture_data, request.param)
 
 
-@pytest.fixture
-def served_alone(tmp_path: Path, fixture_data: fx.Fixture) -> Iterator[tuple]:
+@pytest.fixture(params=ENGINES)
+def served_alone(request: pytest.FixtureRequest, tmp_path: Path, fixture_data: fx.Fixture) -> Iterator[tuple]:
     """A server of its own, for a test that adds traffic."""
-    yield from serve_fixture(tmp_path / "p.duckdb", fixture_data)
-
-
-def new_key(settings: Settings, *projects: str) -> str:
-    # Through the control socket of the running app, as `pulsegate keys create` does.
-    return new_api_key(settings, *projects)
+    yield from serve_fixture(tmp_path, fixture_data, request.param)
 
 
 def get(client: TestClient[Any], route: str, key: str, **params: str) -> Any:
@@ -81,8 +80,8 @@ def close(actual: float | None, expected: float | None) -> bool:
 
 
 def test_overview_and_previous_period(served: tuple, fixture_data: fx.Fixture) -> None:
-    client, settings = served
-    body = get(client, "overview", new_key(settings), **WINDOW)
+    client, _ = served
+    body = get(client, "overview", served_key(client), **WINDOW)
     assert body["period"] == {"from": 1772496000000, "to": 1772928000000, "tz": "UTC"}
     for name, window in (("current", (START, END)), ("previous", (START - (END - START), START))):
         expected = fx.totals(fixture_data, *window)
@@ -96,11 +95,11 @@ def test_overview_and_previous_period(served: tuple, fixture_data: fx.Fixture) -
 
 
 def test_daily_sessions_in_tokyo_are_zero_filled(served: tuple, fixture_data: fx.Fixture) -> None:
-    client, settings = served
+    client, _ = served
     body = get(
         client,
         "sessions/daily",
-        new_key(settings),
+        served_key(client),
         **{"from": "2026-03-04", "to": "2026-03-05", "tz": "Asia/Tokyo"},
     )
     start, end = datetime(2026, 3, 3, 15), datetime(2026, 3, 5, 15)  # Tokyo midnights in UTC
@@ -109,40 +108,40 @@ def test_daily_sessions_in_tokyo_are_zero_filled(served: tuple, fixture_data: fx
     # The 23:30 UTC session of the 4th counts on the 5th in Tokyo.
     edge = next(s for s in fixture_data.sessions if s.session_id == "s-0400")
     assert edge.started_at.date() == date(2026, 3, 4)
-    utc_days = get(client, "sessions/daily", new_key(settings), **{"from": "2026-03-04", "to": "2026-03-05"})[
-        "days"
-    ]
+    utc_days = get(
+        client, "sessions/daily", served_key(client), **{"from": "2026-03-04", "to": "2026-03-05"}
+    )["days"]
     assert utc_days == fx.daily(fixture_data, datetime(2026, 3, 4), datetime(2026, 3, 6), "UTC",
                                 [date(2026, 3, 4), date(2026, 3, 5)])  # fmt: skip
     assert utc_days != body["days"]
 
 
 def test_daily_zero_fills_days_without_traffic(served: tuple) -> None:
-    client, settings = served
-    days = get(client, "sessions/daily", new_key(settings), **{"from": "2026-04-01", "to": "2026-04-03"})[
+    client, _ = served
+    days = get(client, "sessions/daily", served_key(client), **{"from": "2026-04-01", "to": "2026-04-03"})[
         "days"
     ]
     assert days == [{"date": f"2026-04-0{d}", "sessions": 0, "visitors": 0} for d in (1, 2, 3)]
 
 
 def test_top_pages(served: tuple, fixture_data: fx.Fixture) -> None:
-    client, settings = served
+    client, _ = served
     expected = fx.pages(fixture_data, START, END)
-    body = get(client, "pages/top", new_key(settings), **WINDOW)
+    body = get(client, "pages/top", served_key(client), **WINDOW)
     assert [(p["path"], p["views"]) for p in body["pages"]] == [(p["path"], p["views"]) for p in expected]
     for got, want in zip(body["pages"], expected, strict=True):
         assert close(got["average_engaged_ms"], want["average_engaged_ms"])
         assert abs(got["visitors"] - want["visitors"]) <= max(
             1, want["visitors"] * 0.05
         )  # approximate by design
-    second = get(client, "pages/top", new_key(settings), limit="2", page="2", **WINDOW)
+    second = get(client, "pages/top", served_key(client), limit="2", page="2", **WINDOW)
     assert [p["path"] for p in second["pages"]] == [p["path"] for p in expected[2:4]]
     assert (second["page"], second["limit"]) == (2, 2)
 
 
 def test_geo(served: tuple, fixture_data: fx.Fixture) -> None:
-    client, settings = served
-    body = get(client, "geo", new_key(settings), **WINDOW)
+    client, _ = served
+    body = get(client, "geo", served_key(client), **WINDOW)
     expected = fx.geo(fixture_data, START, END)
     assert [(c["country"], c["sessions"], c["visitors"]) for c in body["countries"]] == [
         (c["country"], c["sessions"], c["visitors"]) for c in expected
@@ -152,8 +151,8 @@ def test_geo(served: tuple, fixture_data: fx.Fixture) -> None:
 
 
 def test_engagement(served: tuple, fixture_data: fx.Fixture) -> None:
-    client, settings = served
-    body = get(client, "engagement", new_key(settings), **WINDOW)
+    client, _ = served
+    body = get(client, "engagement", served_key(client), **WINDOW)
     expected = fx.engagement(fixture_data, START, END)
     assert body["buckets"] == expected["buckets"]
     assert body["scored_sessions"] == expected["scored_sessions"]
@@ -161,8 +160,8 @@ def test_engagement(served: tuple, fixture_data: fx.Fixture) -> None:
 
 
 def test_sources_with_leads_and_conversion(served: tuple, fixture_data: fx.Fixture) -> None:
-    client, settings = served
-    body = get(client, "sources", new_key(settings), **WINDOW)
+    client, _ = served
+    body = get(client, "sources", served_key(client), **WINDOW)
     expected = fx.sources(fixture_data, START, END)
     assert [(s["source"], s["sessions"], s["visitors"], s["leads"]) for s in body["sources"]] == [
         (s["source"], s["sessions"], s["visitors"], s["leads"]) for s in expected
@@ -175,8 +174,8 @@ def test_sources_with_leads_and_conversion(served: tuple, fixture_data: fx.Fixtu
 
 
 def test_scoped_key_sees_only_its_project(served: tuple, fixture_data: fx.Fixture) -> None:
-    client, settings = served
-    acme = new_key(settings, "acme")
+    client, _ = served
+    acme = served_key(client, "acme")
     body = get(client, "overview", acme, **WINDOW)
     assert body["current"]["sessions"] == fx.totals(fixture_data, START, END, ("acme",))["sessions"]
     assert body["current"]["sessions"] < fx.totals(fixture_data, START, END)["sessions"]
@@ -186,15 +185,15 @@ def test_scoped_key_sees_only_its_project(served: tuple, fixture_data: fx.Fixtur
     assert refused.status_code == 404 and "globex" in refused.json()["error"]
     storage = client.get("/analytics/storage", headers={"X-API-Key": acme})
     assert storage.status_code == 403 and "without --project" in storage.json()["error"]
-    unscoped = get(client, "overview", new_key(settings), project="globex", **WINDOW)
+    unscoped = get(client, "overview", served_key(client), project="globex", **WINDOW)
     assert unscoped["current"]["sessions"] == fx.totals(fixture_data, START, END, ("globex",))["sessions"]
 
 
 def test_projects_lists_what_the_key_may_see(served: tuple, fixture_data: fx.Fixture) -> None:
-    client, settings = served
+    client, _ = served
     every = sorted({s.project for s in fixture_data.sessions} | {lead.project for lead in fixture_data.leads})
-    assert get(client, "projects", new_key(settings)) == {"values": every, "all_projects": True}
-    assert get(client, "projects", new_key(settings, "acme", "nowhere")) == {
+    assert get(client, "projects", served_key(client)) == {"values": every, "all_projects": True}
+    assert get(client, "projects", served_key(client, "acme", "nowhere")) == {
         "values": ["acme"],
         "all_projects": False,
     }
@@ -204,8 +203,10 @@ def test_projects_lists_what_the_key_may_see(served: tuple, fixture_data: fx.Fix
 def test_every_route_refuses_missing_wrong_and_revoked_keys(served: tuple, route: str) -> None:
     client, settings = served
     created = run_operation(settings, keys.CREATE, keys.CreateKey(name="soon revoked"))
+    reload_keys(client)
     assert client.get(f"/analytics/{route}", headers={"X-API-Key": created.secret}).status_code == 200
     run_operation(settings, keys.REVOKE, RevokeKey(key_id=created.key.key_id))
+    reload_keys(client)
     for headers in ({}, {"Authorization": "Bearer pgk_wrong"}, {"X-API-Key": "nope"}, {"X-API-Key": created.secret},
                     {"Authorization": "Basic dXNlcjpwYXNz"}):  # fmt: skip
         response = client.get(f"/analytics/{route}", headers=headers)
@@ -232,14 +233,14 @@ def test_preflight_needs_no_key_and_other_methods_are_405(served: tuple, route: 
      ({"from": "garbage"}, "from"), ({"project": "bad project"}, "project")],
 )  # fmt: skip
 def test_bad_parameters_are_400_naming_them(served: tuple, params: dict[str, str], named: str) -> None:
-    client, settings = served
-    response = client.get("/analytics/pages/top", params=params, headers={"X-API-Key": new_key(settings)})
+    client, _ = served
+    response = client.get("/analytics/pages/top", params=params, headers={"X-API-Key": served_key(client)})
     assert response.status_code == 400
     assert response.json()["error"].startswith(f"{named}:")
 
 
 def test_realtime_counts_the_last_minutes(served_alone: tuple) -> None:
-    client, settings = served_alone
+    client, _ = served_alone
     now = now_ms()
     rows = [  # (ms ago, session, visitor, path)
         (30_000, "rt-1", "rv-1", "/live"), (90_000, "rt-1", "rv-1", "/live"), (120_000, "rt-2", "rv-1", "/pricing"),
@@ -247,13 +248,13 @@ def test_realtime_counts_the_last_minutes(served_alone: tuple) -> None:
     ]  # fmt: skip
     with app_cursor(client) as cursor:
         cursor.executemany(
-            "INSERT INTO events (received_at, session_id, visitor_id, type, url, path) VALUES (?, ?, ?, 'pageview', ?, ?)",
+            "INSERT INTO events (received_at, session_id, visitor_id, type, url, path) VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (utc_datetime(now - ago), sid, vid, f"https://e.com{path}", path)
+                (utc_datetime(now - ago), sid, vid, "pageview", f"https://e.com{path}", path)
                 for ago, sid, vid, path in rows
             ],
         )
-    body = get(client, "realtime", new_key(settings))
+    body = get(client, "realtime", served_key(client))
     recent = [r for r in rows if r[0] < 5 * 60_000]
     assert body["active_sessions"] == len({r[1] for r in recent}) == 3
     assert body["active_visitors"] == len({r[2] for r in recent}) == 2
@@ -265,14 +266,23 @@ def test_realtime_counts_the_last_minutes(served_alone: tuple) -> None:
 
 def test_storage(served: tuple, fixture_data: fx.Fixture) -> None:
     client, settings = served
-    with app_cursor(client) as cursor:
-        cursor.execute("CHECKPOINT")
-    body = get(client, "storage", new_key(settings))
+    on_clickhouse = settings.storage.engine == "clickhouse"
+    if not on_clickhouse:
+        with app_cursor(client) as cursor:
+            cursor.execute("CHECKPOINT")
+    body = get(client, "storage", served_key(client))
     tables = {t["table"]: t for t in body["tables"]}
-    assert tables["sessions"]["rows"] == len(fixture_data.sessions)
+    # ClickHouse keeps the sessions in session_rows (a version per start and end; one per fixture
+    # session here, written whole) behind the `sessions` view.
+    assert tables["session_rows" if on_clickhouse else "sessions"]["rows"] == len(fixture_data.sessions)
     assert tables["events"]["rows"] == sum(len(s.events) for s in fixture_data.sessions)
     assert tables["events"]["estimated_bytes"] > 0
-    assert body["database_bytes"] > 0 and body["database_path"] == str(app_runtime(client).database.path)
+    assert body["database_bytes"] > 0
+    if on_clickhouse:
+        assert body["database_path"] == settings.clickhouse.url  # chDB's: no password to hide
+        assert body["database_bytes"] == sum(t["estimated_bytes"] for t in body["tables"])
+    else:
+        assert body["database_path"] == str(app_runtime(client).database.path)
     all_events = [at for s in fixture_data.sessions for at, *_ in s.events]
     assert body["oldest_event_ms"] == int(
         (min(all_events) - datetime(1970, 1, 1)) / timedelta(milliseconds=1)
@@ -283,9 +293,9 @@ def test_storage(served: tuple, fixture_data: fx.Fixture) -> None:
                                               ("month", "Asia/Tokyo")])  # fmt: skip
 def test_timeseries_matches_a_plain_count_per_local_bucket(served: tuple, fixture_data: fx.Fixture, interval: str,
                                                            tz: str) -> None:  # fmt: skip
-    client, settings = served
+    client, _ = served
     params = {"from": "2026-03-03", "to": "2026-03-05", "tz": tz, "interval": interval}
-    body = get(client, "timeseries", new_key(settings), **params)
+    body = get(client, "timeseries", served_key(client), **params)
     zone = ZoneInfo(tz)
     start = datetime(2026, 3, 3, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     end = datetime(2026, 3, 6, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
@@ -315,6 +325,6 @@ def test_timeseries_matches_a_plain_count_per_local_bucket(served: tuple, fixtur
 
 
 def test_timeseries_defaults_to_hours_for_today(served: tuple) -> None:
-    client, settings = served
-    body = get(client, "timeseries", new_key(settings), period="today")
+    client, _ = served
+    body = get(client, "timeseries", served_key(client), period="today")
     assert body["interval"] == "hour" and 1 <= len(body["buckets"]) <= 24

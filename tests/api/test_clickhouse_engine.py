@@ -4,7 +4,6 @@ what is not on ClickHouse yet answers 501 naming itself, never a 500."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,13 +11,14 @@ from litestar.testing import TestClient
 
 from pulsegate.app import create_app
 from pulsegate.config import Settings
+from tests.helpers import chdb_url
 
 
 @pytest.fixture
-def clickhouse_client(make_settings: Callable[..., Settings], tmp_path: Path) -> Iterator[TestClient[Any]]:
-    settings = make_settings(
-        storage={"engine": "clickhouse"}, clickhouse={"url": f"chdb://{tmp_path / 'ch'}"}
-    )
+def clickhouse_client(
+    make_settings: Callable[..., Settings], unique_database: str
+) -> Iterator[TestClient[Any]]:
+    settings = make_settings(storage={"engine": "clickhouse"}, clickhouse={"url": chdb_url(unique_database)})
     with TestClient(create_app(settings)) as client:
         yield client
 

@@ -34,9 +34,12 @@ WINDOWS = {"1h": 3_600_000, "1d": 86_400_000, "7d": 7 * 86_400_000}
 HALF = 1 << 21  # the browser clock's reach around the receive time in an order key
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient[Any], str]]:
-    with ref.served_app(tmp_path_factory.mktemp("funnels")) as served:
+@pytest.fixture(scope="module", params=ref.ENGINES)
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient[Any], str]]:
+    """The app on each engine: every funnel must agree with the reference on both."""
+    with ref.served_app(tmp_path_factory.mktemp("funnels"), request.param) as served:
         yield served
 
 

@@ -16,7 +16,7 @@ from pulsegate.domain.periods import Window
 from pulsegate.domain.reports import DIMENSIONS, METRICS, dimension, parse_filters, with_goals
 from pulsegate.domain.timestamps import epoch_ms
 from tests.api import reports_reference as ref
-from tests.helpers import app_cursor, app_runtime, new_api_key
+from tests.helpers import app_cursor, served_key
 
 TZ = "Europe/Berlin"
 BLANK_VALUES = dict.fromkeys(
@@ -26,9 +26,12 @@ BLANK_VALUES = dict.fromkeys(
 PARAMS = {"from": ref.WINDOW_FROM.date().isoformat(), "to": "2026-03-07", "tz": TZ}
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient[Any], str]]:
-    with ref.served_app(tmp_path_factory.mktemp("reports")) as served:
+@pytest.fixture(scope="module", params=ref.ENGINES)
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient[Any], str]]:
+    """The app on each engine: every answer must agree with the reference on both."""
+    with ref.served_app(tmp_path_factory.mktemp("reports"), request.param) as served:
         yield served
 
 
@@ -321,7 +324,7 @@ def test_a_key_for_one_project_never_learns_another_project_s_goals(
     served: tuple[TestClient[Any], str],
 ) -> None:
     client, _ = served
-    headers = {"Authorization": f"Bearer {new_api_key(app_runtime(client).settings, 'acme')}"}
+    headers = {"Authorization": f"Bearer {served_key(client, 'acme')}"}
     names = [goal["name"] for goal in client.get("/analytics/goals", headers=headers).json()["goals"]]
     assert "Globex pricing" not in names and "Pricing" in names
     refused = client.get("/analytics/overview", params={"filter": "goal==Globex pricing"}, headers=headers)

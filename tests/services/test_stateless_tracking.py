@@ -30,6 +30,7 @@ from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
 from pulsegate.store.database import Database
 from pulsegate.store.writer import Writer
 from tests.clickhouse_endpoint import ClickHouseEndpoint
+from tests.helpers import chdb_url
 from tests.services.test_tracking_service import Clock
 
 IDLE_MS = 30 * 60_000
@@ -205,7 +206,7 @@ def test_clickhouse_answers_every_request_as_duckdb_does(
     start_ms = 1_790_000_000_000 + seed * 86_400_000
     expected_answers, expected_summaries = duckdb_answers(tmp_path / "d.duckdb", steps, start_ms)
     if engine == "chdb":
-        url = f"chdb://{tmp_path / 'ch'}"
+        url = chdb_url(f"{unique_database}_{seed}")
     else:
         endpoint: ClickHouseEndpoint = request.getfixturevalue("clickhouse_endpoint")
         url = endpoint.url(f"{unique_database}_{seed}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,12 +14,13 @@ from pulsegate.domain.clickhouse_target import parse_target
 from pulsegate.errors import StorageUnavailable
 from pulsegate.store.clickhouse.connection import ClickHouse, ClickHouseError, connect
 from tests.clickhouse_endpoint import ClickHouseEndpoint
+from tests.helpers import chdb_url
 
 
 @pytest.fixture(params=["chdb", "http"])
-def connection(request: pytest.FixtureRequest, tmp_path: Path, unique_database: str) -> Iterator[ClickHouse]:
+def connection(request: pytest.FixtureRequest, unique_database: str) -> Iterator[ClickHouse]:
     if request.param == "chdb":
-        opened = connect(parse_target(f"chdb://{tmp_path / 'ch'}"))
+        opened = connect(parse_target(chdb_url(unique_database)))
     else:
         endpoint: ClickHouseEndpoint = request.getfixturevalue("clickhouse_endpoint")
         opened = connect(parse_target(endpoint.url(unique_database)))

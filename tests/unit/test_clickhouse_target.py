@@ -31,6 +31,14 @@ def test_a_chdb_url_names_a_folder() -> None:
     target = parse_target("chdb:///var/lib/pulsegate/ch")
     assert (target.kind, target.path) == ("chdb", "/var/lib/pulsegate/ch")
     assert parse_target("chdb://relative/folder").path == "relative/folder"
+    assert target.database == "pulsegate" and target.display() == "chdb:///var/lib/pulsegate/ch"
+
+
+def test_a_chdb_url_may_name_its_database() -> None:
+    target = parse_target("chdb:///srv/ch?database=site_b")
+    assert (target.path, target.database) == ("/srv/ch", "site_b")
+    assert target.display() == "chdb:///srv/ch?database=site_b"
+    assert parse_target(target.display()) == target
 
 
 @pytest.mark.parametrize(
@@ -41,6 +49,8 @@ def test_a_chdb_url_names_a_folder() -> None:
         ("http://h/my-db", "", "not a plain name"),
         ("http://h:99999/db", "", "clickhouse.url"),
         ("chdb://", "", "needs a folder"),
+        ("chdb:///x?database=no-dashes", "", "not a plain name"),
+        ("chdb:///x?db=a", "", "chdb takes .database=name, not"),
         ("chdb:///x", "main", "not on a cluster"),
         ("http://h/db", "main; DROP", "clickhouse.cluster"),
     ],
