@@ -60,7 +60,9 @@ COMMANDS = (
         "cli.anomalies:app",
         "Anomaly detection: broken forms, traffic spikes and drops, VPN floods.",
     ),
-    LazyCommand("storage", "cli.storage:app", "The database file: sizes, compaction."),
+    LazyCommand(
+        "storage", "cli.storage:app", "The database file: sizes, compaction, a copy into ClickHouse."
+    ),
     LazyCommand("demo", "cli.demo:app", "Sample data and the demo site, to see PulseGate at work."),
     LazyCommand(
         "import",

@@ -6,14 +6,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli.lazy import PulseTyper
-from cli.output import JsonOption, console, format_ms, print_json, reports_errors
+from cli.output import JsonOption, console, error_console, format_ms, print_json, reports_errors
 from cli.settings import ConfigOption, DatabaseOption, settings_for
 
-app = PulseTyper(help="The database file: sizes, compaction.", no_args_is_help=True)
+app = PulseTyper(help="The database file: sizes, compaction, a copy into ClickHouse.", no_args_is_help=True)
 LONG_OPERATION_SECONDS = 6 * 3600.0
+INTERRUPTED_EXIT = 130  # as a shell reports Ctrl-C
 
 
 def _megabytes(size: int) -> str:
@@ -153,3 +155,102 @@ def backup(
             timeout=LONG_OPERATION_SECONDS,
         )  # fmt: skip
     console.print(f"Backed up {sum(done.tables.values()):,} rows to {done.path} ({_megabytes(done.bytes)}).")
+
+
+class _CopyBar:
+    """`ops.storage_copy.CopyProgress` as a Rich bar, one line per table."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def begin(self, table: str, total: int, done: int) -> None:
+        self._task = self._progress.add_task(table, total=total, completed=done)
+
+    def advance(self, rows: int) -> None:
+        assert self._task is not None
+        self._progress.advance(self._task, rows)
+
+
+@app.command("copy")
+@reports_errors
+def copy(
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="The ClickHouse store: clickhouse://USER:PASSWORD@HOST:8123/DATABASE (or http(s)://…, "
+            "or chdb:///FOLDER). Default: clickhouse.url of the configuration.",
+            show_default=False,
+        ),
+    ] = None,
+    batch_rows: Annotated[
+        int, typer.Option("--batch-rows", help="Rows read and inserted at a time (1 to 10,000,000).")
+    ] = 100_000,
+    json: JsonOption = False,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Copy the DuckDB file's history and settings into ClickHouse, to move to storage.engine =
+    "clickhouse" without losing anything (docs/scaling.md).
+
+    Copies sessions, events, form views, leads with their stages, attribution and deliveries,
+    imports, goals, funnels, projects, API keys, share links, email reports and the visitor salt
+    (so visitor ids stay the same). Every table's rows are counted on both sides at the end.
+    Interrupted, run it again: it goes on from the last batch ClickHouse acknowledged, and none is
+    inserted twice. Stop the server first (or copy a `pulsegate backup` of the file), and copy into
+    an empty ClickHouse database.
+
+    Examples:
+
+        pulsegate storage copy --to clickhouse://pulsegate:secret@ch.internal:8123/pulsegate
+
+        PULSEGATE_CLICKHOUSE__URL=http://… pulsegate storage copy --database /backups/copy.duckdb
+    """
+    from pulsegate.domain.clickhouse_target import parse_target
+    from pulsegate.errors import ConfigError, InvalidInput
+    from pulsegate.ops.storage_copy import copy_to_clickhouse
+
+    settings = settings_for(config, database)
+    url = to or settings.clickhouse.url
+    if not url:
+        raise InvalidInput(
+            "--to: the ClickHouse store's URL (or clickhouse.url in the configuration) is needed"
+        )
+    try:
+        target = parse_target(url, cluster=settings.clickhouse.cluster)
+    except ConfigError as exc:  # named as the option it came from, when it did
+        raise InvalidInput(
+            str(exc).replace("Invalid setting clickhouse.url", "--to") if to else str(exc)
+        ) from None
+    with Progress(
+        TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=error_console, disable=not error_console.is_terminal or json,
+    ) as progress:  # fmt: skip
+        try:
+            done = copy_to_clickhouse(settings, target, batch_rows=batch_rows, progress=_CopyBar(progress))
+        except KeyboardInterrupt:
+            progress.stop()
+            error_console.print(
+                "Interrupted. Every batch copied so far is kept: run the same command again to continue.",
+                highlight=False,
+            )
+            raise typer.Exit(INTERRUPTED_EXIT) from None
+    if json:
+        print_json(done)
+        return
+    table = Table("table", "rows", "copied now", "in ClickHouse")
+    for item in done.tables:
+        table.add_row(item.table, f"{item.rows:,}", f"{item.copied_now:,}", f"{item.in_clickhouse:,}")
+    console.print(table)
+    copied = sum(item.copied_now for item in done.tables)
+    again = " (continued an earlier run)" if done.resumed else ""
+    console.print(
+        f"Copied {copied:,} rows to {done.target} in {done.seconds:,.1f} s{again}; every table's count "
+        "matches.", highlight=False
+    )  # fmt: skip
+    for name in done.secrets_kept_by_target:
+        console.print(
+            f"The ClickHouse store already had its own {name}: it is kept, so visitor ids made there "
+            "differ from this file's for the same visitor.", highlight=False
+        )  # fmt: skip

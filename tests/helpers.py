@@ -137,7 +137,12 @@ def chdb_url(database: str) -> str:
 
 def invoke(database: Path, *args: str) -> Result:
     """Run the CLI in process on `database`, as a wide terminal."""
-    return _runner.invoke(cli_app, [*args, "--database", str(database)], env=WIDE_TERMINAL)
+    return invoke_with({}, database, *args)
+
+
+def invoke_with(environ: dict[str, str], database: Path, *args: str) -> Result:
+    """`invoke` with these environment variables set (PULSEGATE_… settings)."""
+    return _runner.invoke(cli_app, [*args, "--database", str(database)], env={**WIDE_TERMINAL, **environ})
 
 
 def cli(*args: str, database: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:

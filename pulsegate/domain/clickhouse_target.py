@@ -14,6 +14,9 @@ DEFAULT_DATABASE = "pulsegate"
 # A database or cluster name goes into DDL as an identifier: plain names only.
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 URL_FORMS = "http(s)://user:password@host:8123/database or chdb:///path/to/folder[?database=name]"
+# clickhouse:// and clickhouses://, as other ClickHouse clients write a server's URL, mean the
+# HTTP interface here (clickhouse-connect speaks HTTP only).
+_HTTP_SCHEMES = {"http": "http", "https": "https", "clickhouse": "http", "clickhouses": "https"}
 
 
 class ClickHouseTarget(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,7 +62,7 @@ def parse_target(url: str, *, cluster: str = "") -> ClickHouseTarget:
             unknown_text = f"chdb takes ?database=name, not {unknown[0]!r}"
             raise ConfigError(f"Invalid setting clickhouse.url: {unknown_text}")
         return ClickHouseTarget(kind="chdb", path=path, database=_database(query.get("database", [""])[-1]))
-    if parts.scheme not in ("http", "https"):
+    if parts.scheme not in _HTTP_SCHEMES:
         raise ConfigError(f"Invalid setting clickhouse.url: {_shown(url)!r} is not one of {URL_FORMS}")
     if not parts.hostname:
         raise ConfigError(f"Invalid setting clickhouse.url: no host in {_shown(url)!r}")
@@ -68,7 +71,7 @@ def parse_target(url: str, *, cluster: str = "") -> ClickHouseTarget:
         port = parts.port
     except ValueError as exc:
         raise ConfigError(f"Invalid setting clickhouse.url: {exc}") from exc
-    secure = parts.scheme == "https"
+    secure = _HTTP_SCHEMES[parts.scheme] == "https"
     return ClickHouseTarget(
         kind="http",
         host=parts.hostname,

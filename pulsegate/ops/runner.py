@@ -79,7 +79,7 @@ class OperationSession:
                 return result
             if not operation.creates_database and not self._settings.database_path.exists():
                 raise InvalidInput(missing_database(self._settings.database_path))
-            self._database = _open_offline(self._settings, self._path)
+            self._database = open_offline(self._settings, self._path)
         database = self._database
         return operation.run(OpContext(database.connection, replace_file=database.swap_file), args)
 
@@ -88,6 +88,10 @@ class OperationSession:
         keys and projects again within seconds (clickhouse.reload_seconds)."""
         if not operation.on_clickhouse:
             command = operation.name.replace(".", " ").replace("_", "-")
+            if operation.never_on_clickhouse:
+                raise NotOnThisEngine(
+                    f"`pulsegate {command}` is for the DuckDB file: {operation.never_on_clickhouse}"
+                )
             raise NotOnThisEngine(
                 f"`pulsegate {command}` is not available on storage.engine = 'clickhouse' yet "
                 "(docs/scaling.md lists what is)"
@@ -118,7 +122,9 @@ def missing_database(path: Path) -> str:
     )
 
 
-def _open_offline(settings: Settings, path: Path) -> Database:
+def open_offline(settings: Settings, path: Path) -> Database:
+    """The file of `settings` opened in this process (migrated, declared goals stored); `path` is
+    its control socket, named in the error when another process holds the file."""
     storage = settings.storage
     try:
         database = Database.open(

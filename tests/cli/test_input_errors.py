@@ -20,6 +20,9 @@ CASES = [
     (["demo", "seed", "--days", "0"], "--days: between 1 and 3650"),
     (["storage", "prune", "--older-than", "0d"], "--older-than: a number of days"),
     (["snippet", "--project", "a b"], "--project: 1 to 64 letters"),
+    (["storage", "copy", "--to", "ftp://ch:8123/x"], "--to: 'ftp://ch:8123/x' is not one of"),
+    (["storage", "copy"], "--to: the ClickHouse store's URL"),
+    (["storage", "copy", "--to", "chdb:///tmp/x", "--batch-rows", "0"], "--batch-rows"),
 ]  # fmt: skip
 
 

@@ -27,6 +27,18 @@ def test_defaults_fill_what_a_short_url_leaves_out() -> None:
     assert parse_target("https://localhost").port == 8443
 
 
+def test_clickhouse_schemes_mean_its_http_interface() -> None:
+    plain, secure = parse_target("clickhouse://u:p@ch:8123/db"), parse_target("clickhouses://ch/db")
+    assert (plain.kind, plain.secure, plain.port, plain.user, plain.database) == (
+        "http",
+        False,
+        8123,
+        "u",
+        "db",
+    )
+    assert (secure.kind, secure.secure, secure.port) == ("http", True, 8443)
+
+
 def test_a_chdb_url_names_a_folder() -> None:
     target = parse_target("chdb:///var/lib/pulsegate/ch")
     assert (target.kind, target.path) == ("chdb", "/var/lib/pulsegate/ch")

@@ -254,7 +254,54 @@ def _converter(kind: str) -> Any:
         return _parse_datetime if inner.startswith("DateTime") else _parse_date
     if inner.startswith(("Int", "UInt")) and inner[-2:] in ("64", "28", "56"):
         return int  # 64-bit and wider integers come quoted in JSON
+    if inner.startswith("Array("):
+        element = _converter(inner[len("Array(") : -1])
+        return None if element is None else _each(element)
+    if inner.startswith("Tuple("):
+        # Named fields (`touched_at DateTime64(3), …`) come as a JSON object, plain ones as a list.
+        fields = [_field(part) for part in _top_level(inner[len("Tuple(") : -1])]
+        if all(convert is None for _, convert in fields):
+            return None
+        return _fields(fields)
     return None
+
+
+def _each(convert: Any) -> Any:
+    return lambda values: [None if value is None else convert(value) for value in values]
+
+
+def _fields(fields: list[tuple[str, Any]]) -> Any:
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict):
+            converters = dict(fields)
+            return {name: item if converters.get(name) is None or item is None else converters[name](item)
+                    for name, item in value.items()}  # fmt: skip
+        return [
+            item if c is None or item is None else c(item)
+            for (_, c), item in zip(fields, value, strict=False)
+        ]
+
+    return convert
+
+
+def _field(text: str) -> tuple[str, Any]:
+    """A tuple field's name (empty when unnamed) and converter: `name Type` or `Type`."""
+    name, _, kind = text.strip().partition(" ")
+    if not kind or "(" in name:
+        return "", _converter(text.strip())
+    return name, _converter(kind.strip())
+
+
+def _top_level(text: str) -> list[str]:
+    """`text` split at the commas outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
 
 
 def _parse_date(text: str) -> Any:
