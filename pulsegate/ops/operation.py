@@ -35,3 +35,5 @@ class Operation(Generic[A, R]):
     # Runs on the ClickHouse store too (storage.engine = "clickhouse"): straight on the shared
     # store from the CLI's process, whichever servers run. Issue 22 ports the rest.
     on_clickhouse: bool = False
+    # Why it will never run there (it makes no sense on ClickHouse), told instead of "not yet".
+    never_on_clickhouse: str = ""

@@ -19,6 +19,8 @@ from pulsegate.ops.operation import Operation
 from pulsegate.ops.output_files import check_output_file, written_in_place_of
 from pulsegate.services.analytics import file_size, storage_stats
 from pulsegate.store import rollup
+from pulsegate.store.clickhouse import storage as clickhouse_storage
+from pulsegate.store.clickhouse.cursor import is_clickhouse
 from pulsegate.store.transactions import transaction
 
 
@@ -35,6 +37,8 @@ class BackupDone(msgspec.Struct, kw_only=True):
 
 def stats(context: OpContext, args: NoArguments) -> Storage:
     """What /analytics/storage shows."""
+    if is_clickhouse(context.connection):
+        return clickhouse_storage.storage_stats(context.connection)  # type: ignore[arg-type]
     path = Path(
         context.connection.execute(
             "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
@@ -241,7 +245,13 @@ def prune(context: OpContext, args: PruneArgs) -> Pruned:
 
 
 # The archive or the file itself may change under these: the server's readers look again after.
-STATS = Operation("storage.stats", stats, NoArguments, Storage, refreshes_readers=True)
-BACKUP = Operation("storage.backup", backup, BackupArgs, BackupDone, refreshes_readers=True)
-COMPACT = Operation("storage.compact", compact, CompactArgs, CompactDone, refreshes_readers=True)
+STATS = Operation("storage.stats", stats, NoArguments, Storage, refreshes_readers=True, on_clickhouse=True)
+BACKUP = Operation(
+    "storage.backup", backup, BackupArgs, BackupDone, refreshes_readers=True,
+    never_on_clickhouse="back ClickHouse up with its own BACKUP … TO statement or clickhouse-backup",
+)  # fmt: skip
+COMPACT = Operation(
+    "storage.compact", compact, CompactArgs, CompactDone, refreshes_readers=True,
+    never_on_clickhouse="ClickHouse merges its parts and drops deleted rows itself",
+)  # fmt: skip
 PRUNE = Operation("storage.prune", prune, PruneArgs, Pruned, refreshes_readers=True)
