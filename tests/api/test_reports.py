@@ -69,7 +69,7 @@ def same(got: dict[str, Any], expected: dict[str, Any], names: list[str], where:
 
 def same_breakdown(answer: dict[str, Any], expected: dict[Any, Any], metrics: list[str], by: str) -> None:
     """A breakdown's every row is the expected one, and they are ranked by the first metric."""
-    assert answer["total_rows"] == len(expected)
+    assert answer["total_rows"] == len(expected), (answer["rows"], expected)
     assert sorted(map(repr, (row["value"] for row in answer["rows"]))) == sorted(map(repr, expected))
     for row in answer["rows"]:
         same(row, expected[row["value"]], metrics, f"breakdown by {by}: {row['value']}")
