@@ -19,7 +19,6 @@ _FUNCTIONS = {
     "regexp_full_match": "match",
     "starts_with": "startsWith",
     "json_keys": "JSONExtractKeys",
-    "json_extract_string": "JSON_VALUE",  # the same JSONPath; NULL when missing (connection.py)
     "unnest": "arrayJoin",
     "any_value": "any",
     "epoch_ms": "toUnixTimestamp64Milli",
@@ -36,6 +35,11 @@ _CASTS = {"UBIGINT": "UInt64", "TIMESTAMP": "Nullable(DateTime64(6))", "VARCHAR"
 _CAST_BY_NAME = {name.lower(): clickhouse for name, clickhouse in _CASTS.items()}
 _CAST = re.compile(r"::\s*(" + "|".join(_CASTS) + r")\b", re.IGNORECASE)
 _SHIFT_RIGHT = re.compile(r"\(([\w.]+) >> (\d+)\)")  # ClickHouse has no shift operators
+# DuckDB's json_extract_string is NULL for a missing key. ClickHouse's JSON_VALUE is too (with
+# function_json_value_return_type_allow_nullable, connection.py), but only for a String: on a
+# Nullable(String) column it gives '' instead, so the column is made a String first (NULL as '',
+# whose every path is missing).
+_JSON_EXTRACT_STRING = re.compile(r"\bjson_extract_string\(\s*([\w.]+)\s*,", re.IGNORECASE)
 _STRING = re.compile(r"'(?:[^'\\]|\\.|'')*'")
 
 
@@ -57,5 +61,6 @@ def translate(sql: str) -> str:
 
 def _words(text: str) -> str:
     text = _SHIFT_RIGHT.sub(r"bitShiftRight(\1, \2)", text)
+    text = _JSON_EXTRACT_STRING.sub(r"JSON_VALUE(coalesce(\1, ''),", text)
     text = _FUNCTION_CALL.sub(lambda match: _FUNCTIONS[match.group(1).lower()] + "(", text)
     return _CAST.sub(lambda match: "::" + _CAST_BY_NAME[match.group(1).lower()], text)
