@@ -130,6 +130,26 @@ def shared_chdb_folder() -> Path:
     return folder
 
 
+def copy_everything(cursor: Any, url: str) -> None:
+    """Every row `pulsegate storage copy` copies, from a DuckDB cursor (a served app's, whose file
+    the copy command could not open) into the ClickHouse store at `url`, migrated first."""
+    from pulsegate.domain.clickhouse_target import parse_target
+    from pulsegate.store.clickhouse import copy
+    from pulsegate.store.clickhouse.store import ClickHouseStore
+
+    store = ClickHouseStore.open(parse_target(url))
+    try:
+        copy.copy_secrets(cursor, store.connection)
+        for table in copy.COPIED_TABLES:
+            columns = copy.shared_columns(cursor, store.connection, table)
+            _, top = copy.source_rows(cursor, table)
+            copy.insert_range(
+                store.connection, table, columns, copy.read_range(cursor, table, columns, 0, top), ""
+            )
+    finally:
+        store.close()
+
+
 def chdb_url(database: str) -> str:
     """A clickhouse.url for `database` in this process's chDB folder."""
     return f"chdb://{shared_chdb_folder()}?database={database}"

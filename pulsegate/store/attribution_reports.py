@@ -11,6 +11,7 @@ from pulsegate.domain.attribution_reports import AttributionDimension, Model
 from pulsegate.domain.lead_views import LeadFilter
 from pulsegate.domain.reports import DIMENSIONS, Filter
 from pulsegate.store import rollup
+from pulsegate.store.clickhouse.cursor import is_clickhouse
 from pulsegate.store.lead_queries import lead_where
 from pulsegate.store.queries import Scope
 from pulsegate.store.report_sql import DUCKDB, Dialect, Sql
@@ -50,6 +51,19 @@ _REVENUE = (
 )
 
 
+# The same on ClickHouse: (currency, amount) tuples, summed per currency into named tuples, which
+# arrive as the same {currency, amount} objects.
+_WON_VALUES_CLICKHOUSE = (
+    "groupArray(tuple(stage_currency, assumeNotNull(w * stage_value))) "
+    "FILTER (WHERE NOT is_spam AND stage = 'won' AND stage_value IS NOT NULL)"
+)
+_REVENUE_CLICKHOUSE = (
+    "arrayMap(c -> CAST(tuple(c, round(arraySum(arrayMap(v -> v.2, arrayFilter(v -> v.1 IS NOT DISTINCT FROM c, "
+    "won_values))), 6)), 'Tuple(currency Nullable(String), amount Float64)'), "
+    "arraySort(arrayDistinct(arrayMap(v -> v.1, won_values))))"
+)
+
+
 def attribution_rows(
     cursor: duckdb.DuckDBPyConnection,
     scope: Scope,
@@ -67,6 +81,9 @@ def attribution_rows(
         LeadFilter(scope.projects, scope.start, scope.end, filters=tuple(filters)), coverage
     )
     touched, weight = _CREDITED[model]
+    won_values, revenue = (
+        (_WON_VALUES_CLICKHOUSE, _REVENUE_CLICKHOUSE) if is_clickhouse(cursor) else (_WON_VALUES, _REVENUE)
+    )
     sessions_where = counted_sessions(scope, filters, dialect, coverage=coverage)
     session_value = dialect.session_value(DIMENSIONS[dimension.session_dimension])
     ctes = [
@@ -82,7 +99,7 @@ def attribution_rows(
         Sql(
             "by_value AS (SELECT grp, "
             + ", ".join(f"{aggregate} AS {name}" for name, aggregate in _AGGREGATES.items())
-            + f", {_WON_VALUES} AS won_values FROM credited GROUP BY grp)"
+            + f", {won_values} AS won_values FROM credited GROUP BY grp)"
         ),
         Sql(
             f"visits AS (SELECT {session_value.text} AS grp, count(*) AS sessions FROM sessions "
@@ -93,7 +110,7 @@ def attribution_rows(
     source = "by_value LEFT JOIN visits ON visits.grp IS NOT DISTINCT FROM by_value.grp"
     columns = [
         *(f"by_value.{name} AS {name}" for name in _AGGREGATES),
-        f"coalesce({_REVENUE}, []) AS revenue",
+        f"coalesce({revenue}, []) AS revenue",
         "100.0 * by_value.leads / nullif(visits.sessions, 0) AS conversion_rate",
     ]
     return ranked(cursor, ctes, source, "by_value.grp", columns, True, ranking)

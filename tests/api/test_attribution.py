@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
@@ -25,7 +26,7 @@ from tests.api.attribution_reference import (
     report,
     store_visits,
 )
-from tests.helpers import app_cursor, app_rows, app_runtime, new_api_key, wait_for
+from tests.helpers import app_cursor, app_rows, app_runtime, chdb_url, copy_everything, new_api_key, wait_for
 
 CALLBACK = "attribution-callback-secret"
 SETTINGS = (
@@ -134,11 +135,37 @@ def test_each_lead_keeps_its_touches_as_the_rules_say(world: tuple[Any, ...]) ->
 
 def test_the_attribution_report_agrees_with_the_reference(world: tuple[Any, ...]) -> None:
     client, config, made, visits = world
+    auth = {"X-API-Key": new_api_key(config)}
+    scoped = {"X-API-Key": new_api_key(config, "acme")}
+    agrees_with_the_reference(client, config, made, visits, auth, scoped)
+
+
+def test_on_clickhouse_the_report_of_the_same_leads_agrees_too(
+    world: tuple[Any, ...], unique_database: str
+) -> None:
+    """The leads captured on DuckDB, copied into ClickHouse (chDB) as `storage copy` does, and the
+    report asked of a server on ClickHouse (lead capture itself is not on ClickHouse yet)."""
+    client, config, made, visits = world
+    auth = {"X-API-Key": new_api_key(config)}
+    scoped = {"X-API-Key": new_api_key(config, "acme")}  # made before the copy, which carries them
+    url = chdb_url(unique_database)
+    with app_cursor(client) as cursor:
+        copy_everything(cursor, url)
+    on_clickhouse = load_settings(None, environ={}, overrides={
+        "storage": {"engine": "clickhouse", "rollup_interval_seconds": 0}, "clickhouse": {"url": url},
+        "attribution": msgspec.structs.asdict(config.attribution), "rate_limits": {"enabled": False},
+    })  # fmt: skip
+    with TestClient(create_app(on_clickhouse)) as served:
+        agrees_with_the_reference(served, config, made, visits, auth, scoped)
+
+
+def agrees_with_the_reference(
+    client: TestClient[Any], config: Any, made: list[Any], visits: list[Visit],
+    auth: dict[str, str], scoped: dict[str, str],
+) -> None:  # fmt: skip
     settings = {
         name: getattr(config.attribution, name) for name in ("lookback_days", "last_touch", "cross_visit")
     }
-    auth = {"X-API-Key": new_api_key(config)}
-    scoped = {"X-API-Key": new_api_key(config, "acme")}
     window = (min(j.lead_ms for j in made) - 7 * 86_400_000, max(j.lead_ms for j in made) + 1)
     cases = [
         ("first", "source", auth, None, None),

@@ -23,6 +23,9 @@ def test_names_are_rewritten_and_quoted_text_is_not() -> None:
     )
     assert translate("json_extract_string(props, ?)") == "JSON_VALUE(coalesce(props, ''), ?)"
     assert translate("SELECT 'json_extract_string(props, 1)'") == "SELECT 'json_extract_string(props, 1)'"
+    assert translate("SELECT * EXCLUDE (a) FROM e ORDER BY e.rowid, rowid") == (
+        "SELECT * EXCEPT (a) FROM e ORDER BY (e._block_number, e._block_offset), (_block_number, _block_offset)"
+    )
 
 
 # No JSON null: tracking drops a property whose value is not a string, number or boolean

@@ -40,6 +40,8 @@ _SHIFT_RIGHT = re.compile(r"\(([\w.]+) >> (\d+)\)")  # ClickHouse has no shift o
 # Nullable(String) column it gives '' instead, so the column is made a String first (NULL as '',
 # whose every path is missing).
 _JSON_EXTRACT_STRING = re.compile(r"\bjson_extract_string\(\s*([\w.]+)\s*,", re.IGNORECASE)
+# DuckDB's rowid orders rows as inserted; ClickHouse's block columns do (migration 0005).
+_ROWID = re.compile(r"\b(\w+\.)?rowid\b")
 _STRING = re.compile(r"'(?:[^'\\]|\\.|'')*'")
 
 
@@ -48,7 +50,7 @@ def translate(sql: str) -> str:
     # ClickHouse's LIKE escapes with a backslash already, and its strings read one as an escape.
     sql = sql.replace(" ESCAPE '\\'", "")
     # ClickHouse's CTEs are always inlined: DuckDB's hint has nothing to say there.
-    sql = sql.replace(" AS NOT MATERIALIZED (", " AS (")
+    sql = sql.replace(" AS NOT MATERIALIZED (", " AS (").replace("* EXCLUDE (", "* EXCEPT (")
     pieces = []
     position = 0
     for literal in _STRING.finditer(sql):
@@ -61,6 +63,7 @@ def translate(sql: str) -> str:
 
 def _words(text: str) -> str:
     text = _SHIFT_RIGHT.sub(r"bitShiftRight(\1, \2)", text)
+    text = _ROWID.sub(lambda match: f"({match[1] or ''}_block_number, {match[1] or ''}_block_offset)", text)
     text = _JSON_EXTRACT_STRING.sub(r"JSON_VALUE(coalesce(\1, ''),", text)
     text = _FUNCTION_CALL.sub(lambda match: _FUNCTIONS[match.group(1).lower()] + "(", text)
     return _CAST.sub(lambda match: "::" + _CAST_BY_NAME[match.group(1).lower()], text)
