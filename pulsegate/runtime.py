@@ -351,7 +351,7 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
         leads=cast(LeadService, _NotOnClickHouseYet("Lead capture")),
         analytics=AnalyticsService(store),  # type: ignore[arg-type]  # the store reads as Database does
         lead_views=LeadViews(store),  # type: ignore[arg-type]
-        anomalies=cast(AnomalyService, _NotOnClickHouseYet("Anomaly detection")),
+        anomalies=AnomalyService(store),  # type: ignore[arg-type]
         api_keys=api_keys,
         projects=projects,
         shares=cast(ShareLinks, _NotOnClickHouseYet("Share links")),

@@ -29,4 +29,4 @@ def scan_anomalies(context: OpContext, args: ScanArgs) -> AnomalyReport:
     return scan(context.connection, now_ms(), args.window_hours, args.sensitivity, projects)
 
 
-SCAN = Operation("anomalies.scan", scan_anomalies, ScanArgs, AnomalyReport)
+SCAN = Operation("anomalies.scan", scan_anomalies, ScanArgs, AnomalyReport, on_clickhouse=True)

@@ -58,8 +58,9 @@ _WON_VALUES_CLICKHOUSE = (
     "FILTER (WHERE NOT is_spam AND stage = 'won' AND stage_value IS NOT NULL)"
 )
 _REVENUE_CLICKHOUSE = (
-    "arrayMap(c -> CAST(tuple(c, round(arraySum(arrayMap(v -> v.2, arrayFilter(v -> v.1 IS NOT DISTINCT FROM c, "
-    "won_values))), 6)), 'Tuple(currency Nullable(String), amount Float64)'), "
+    "arrayMap(c -> CAST(tuple(c, round(arraySum(arrayMap(v -> v.2, "
+    "arrayFilter(v -> v.1 IS NOT DISTINCT FROM c, won_values))), 6)), "
+    "'Tuple(currency Nullable(String), amount Float64)'), "
     "arraySort(arrayDistinct(arrayMap(v -> v.1, won_values))))"
 )
 

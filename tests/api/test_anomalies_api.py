@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from cli.main import app as cli_app
 from pulsegate.app import create_app
 from tests.api.anomaly_fixture import seed_broken_form
-from tests.helpers import new_api_key
+from tests.helpers import chdb_url, new_api_key
 from tests.windows import wait_for_fresh_window
 
 
@@ -48,3 +48,28 @@ def test_api_and_cli_find_the_broken_form(tmp_path: Path, make_settings: Any, da
         )
         assert bad.status_code == 400 and bad.json()["error"].startswith("sensitivity:")
         assert client.get("/analytics/anomalies").status_code == 401
+
+
+def test_on_clickhouse_the_same_form_is_found(
+    tmp_path: Path, make_settings: Any, unique_database: str
+) -> None:
+    """The same database copied into ClickHouse (chDB) by `storage copy`: the API and the CLI find
+    the same finding there."""
+    wait_for_fresh_window(3600, margin=30)
+    database = tmp_path / "broken.duckdb"
+    seed_broken_form(database)
+    secret = new_api_key(make_settings(storage={"database": str(database)}), name="t")  # copied along
+    url = chdb_url(unique_database)
+    copied = CliRunner().invoke(cli_app, ["storage", "copy", "--to", url, "--database", str(database)])
+    assert copied.exit_code == 0, copied.output
+    on_clickhouse = {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": url}
+    scanned = CliRunner().invoke(cli_app, ["anomalies", "scan", "--json"], env=on_clickhouse)
+    assert scanned.exit_code == 1 and '"kind":"submission_drop"' in scanned.output, scanned.output
+    settings = make_settings(storage={"engine": "clickhouse"}, clickhouse={"url": url})
+    with TestClient(create_app(settings)) as client:
+        body = client.get(
+            "/analytics/anomalies", params={"window": "6h"}, headers={"X-API-Key": secret}
+        ).json()
+    assert [(f["kind"], f["project"], f["observed"], f["expected"]) for f in body["findings"]] == [
+        ("submission_drop", "acme", 0, 12)
+    ]
