@@ -466,6 +466,25 @@ def _check_storage(settings: Settings) -> None:
             "(http(s)://user:password@host:8123/database, or chdb:///path/to/folder)"
         )
     settings.clickhouse_target  # noqa: B018 (parsing it raises ConfigError naming the problem)
+    if settings.storage.engine == "clickhouse":
+        _check_clickhouse_features(settings)
+
+
+def _check_clickhouse_features(settings: Settings) -> None:
+    """Refuse what would be set and silently not done on ClickHouse yet: a team must not believe
+    its leads are forwarded, its alerts sent or its old events pruned when they are not."""
+    unported = {
+        "crm.webhook_url": bool(settings.crm.webhook_url),
+        "alerts.webhook_url": bool(settings.alerts.webhook_url),
+        "email.host": bool(settings.email.host),
+        "retention.events_older_than_days": settings.retention.events_older_than_days > 0,
+    }
+    if named := [name for name, is_set in unported.items() if is_set]:
+        others = f"; nor {', '.join(named[1:])}" if named[1:] else ""
+        raise ConfigError(
+            f"Invalid setting {named[0]}: not available with storage.engine = 'clickhouse' yet "
+            f"(docs/scaling.md lists what is){others}"
+        )
 
 
 def _check_reports(settings: Settings) -> None:

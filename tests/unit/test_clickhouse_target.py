@@ -91,3 +91,15 @@ def test_the_clickhouse_engine_needs_a_url() -> None:
 def test_a_bad_url_stops_start_up_even_on_duckdb() -> None:
     with pytest.raises(ConfigError, match=r"clickhouse\.url"):
         load_settings(None, environ={"PULSEGATE_CLICKHOUSE__URL": "mysql://h/db"})
+
+
+def test_what_clickhouse_does_not_do_yet_is_refused_not_ignored() -> None:
+    on_clickhouse = {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": "chdb:///tmp/x"}
+    crm = {"PULSEGATE_CRM__WEBHOOK_URL": "https://crm.test/hook", "PULSEGATE_CRM__SIGNING_SECRET": "s" * 32}
+    with pytest.raises(ConfigError, match=r"crm\.webhook_url: not available .* nor email\.host"):
+        load_settings(None, environ={**on_clickhouse, **crm, "PULSEGATE_EMAIL__HOST": "smtp.test",
+                                     "PULSEGATE_EMAIL__FROM": "pulse@example.com"})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"retention\.events_older_than_days"):
+        load_settings(None, environ={**on_clickhouse, "PULSEGATE_RETENTION__EVENTS_OLDER_THAN_DAYS": "400"})
+    # On DuckDB, the same settings are fine.
+    assert load_settings(None, environ=crm).crm.webhook_url
