@@ -128,18 +128,23 @@ def time_routes(
 
 
 def ingest(database: Path, folder: Path, args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
-    """wrk against a server on each prefilled store, in turn, `args.rounds` times: DuckDB on a copy
-    of the file, chDB on the folder itself (chDB's folders cannot be copied: their metadata names
+    """wrk against a server on each prefilled store, in turn, `args.rounds` times: DuckDB on a fresh
+    copy of the file, chDB on the folder itself (chDB's folders cannot be copied: their metadata names
     their place), its ingested rows deleted afterwards so that the copy still matches the file."""
     load = argparse.Namespace(duration=args.duration, connections=args.connections, clients="one")
     results: dict[str, list[dict[str, Any]]] = {"duckdb": [], "clickhouse": []}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as scratch:
         twin_file = Path(scratch) / "ingest.duckdb"
-        shutil.copy(database, twin_file)
         for _ in range(args.rounds):
             for engine in ("duckdb", "clickhouse"):
                 env = clickhouse_env(folder) if engine == "clickhouse" else {}
+                if engine == "duckdb":
+                    # A fresh copy each round: a file holding the last round's million events in
+                    # one open session does not start again at 64 MB (load_open_sessions runs out
+                    # of memory; noted on issue 22).
+                    shutil.copy(database, twin_file)
                 port = free_port()
+                print(f"ingest: {engine}, round {len(results[engine]) + 1}", file=sys.stderr)
                 process = start_pulsegate(twin_file, port, extra_env=env, healthy_within=300)
                 try:
                     session = httpx.post(
