@@ -354,7 +354,7 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
         anomalies=AnomalyService(store),  # type: ignore[arg-type]
         api_keys=api_keys,
         projects=projects,
-        shares=cast(ShareLinks, _NotOnClickHouseYet("Share links")),
+        shares=ShareLinks(store, store.secret("share_cookies")),  # type: ignore[arg-type]
         health=HealthCheck(writer),  # type: ignore[arg-type]
         operations=cast(OperationExecutor, _NotOnClickHouseYet("The control socket")),
     )

@@ -144,6 +144,6 @@ def _info(link: ShareLink, now: int) -> ShareInfo:
     )
 
 
-CREATE = Operation("shares.create", create_share, CreateShare, CreatedShare, creates_database=False)
-LIST = Operation("shares.list", list_shares, NoArguments, list[ShareInfo])
-REVOKE = Operation("shares.revoke", revoke_share, RevokeShare, RevokedShare)
+CREATE = Operation("shares.create", create_share, CreateShare, CreatedShare, on_clickhouse=True)
+LIST = Operation("shares.list", list_shares, NoArguments, list[ShareInfo], on_clickhouse=True)
+REVOKE = Operation("shares.revoke", revoke_share, RevokeShare, RevokedShare, on_clickhouse=True)

@@ -12,13 +12,13 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
-from pulsegate.config import Settings, load_settings
+from pulsegate.config import Settings
 from pulsegate.domain.shares import COOKIE_NAME, hash_password
 from pulsegate.errors import PulseGateError
 from pulsegate.ops import shares
 from pulsegate.ops.runner import run_operation
 from tests.api import analytics_fixture as fx
-from tests.helpers import app_cursor, new_api_key
+from tests.helpers import app_cursor, engine_settings, served_key
 
 WINDOW = {"from": "2026-03-03", "to": "2026-03-07", "tz": "UTC"}
 GONE = {"error": "Share link not found: it may have been revoked or have expired"}
@@ -40,11 +40,11 @@ ROUTES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient[Any], Settings]]:
-    database = tmp_path_factory.mktemp("shares") / "p.duckdb"
-    storage = {"database": str(database), "rollup_interval_seconds": 0}
-    settings = load_settings(None, environ={}, overrides={"storage": storage})
+@pytest.fixture(scope="module", params=["duckdb", "clickhouse"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient[Any], Settings]]:
+    settings = engine_settings(tmp_path_factory.mktemp("shares"), request.param, rollup_interval_seconds=0)
     with TestClient(create_app(settings)) as client:
         with app_cursor(client) as cursor:
             fx.insert(cursor, fx.build())
@@ -65,7 +65,7 @@ def test_each_report_is_the_key_s_answer_for_the_link_s_project(
 ) -> None:
     client, settings = served
     link = create(settings)
-    key = new_api_key(settings)
+    key = served_key(client)
     shared = client.get(f"{link.path}/api/analytics/{route}", params={**WINDOW, **params})
     keyed = client.get(f"/analytics/{route}", params={**WINDOW, **params, "project": "acme"},
                        headers={"X-API-Key": key})  # fmt: skip
@@ -245,7 +245,7 @@ def test_text_a_lead_s_sender_typed_never_reaches_a_share_link(
             "INSERT INTO leads (lead_id, submission_id, created_at, project, source, is_spam) "
             "VALUES ('typed-lead', 'typed-lead', ?, 'acme', ?, false)", ["2026-03-04 10:00:00", typed],
         )  # fmt: skip
-    key = new_api_key(settings)
+    key = served_key(client)
     keyed = client.get("/analytics/forms", params={**WINDOW, "project": "acme"}, headers={"X-API-Key": key})
     assert typed in keyed.text  # the check below is real
     link = create(settings)
