@@ -327,6 +327,9 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
     keeps state that correctness depends on (services/stateless_tracking.py)."""
     store = ClickHouseStore.open(settings.clickhouse_target)
     stack.callback(store.close)
+    # The config file's goals, as on DuckDB (no write when the store has them already; processes
+    # first started at the same instant with a changed file could each write them: restart one).
+    replace_config_goals(store.connection, settings.declared_goals, utc_datetime(now_ms()))  # type: ignore[arg-type]
     geo = _geo_resolver(settings)
     geo.load()
     salt = store.secret("visitor_salt", configured=settings.privacy.visitor_salt)

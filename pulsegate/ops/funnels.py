@@ -75,6 +75,6 @@ def remove_funnel(context: OpContext, args: RemoveFunnel) -> list[FunnelInfo]:
     return list_funnels(context, NoArguments())
 
 
-ADD = Operation("funnels.add", add_funnel, AddFunnel, FunnelInfo, creates_database=True)
-LIST = Operation("funnels.list", list_funnels, NoArguments, list[FunnelInfo])
-REMOVE = Operation("funnels.remove", remove_funnel, RemoveFunnel, list[FunnelInfo])
+ADD = Operation("funnels.add", add_funnel, AddFunnel, FunnelInfo, creates_database=True, on_clickhouse=True)
+LIST = Operation("funnels.list", list_funnels, NoArguments, list[FunnelInfo], on_clickhouse=True)
+REMOVE = Operation("funnels.remove", remove_funnel, RemoveFunnel, list[FunnelInfo], on_clickhouse=True)

@@ -60,6 +60,6 @@ def remove_goal(context: OpContext, args: RemoveGoal) -> list[GoalInfo]:
     return list_goals(context, NoArguments())
 
 
-ADD = Operation("goals.add", add_goal, AddGoal, GoalInfo, creates_database=True)
-LIST = Operation("goals.list", list_goals, NoArguments, list[GoalInfo])
-REMOVE = Operation("goals.remove", remove_goal, RemoveGoal, list[GoalInfo])
+ADD = Operation("goals.add", add_goal, AddGoal, GoalInfo, creates_database=True, on_clickhouse=True)
+LIST = Operation("goals.list", list_goals, NoArguments, list[GoalInfo], on_clickhouse=True)
+REMOVE = Operation("goals.remove", remove_goal, RemoveGoal, list[GoalInfo], on_clickhouse=True)

@@ -198,7 +198,7 @@ def _plain(value: object) -> str | int | float | bool | None:
 
 
 RETRY = Operation("leads.retry", retry_deliveries, RetryDeliveries, Requeued)
-EXPORT_PAGE = Operation("leads.export_page", export_page, ExportPage, ExportedPage)
+EXPORT_PAGE = Operation("leads.export_page", export_page, ExportPage, ExportedPage, on_clickhouse=True)
 EXPORT_PARQUET = Operation("leads.export_parquet", export_parquet, ExportParquet, Exported)
-LIST = Operation("leads.list", list_leads, ListLeads, ListedLeads)
-SHOW = Operation("leads.show", show_lead, ShowLead, LeadDetail)
+LIST = Operation("leads.list", list_leads, ListLeads, ListedLeads, on_clickhouse=True)
+SHOW = Operation("leads.show", show_lead, ShowLead, LeadDetail, on_clickhouse=True)

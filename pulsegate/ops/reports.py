@@ -63,4 +63,4 @@ def breakdown(context: OpContext, args: BreakdownArgs) -> Breakdown:
     return reports.breakdown(context.connection, query, by, metrics, parse_order(args.order, metrics), paging)
 
 
-BREAKDOWN = Operation("reports.breakdown", breakdown, BreakdownArgs, Breakdown)
+BREAKDOWN = Operation("reports.breakdown", breakdown, BreakdownArgs, Breakdown, on_clickhouse=True)

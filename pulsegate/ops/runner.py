@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
@@ -100,6 +100,9 @@ class OperationSession:
             from pulsegate.store.clickhouse.store import ClickHouseStore
 
             self._clickhouse = ClickHouseStore.open(self._settings.clickhouse_target)
+            # As an offline opening of the file does: the config file's goals are the store's.
+            cursor: Any = self._clickhouse.connection  # the store's cursor speaks DuckDB's interface
+            replace_config_goals(cursor, self._settings.declared_goals, utc_datetime(now_ms()))
         # The store's cursor speaks DuckDB's interface (store/clickhouse/cursor.py).
         return operation.run(OpContext(self._clickhouse.connection), args)  # type: ignore[arg-type]
 

@@ -254,6 +254,8 @@ def _converter(kind: str) -> Any:
         return _parse_datetime if inner.startswith("DateTime") else _parse_date
     if inner.startswith(("Int", "UInt")) and inner[-2:] in ("64", "28", "56"):
         return int  # 64-bit and wider integers come quoted in JSON
+    if inner.startswith("Float"):
+        return float  # a whole number comes as 15000, which JSON reads as an int: DuckDB's is 15000.0
     if inner.startswith("Array("):
         element = _converter(inner[len("Array(") : -1])
         return None if element is None else _each(element)

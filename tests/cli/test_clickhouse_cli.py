@@ -1,0 +1,87 @@
+"""The CLI on storage.engine = "clickhouse" (chDB here): goals, funnels, report and the leads
+commands answer on a copy of a file as they answer on the file itself, and the config file's goals
+are the store's."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import chdb_url, invoke, invoke_with
+
+READS = [
+    ["report", "source", "-m", "visitors", "-m", "sessions", "-m", "leads", "-n", "50"],
+    ["report", "page", "-m", "pageviews", "-m", "visitors", "-n", "50"],
+    ["leads", "list", "--limit", "100"],
+    ["goals", "list"],
+    ["funnels", "list"],
+]
+
+
+@pytest.fixture(scope="module")
+def copied(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A seeded file and the environment of a chDB copy of it."""
+    folder = tmp_path_factory.mktemp("clickhouse-cli")
+    database = folder / "p.duckdb"
+    assert invoke(database, "demo", "seed", "--days", "5", "--sessions", "300").exit_code == 0
+    url = chdb_url("t_cli_" + folder.name.replace("-", "_"))
+    assert invoke(database, "storage", "copy", "--to", url).exit_code == 0
+    return database, {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": url}
+
+
+def window() -> list[str]:
+    today = datetime.now(UTC).date()
+    return ["--from", (today - timedelta(days=7)).isoformat(), "--to", today.isoformat()]
+
+
+@pytest.mark.parametrize("args", READS, ids=[" ".join(args[:2]) for args in READS])
+def test_reads_answer_as_on_the_file(copied: tuple[Path, dict[str, str]], args: list[str]) -> None:
+    database, on_clickhouse = copied
+    extra = window() if args[0] == "report" else []
+    on_file = invoke(database, *args, *extra, "--json")
+    on_store = invoke_with(on_clickhouse, database, *args, *extra, "--json")
+    assert on_file.exit_code == 0 and on_store.exit_code == 0, on_store.output
+    assert json.loads(on_store.stdout) == json.loads(on_file.stdout)
+    assert on_file.stdout.strip() not in ("[]", "{}")
+
+
+def test_a_lead_shows_and_exports_as_on_the_file(copied: tuple[Path, dict[str, str]]) -> None:
+    database, on_clickhouse = copied
+    lead_id = json.loads(invoke(database, "leads", "list", "--json").stdout)["leads"][0]["lead_id"]
+    shown = invoke_with(on_clickhouse, database, "leads", "show", lead_id)
+    assert shown.exit_code == 0, shown.output
+    assert lead_id in shown.stdout and shown.stdout == invoke(database, "leads", "show", lead_id).stdout
+    exported = invoke_with(on_clickhouse, database, "leads", "export", "--csv")
+    assert exported.exit_code == 0 and exported.stdout == invoke(database, "leads", "export", "--csv").stdout
+    parquet = invoke_with(
+        on_clickhouse, database, "leads", "export", "--parquet", "-o", str(database.parent / "x.parquet")
+    )
+    assert parquet.exit_code == 2 and "not available on storage.engine = 'clickhouse'" in parquet.stderr
+
+
+def test_goals_and_funnels_change_on_the_store(copied: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    database, on_clickhouse = copied
+    added = invoke_with(
+        on_clickhouse, database, "goals", "add", "Pro plan", "--event", "Signup", "--prop", "plan=pro"
+    )
+    assert added.exit_code == 0, added.output
+    names = [
+        item["goal"]["name"]
+        for item in json.loads(invoke_with(on_clickhouse, database, "goals", "list", "--json").stdout)
+    ]
+    assert "Pro plan" in names
+    assert "Pro plan" not in invoke(database, "goals", "list").stdout  # the file is not the store
+    removed = invoke_with(on_clickhouse, database, "goals", "remove", "Pro plan")
+    assert (
+        removed.exit_code == 0
+        and "Pro plan" not in invoke_with(on_clickhouse, database, "goals", "list").stdout
+    )
+
+    config = tmp_path / "pulsegate.toml"
+    config.write_text('[[goals]]\nname = "Docs page"\npage = "/docs*"\n')
+    listed = invoke_with(on_clickhouse, database, "goals", "list", "--json", "--config", str(config))
+    declared = {item["goal"]["name"]: item["declared_in"] for item in json.loads(listed.stdout)}
+    assert declared["Docs page"] == "config"
