@@ -74,6 +74,22 @@ def connect(target: ClickHouseTarget) -> ClickHouse:
     return HttpConnection(target)
 
 
+# Where ClickHouse's message goes on to quote the statement (its SQL is for the log, not an answer).
+_QUOTES_SQL = (" In scope ", " In query ", ". Stack trace", " while executing ")
+MAX_REASON = 300
+
+
+def reason(exc: BaseException) -> str:
+    """ClickHouse's reason for refusing, as an error answer may show it: its first line, without
+    the statement it quotes, at most MAX_REASON characters (the whole message goes to the log)."""
+    text = str(exc).strip()
+    logger.warning("ClickHouse: %s", text)
+    first = text.splitlines()[0] if text else type(exc).__name__
+    for marker in _QUOTES_SQL:
+        first = first.split(marker, 1)[0]
+    return first if len(first) <= MAX_REASON else first[:MAX_REASON] + "…"
+
+
 def json_rows(rows: Sequence[Row]) -> bytes:
     """Rows as JSONCompactEachRow, one JSON array per line."""
     return b"\n".join(_ENCODER.encode(row) for row in rows)
@@ -161,7 +177,7 @@ class ChdbConnection:
                 result = self._session.query(sql, fmt, params=params or None)
         except Exception as exc:
             logger.debug("ClickHouse refused: %s with %s", sql, params)
-            raise ClickHouseError(f"ClickHouse refused a statement: {exc}") from exc
+            raise ClickHouseError(f"ClickHouse refused a statement: {reason(exc)}") from exc
         return bytes(result.bytes()) if result is not None else b""
 
     def close(self) -> None:
@@ -217,7 +233,7 @@ class HttpConnection:
         try:
             result = self._client.query(text, parameters=named or None)
         except Exception as exc:
-            raise ClickHouseError(f"ClickHouse refused a statement: {exc}") from exc
+            raise ClickHouseError(f"ClickHouse refused a statement: {reason(exc)}") from exc
         return list(result.column_names), [tuple(row) for row in result.result_rows]
 
     def command(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -225,7 +241,7 @@ class HttpConnection:
         try:
             self._client.command(text, parameters=named or None)
         except Exception as exc:
-            raise ClickHouseError(f"ClickHouse refused a statement: {exc}") from exc
+            raise ClickHouseError(f"ClickHouse refused a statement: {reason(exc)}") from exc
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row], *, token: str = "") -> None:
         if not rows:
@@ -237,7 +253,7 @@ class HttpConnection:
             block = json_rows(rows)
             self._client.raw_insert(table, list(columns), block, settings=settings, fmt="JSONCompactEachRow")
         except Exception as exc:
-            raise ClickHouseError(f"ClickHouse refused an insert into {table}: {exc}") from exc
+            raise ClickHouseError(f"ClickHouse refused an insert into {table}: {reason(exc)}") from exc
 
     def close(self) -> None:
         self._client.close()
