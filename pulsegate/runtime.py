@@ -10,8 +10,8 @@ here and one line in `open_runtime`.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias, cast
@@ -232,18 +232,7 @@ async def _start_background_jobs(
             run_every(storage.checkpoint_interval_seconds, checkpoint, name="checkpoint")
         )
     if storage.rollup_interval_seconds:
-
-        async def roll_up() -> None:
-            # A turn adds at most HOURS_PER_TURN hours, so a backfill never holds ingest up long;
-            # then the goal facts of one goal rule per turn (a goal added since).
-            while await writer.run(lambda connection: rollup.advance(connection, utc_datetime(now_ms()))):
-                pass
-            while await writer.run(rollup.hold_goals):
-                pass
-
-        await stack.enter_async_context(
-            run_every(storage.rollup_interval_seconds, roll_up, name="event rollup", first_delay=1)
-        )
+        await stack.enter_async_context(_rollup_job(storage.rollup_interval_seconds, writer.run))
     idle_minutes = settings.sessions.idle_timeout_minutes
     await stack.enter_async_context(
         run_every(
@@ -300,6 +289,22 @@ async def _start_background_jobs(
         await stack.enter_async_context(
             run_every(settings.alerts.scan_interval_seconds, alerts.scan_and_queue, name="anomaly alerts")
         )
+
+
+def _rollup_job(interval: float, run: Callable[..., Awaitable[Any]]) -> AbstractAsyncContextManager[Any]:
+    """The event rollup's periodic turns, each `run(work)` (on DuckDB's writer thread; on a
+    ClickHouse reader thread, since its inserts are the store's own and any process may take a
+    turn: store/rollup.py says why that is safe)."""
+
+    async def roll_up() -> None:
+        # A turn adds at most HOURS_PER_TURN hours, so a backfill never holds ingest up long;
+        # then the goal facts of one goal rule per turn (a goal added since).
+        while await run(lambda connection: rollup.advance(connection, utc_datetime(now_ms()))):
+            pass
+        while await run(rollup.hold_goals):
+            pass
+
+    return run_every(interval, roll_up, name="event rollup", first_delay=1)
 
 
 class _NotOnClickHouseYet:
@@ -373,6 +378,10 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
     await stack.enter_async_context(
         run_every(KEY_USAGE_FLUSH_SECONDS, api_keys.flush_usage, name="key usage flush")
     )
+    if settings.storage.rollup_interval_seconds:
+        await stack.enter_async_context(
+            _rollup_job(settings.storage.rollup_interval_seconds, lambda work: store.read(work))
+        )
     idle_minutes = settings.sessions.idle_timeout_minutes
     await stack.enter_async_context(
         run_every(

@@ -23,6 +23,7 @@ readers still see as `events`) are read raw.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,6 +45,9 @@ SETTLE = timedelta(minutes=10)
 # parts is sorted again when it ends (8-hour turns: the longest 6.3 s).
 HOURS_PER_TURN = 24
 _HASH_PROBE = "SELECT hash('pulsegate rollup')"
+# Earlier than any event's receive time (a server's clock), and a time ClickHouse can hold
+# (its DateTime64 starts in 1900; datetime.min is year 1).
+BEFORE_EVERY_EVENT = datetime(1970, 1, 1)
 # Property keys a report can name (domain/reports._PROPERTY_KEY): others are never asked for.
 _PROPERTY_KEY = "[A-Za-z0-9_.-]{1,64}"
 # An event's place in time as one BIGINT, for funnels: the receive time in ms since 2020 (so the
@@ -357,12 +361,52 @@ def _rule_facts(rule: str) -> tuple[Facts, Sql]:
     return Facts("event_facts", "prop", key), Sql("value = ? AND event = ?", (value, event))
 
 
-def _insert_goal(connection: duckdb.DuckDBPyConnection, rule: str, start: datetime, end: datetime) -> None:
+def _generation(connection: duckdb.DuckDBPyConnection, rule: str) -> str:
+    """When the rule's goals were first added (on ClickHouse only, for the insert token): a goal
+    removed and added again is held afresh, and its facts are new, not a repeat of the old ones
+    (which were deleted with the rule)."""
+    if not is_clickhouse(connection):
+        return ""
+    declared = connection.execute(
+        "SELECT kind, event, prop_key, prop_value, page, created_at FROM goals"
+    ).fetchall()
+    times = [row[5] for row in declared if goal_rule(*row[:5]) == rule]
+    return min(times).isoformat() if times else ""
+
+
+def _insert_into(
+    connection: duckdb.DuckDBPyConnection, table: str, what: str, start: datetime, end: datetime
+) -> str:
+    """`INSERT INTO table`, on ClickHouse with a deduplication token naming what it adds: there is
+    no transaction around a turn, and any process may take one, so an hour's facts inserted twice
+    (by two processes at once, or again after a crash before the frontier moved) are kept once
+    (the fact tables keep a window of recent tokens, ClickHouse migration 0007)."""
+    if not is_clickhouse(connection):
+        return f"INSERT INTO {table}"
+    # The events' fingerprint in the token: facts made again from other events (a rebuild after
+    # an import, a test's new data) are new facts, not a repeat.
+    (count, fingerprint), *_ = connection.execute(
+        "SELECT count(*), sum(hash(session_id, received_at)) FROM events "
+        "WHERE received_at >= ? AND received_at < ?",
+        [start, end],
+    ).fetchall()
+    token = f"rollup:{table}:{what}:{start.isoformat()}:{end.isoformat()}:{count}:{fingerprint}".replace(
+        "'", ""
+    )
+    return f"INSERT INTO {table} SETTINGS insert_deduplication_token = '{token}'"
+
+
+def _insert_goal(
+    connection: duckdb.DuckDBPyConnection, rule: str, start: datetime, end: datetime, what: str = "hours"
+) -> None:
     """Add the rule's goal facts of [start, end) from the page or event facts stored for those hours."""
     facts, matched = _rule_facts(rule)
     rows = facts.stored(start, end, with_hour=True)
+    insert = _insert_into(
+        connection, GOAL_FACTS, f"{what}:{rule}:{_generation(connection, rule)}", start, end
+    )
     connection.execute(
-        f"INSERT INTO {GOAL_FACTS} SELECT hour, ?, project, session_key, visitor_key, sum(hits)::INTEGER "
+        f"{insert} SELECT hour, ?, project, session_key, visitor_key, sum(hits)::INTEGER "
         f"FROM ({rows.text}) WHERE {matched.text} GROUP BY hour, project, session_key, visitor_key "
         "ORDER BY hour",
         [rule, *rows.params, *matched.params],
@@ -440,8 +484,6 @@ def _state(cursor: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime
 def coverage(cursor: duckdb.DuckDBPyConnection) -> Coverage | None:
     """The hours the facts hold (None: none yet, or made by a DuckDB that hashed differently), and
     the goal rules they hold."""
-    if is_clickhouse(cursor):  # no rollup there: ClickHouse reads raw events fast enough
-        return None
     since, frontier, same_hash, rules = cursor.execute(
         f"SELECT since, frontier, hash_probe = ({_HASH_PROBE}), (SELECT list(rule) FROM goal_rules) "
         "FROM rollup_state"
@@ -454,13 +496,15 @@ def coverage(cursor: duckdb.DuckDBPyConnection) -> Coverage | None:
 # ---- keeping it ---------------------------------------------------------------------------------
 
 
-def _insert(connection: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> None:
+def _insert(
+    connection: duckdb.DuckDBPyConnection, start: datetime, end: datetime, what: str = "hours"
+) -> None:
     for name, table in _TABLES.items():
         rows = table.rows(start, end, None, None)
         ordered = f"SELECT * FROM ({rows.text}) ORDER BY {table.clustered_by}"
-        connection.execute(f"INSERT INTO {name} {ordered}", rows.params)
-    for (rule,) in connection.execute("SELECT rule FROM goal_rules ORDER BY rule").fetchall():
-        _insert_goal(connection, rule, start, end)
+        connection.execute(f"{_insert_into(connection, name, what, start, end)} {ordered}", rows.params)
+    for (rule,) in connection.execute("SELECT DISTINCT rule FROM goal_rules ORDER BY rule").fetchall():
+        _insert_goal(connection, rule, start, end, what)
 
 
 def _cluster(connection: duckdb.DuckDBPyConnection, day: datetime) -> None:
@@ -488,8 +532,12 @@ def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = H
             current = None
         target = floor_hour(now - SETTLE)
         # Hours without events need no rows: start at the next hour that has some.
-        begin = current or since or datetime.min
-        following = connection.execute("SELECT min(received_at) FROM events WHERE received_at >= ?", [begin])
+        begin = current or since or BEFORE_EVERY_EVENT
+        # NULL when there is none (on ClickHouse too, whose min of no rows is 1970).
+        following = connection.execute(
+            "SELECT CASE WHEN count(*) > 0 THEN min(received_at) END FROM events WHERE received_at >= ?",
+            [begin],
+        )
         next_event = following.fetchall()[0][0]
         reached = floor_hour(next_event) if next_event is not None else target
         # Never past `target`: an hour not yet settled may still get events.
@@ -497,12 +545,20 @@ def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = H
         until = max(current, min(current + hours * HOUR, target))
         if current < floor_day(until):
             until = floor_day(until)  # a turn that reaches a new day stops at its midnight
+        if is_clickhouse(connection):
+            # Whole UTC days only, so that a turn is the same [start, end) whoever takes it and
+            # whenever (its insert tokens with it: _insert_into); the day under way is read raw.
+            current = floor_day(current)
+            until = current + DAY if current + DAY <= target else current
         if current < until:
             _insert(connection, current, until)
             started_day = floor_day(current)
-            if current > started_day and started_day + DAY <= until:
+            # ClickHouse keeps each part in the table's order itself: nothing to cluster there.
+            if current > started_day and started_day + DAY <= until and not is_clickhouse(connection):
                 _cluster(connection, started_day)  # begun by earlier turns, complete now
-        connection.execute(f"UPDATE rollup_state SET frontier = ?, hash_probe = ({_HASH_PROBE})", [until])
+        connection.execute(
+            f"UPDATE rollup_state SET frontier = ?, hash_probe = ({_HASH_PROBE}) WHERE true", [until]
+        )
     return int((until - current) / HOUR)
 
 
@@ -552,13 +608,15 @@ def rebuild(connection: duckdb.DuckDBPyConnection, start: datetime, end: datetim
     held = coverage(connection)
     if held is None:
         return
-    hour_from = max(floor_hour(start), held.since or datetime.min)
+    hour_from = max(floor_hour(start), held.since or BEFORE_EVERY_EVENT)
     hour_to = min(ceil_hour(end), held.frontier)
     if hour_from >= hour_to:
         return
     for table in FACT_TABLES:
         connection.execute(f"DELETE FROM {table} WHERE hour >= ? AND hour < ?", [hour_from, hour_to])
-    _insert(connection, hour_from, hour_to)
+    # Facts deleted and made again, maybe from the same events: on ClickHouse a token of its own
+    # (one process rebuilds: the one that changed the events).
+    _insert(connection, hour_from, hour_to, what=f"rebuilt {secrets.token_hex(8)}")
 
 
 def forget_before(connection: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
@@ -568,4 +626,6 @@ def forget_before(connection: duckdb.DuckDBPyConnection, cutoff: datetime) -> No
     since = ceil_hour(cutoff)
     for table in FACT_TABLES:
         connection.execute(f"DELETE FROM {table} WHERE hour < ?", [since])
-    connection.execute("UPDATE rollup_state SET since = greatest(coalesce(since, ?), ?)", [since, since])
+    connection.execute(
+        "UPDATE rollup_state SET since = greatest(coalesce(since, ?), ?) WHERE true", [since, since]
+    )

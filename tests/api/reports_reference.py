@@ -245,14 +245,13 @@ def insert(
     """Replace the tables' rows with `data`, as the server would have stored it, with the event
     rollup made up to the hour of `rolled_up_to` (None: no rollup, reports read raw events)."""
     on_clickhouse = is_clickhouse(connection)
-    if on_clickhouse:  # no rollup there: reports read raw events
-        rolled_up_to = None
-        for table in ("events", "session_rows", "session_activity", "leads"):
+    if on_clickhouse:
+        for table in ("events", "session_rows", "session_activity", "leads", *rollup.FACT_TABLES):
             connection.execute(f"TRUNCATE TABLE {table}")
     else:
         for table in ("events", "sessions", "leads", *rollup.FACT_TABLES):
             connection.execute(f"DELETE FROM {table}")
-        connection.execute("UPDATE rollup_state SET since = NULL, frontier = NULL, hash_probe = NULL")
+    connection.execute("UPDATE rollup_state SET since = NULL, frontier = NULL, hash_probe = NULL WHERE true")
     session_columns = ["session_id", "visitor_id", "visitor_key", "project", "started_at", "last_seen_at", "ended_at",
                        "entry_url", "entry_path", "exit_url", "exit_path", "is_bot", "page_views", "event_count",
                        "engaged_ms", "engagement_score", *data.sessions[0].values] if data.sessions else []  # fmt: skip

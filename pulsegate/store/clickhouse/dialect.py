@@ -45,8 +45,19 @@ _ROWID = re.compile(r"\b(\w+\.)?rowid\b")
 _STRING = re.compile(r"'(?:[^'\\]|\\.|'')*'")
 
 
+# A property named by a column (`'$."' || key || '"'`, the rollup's every key): ClickHouse's
+# JSON_VALUE takes a constant path only. By key instead, a string's text or any other value's JSON
+# (3, 1.5, true), which is what DuckDB's json_extract_string gives.
+_JSON_BY_KEY = re.compile(r"""json_extract_string\((\w+), '\$\."' \|\| (\w+) \|\| '"'\)""")
+_JSON_BY_KEY_CLICKHOUSE = (
+    r"if(JSONType(coalesce(\1, ''), \2) = 'String', JSONExtractString(coalesce(\1, ''), \2), "
+    r"JSONExtractRaw(coalesce(\1, ''), \2))"
+)
+
+
 def translate(sql: str) -> str:
     """`sql` with DuckDB's function names and cast types in ClickHouse's; quoted text untouched."""
+    sql = _JSON_BY_KEY.sub(_JSON_BY_KEY_CLICKHOUSE, sql)
     # ClickHouse's LIKE escapes with a backslash already, and its strings read one as an escape.
     sql = sql.replace(" ESCAPE '\\'", "")
     # ClickHouse's CTEs are always inlined: DuckDB's hint has nothing to say there.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pulsegate.domain import analytics as answers
 from pulsegate.domain.timestamps import epoch_ms
-from pulsegate.store import queries
 from pulsegate.store.clickhouse.cursor import ClickHouseCursor
 from pulsegate.store.projects import project_rows
 
@@ -20,7 +19,12 @@ def storage_stats(cursor: ClickHouseCursor) -> answers.Storage:
         "SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts "
         "WHERE database = currentDatabase() AND active GROUP BY table ORDER BY table"
     )
-    oldest, newest = queries.event_time_range(cursor)  # type: ignore[arg-type]
+    # Not queries.event_time_range: ClickHouse's min and max of no rows are 1970, not NULL.
+    ((count, oldest, newest),) = cursor.query(
+        "SELECT count(), min(received_at), max(received_at) FROM events"
+    )
+    if not count:
+        oldest = newest = None
     return answers.Storage(
         database_path=cursor.target.display(),
         database_bytes=sum(int(size) for _, _, size in tables),
