@@ -9,7 +9,8 @@ The DuckDB file is bench/analytics.py's (generated when missing, else reused: se
 goals, a saved funnel, leads with attribution, form events). `pulsegate storage copy` puts it in a
 chDB folder beside it (`<file>.chdb`; timed, reused when the copy is complete). Then a server on
 each engine, both running, is asked every route of bench/analytics.py in turn, the order reversed
-every round (this VM's speed drifts over minutes): the median of the warm runs of each. A route
+every round (this VM's speed drifts over minutes): the median of the warm runs of each. Both read
+their event rollup, brought up to date first (chDB's: whole days, timed). A route
 ClickHouse does not serve yet shows its status. Last, ingest: wrk on /track/event and on
 /track/events/batch (100 events) against each engine in turn, `--rounds` times, on the prefilled
 stores (ingest.py says how), with the click events each stored counted afterwards (never fewer
@@ -29,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +190,22 @@ def stored_clicks(engine: str, file: Path, folder: Path, session_id: str) -> int
         connection.close()
 
 
+def roll_up_chdb(folder: Path) -> tuple[int, float]:
+    """The chDB store's event rollup brought up to date before it is served, as prepare() does the
+    file's (a server's rollup job would do it in the background, while the routes are timed)."""
+    from pulsegate.domain.clickhouse_target import parse_target
+    from pulsegate.store import rollup
+    from pulsegate.store.clickhouse.store import ClickHouseStore
+
+    store = ClickHouseStore.open(parse_target(f"chdb://{folder}"))
+    try:
+        started = time.perf_counter()
+        hours = rollup.catch_up(store.connection, datetime.now(UTC).replace(tzinfo=None))
+        return hours, time.perf_counter() - started
+    finally:
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="ClickHouse (chDB) against DuckDB: reports, copy, ingest")
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -212,6 +230,9 @@ def main() -> None:
     speed = f" ({rows / copied['seconds']:,.0f} rows/s)" if rows else " (complete already)"
     events = next(table["rows"] for table in copied["tables"] if table["table"] == "events")
     print(f"\nstorage copy: {rows:,} rows in {copied['wall_seconds']:.1f} s{speed}; events {events:,}")
+
+    rolled, took = roll_up_chdb(folder)
+    print(f"chDB rollup brought up to date: {rolled} hours in {took:.1f} s")
 
     if not args.no_routes:
         timed = time_routes(database, folder, secret, args)
