@@ -22,6 +22,7 @@ readers still see as `events`) are read raw.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -390,9 +391,9 @@ def _insert_into(
         "WHERE received_at >= ? AND received_at < ?",
         [start, end],
     ).fetchall()
-    token = f"rollup:{table}:{what}:{start.isoformat()}:{end.isoformat()}:{count}:{fingerprint}".replace(
-        "'", ""
-    )
+    # Hashed: what it names (a goal's page pattern) may hold any character, the token goes into SQL.
+    named = f"{table}:{what}:{start.isoformat()}:{end.isoformat()}:{count}:{fingerprint}"
+    token = "rollup-" + hashlib.sha256(named.encode()).hexdigest()
     return f"INSERT INTO {table} SETTINGS insert_deduplication_token = '{token}'"
 
 
