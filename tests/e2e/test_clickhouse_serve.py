@@ -175,7 +175,7 @@ def test_the_cli_changes_keys_and_projects_for_every_server(
     assert key["name"] == "reports" and created.stdout.strip() not in listed.stdout
     assert cli_on(url, "keys", "revoke", key["key_id"]).returncode == 0
     assert json.loads(cli_on(url, "keys", "list", "--json").stdout)[0]["revoked_ms"] is not None
-    unported = cli_on(url, "goals", "list")
+    unported = cli_on(url, "import", "list")
     assert (
         unported.returncode == 2 and "not available on storage.engine = 'clickhouse' yet" in unported.stderr
     )
