@@ -48,6 +48,7 @@ from pulsegate.services.lead_views import LeadViews
 from pulsegate.services.leads import LeadService
 from pulsegate.services.projects import ProjectGate
 from pulsegate.services.shares import ShareLinks
+from pulsegate.services.stateless_leads import StatelessLeadService, delivery_claims
 from pulsegate.services.stateless_tracking import StatelessTrackingService
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store import rollup
@@ -356,7 +357,14 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
         database=store,
         writer=writer,
         tracking=tracking,
-        leads=cast(LeadService, _NotOnClickHouseYet("Lead capture")),
+        leads=StatelessLeadService(
+            store,
+            writer,
+            settings.leads,
+            forward_to_crm=bool(settings.crm.webhook_url),
+            attribution=settings.attribution,
+            visitor_salt=salt,
+        ),
         analytics=AnalyticsService(store),  # type: ignore[arg-type]  # the store reads as Database does
         lead_views=LeadViews(store),  # type: ignore[arg-type]
         anomalies=AnomalyService(store),  # type: ignore[arg-type]
@@ -390,6 +398,20 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
             name="idle session sweep",
         )
     )
+    targets = _delivery_targets(settings)
+    if targets:
+        timeout = settings.crm.timeout_seconds
+        deliveries = DeliveryWorker(
+            store,  # type: ignore[arg-type]  # the store reads as Database does
+            writer,  # type: ignore[arg-type]  # and its writer writes as Writer does
+            targets,
+            timeout_seconds=timeout,
+            claim=delivery_claims(writer, timeout),
+        )
+        stack.push_async_callback(deliveries.close)
+        await stack.enter_async_context(
+            run_every(DELIVERY_POLL_SECONDS, deliveries.deliver_due, name="webhook deliveries")
+        )
     return runtime
 
 

@@ -7,7 +7,7 @@ Native format, server-side parameters, authentication, errors) is tested against
 `python -m tests.clickhouse_http --path DIR --port N --password P`, or `serve()` in a thread.
 
 What it implements: GET/POST / with the query in `query=` or the body (an INSERT's data after
-its query), `param_*` parameters, settings as URL parameters (applied with SET, serialised),
+its query), `param_*` parameters, settings as URL parameters (applied with SET for that request alone),
 `default_format`, Basic or X-ClickHouse-User/-Key authentication, /ping, and errors as ClickHouse
 sends them (status 500 or 4xx, X-ClickHouse-Exception-Code, the message as the body).
 """
@@ -55,7 +55,13 @@ class ChdbEndpoint:
                 if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
                     raise ValueError(f"Code: 115. DB::Exception: Unknown setting {name}")
                 self.session.query(f"SET {name} = {_literal(value)}", "CSV")
-            result = self.session.query(sql, fmt, params=params or None)
+            try:
+                result = self.session.query(sql, fmt, params=params or None)
+            finally:
+                # A server applies a request's settings to that request alone (an insert's
+                # deduplication token above all): the shared session must not keep them.
+                for name in settings:
+                    self.session.query(f"SET {name} = DEFAULT", "CSV")
             return bytes(result.bytes()) if result is not None else b""
 
 

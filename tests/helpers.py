@@ -150,6 +150,20 @@ def copy_everything(cursor: Any, url: str) -> None:
         store.close()
 
 
+def on_engine(make: Callable[..., Settings], engine: str, database: str) -> Callable[..., Settings]:
+    """`make_settings` for `engine`: as it is for DuckDB; for ClickHouse, a database of its own
+    (named `database`) in this process's chDB folder."""
+    if engine == "duckdb":
+        return make
+
+    def on_clickhouse(**sections: dict[str, Any]) -> Settings:
+        storage = {"engine": "clickhouse", **sections.pop("storage", {})}
+        clickhouse = {"url": chdb_url(database), **sections.pop("clickhouse", {})}
+        return make(storage=storage, clickhouse=clickhouse, **sections)
+
+    return on_clickhouse
+
+
 def chdb_url(database: str) -> str:
     """A clickhouse.url for `database` in this process's chDB folder."""
     return f"chdb://{shared_chdb_folder()}?database={database}"

@@ -197,7 +197,7 @@ def _plain(value: object) -> str | int | float | bool | None:
     return str(value)
 
 
-RETRY = Operation("leads.retry", retry_deliveries, RetryDeliveries, Requeued)
+RETRY = Operation("leads.retry", retry_deliveries, RetryDeliveries, Requeued, on_clickhouse=True)
 EXPORT_PAGE = Operation("leads.export_page", export_page, ExportPage, ExportedPage, on_clickhouse=True)
 EXPORT_PARQUET = Operation("leads.export_parquet", export_parquet, ExportParquet, Exported)
 LIST = Operation("leads.list", list_leads, ListLeads, ListedLeads, on_clickhouse=True)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import httpx
 
 logger = logging.getLogger(__name__)
+# Which of the due deliveries this process may send (where several processes share the outbox).
+Claim = Callable[[list["sql.DueDelivery"]], Awaitable[list["sql.DueDelivery"]]]
 BATCH = 20  # deliveries attempted together; the rest wait for the next round
 RESULT_WRITE_TRIES = 8
 
@@ -48,8 +50,12 @@ class DeliveryWorker:
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], int] = now_ms,
         rng: random.Random | None = None,
+        claim: Claim | None = None,
     ) -> None:
         self._database = database
+        # On DuckDB one process owns the outbox; on ClickHouse each attempt is claimed first
+        # (services/stateless_leads.delivery_claims), so two processes never post the same one.
+        self._claim = claim
         self._writer = writer
         self._targets = targets
         if client is None:
@@ -75,6 +81,8 @@ class DeliveryWorker:
         due = await self._database.read(
             sql.due_deliveries, utc_datetime(self._clock()), BATCH, tuple(self._targets)
         )
+        if due and self._claim is not None:
+            due = await self._claim(due)
         if not due:
             return 0
         results = await asyncio.gather(*(self._attempt(delivery) for delivery in due))

@@ -205,7 +205,7 @@ class LeadService:
                 is_latest = latest(history) is entry
                 writes.extend(rows.stage_rows(found.lead_id, entry, received_ms, latest=is_latest))
             if writes:
-                await self._writer.write(*writes)
+                await self._store_callback(found, callback, writes)
         current = latest(history) if history else None
         return CrmSynced(
             lead_id=found.lead_id,
@@ -217,6 +217,12 @@ class LeadService:
             stage_currency=current.currency if current else None,
             stage_at=current.at if current else None,
         )
+
+    async def _store_callback(
+        self, found: rows.LeadOutcome, callback: CrmCallback, writes: list[RowWrite]
+    ) -> None:
+        """Store what a callback changed about `found`, all at once."""
+        await self._writer.write(*writes)
 
     def _visitor_hint(self, submission: LeadSubmission) -> str | None:
         """The visitor the page says it is: the tracker's own id, as its X-Visitor-ID hashes."""

@@ -8,6 +8,7 @@ import duckdb
 import msgspec
 
 from pulsegate.domain.timestamps import epoch_ms, utc_datetime
+from pulsegate.store.clickhouse.cursor import is_clickhouse
 from pulsegate.store.writer import RowWrite
 
 ATTEMPT_COLUMNS = (
@@ -24,18 +25,26 @@ class DueDelivery(msgspec.Struct, frozen=True):
     target: str
     payload: str
     attempts: int
+    due_ms: int = 0  # when this attempt became due (epoch ms)
 
 
 def due_deliveries(
     cursor: duckdb.DuckDBPyConnection, now: datetime, limit: int, targets: tuple[str, ...]
 ) -> list[DueDelivery]:
     """Pending deliveries of `targets` due at `now`, oldest first."""
+    # On ClickHouse a capture writes its lead's delivery just before the lead (the lead and its
+    # delivery commit together on DuckDB): it waits until its lead is stored, and one of a capture
+    # that lost its submission to another process's is never sent (services/stateless_leads.py).
+    lead_stored = (
+        "AND (target != 'crm' OR subject_id IN (SELECT lead_id FROM leads))" if is_clickhouse(cursor) else ""
+    )
     rows = cursor.execute(
-        """
-        SELECT delivery_id, subject_id, target, payload, attempts FROM deliveries
+        f"""
+        SELECT delivery_id, subject_id, target, payload, attempts, epoch_ms(next_attempt_at) FROM deliveries
         WHERE status = 'pending' AND next_attempt_at <= ? AND list_contains(?, target)
           -- a lead the CRM already reported back needs no more posts
           AND NOT (target = 'crm' AND subject_id IN (SELECT lead_id FROM leads WHERE crm_lead_id IS NOT NULL))
+          {lead_stored}
         ORDER BY next_attempt_at, created_at LIMIT ?
         """,
         [now, list(targets), limit],

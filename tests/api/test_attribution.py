@@ -26,7 +26,17 @@ from tests.api.attribution_reference import (
     report,
     store_visits,
 )
-from tests.helpers import app_cursor, app_rows, app_runtime, chdb_url, copy_everything, new_api_key, wait_for
+from tests.helpers import (
+    app_cursor,
+    app_rows,
+    app_runtime,
+    chdb_url,
+    copy_everything,
+    new_api_key,
+    on_engine,
+    served_key,
+    wait_for,
+)  # fmt: skip
 
 CALLBACK = "attribution-callback-secret"
 SETTINGS = (
@@ -39,12 +49,16 @@ SWEPT = 3  # the world whose attribution rows are all left to the sweep
 
 
 def captured(
-    folder: Path, attribution: dict[str, Any], seed: int, *, swept: bool = False
+    folder: Path, attribution: dict[str, Any], seed: int, *, swept: bool = False, clickhouse: str = ""
 ) -> Iterator[tuple[Any, ...]]:
+    """The leads of random journeys captured by a server on DuckDB (on ClickHouse with a
+    `clickhouse` URL): its client, settings, journeys and visits."""
     storage = {"database": str(folder / "attribution.duckdb"), "rollup_interval_seconds": 0}
+    if clickhouse:
+        storage["engine"] = "clickhouse"
     config = load_settings(None, environ={}, overrides={
         "storage": storage, "attribution": attribution, "crm": {"callback_secret": CALLBACK},
-        "rate_limits": {"enabled": False},
+        "rate_limits": {"enabled": False}, "clickhouse": {"url": clickhouse} if clickhouse else {},
     })  # fmt: skip
     with TestClient(create_app(config)) as client:
         made = journeys(seed, now_ms(), 40, attribution["lookback_days"])
@@ -80,14 +94,22 @@ def captured(
         yield client, config, made, visits
 
 
+ON_CLICKHOUSE = len(SETTINGS)  # the world captured on ClickHouse, with SETTINGS[0]'s rules
+
+
 @pytest.fixture(
-    scope="module", params=range(len(SETTINGS)), ids=["lookback30", "last", "no-cross-visit", "swept"]
-)
+    scope="module", params=range(len(SETTINGS) + 1),
+    ids=["lookback30", "last", "no-cross-visit", "swept", "clickhouse"],
+)  # fmt: skip
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Any, ...]]:
-    attribution = SETTINGS[request.param]
     folder = tmp_path_factory.mktemp("attribution")
+    if request.param == ON_CLICKHOUSE:
+        url = chdb_url("attribution_" + folder.name.replace("-", "_"))
+        yield from captured(folder, SETTINGS[0], seed=1000 + request.param, clickhouse=url)
+        return
+    attribution = SETTINGS[request.param]
     yield from captured(folder, attribution, seed=1000 + request.param, swept=request.param == SWEPT)
 
 
@@ -104,7 +126,7 @@ def test_each_lead_keeps_its_touches_as_the_rules_say(world: tuple[Any, ...]) ->
     settings = {
         name: getattr(config.attribution, name) for name in ("lookback_days", "last_touch", "cross_visit")
     }
-    auth = {"X-API-Key": new_api_key(config)}
+    auth = {"X-API-Key": served_key(client)}
     for journey in made:
         want = expected(journey, **settings)
         detail = client.get(f"/analytics/leads/{journey.lead_id}", headers=auth).json()
@@ -135,8 +157,8 @@ def test_each_lead_keeps_its_touches_as_the_rules_say(world: tuple[Any, ...]) ->
 
 def test_the_attribution_report_agrees_with_the_reference(world: tuple[Any, ...]) -> None:
     client, config, made, visits = world
-    auth = {"X-API-Key": new_api_key(config)}
-    scoped = {"X-API-Key": new_api_key(config, "acme")}
+    auth = {"X-API-Key": served_key(client)}
+    scoped = {"X-API-Key": served_key(client, "acme")}
     agrees_with_the_reference(client, config, made, visits, auth, scoped)
 
 
@@ -144,10 +166,12 @@ def test_on_clickhouse_the_report_of_the_same_leads_agrees_too(
     world: tuple[Any, ...], unique_database: str
 ) -> None:
     """The leads captured on DuckDB, copied into ClickHouse (chDB) as `storage copy` does, and the
-    report asked of a server on ClickHouse (lead capture itself is not on ClickHouse yet)."""
+    report asked of a server on ClickHouse."""
     client, config, made, visits = world
-    auth = {"X-API-Key": new_api_key(config)}
-    scoped = {"X-API-Key": new_api_key(config, "acme")}  # made before the copy, which carries them
+    if config.storage.engine == "clickhouse":
+        pytest.skip("captured on ClickHouse already")
+    auth = {"X-API-Key": served_key(client)}
+    scoped = {"X-API-Key": served_key(client, "acme")}  # made before the copy, which carries them
     url = chdb_url(unique_database)
     with app_cursor(client) as cursor:
         copy_everything(cursor, url)
@@ -201,8 +225,8 @@ def agrees_with_the_reference(
 
 
 def test_linear_credit_adds_up_to_the_leads(world: tuple[Any, ...]) -> None:
-    client, config, made, _ = world
-    auth = {"X-API-Key": new_api_key(config)}
+    client, _, made, _ = world
+    auth = {"X-API-Key": served_key(client)}
     period = {"period": "7d"}
     totals = {}
     for model in ("first", "last", "linear"):
@@ -214,8 +238,8 @@ def test_linear_credit_adds_up_to_the_leads(world: tuple[Any, ...]) -> None:
 
 
 def test_a_scoped_key_never_sees_another_project_s_leads(world: tuple[Any, ...]) -> None:
-    client, config, made, _ = world
-    scoped = {"X-API-Key": new_api_key(config, "globex")}
+    client, _, made, _ = world
+    scoped = {"X-API-Key": served_key(client, "globex")}
     rows = client.get("/analytics/attribution", params={"model": "first", "period": "7d", "limit": "100"},
                       headers=scoped).json()["rows"]  # fmt: skip
     assert sum(row["leads"] for row in rows) == sum(
@@ -226,8 +250,8 @@ def test_a_scoped_key_never_sees_another_project_s_leads(world: tuple[Any, ...])
 
 
 def test_bad_parameters_are_refused_with_a_reason(world: tuple[Any, ...]) -> None:
-    client, config, _, _ = world
-    auth = {"X-API-Key": new_api_key(config)}
+    client, _, _, _ = world
+    auth = {"X-API-Key": served_key(client)}
     for params, named in (
         ({"model": "u-shaped"}, "model"),
         ({"dimension": "browser"}, "dimension"),
@@ -240,10 +264,14 @@ def test_bad_parameters_are_refused_with_a_reason(world: tuple[Any, ...]) -> Non
     assert client.get("/analytics/attribution").status_code == 401
 
 
-def test_the_page_s_visitor_id_finds_the_same_touches(make_settings: Any) -> None:
+@pytest.mark.parametrize("engine", ["duckdb", "clickhouse"])
+def test_the_page_s_visitor_id_finds_the_same_touches(
+    make_settings: Any, engine: str, unique_database: str
+) -> None:
     """form.js sends the tracker's visitor id with the lead: its visits are read beside the lead's
     session. The right id, a wrong one and none give the same touches."""
-    with TestClient(create_app(make_settings(rate_limits={"enabled": False}))) as client:
+    settings = on_engine(make_settings, engine, unique_database)(rate_limits={"enabled": False})
+    with TestClient(create_app(settings)) as client:
         headers = {"X-Visitor-ID": "raw-visitor-1"}
         first = client.post("/track/session/start", headers=headers,
                             json={"url": "https://a.example/?utm_source=google&utm_campaign=spring"}).json()  # fmt: skip
@@ -259,7 +287,7 @@ def test_the_page_s_visitor_id_finds_the_same_touches(make_settings: Any) -> Non
                 lead["visitor_id"] = page_id
             receipt = client.post("/lead.capture", json=lead).json()
             detail = client.get(f"/analytics/leads/{receipt['lead_id']}",
-                                headers={"X-API-Key": new_api_key(app_runtime(client).settings)}).json()  # fmt: skip
+                                headers={"X-API-Key": served_key(client)}).json()  # fmt: skip
             found[page_id] = [(t["session_id"], t["utm_campaign"]) for t in detail["touch_list"]]
             assert receipt["visitor_id"] == last["visitor_id"]
     want = [(first["session_id"], "spring"), (last["session_id"], None)]
@@ -327,10 +355,14 @@ def test_a_form_started_reads_the_visitor_ahead_and_the_lead_still_sees_every_se
     assert detail["lead"]["last_touch"]["session_id"] == other_tab  # the latest that is not Direct
 
 
-def test_a_lead_from_an_open_session_keeps_its_running_totals(make_settings: Any) -> None:
+@pytest.mark.parametrize("engine", ["duckdb", "clickhouse"])
+def test_a_lead_from_an_open_session_keeps_its_running_totals(
+    make_settings: Any, engine: str, unique_database: str
+) -> None:
     """The converting session's summary at capture comes from the open session (the stored row has
     none until the session ends): the pages it has seen so far."""
-    with TestClient(create_app(make_settings(rate_limits={"enabled": False}))) as client:
+    settings = on_engine(make_settings, engine, unique_database)(rate_limits={"enabled": False})
+    with TestClient(create_app(settings)) as client:
         session = client.post("/track/session/start", json={"url": "https://a.example/"}).json()["session_id"]
         pages = ["https://a.example/pricing", "https://a.example/about", "https://a.example/contact"]
         for url in pages:
@@ -339,7 +371,7 @@ def test_a_lead_from_an_open_session_keeps_its_running_totals(make_settings: Any
         receipt = client.post("/lead.capture", json={"submission_id": "open-lead-1", "email": "o@example.com",
                                                      "session_id": session, "elapsed_ms": 9000})  # fmt: skip
         detail = client.get(f"/analytics/leads/{receipt.json()['lead_id']}",
-                            headers={"X-API-Key": new_api_key(app_runtime(client).settings)}).json()  # fmt: skip
+                            headers={"X-API-Key": served_key(client)}).json()  # fmt: skip
     # The session's start is its first page view; then one for each page event.
     assert detail["converting_session"]["page_views"] == 1 + len(pages)
     assert detail["converting_session"]["landing_page"] == "/"

@@ -1,5 +1,5 @@
 """The app on the ClickHouse engine (chDB in the process): tracking and health answer as on DuckDB;
-what is not on ClickHouse yet answers 501 naming itself, never a 500."""
+lead capture links its session."""
 
 from __future__ import annotations
 
@@ -39,9 +39,14 @@ def test_tracking_and_health_work(clickhouse_client: TestClient[Any]) -> None:
     assert unknown.status_code == 404 and "Unknown session" in unknown.json()["error"]
 
 
-def test_what_is_not_on_clickhouse_yet_says_so(clickhouse_client: TestClient[Any]) -> None:
-    lead = clickhouse_client.post(
-        "/lead.capture", json={"submission_id": "late-0001", "email": "a@example.com"}
-    )
-    assert lead.status_code == 501
-    assert "Lead capture is not available on storage.engine = 'clickhouse' yet" in lead.json()["error"]
+def test_a_lead_is_captured_and_linked_to_its_session(clickhouse_client: TestClient[Any]) -> None:
+    started = clickhouse_client.post("/track/session/start", json={"url": "https://a.test/?utm_source=mail"})
+    lead = {
+        "submission_id": "late-0001",
+        "email": "a@example.com",
+        "session_id": started.json()["session_id"],
+    }
+    captured = clickhouse_client.post("/lead.capture", json=lead)
+    assert captured.status_code == 200, captured.text
+    assert captured.json()["visitor_id"] == started.json()["visitor_id"]
+    assert clickhouse_client.post("/lead.capture", json=lead).json() == captured.json()

@@ -16,7 +16,8 @@ from pulsegate.app import create_app
 from pulsegate.ops.leads import RETRY, RetryDeliveries
 from pulsegate.ops.runner import run_operation
 from tests.crm_receiver import CrmReceiver
-from tests.helpers import app_rows, app_runtime, new_api_key, wait_for
+from tests.engines import make_settings_on_both_engines  # noqa: F401  (the fixture)
+from tests.helpers import app_rows, new_api_key, wait_for
 
 SECRET = "signing-secret-for-tests"
 LEAD = {"submission_id": "sub-000001", "name": "Ann Lee", "email": "ann@example.com", "elapsed_ms": 8000}
@@ -55,7 +56,7 @@ def test_failures_are_retried_with_the_same_body(make_settings: Callable[..., An
         TestClient(create_app(crm_settings(make_settings, crm.url))) as client,
     ):
         client.post("/lead.capture", json=LEAD)
-        wait_for(lambda: app_rows(client, "SELECT 1 FROM deliveries WHERE status = 'delivered'"))
+        wait_for(lambda: app_rows(client, "SELECT 1 FROM leads WHERE status = 'forwarded'"))
         assert len(crm.received) == 3
         assert len({r.body for r in crm.received}) == 1
         assert app_rows(client, "SELECT attempts, last_status FROM deliveries") == [(3, 200)]
@@ -68,14 +69,16 @@ def test_gives_up_after_max_attempts_then_retry_failed_sends_again(make_settings
         settings.crm.webhook_url = crm.url
         with TestClient(create_app(settings)) as client:
             client.post("/lead.capture", json=LEAD)
-            wait_for(lambda: app_rows(client, "SELECT 1 FROM deliveries WHERE status = 'failed'"))
-            assert app_rows(client, "SELECT status FROM leads") == [("failed",)]
+            # The lead's status is written after its delivery's (on ClickHouse, not in the same
+            # commit): once it is there, both are.
+            wait_for(lambda: app_rows(client, "SELECT 1 FROM leads WHERE status = 'failed'"))
+            assert app_rows(client, "SELECT status FROM deliveries") == [("failed",)]
             assert len(crm.received) == 2
             crm.fail_first = 0
             requeued = run_operation(settings, RETRY, RetryDeliveries(include_failed=True))
             assert requeued.deliveries == 1
-            wait_for(lambda: app_rows(client, "SELECT 1 FROM deliveries WHERE status = 'delivered'"))
-            assert app_rows(client, "SELECT status FROM leads") == [("forwarded",)]
+            wait_for(lambda: app_rows(client, "SELECT 1 FROM leads WHERE status = 'forwarded'"))
+            assert app_rows(client, "SELECT status FROM deliveries") == [("delivered",)]
 
 
 def test_a_4xx_from_the_crm_is_not_retried(make_settings: Callable[..., Any]) -> None:
@@ -148,14 +151,20 @@ def test_a_webhook_url_with_a_bad_port_is_refused(make_settings: Callable[..., A
 
 def test_the_crm_reports_stages_kept_as_a_history(make_settings: Callable[..., Any]) -> None:
     good = {"Authorization": "Bearer cb-secret"}
-    with TestClient(create_app(make_settings(crm={"callback_secret": "cb-secret"}))) as client:
+    settings = make_settings(crm={"callback_secret": "cb-secret"})
+    key = new_api_key(settings)  # before the server starts, which reads the keys then
+    with TestClient(create_app(settings)) as client:
         lead = client.post("/lead.capture", json=LEAD).json()
 
         def callback(body: dict[str, Any]) -> Any:
             return client.post("/lead.capture/crm-callback", json=body, headers=good)
 
         def stages() -> list[tuple[Any, ...]]:
-            return app_rows(client, "SELECT stage, value, currency, epoch_ms(happened_at) FROM lead_stages")
+            return app_rows(
+                client,
+                "SELECT stage, value, currency, epoch_ms(happened_at) FROM lead_stages "
+                "ORDER BY received_at, rowid",
+            )
 
         assert callback({"lead_id": lead["lead_id"], "crm_lead_id": "CRM-7"}).json()["stage"] is None
         qualified = callback({"crm_lead_id": "CRM-7", "stage": " Qualified ", "at": 1_000})
@@ -188,8 +197,7 @@ def test_the_crm_reports_stages_kept_as_a_history(make_settings: Callable[..., A
             refused = callback(body)
             assert refused.status_code == status and named in refused.json()["error"], (body, refused.text)
         assert len(stages()) == 3  # nothing changed on error
-        detail = client.get(f"/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": new_api_key(
-            app_runtime(client).settings)}).json()  # fmt: skip
+        detail = client.get(f"/analytics/leads/{lead['lead_id']}", headers={"X-API-Key": key}).json()
         assert [(s["stage"], s["at"]) for s in detail["stages"]] == [("qualified", 1_000), ("won", 2_000),
                                                                        ("qualified", 1_500)]  # fmt: skip
         assert detail["lead"]["stage"] == "won"

@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
+from tests.engines import make_settings_on_both_engines  # noqa: F401  (the fixture)
 from tests.helpers import app_rows
 
 PAGE = "https://acme.example/contact?utm_source=newsletter&utm_campaign=spring&gclid=G1"

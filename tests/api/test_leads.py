@@ -1,17 +1,28 @@
 """Lead capture over HTTP (in process): stored before the answer, idempotent, spam-flagged,
-linked to its session, rate limited, and the deprecated aliases with their headers."""
+linked to its session, rate limited, and the deprecated aliases with their headers; on both
+engines (ClickHouse through chDB)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
+from pulsegate.config import Settings
 from pulsegate.domain.ids import id_time_ms
+from tests.engines import make_settings_on_both_engines  # noqa: F401  (the fixture)
 from tests.helpers import app_rows
 from tests.windows import wait_for_fresh_window
+
+
+@pytest.fixture
+def client(make_settings: Callable[..., Settings]) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(make_settings())) as test_client:
+        yield test_client
+
 
 LEAD = {"submission_id": "sub-000001", "name": "Ann Lee", "email": "ann@example.com", "elapsed_ms": 8000}
 

@@ -1,6 +1,7 @@
 """`pulsegate serve` on ClickHouse, as real processes: a session started by one process is continued
 and ended by another with the same answers one DuckDB server gives, two processes serve one
-session's requests in turn, and a process killed with -9 mid-traffic loses no acknowledged row."""
+session's requests in turn, and a process killed with -9 mid-traffic loses no acknowledged row
+(events, sessions, leads)."""
 
 from __future__ import annotations
 
@@ -116,10 +117,10 @@ def test_a_process_killed_mid_traffic_loses_no_acknowledged_row(
     tmp_path: Path, clickhouse_endpoint: ClickHouseEndpoint, unique_database: str
 ) -> None:
     url = clickhouse_endpoint.url(unique_database)
-    env = clickhouse_env(url)
+    env = {**clickhouse_env(url), "PULSEGATE_RATE_LIMITS__ENABLED": "false"}
     doomed, survivor = (RunningServer(None, tmp_path, env=env, cwd=tmp_path).start() for _ in range(2))
-    with Traffic(doomed.base_url, threads=3, leads=False) as on_doomed, \
-         Traffic(survivor.base_url, threads=3, leads=False) as on_survivor:  # fmt: skip
+    with Traffic(doomed.base_url, threads=3) as on_doomed, \
+         Traffic(survivor.base_url, threads=3) as on_survivor:  # fmt: skip
         time.sleep(1.5)
         doomed.kill_hard()  # requests in flight on it
         time.sleep(0.5)
@@ -129,6 +130,10 @@ def test_a_process_killed_mid_traffic_loses_no_acknowledged_row(
     try:
         stored = connection.query("SELECT session_id, name FROM events WHERE type = 'custom'")
         sessions = {row[0] for row in connection.query("SELECT session_id FROM sessions")}
+        leads = [row[0] for row in connection.query("SELECT submission_id FROM leads")]
+        attributed = connection.query(
+            "SELECT count() FROM leads WHERE lead_id NOT IN (SELECT lead_id FROM lead_attribution)"
+        )
     finally:
         connection.close()
     counted = Counter(stored)
@@ -137,6 +142,9 @@ def test_a_process_killed_mid_traffic_loses_no_acknowledged_row(
         missing = set(traffic.acked_events) - set(counted)
         assert not missing, f"{len(missing)} acknowledged events were lost"
         assert set(traffic.acked_sessions) <= sessions
+        assert set(traffic.acked_leads) <= set(leads), "an acknowledged lead was lost"
+    assert len(leads) == len(set(leads)), "a lead was stored twice"
+    assert on_survivor.acked_leads and attributed == [(0,)]  # a stored lead has its attribution
 
 
 def cli_on(url: str, *args: str) -> subprocess.CompletedProcess[str]:

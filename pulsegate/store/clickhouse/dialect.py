@@ -22,6 +22,7 @@ _FUNCTIONS = {
     "unnest": "arrayJoin",
     "any_value": "any",
     "epoch_ms": "toUnixTimestamp64Milli",
+    "list_contains": "has",
     # DuckDB's median interpolates between the two middle values; ClickHouse's plain `median` is
     # an estimate from a sample, its exact inclusive quantile is DuckDB's.
     "median": "quantileExactInclusive(0.5)",

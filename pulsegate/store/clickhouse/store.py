@@ -141,6 +141,28 @@ class ClickHouseWriter:
         self._wakeup.set()
         return done
 
+    async def insert_once(self, write: RowWrite, token: str) -> None:
+        """Insert `write` alone, with its deduplication token, between two batches: for a row that
+        any process may insert at the same moment and only one may keep (a lead of a submission
+        id), so never batched with others. StorageUnavailable if it was not stored."""
+        if self._closing:
+            raise StorageUnavailable(
+                "The server is shutting down; retry shortly", headers={"Retry-After": "5"}
+            )
+        try:
+            await self.run(
+                lambda connection: connection.insert(write.table, write.columns, write.rows, token=token)
+            )
+        except PulseGateError:
+            raise
+        except Exception as exc:
+            self.stats.failed_commits += 1
+            self.stats.last_error = str(exc)
+            logger.error("ClickHouse insert failed: %s", exc)
+            raise StorageUnavailable(
+                "Could not store the data; retry shortly", headers={"Retry-After": "1"}
+            ) from exc
+
     async def run(self, work: Callable[[ClickHouseCursor], Any]) -> Any:
         """Run `work(connection)` on the writer thread, between batches."""
         return await asyncio.get_running_loop().run_in_executor(self._thread, work, self._connection)

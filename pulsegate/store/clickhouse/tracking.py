@@ -80,6 +80,13 @@ class SessionState(msgspec.Struct, frozen=True):
     last_event_ms: int | None
     last_end_ms: int | None
     start_row: tuple[Any, ...]  # its row's SESSION_COLUMNS, for the row its end writes
+    stored_end_ms: int | None = None  # the end its stored row holds the summary of
+
+    @property
+    def summary_is_current(self) -> bool:
+        """Its stored row holds its summary (it ended), and nothing arrived after that end: what a
+        lead's converting session reads then, as on DuckDB once a session has left memory."""
+        return self.stored_end_ms is not None and self.stored_end_ms >= self.session.last_seen_ms
 
     @property
     def ended_by_client(self) -> bool:
@@ -100,7 +107,7 @@ _ACTIVITY = """
 """
 _STATE_COLUMNS = ", ".join(f"s.{name}" for name in SESSION_COLUMNS) + (
     ", a.last_event_at, a.last_end_at, a.page_views, a.event_count, a.interactions, a.form_starts, "
-    "a.form_submits, a.engaged_ms, a.max_scroll, a.exit_url"
+    "a.form_submits, a.engaged_ms, a.max_scroll, a.exit_url, s.ended_at"
 )
 
 
@@ -144,7 +151,7 @@ def _state(row: tuple[Any, ...]) -> SessionState:
     start_row = row[: len(SESSION_COLUMNS)]
     start = dict(zip(SESSION_COLUMNS, start_row, strict=True))
     (last_event_at, last_end_at, page_views, events, interactions, form_starts, form_submits,
-     engaged_ms, max_scroll, exit_url) = row[len(SESSION_COLUMNS):]  # fmt: skip
+     engaged_ms, max_scroll, exit_url, ended_at) = row[len(SESSION_COLUMNS):]  # fmt: skip
     activity = SessionActivity(
         entry_url=start["entry_url"],
         exit_url=exit_url,
@@ -164,7 +171,8 @@ def _state(row: tuple[Any, ...]) -> SessionState:
         start["session_id"], start["visitor_id"], start["project"], started_ms, last_seen_ms,
         bool(start["is_bot"]), activity,
     )  # fmt: skip
-    return SessionState(session, last_event_ms, last_end_ms, tuple(start_row))
+    stored_end_ms = epoch_ms(ended_at) if ended_at else None
+    return SessionState(session, last_event_ms, last_end_ms, tuple(start_row), stored_end_ms)
 
 
 def ended_session_row(state: SessionState, ended_ms: int, reason: str, score: int) -> RowWrite:

@@ -1,0 +1,58 @@
+"""Leads, stage entries and delivery claims on the ClickHouse store, where any process may take a
+submission, a CRM callback or a delivery: each is an insert whose deduplication token names what
+it is, so when two processes insert the same one at once ClickHouse keeps the first (migration
+0008), and both then read which one that was."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from pulsegate.domain.timestamps import utc_datetime
+from pulsegate.store.clickhouse.cursor import ClickHouseCursor
+from pulsegate.store.deliveries import DueDelivery
+
+
+def token(*parts: object) -> str:
+    """A deduplication token naming `parts`: hashed, since a submission id or a stage may hold any
+    character and the token goes into the insert's settings."""
+    return hashlib.sha256("\x00".join(str(part) for part in parts).encode()).hexdigest()
+
+
+def forget_lead(connection: ClickHouseCursor, lead_id: str) -> None:
+    """Delete what a capture wrote ahead of its lead when another capture of the same submission
+    stored the lead first: its attribution row and its CRM delivery (never sent: a CRM delivery
+    goes out only once its lead is stored, deliveries.due_deliveries)."""
+    connection.command("DELETE FROM lead_attribution WHERE lead_id = ?", [lead_id])
+    connection.command("DELETE FROM deliveries WHERE target = 'crm' AND subject_id = ?", [lead_id])
+
+
+def claim_round(due: DueDelivery, now_ms: int, claim_ms: int) -> int:
+    """Which round of claims a delivery attempt is in: every process polling within `claim_ms` of
+    its due time claims round 0, so one of them sends it; if that one died before writing the
+    outcome, the attempt is claimed again in the next round."""
+    return max(0, (now_ms - due.due_ms) // claim_ms)
+
+
+def claim_deliveries(
+    connection: ClickHouseCursor, due: Sequence[DueDelivery], holder: str, now_ms: int, claim_ms: int
+) -> list[DueDelivery]:
+    """The deliveries of `due` this process (`holder`) won the claim of: one insert per claim, each
+    with its token, then one read of who holds them."""
+    if not due:
+        return []
+    claimed_at = utc_datetime(now_ms)
+    keys = {}
+    for delivery in due:
+        key = (delivery.delivery_id, delivery.attempts, claim_round(delivery, now_ms, claim_ms))
+        keys[key] = delivery
+        connection.insert(
+            "delivery_claims", ("delivery_id", "attempt", "round", "holder", "claimed_at"),
+            [(*key, holder, claimed_at)], token=token("claim", *key),
+        )  # fmt: skip
+    held = connection.query(
+        "SELECT delivery_id, attempt, round, argMin(holder, claimed_at) FROM delivery_claims "
+        "WHERE delivery_id IN ? GROUP BY delivery_id, attempt, round",
+        [[delivery.delivery_id for delivery in due]],
+    )
+    return [keys[(d, a, r)] for d, a, r, who in held if who == holder and (d, a, r) in keys]
