@@ -52,6 +52,7 @@ from pulsegate.services.stateless_leads import StatelessLeadService, delivery_cl
 from pulsegate.services.stateless_tracking import StatelessTrackingService
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store import rollup
+from pulsegate.store.clickhouse import leads as once
 from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
 from pulsegate.store.database import Database
 from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
@@ -398,6 +399,16 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
             name="idle session sweep",
         )
     )
+    if settings.alerts.webhook_url:
+        alerts = AlertScanner(
+            store,  # type: ignore[arg-type]  # the store reads as Database does
+            writer,  # type: ignore[arg-type]
+            settings.alerts,
+            insert_once=lambda write, names: writer.insert_once(write, once.token(*names)),
+        )
+        await stack.enter_async_context(
+            run_every(settings.alerts.scan_interval_seconds, alerts.scan_and_queue, name="anomaly alerts")
+        )
     targets = _delivery_targets(settings)
     if targets:
         timeout = settings.crm.timeout_seconds

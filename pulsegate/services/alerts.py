@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
@@ -14,7 +14,10 @@ from pulsegate.services.anomalies import scan
 from pulsegate.store.database import Database
 from pulsegate.store.deliveries import last_queued_ms
 from pulsegate.store.leads import new_delivery_row
-from pulsegate.store.writer import Writer
+from pulsegate.store.writer import RowWrite, Writer
+
+# Inserts a write unless one naming the same things was inserted lately, by any process.
+InsertOnce = Callable[[RowWrite, tuple[object, ...]], Awaitable[None]]
 
 SEVERITY_MARKS = {"critical": "🔴", "warning": "🟠"}
 
@@ -41,11 +44,15 @@ class AlertScanner:
         settings: AlertSettings,
         *,
         clock: Callable[[], int] = now_ms,
+        insert_once: InsertOnce | None = None,
     ) -> None:
         self._database = database
         self._writer = writer
         self._settings = settings
         self._clock = clock
+        # On ClickHouse every process scans: each alert goes in alone, with a token naming its
+        # finding and repeat window, so two processes finding one anomaly queue one post.
+        self._insert_once = insert_once
 
     async def scan_and_queue(self) -> int:
         """Scan now; returns how many alerts were queued (delivered by the delivery worker)."""
@@ -61,7 +68,12 @@ class AlertScanner:
                 continue
             text = f"{SEVERITY_MARKS[finding.severity]} PulseGate {finding.severity}: {finding.message}"
             payload = msgspec.json.encode(AlertPayload(text=text, finding=finding))
-            writes.append(new_delivery_row(new_id(now), key, "alerts", payload, now))
-        if writes:
+            delivery = new_delivery_row(new_id(now), key, "alerts", payload, now)
+            if self._insert_once is not None:
+                # Two scans that straddle the turn of a window may both queue it: rare, and a
+                # repeated alert harms less than a lost one.
+                await self._insert_once(delivery, ("alert", key, now // repeat_ms if repeat_ms else now))
+            writes.append(delivery)
+        if writes and self._insert_once is None:
             await self._writer.write(*writes)
         return len(writes)

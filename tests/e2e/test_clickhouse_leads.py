@@ -1,6 +1,7 @@
-"""Leads on ClickHouse with two real `pulsegate serve` processes: a submission sent to both at
+"""The outbox on ClickHouse with two real `pulsegate serve` processes: a submission sent to both at
 once is one lead with one attribution and one CRM post, a CRM callback sent to both at once is one
-stage entry, and a lead captured by one process links the session another process started."""
+stage entry, a lead captured by one process links the session another process started, and an
+anomaly both processes find is posted once."""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ import pytest
 
 from pulsegate.domain.clickhouse_target import parse_target
 from pulsegate.store.clickhouse.connection import connect
+from pulsegate.store.database import Database
+from tests.api.anomaly_fixture import seed_broken_form
 from tests.clickhouse_endpoint import ClickHouseEndpoint
 from tests.crm_receiver import CrmReceiver
 from tests.e2e.running_server import RunningServer
 from tests.e2e.test_clickhouse_serve import clickhouse_env
+from tests.helpers import copy_everything
+from tests.windows import wait_for_fresh_window
 
 pytestmark = pytest.mark.e2e
 SUBMISSIONS = 12
@@ -129,3 +134,35 @@ def test_a_callback_sent_to_two_processes_at_once_is_one_stage_entry(
                        "ORDER BY received_at")  # fmt: skip
     assert stages == [("qualified", None), ("won", 900.0)]
     assert rows(url, "SELECT stage, stage_value FROM leads") == [("won", 900.0)]
+
+
+def test_an_anomaly_both_processes_find_is_posted_once(
+    tmp_path: Path, clickhouse_endpoint: ClickHouseEndpoint, unique_database: str
+) -> None:
+    wait_for_fresh_window(3600, margin=30)
+    seeded_file = tmp_path / "seeded.duckdb"
+    seed_broken_form(seeded_file)
+    url = clickhouse_endpoint.url(unique_database)
+    seeded = Database.open(seeded_file)
+    try:
+        copy_everything(seeded.connection, url)
+    finally:
+        seeded.close()
+    with CrmReceiver() as hook:
+        env = {**clickhouse_env(url), "PULSEGATE_ALERTS__WEBHOOK_URL": hook.url,
+               "PULSEGATE_ALERTS__SCAN_INTERVAL_SECONDS": "1"}  # fmt: skip
+        servers = [RunningServer(None, tmp_path, env=env, cwd=tmp_path).start() for _ in range(2)]
+        try:
+            deadline = time.monotonic() + 20
+            while not hook.received and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(4)  # a few more scans of both: the same finding must not be posted again
+        finally:
+            for server in servers:
+                server.stop()
+    assert [msgspec.json.decode(post.body)["finding"]["kind"] for post in hook.received] == [
+        "submission_drop"
+    ]
+    assert rows(url, "SELECT target, subject_id, status FROM deliveries") == [
+        ("alerts", "submission_drop:acme", "delivered")
+    ]
