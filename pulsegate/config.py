@@ -472,9 +472,8 @@ def _check_storage(settings: Settings) -> None:
 
 def _check_clickhouse_features(settings: Settings) -> None:
     """Refuse what would be set and silently not done on ClickHouse yet: a team must not believe
-    its reports mailed or its old events pruned when they are not."""
+    its old events pruned when they are not."""
     unported = {
-        "email.host": bool(settings.email.host),
         "retention.events_older_than_days": settings.retention.events_older_than_days > 0,
     }
     if named := [name for name, is_set in unported.items() if is_set]:

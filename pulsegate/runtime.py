@@ -48,11 +48,11 @@ from pulsegate.services.lead_views import LeadViews
 from pulsegate.services.leads import LeadService
 from pulsegate.services.projects import ProjectGate
 from pulsegate.services.shares import ShareLinks
-from pulsegate.services.stateless_leads import StatelessLeadService, delivery_claims
+from pulsegate.services.stateless_leads import StatelessLeadService, delivery_claims, send_claims
 from pulsegate.services.stateless_tracking import StatelessTrackingService
 from pulsegate.services.tracking import TrackingService
 from pulsegate.store import rollup
-from pulsegate.store.clickhouse import leads as once
+from pulsegate.store.clickhouse import once
 from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
 from pulsegate.store.database import Database
 from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
@@ -337,6 +337,7 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
     # The config file's goals, as on DuckDB (no write when the store has them already; processes
     # first started at the same instant with a changed file could each write them: restart one).
     replace_config_goals(store.connection, settings.declared_goals, utc_datetime(now_ms()))  # type: ignore[arg-type]
+    replace_config_schedules(store.connection, settings.declared_reports, utc_datetime(now_ms()))  # type: ignore[arg-type]
     geo = _geo_resolver(settings)
     geo.load()
     salt = store.secret("visitor_salt", configured=settings.privacy.visitor_salt)
@@ -399,6 +400,11 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
             name="idle session sweep",
         )
     )
+    if settings.email.host:
+        email = EmailReports(store, writer, settings.email, claim=send_claims(writer))  # type: ignore[arg-type]
+        await stack.enter_async_context(
+            run_every(settings.email.check_interval_seconds, email.send_due, name="email reports")
+        )
     if settings.alerts.webhook_url:
         alerts = AlertScanner(
             store,  # type: ignore[arg-type]  # the store reads as Database does

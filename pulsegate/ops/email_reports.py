@@ -155,10 +155,12 @@ def check_known_project(context: OpContext, project: str | None) -> str | None:
     return project
 
 
-ADD = Operation("reports.add", add_schedule, AddSchedule, mail.ScheduleInfo)
-LIST = Operation("reports.list", list_schedules, NoArguments, list[mail.ScheduleInfo])
-REMOVE = Operation("reports.remove", remove_schedule, RemoveSchedule, list[mail.ScheduleInfo])
-COMPOSE = Operation("reports.compose", compose, ComposeArgs, Composed)
+ADD = Operation("reports.add", add_schedule, AddSchedule, mail.ScheduleInfo, on_clickhouse=True)
+LIST = Operation("reports.list", list_schedules, NoArguments, list[mail.ScheduleInfo], on_clickhouse=True)
+REMOVE = Operation(
+    "reports.remove", remove_schedule, RemoveSchedule, list[mail.ScheduleInfo], on_clickhouse=True
+)
+COMPOSE = Operation("reports.compose", compose, ComposeArgs, Composed, on_clickhouse=True)
 
 
 def message_of(composed: Composed, settings: EmailSettings, recipients: list[str]) -> EmailMessage:

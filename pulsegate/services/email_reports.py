@@ -8,7 +8,7 @@ import logging
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -30,6 +30,8 @@ from pulsegate.store.writer import Writer
 
 logger = logging.getLogger("pulsegate.email_reports")
 TOP_ROWS = 5
+# Whether this process sends a report's try (name, period start ms, attempt): where several share it.
+ClaimSend = Callable[[str, int, int], Awaitable[bool]]
 MAX_RETRY_SECONDS = 86_400.0  # however many tries are allowed, a day apart at most
 ANOMALY_HOURS = 72  # the anomaly scan's longest window: the last three days of the period
 
@@ -162,11 +164,15 @@ class EmailReports:
         settings: EmailSettings,
         *,
         clock: Callable[[], int] = now_ms,
+        claim: ClaimSend | None = None,
     ) -> None:
         self._database = database
         self._writer = writer
         self._settings = settings
         self._clock = clock
+        # On ClickHouse every process checks the schedules: a try is claimed before it is
+        # recorded as 'sending', so one process sends it (services/stateless_leads.send_claims).
+        self._claim = claim
 
     async def send_due(self) -> int:
         """Send every report that is due now; returns how many were sent."""
@@ -204,6 +210,8 @@ class EmailReports:
                 self._settings.dashboard_url, schedule.every,
             )  # fmt: skip
             message = mail.build_message(content, sender, schedule.recipients, identifier, now)
+            if self._claim is not None and not await self._claim(schedule.name, due.start_ms, attempts):
+                return False  # another process took this try
             await self._writer.run(lambda connection: sql.record_send(connection, sending))
             await asyncio.to_thread(deliver, self._settings, message)
         except Exception as exc:  # any failure (SMTP, the database, the message) is a try to retry

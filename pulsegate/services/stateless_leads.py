@@ -27,10 +27,11 @@ from pulsegate.domain.timestamps import now_ms
 from pulsegate.domain.tracking import Caller
 from pulsegate.services.attribution import lead_origin, stored_origin
 from pulsegate.services.delivery import Claim
+from pulsegate.services.email_reports import ClaimSend
 from pulsegate.services.leads import LeadService, _payload, _receipt, caller_key
 from pulsegate.store import attribution as attribution_rows
 from pulsegate.store import leads as rows
-from pulsegate.store.clickhouse import leads as once
+from pulsegate.store.clickhouse import once
 from pulsegate.store.clickhouse.cursor import ClickHouseCursor
 from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
 from pulsegate.store.clickhouse.tracking import SessionState, session_state
@@ -179,7 +180,7 @@ def delivery_claims(
 ) -> Claim:
     """The DeliveryWorker's `claim` on ClickHouse: of the due deliveries, those this process won.
 
-    Each attempt is claimed with an insert whose token names it (store/clickhouse/leads.py), so of
+    Each attempt is claimed with an insert whose token names it (store/clickhouse/once.py), so of
     the processes that poll while it is due one sends it; the others leave it."""
     holder = new_id(clock())
     claim_ms = max(MIN_CLAIM_MS, int(3_000 * timeout_seconds))
@@ -189,5 +190,18 @@ def delivery_claims(
         return await writer.run(
             lambda connection: once.claim_deliveries(connection, due, holder, now, claim_ms)
         )  # type: ignore[no-any-return]
+
+    return claim
+
+
+def send_claims(writer: ClickHouseWriter, clock: Callable[[], int] = now_ms) -> ClaimSend:
+    """EmailReports' `claim` on ClickHouse: whether this process sends a report's try."""
+    holder = new_id(clock())
+
+    async def claim(name: str, period_start_ms: int, attempt: int) -> bool:
+        now = clock()
+        return await writer.run(  # type: ignore[no-any-return]
+            lambda connection: once.claim_send(connection, name, period_start_ms, attempt, holder, now)
+        )
 
     return claim

@@ -89,8 +89,11 @@ def find_send(connection: duckdb.DuckDBPyConnection, name: str, period_start: da
 
 def record_send(connection: duckdb.DuckDBPyConnection, send: SendRow) -> None:
     """Store (or update) a send's outcome."""
+    # An upsert as the ClickHouse cursor knows it (INSERT OR REPLACE it does not).
+    updated = ", ".join(f"{name} = excluded.{name}" for name in SendRow._fields[2:])
     connection.execute(
-        f"INSERT OR REPLACE INTO email_report_sends ({_SEND_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO email_report_sends ({_SEND_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"ON CONFLICT (name, period_start) DO UPDATE SET {updated}",
         list(send),
     )
 

@@ -5,6 +5,7 @@ are the store's."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,3 +86,28 @@ def test_goals_and_funnels_change_on_the_store(copied: tuple[Path, dict[str, str
     listed = invoke_with(on_clickhouse, database, "goals", "list", "--json", "--config", str(config))
     declared = {item["goal"]["name"]: item["declared_in"] for item in json.loads(listed.stdout)}
     assert declared["Docs page"] == "config"
+
+
+def test_email_report_schedules_and_a_dry_run_as_on_the_file(copied: tuple[Path, dict[str, str]]) -> None:
+    database, on_clickhouse = copied
+    email = {"PULSEGATE_EMAIL__FROM": "PulseGate <reports@example.com>"}
+    project = json.loads(invoke(database, "projects", "list", "--json").stdout)
+    names = [entry["name"] for entry in project] if isinstance(project, list) else []
+    dry_run = ["reports", "send", "--dry-run", *(["--project", names[0]] if names else [])]
+    on_file = invoke_with(email, database, *dry_run)
+    on_store = invoke_with({**on_clickhouse, **email}, database, *dry_run)
+    assert on_store.exit_code == 0, on_store.output
+
+    # The same message, but for its Date, Message-ID and MIME boundaries (made when it is composed).
+    def body(output: str) -> list[str]:
+        kept = [line for line in output.splitlines() if not line.startswith(("Date:", "Message-ID:"))]
+        return [re.sub(r"=+\d+==", "=BOUNDARY=", line) for line in kept]
+
+    assert body(on_store.stdout) == body(on_file.stdout)
+    added = invoke_with(on_clickhouse, database, "reports", "add", "weekly", "--to", "team@example.com")
+    assert added.exit_code == 0, added.output
+    listed = json.loads(invoke_with(on_clickhouse, database, "reports", "list", "--json").stdout)
+    assert [entry["name"] for entry in listed] == ["weekly"]
+    assert "weekly" not in invoke(database, "reports", "list").stdout  # the file is not the store
+    assert invoke_with(on_clickhouse, database, "reports", "remove", "weekly").exit_code == 0
+    assert json.loads(invoke_with(on_clickhouse, database, "reports", "list", "--json").stdout) == []

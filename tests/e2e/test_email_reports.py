@@ -4,6 +4,7 @@ sending once per period, failures retried, a silent server that never blocks req
 
 from __future__ import annotations
 
+import asyncio
 import email
 import re
 import socket
@@ -27,9 +28,14 @@ from pulsegate.app import create_app
 from pulsegate.config import load_settings
 from pulsegate.domain import email_reports as mail
 from pulsegate.ops.demo import SEED, SeedArgs
+from pulsegate.ops.email_reports import ADD, AddSchedule
 from pulsegate.ops.runner import run_operation
+from pulsegate.services.email_reports import EmailReports
+from pulsegate.services.stateless_leads import send_claims
+from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
+from pulsegate.store.database import Database
 from tests.e2e.running_server import free_port
-from tests.helpers import app_cursor, app_rows, invoke, new_api_key, wait_for
+from tests.helpers import app_cursor, app_rows, chdb_url, copy_everything, invoke, new_api_key, wait_for
 
 pytestmark = pytest.mark.e2e
 USER, PASSWORD = "reports", "s3cret-pass"
@@ -398,3 +404,48 @@ def test_a_server_that_drops_the_connection_is_a_failed_try(
         stop.set()
         dropper.join()
         dropping.close()
+
+
+def test_on_clickhouse_two_processes_checking_at_once_send_a_due_report_once(
+    tmp_path: Path, smtp: tuple[int, Inbox], certificate: tuple[Path, Path], unique_database: str
+) -> None:
+    """Two processes' email-report checks on one ClickHouse store (chDB), at the same moment: the
+    report due is sent once, and recorded sent."""
+    seeded = tmp_path / "seeded.duckdb"
+    run_operation(load_settings(None, environ={}, overrides={"storage": {"database": str(seeded)}}),
+                  SEED, SeedArgs(days=21, sessions=200, seed=3))  # fmt: skip
+    url = chdb_url(unique_database)
+    database = Database.open(seeded)
+    try:
+        copy_everything(database.connection, url)
+    finally:
+        database.close()
+    settings = load_settings(None, environ={}, overrides={
+        "storage": {"engine": "clickhouse", "rollup_interval_seconds": 0}, "clickhouse": {"url": url},
+        "email": email_settings(smtp[0], certificate),
+    })  # fmt: skip
+    today = datetime.now(UTC).strftime("%A").lower()
+    run_operation(settings, ADD, AddSchedule(name="weekly", to=["team@example.com"], day=today, hour=0))
+    store = ClickHouseStore.open(settings.clickhouse_target)
+    # As if it had been added a week ago: the period due now is its to send.
+    store.connection.command("UPDATE email_reports SET created_at = created_at - INTERVAL 8 DAY WHERE 1")
+
+    async def check_twice_at_once() -> list[int]:
+        writer = ClickHouseWriter(store.connection)
+        writer.start()
+        processes = [EmailReports(store, writer, settings.email, claim=send_claims(writer)) for _ in range(2)]  # type: ignore[arg-type]
+        try:
+            return list(await asyncio.gather(*(process.send_due() for process in processes)))
+        finally:
+            await writer.stop()
+
+    try:
+        sent = asyncio.run(check_twice_at_once())
+        recorded = store.connection.query("SELECT status, attempts FROM email_report_sends")
+    finally:
+        store.close()
+    _, inbox = smtp
+    wait_for(lambda: inbox.messages, what="the scheduled report")
+    time.sleep(0.5)
+    assert sorted(sent) == [0, 1] and len(inbox.messages) == 1 and inbox.envelopes == [["team@example.com"]]
+    assert recorded == [("sent", 1)]

@@ -11,7 +11,7 @@ import pytest
 from pulsegate.config import AlertSettings
 from pulsegate.domain.clickhouse_target import parse_target
 from pulsegate.services.alerts import AlertScanner
-from pulsegate.store.clickhouse import leads as once
+from pulsegate.store.clickhouse import once
 from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
 from pulsegate.store.database import Database
 from tests.api.anomaly_fixture import seed_broken_form

@@ -1,7 +1,8 @@
-"""Leads, stage entries and delivery claims on the ClickHouse store, where any process may take a
-submission, a CRM callback or a delivery: each is an insert whose deduplication token names what
-it is, so when two processes insert the same one at once ClickHouse keeps the first (migration
-0008), and both then read which one that was."""
+"""Inserts any process may make at the same moment, of which ClickHouse keeps one: a lead of a
+submission, a stage entry, an alert, a claim on a delivery attempt or an email report's send.
+Each carries a deduplication token naming what it is, so ClickHouse keeps the first insert of a
+token and drops the others (the tables keep a window of recent tokens: migrations 0008, 0009), and
+every process then reads which one was kept."""
 
 from __future__ import annotations
 
@@ -56,3 +57,21 @@ def claim_deliveries(
         [[delivery.delivery_id for delivery in due]],
     )
     return [keys[(d, a, r)] for d, a, r, who in held if who == holder and (d, a, r) in keys]
+
+
+def claim_send(connection: ClickHouseCursor, name: str, period_start_ms: int, attempt: int, holder: str,
+               now_ms: int) -> bool:  # fmt: skip
+    """Whether this process (`holder`) won the try `attempt` of the email report `name` for the
+    period starting at `period_start_ms`. Never claimed again: a send cut short stays 'sending',
+    as on DuckDB, rather than risk a second copy of the message."""
+    key = (f"email:{name}:{period_start_ms}", attempt, 0)
+    connection.insert(
+        "delivery_claims", ("delivery_id", "attempt", "round", "holder", "claimed_at"),
+        [(*key, holder, utc_datetime(now_ms))], token=token("claim", *key),
+    )  # fmt: skip
+    held = connection.query(
+        "SELECT argMin(holder, claimed_at) FROM delivery_claims WHERE delivery_id = ? AND attempt = ? "
+        "AND round = 0",
+        [key[0], attempt],
+    )
+    return bool(held) and held[0][0] == holder
