@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import msgspec
 
@@ -67,6 +68,30 @@ class CrmPayload(msgspec.Struct, kw_only=True):
     touches: int
     time_to_convert_ms: int
     converting_session: ConvertingSession | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    """A lead about to be stored: its id, its submission (with the id made for it, if the form
+    had none), its origin and rows."""
+
+    lead_id: str
+    submission: LeadSubmission
+    created_ms: int
+    origin: LeadOrigin
+    lead: RowWrite
+    delivery: RowWrite | None
+
+    def receipt(self) -> LeadReceipt:
+        """The answer to the capture that stored it."""
+        assert self.submission.submission_id is not None
+        return LeadReceipt(
+            lead_id=self.lead_id,
+            submission_id=self.submission.submission_id,
+            session_id=self.submission.session_id,
+            visitor_id=self.origin.visitor_id,
+            timestamp=self.created_ms,
+        )
 
 
 class LeadService:
@@ -135,19 +160,11 @@ class LeadService:
                 return _receipt(existing)
         else:
             origin = await self._origin(submission, created_ms, hint)
-        lead_id = new_id(created_ms)
-        if key is not None:  # the lead's own id stands in for the one the form did not make
-            submission = msgspec.structs.replace(submission, submission_id=f"auto-{lead_id}")
-        reason = spam_reason(submission, min_fill_ms=self._settings.min_fill_ms)
-        lead = rows.new_lead_row(
-            lead_id, submission, created_ms=created_ms, origin=origin, spam_reason=reason, content_key=key
-        )
-        writes = [lead.values_only()]  # RowWrite.values_only says why
-        if reason is None and self._forward:
-            payload = _payload(lead_id, submission, created_ms, origin)
-            writes.append(rows.new_delivery_row(new_id(created_ms), lead_id, "crm", payload, created_ms))
-        if reason is not None:
-            logger.info("Lead %s stored as spam (%s)", lead_id, reason)
+        new = self._new_lead(submission, key, created_ms, origin)
+        submission, lead_id = new.submission, new.lead_id
+        writes = [new.lead.values_only()]  # RowWrite.values_only says why
+        if new.delivery is not None:
+            writes.append(new.delivery)
         # Held from before the lead's commit to its attribution's (AttributionWrites says why).
         place = self.attributions.expect()
         try:
@@ -167,14 +184,27 @@ class LeadService:
             raise
         # Queued before the answer, committed after it.
         self.attributions.queue(place, lead_id, origin)
-        assert submission.submission_id is not None
-        return LeadReceipt(
-            lead_id=lead_id,
-            submission_id=submission.submission_id,
-            session_id=submission.session_id,
-            visitor_id=origin.visitor_id,
-            timestamp=created_ms,
+        return new.receipt()
+
+    def _new_lead(
+        self, submission: LeadSubmission, key: str | None, created_ms: int, origin: LeadOrigin
+    ) -> NewLead:
+        """The rows of a lead about to be stored: its own, and its CRM delivery unless it is spam
+        or nothing is forwarded."""
+        lead_id = new_id(created_ms)
+        if key is not None:  # the lead's own id stands in for the one the form did not make
+            submission = msgspec.structs.replace(submission, submission_id=f"auto-{lead_id}")
+        reason = spam_reason(submission, min_fill_ms=self._settings.min_fill_ms)
+        lead = rows.new_lead_row(
+            lead_id, submission, created_ms=created_ms, origin=origin, spam_reason=reason, content_key=key
         )
+        delivery = None
+        if reason is None and self._forward:
+            payload = _payload(lead_id, submission, created_ms, origin)
+            delivery = rows.new_delivery_row(new_id(created_ms), lead_id, "crm", payload, created_ms)
+        if reason is not None:
+            logger.info("Lead %s stored as spam (%s)", lead_id, reason)
+        return NewLead(lead_id, submission, created_ms, origin, lead, delivery)
 
     async def record_crm_callback(self, callback: CrmCallback) -> CrmSynced:
         """Store the CRM's id for a lead and/or the stage it reached; a repeat changes nothing."""

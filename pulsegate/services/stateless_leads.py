@@ -16,19 +16,17 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-import msgspec
-
 from pulsegate.config import AttributionSettings, LeadSettings
 from pulsegate.domain.attribution import LeadOrigin
 from pulsegate.domain.ids import new_id
 from pulsegate.domain.lead_forms import SAME_SUBMISSION_MS, content_key
-from pulsegate.domain.leads import CrmCallback, LeadReceipt, LeadSubmission, check_submission, spam_reason
+from pulsegate.domain.leads import CrmCallback, LeadReceipt, LeadSubmission, check_submission
 from pulsegate.domain.timestamps import now_ms
 from pulsegate.domain.tracking import Caller
 from pulsegate.services.attribution import lead_origin, stored_origin
 from pulsegate.services.delivery import Claim
 from pulsegate.services.email_reports import ClaimSend
-from pulsegate.services.leads import LeadService, _payload, _receipt, caller_key
+from pulsegate.services.leads import LeadService, _receipt, caller_key
 from pulsegate.store import attribution as attribution_rows
 from pulsegate.store import leads as rows
 from pulsegate.store.clickhouse import once
@@ -102,35 +100,19 @@ class StatelessLeadService(LeadService):
     ) -> LeadReceipt:
         created_ms = self._clock()
         origin = await self._origin_on_store(submission, created_ms)
-        lead_id = new_id(created_ms)
-        if key is not None:  # the lead's own id stands in for the one the form did not make
-            submission = msgspec.structs.replace(submission, submission_id=f"auto-{lead_id}")
-        reason = spam_reason(submission, min_fill_ms=self._settings.min_fill_ms)
-        lead = rows.new_lead_row(
-            lead_id, submission, created_ms=created_ms, origin=origin, spam_reason=reason, content_key=key
-        )
-        ahead = [attribution_rows.attribution_row(lead_id, origin)]
-        if reason is None and self._forward:
-            payload = _payload(lead_id, submission, created_ms, origin)
-            ahead.append(rows.new_delivery_row(new_id(created_ms), lead_id, "crm", payload, created_ms))
-        if reason is not None:
-            logger.info("Lead %s stored as spam (%s)", lead_id, reason)
+        new = self._new_lead(submission, key, created_ms, origin)
+        ahead = [attribution_rows.attribution_row(new.lead_id, origin)]
+        if new.delivery is not None:
+            ahead.append(new.delivery)
         await self._writer.write(*ahead)  # batched with other requests' rows
-        await self._inserts.insert_once(lead, token)  # alone: the token is this lead's
+        await self._inserts.insert_once(new.lead, token)  # alone: the token is this lead's
         kept = await self._store.read(first)
         if kept is None:  # the token's lead was deleted since (erased): this one is a new lead
-            await self._inserts.insert_once(lead, once.token(token, lead_id))
-        elif kept.lead_id != lead_id:  # another process stored this submission's lead first
-            await self._forget(lead_id)
+            await self._inserts.insert_once(new.lead, once.token(token, new.lead_id))
+        elif kept.lead_id != new.lead_id:  # another process stored this submission's lead first
+            await self._forget(new.lead_id)
             return _receipt(kept)
-        assert submission.submission_id is not None
-        return LeadReceipt(
-            lead_id=lead_id,
-            submission_id=submission.submission_id,
-            session_id=submission.session_id,
-            visitor_id=origin.visitor_id,
-            timestamp=created_ms,
-        )
+        return new.receipt()
 
     async def _forget(self, lead_id: str) -> None:
         """Delete the rows written ahead of a lead that was not kept; they harm nothing if left
