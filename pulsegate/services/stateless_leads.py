@@ -87,8 +87,8 @@ class StatelessLeadService(LeadService):
                 return rows.find_lead_by_content(connection, key, since)
 
             # Two presses of Send at once, on two processes, in the same ten minutes: one lead. (A
-            # pair that straddles the turn of the ten minutes makes two; the read above catches
-            # every press that comes after the first one was stored.)
+            # pair that straddles the turn of the ten minutes makes two; the read just below
+            # catches every press that comes after the first one was stored.)
             token = once.token("lead-content", key, now // SAME_SUBMISSION_MS)
         existing = await self._store.read(first)
         if existing is not None:
