@@ -97,7 +97,7 @@ class ExportedPage(msgspec.Struct, kw_only=True):
 
 
 class ExportParquet(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Arguments of a Parquet export, written by DuckDB where the database is."""
+    """Arguments of a Parquet export, written by the store's engine where the store is."""
 
     selection: LeadSelection
     path: str  # absolute
@@ -199,6 +199,8 @@ def _plain(value: object) -> str | int | float | bool | None:
 
 RETRY = Operation("leads.retry", retry_deliveries, RetryDeliveries, Requeued, on_clickhouse=True)
 EXPORT_PAGE = Operation("leads.export_page", export_page, ExportPage, ExportedPage, on_clickhouse=True)
-EXPORT_PARQUET = Operation("leads.export_parquet", export_parquet, ExportParquet, Exported)
+EXPORT_PARQUET = Operation(
+    "leads.export_parquet", export_parquet, ExportParquet, Exported, on_clickhouse=True
+)
 LIST = Operation("leads.list", list_leads, ListLeads, ListedLeads, on_clickhouse=True)
 SHOW = Operation("leads.show", show_lead, ShowLead, LeadDetail, on_clickhouse=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -76,3 +78,17 @@ def test_a_wrong_password_is_refused_with_the_servers_reason(
     with pytest.raises(ClickHouseError, match="Authentication failed") as raised:
         connect(parse_target(url))
     assert "wrong" not in str(raised.value)
+
+
+def test_an_answer_comes_back_as_parquet(connection: ClickHouse, tmp_path: Path) -> None:
+    """The raw answer `leads export --parquet` writes: a Parquet file DuckDB reads back whole."""
+    answer = connection.raw("SELECT number AS n, toString(number) AS s FROM numbers(?)", [5], "Parquet")
+    (tmp_path / "x.parquet").write_bytes(answer)
+    read = duckdb.connect()
+    try:
+        rows = read.execute(
+            f"SELECT n, s FROM read_parquet('{tmp_path / 'x.parquet'}') ORDER BY n"
+        ).fetchall()
+    finally:
+        read.close()
+    assert rows == [(n, str(n)) for n in range(5)]

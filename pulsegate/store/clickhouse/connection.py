@@ -64,6 +64,10 @@ class ClickHouse(Protocol):
         insert on replicated tables (insert_deduplication_token)."""
         ...
 
+    def raw(self, sql: str, params: Sequence[Any], fmt: str) -> bytes:
+        """The answer of a SELECT with `?` parameters in ClickHouse's output format `fmt` (Parquet)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -168,6 +172,10 @@ class ChdbConnection:
         )
         self._run(statement + json_rows(rows).decode(), {}, "CSV")
 
+    def raw(self, sql: str, params: Sequence[Any], fmt: str) -> bytes:
+        text, named = bind(sql, params)
+        return self._run(text, named, fmt)
+
     def _run(self, sql: str, named: dict[str, Any], fmt: str) -> bytes:
         if self._closed:
             raise ClickHouseError("The chDB store is closed")
@@ -254,6 +262,13 @@ class HttpConnection:
             self._client.raw_insert(table, list(columns), block, settings=settings, fmt="JSONCompactEachRow")
         except Exception as exc:
             raise ClickHouseError(f"ClickHouse refused an insert into {table}: {reason(exc)}") from exc
+
+    def raw(self, sql: str, params: Sequence[Any], fmt: str) -> bytes:
+        text, named = bind(sql, params)
+        try:
+            return bytes(self._client.raw_query(text, parameters=named or None, fmt=fmt))
+        except Exception as exc:
+            raise ClickHouseError(f"ClickHouse refused a statement: {reason(exc)}") from exc
 
     def close(self) -> None:
         self._client.close()

@@ -49,6 +49,10 @@ class ClickHouseCursor:
     def command(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.clickhouse.command(sql, params)
 
+    def raw(self, sql: str, params: Sequence[Any], fmt: str) -> bytes:
+        """DuckDB's SELECT, translated, answered in ClickHouse's output format `fmt`."""
+        return self.clickhouse.raw(translate(sql), params, fmt)
+
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row], *, token: str = "") -> None:
         self.clickhouse.insert(INSERT_TABLES.get(table, table), columns, rows, token=token)
 
