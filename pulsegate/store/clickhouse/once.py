@@ -35,18 +35,14 @@ def claim_round(due: DueDelivery, now_ms: int, claim_ms: int) -> int:
     return max(0, (now_ms - due.due_ms) // claim_ms)
 
 
-def claim_deliveries(
-    connection: ClickHouseCursor, due: Sequence[DueDelivery], holder: str, now_ms: int, claim_ms: int
-) -> list[DueDelivery]:
-    """The deliveries of `due` this process (`holder`) won the claim of: one insert per claim, each
-    with its token, then one read of who holds them."""
-    if not due:
-        return []
+ClaimKey = tuple[str, int, int]  # what is claimed, its attempt, its round
+
+
+def claim(connection: ClickHouseCursor, keys: Sequence[ClaimKey], holder: str, now_ms: int) -> set[ClaimKey]:
+    """Of `keys`, those this process (`holder`) won: one insert per claim, each with its token,
+    then one read of who holds them."""
     claimed_at = utc_datetime(now_ms)
-    keys = {}
-    for delivery in due:
-        key = (delivery.delivery_id, delivery.attempts, claim_round(delivery, now_ms, claim_ms))
-        keys[key] = delivery
+    for key in keys:
         connection.insert(
             "delivery_claims", ("delivery_id", "attempt", "round", "holder", "claimed_at"),
             [(*key, holder, claimed_at)], token=token("claim", *key),
@@ -54,9 +50,23 @@ def claim_deliveries(
     held = connection.query(
         "SELECT delivery_id, attempt, round, argMin(holder, claimed_at) FROM delivery_claims "
         "WHERE delivery_id IN ? GROUP BY delivery_id, attempt, round",
-        [[delivery.delivery_id for delivery in due]],
+        [sorted({what for what, _, _ in keys})],
     )
-    return [keys[(d, a, r)] for d, a, r, who in held if who == holder and (d, a, r) in keys]
+    return {(what, attempt, round_) for what, attempt, round_, who in held if who == holder} & set(keys)
+
+
+def claim_deliveries(
+    connection: ClickHouseCursor, due: Sequence[DueDelivery], holder: str, now_ms: int, claim_ms: int
+) -> list[DueDelivery]:
+    """The deliveries of `due` this process (`holder`) won the claim of."""
+    if not due:
+        return []
+    keys = {
+        (delivery.delivery_id, delivery.attempts, claim_round(delivery, now_ms, claim_ms)): delivery
+        for delivery in due
+    }
+    won = claim(connection, list(keys), holder, now_ms)
+    return [delivery for key, delivery in keys.items() if key in won]
 
 
 def claim_send(connection: ClickHouseCursor, name: str, period_start_ms: int, attempt: int, holder: str,
@@ -65,13 +75,4 @@ def claim_send(connection: ClickHouseCursor, name: str, period_start_ms: int, at
     period starting at `period_start_ms`. Never claimed again: a send cut short stays 'sending',
     as on DuckDB, rather than risk a second copy of the message."""
     key = (f"email:{name}:{period_start_ms}", attempt, 0)
-    connection.insert(
-        "delivery_claims", ("delivery_id", "attempt", "round", "holder", "claimed_at"),
-        [(*key, holder, utc_datetime(now_ms))], token=token("claim", *key),
-    )  # fmt: skip
-    held = connection.query(
-        "SELECT argMin(holder, claimed_at) FROM delivery_claims WHERE delivery_id = ? AND attempt = ? "
-        "AND round = 0",
-        [key[0], attempt],
-    )
-    return bool(held) and held[0][0] == holder
+    return key in claim(connection, [key], holder, now_ms)
