@@ -9,6 +9,7 @@ here and one line in `open_runtime`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -59,7 +60,7 @@ from pulsegate.store.disk_space import MEGABYTE, DiskSpaceGuard
 from pulsegate.store.email_reports import replace_config_schedules
 from pulsegate.store.goals import replace_config_goals
 from pulsegate.store.tracking import load_open_sessions
-from pulsegate.store.writer import Writer
+from pulsegate.store.writer import RowWrite, Writer
 
 logger = logging.getLogger("pulsegate")
 KEY_USAGE_FLUSH_SECONDS = 60
@@ -253,14 +254,7 @@ async def _start_background_jobs(
     await stack.enter_async_context(
         run_every(KEY_USAGE_FLUSH_SECONDS, runtime.api_keys.flush_usage, name="key usage flush")
     )
-    targets = _delivery_targets(settings)
-    if targets:
-        deliveries = DeliveryWorker(database, writer, targets, timeout_seconds=settings.crm.timeout_seconds)
-        stack.push_async_callback(deliveries.close)
-        # Pending deliveries survive restarts in the outbox table: this resumes them.
-        await stack.enter_async_context(
-            run_every(DELIVERY_POLL_SECONDS, deliveries.deliver_due, name="webhook deliveries")
-        )
+    await _start_outbox(settings, stack, database, writer)
     retention = settings.retention
     if retention.events_older_than_days:
         prune_args = PruneArgs(
@@ -280,17 +274,52 @@ async def _start_background_jobs(
         await stack.enter_async_context(
             run_every(interval, prune_old_events, name="retention", first_delay=min(60, interval))
         )
+
+
+async def _start_outbox(
+    settings: Settings,
+    stack: AsyncExitStack,
+    database: Database,
+    writer: Writer,
+    shared: ClickHouseWriter | None = None,
+) -> None:
+    """The jobs that send: webhook deliveries, scheduled email reports, anomaly alerts. With
+    `shared`, the ClickHouse writer of a store several processes share: every process runs them,
+    and each send is claimed first, so one process makes it (services/stateless_leads.py)."""
+    targets = _delivery_targets(settings)
+    if targets:
+        timeout = settings.crm.timeout_seconds
+        deliveries = DeliveryWorker(
+            database, writer, targets, timeout_seconds=timeout,
+            claim=delivery_claims(shared, timeout) if shared else None,
+        )  # fmt: skip
+        stack.push_async_callback(deliveries.close)
+        # Pending deliveries survive restarts in the outbox table: this resumes them.
+        await stack.enter_async_context(
+            run_every(DELIVERY_POLL_SECONDS, deliveries.deliver_due, name="webhook deliveries")
+        )
     if settings.email.host:
         # Scheduled email reports: each schedule's report once per period, failures retried.
-        email = EmailReports(database, writer, settings.email)
+        email = EmailReports(
+            database,
+            writer,
+            settings.email,
+            claim=send_claims(shared) if shared else None,
+        )
         await stack.enter_async_context(
             run_every(settings.email.check_interval_seconds, email.send_due, name="email reports")
         )
     if settings.alerts.webhook_url:
-        alerts = AlertScanner(database, writer, settings.alerts)
+        insert_once = functools.partial(_insert_once, shared) if shared else None
+        alerts = AlertScanner(database, writer, settings.alerts, insert_once=insert_once)
         await stack.enter_async_context(
             run_every(settings.alerts.scan_interval_seconds, alerts.scan_and_queue, name="anomaly alerts")
         )
+
+
+async def _insert_once(writer: ClickHouseWriter, write: RowWrite, names: tuple[object, ...]) -> None:
+    """AlertScanner's `insert_once` on ClickHouse: `write` kept once per `names`, by any process."""
+    await writer.insert_once(write, once.token(*names))
 
 
 def _rollup_job(interval: float, run: Callable[..., Awaitable[Any]]) -> AbstractAsyncContextManager[Any]:
@@ -400,35 +429,7 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
             name="idle session sweep",
         )
     )
-    if settings.email.host:
-        email = EmailReports(store, writer, settings.email, claim=send_claims(writer))  # type: ignore[arg-type]
-        await stack.enter_async_context(
-            run_every(settings.email.check_interval_seconds, email.send_due, name="email reports")
-        )
-    if settings.alerts.webhook_url:
-        alerts = AlertScanner(
-            store,  # type: ignore[arg-type]  # the store reads as Database does
-            writer,  # type: ignore[arg-type]
-            settings.alerts,
-            insert_once=lambda write, names: writer.insert_once(write, once.token(*names)),
-        )
-        await stack.enter_async_context(
-            run_every(settings.alerts.scan_interval_seconds, alerts.scan_and_queue, name="anomaly alerts")
-        )
-    targets = _delivery_targets(settings)
-    if targets:
-        timeout = settings.crm.timeout_seconds
-        deliveries = DeliveryWorker(
-            store,  # type: ignore[arg-type]  # the store reads as Database does
-            writer,  # type: ignore[arg-type]  # and its writer writes as Writer does
-            targets,
-            timeout_seconds=timeout,
-            claim=delivery_claims(writer, timeout),
-        )
-        stack.push_async_callback(deliveries.close)
-        await stack.enter_async_context(
-            run_every(DELIVERY_POLL_SECONDS, deliveries.deliver_due, name="webhook deliveries")
-        )
+    await _start_outbox(settings, stack, store, writer, shared=writer)  # type: ignore[arg-type]  # as Database
     return runtime
 
 
