@@ -156,12 +156,14 @@ class ClickHouseWriter:
         except PulseGateError:
             raise
         except Exception as exc:
-            self.stats.failed_commits += 1
-            self.stats.last_error = str(exc)
-            logger.error("ClickHouse insert failed: %s", exc)
-            raise StorageUnavailable(
-                "Could not store the data; retry shortly", headers={"Retry-After": "1"}
-            ) from exc
+            self._count_failure(exc)
+            raise _not_stored() from exc
+
+    def _count_failure(self, exc: BaseException) -> None:
+        """Count and log an insert that failed."""
+        self.stats.failed_commits += 1
+        self.stats.last_error = str(exc)
+        logger.error("ClickHouse insert failed: %s", exc)
 
     async def run(self, work: Callable[[ClickHouseCursor], Any]) -> Any:
         """Run `work(connection)` on the writer thread, between batches."""
@@ -190,9 +192,7 @@ class ClickHouseWriter:
                 failure: BaseException | None = None
             except Exception as exc:  # never let the loop die
                 failure = exc
-                self.stats.failed_commits += 1
-                self.stats.last_error = str(exc)
-                logger.error("ClickHouse insert failed: %s", exc)
+                self._count_failure(exc)
             for pending in group:
                 self._pending_rows -= pending.row_count
                 if pending.done.done():
@@ -200,11 +200,7 @@ class ClickHouseWriter:
                 if failure is None:
                     pending.done.set_result(None)
                 else:
-                    pending.done.set_exception(
-                        StorageUnavailable(
-                            "Could not store the data; retry shortly", headers={"Retry-After": "1"}
-                        )
-                    )
+                    pending.done.set_exception(_not_stored())
 
     def _insert(self, writes: Sequence[RowWrite]) -> None:
         """One INSERT per table and column list, in the order tables first appear (a session's
@@ -235,3 +231,8 @@ class ClickHouseWriter:
                 f"UPDATE {write.table} SET {assignments} WHERE {condition}",
                 [*(row[n] for n in changed), *(row[n] for n in keyed)],
             )
+
+
+def _not_stored() -> StorageUnavailable:
+    """The error a writer gets when its rows were not stored: it may retry."""
+    return StorageUnavailable("Could not store the data; retry shortly", headers={"Retry-After": "1"})
