@@ -14,6 +14,7 @@ from pulsegate.services.alerts import AlertScanner
 from pulsegate.store.clickhouse import once
 from pulsegate.store.clickhouse.store import ClickHouseStore, ClickHouseWriter
 from pulsegate.store.database import Database
+from pulsegate.store.deliveries import last_queued_ms
 from tests.api.anomaly_fixture import seed_broken_form
 from tests.helpers import chdb_url, copy_everything
 from tests.windows import wait_for_fresh_window
@@ -31,14 +32,28 @@ def test_two_scanners_at_once_queue_one_alert(tmp_path: Path, unique_database: s
         seeded.close()
     store = ClickHouseStore.open(parse_target(url))
 
+    class BothLookFirst:
+        """The store, except that each scanner waits at its check for an earlier alert until
+        the other has made the same check: the instant both processes would race in."""
+
+        def __init__(self, barrier: asyncio.Barrier) -> None:
+            self._barrier = barrier
+
+        async def read(self, fn, *args):  # type: ignore[no-untyped-def]
+            answer = await store.read(fn, *args)
+            if fn is last_queued_ms:
+                await self._barrier.wait()
+            return answer
+
     async def scan_twice_at_once() -> list[int]:
+        racing_store = BothLookFirst(asyncio.Barrier(2))
         writer = ClickHouseWriter(store.connection)
         writer.start()
         insert_once = None
         if each_once:
             insert_once = lambda write, names: writer.insert_once(write, once.token(*names))  # noqa: E731
         settings = AlertSettings(webhook_url="https://hook.test/")
-        scanners = [AlertScanner(store, writer, settings, insert_once=insert_once) for _ in range(2)]  # type: ignore[arg-type]
+        scanners = [AlertScanner(racing_store, writer, settings, insert_once=insert_once) for _ in range(2)]  # type: ignore[arg-type]
         try:
             return list(await asyncio.gather(*(scanner.scan_and_queue() for scanner in scanners)))
         finally:
