@@ -109,7 +109,10 @@ def requeue(connection: duckdb.DuckDBPyConnection, now: datetime, *, include_fai
 def last_queued_ms(cursor: duckdb.DuckDBPyConnection, target: str, subject_id: str) -> int | None:
     """When a delivery for this subject was last queued (for repeat suppression), or None."""
     rows = cursor.execute(
-        "SELECT max(created_at) FROM deliveries WHERE target = ? AND subject_id = ?", [target, subject_id]
+        # Not max() alone: ClickHouse's max of no rows is 1970, not NULL.
+        "SELECT CASE WHEN count(*) > 0 THEN max(created_at) END FROM deliveries "
+        "WHERE target = ? AND subject_id = ?",
+        [target, subject_id],
     ).fetchall()
     return epoch_ms(rows[0][0]) if rows and rows[0][0] else None
 

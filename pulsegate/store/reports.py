@@ -295,8 +295,10 @@ def _visitors_without_goals(
 
 def _oldest_open_session(cursor: duckdb.DuckDBPyConnection, scope: Scope) -> Any:
     where = _session_scope(scope) & Sql("ended_at IS NULL")
+    # Not min() alone: ClickHouse's min of no rows is 1970, and every event since would be read.
     return cursor.execute(
-        f"SELECT min(started_at) FROM sessions WHERE {where.text}", where.params
+        f"SELECT CASE WHEN count(*) > 0 THEN min(started_at) END FROM sessions WHERE {where.text}",
+        where.params,
     ).fetchall()[0][0]
 
 

@@ -593,7 +593,10 @@ def hold_goals(connection: duckdb.DuckDBPyConnection) -> bool:
         rule = missing[0]
         since, frontier, _ = _state(connection)
         facts, _ = _rule_facts(rule)
-        first = connection.execute(f"SELECT min(hour) FROM {facts.table}").fetchall()[0][0]
+        # Not min() alone: ClickHouse's min of no rows is 1970, whence a day at a time to now.
+        first = connection.execute(
+            f"SELECT CASE WHEN count(*) > 0 THEN min(hour) END FROM {facts.table}"
+        ).fetchall()[0][0]
         if frontier is not None and first is not None:
             day = floor_day(max(first, since or first))
             while day < frontier:

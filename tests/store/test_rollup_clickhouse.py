@@ -88,3 +88,26 @@ def test_a_goal_removed_and_added_again_gets_its_facts_again(stores: tuple[Any, 
     while rollup.hold_goals(clickhouse):
         pass
     assert fact_counts(clickhouse)["goal_facts"] == held
+
+
+def test_a_goal_on_a_store_without_events_is_held_without_a_turn_per_day(unique_database: str) -> None:
+    """ClickHouse's min of no rows is 1970, not NULL: taken for the first fact's hour, holding a
+    goal would insert a day at a time from 1970 to now (20,000 inserts) on a new store."""
+    store = ClickHouseStore.open(parse_target(chdb_url(unique_database)))
+    statements: list[str] = []
+    cursor = store.connection
+    run = cursor.execute
+
+    def counted(sql: str, params: Any = None) -> Any:
+        statements.append(sql)
+        return run(sql, params)
+
+    cursor.execute = counted  # type: ignore[method-assign]
+    try:
+        upsert_goal(cursor, GOAL, datetime(2026, 1, 1))
+        rollup.catch_up(cursor, NOW)
+        held = cursor.execute("SELECT rule FROM goal_rules").fetchall()
+    finally:
+        store.close()
+    assert held == [(rollup.goal_rule("page", None, None, None, "/pricing*"),)]
+    assert not [sql for sql in statements if sql.startswith("INSERT INTO goal_facts")]
