@@ -7,7 +7,8 @@ Native format, server-side parameters, authentication, errors) is tested against
 `python -m tests.clickhouse_http --path DIR --port N --password P`, or `serve()` in a thread.
 
 What it implements: GET/POST / with the query in `query=` or the body (an INSERT's data after
-its query), `param_*` parameters, settings as URL parameters (applied with SET for that request alone),
+its query), or as a multipart form's `query` field with its `param_*` fields (which
+clickhouse-connect sends when the parameters are too long for a URL), `param_*` parameters, settings as URL parameters (applied with SET for that request alone),
 `default_format`, Basic or X-ClickHouse-User/-Key authentication, /ping, and errors as ClickHouse
 sends them (status 500 or 4xx, X-ClickHouse-Exception-Code, the message as the body).
 """
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import email.parser
+import email.policy
 import re
 import threading
 import uuid
@@ -71,6 +74,19 @@ def _literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def form_fields(content_type: str, body: bytes) -> dict[str, str]:
+    """The fields of a multipart/form-data body, by name."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    fields = {}
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            fields[str(name)] = part.get_payload(decode=True).decode()
+    return fields
+
+
 def handler_for(endpoint: ChdbEndpoint) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -114,6 +130,10 @@ def handler_for(endpoint: ChdbEndpoint) -> type[BaseHTTPRequestHandler]:
             if not self._authorised(query):
                 self._error(401, 516, "default: Authentication failed: password is incorrect")
                 return
+            content_type = self.headers.get("Content-Type", "")
+            if content_type.startswith("multipart/form-data"):
+                query.update(form_fields(content_type, body))
+                body = b""
             if "query" in query:  # the body is an INSERT's data
                 sql = query["query"] + ("\n" + body.decode() if body else "")
             else:

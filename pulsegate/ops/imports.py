@@ -61,5 +61,5 @@ def remove_import(context: OpContext, args: ImportId) -> ImportInfo:
     return import_info(row)
 
 
-LIST = Operation("imports.list", list_imports, NoArguments, list[ImportInfo])
-REMOVE = Operation("imports.remove", remove_import, ImportId, ImportInfo)
+LIST = Operation("imports.list", list_imports, NoArguments, list[ImportInfo], on_clickhouse=True)
+REMOVE = Operation("imports.remove", remove_import, ImportId, ImportInfo, on_clickhouse=True)

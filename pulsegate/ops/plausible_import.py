@@ -248,11 +248,7 @@ def _export_days(row: sql.ImportRow) -> tuple[date, date] | None:
 
 def first_tracked_day(context: OpContext, project: str, tz: str) -> date | None:
     """The local day of the project's first session (tracked, or imported from Umami)."""
-    (first,) = context.connection.execute(
-        # Umami's imported sessions count too: both imports would otherwise count those days.
-        "SELECT min(started_at) FROM sessions WHERE project = ? AND NOT is_bot",
-        [project],
-    ).fetchall()[0]
+    first = sql.first_session_at(context.connection, project)
     if first is None:
         return None
     return first.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).date()
@@ -265,18 +261,11 @@ def add_rows(context: OpContext, args: RowsArgs) -> RowsAdded:
         raise InvalidInput(f"kind: unknown {args.kind!r}")
     _check_columns(args.columns)
     keep_before = msgspec.json.decode(row.state or "{}").get("keep_before")
-    columns = ", ".join(export.STORED_COLUMNS)
-    types = {"day": "DATE", **{m: "BIGINT" for m in export.STORED_METRICS}}
-    unnested = ", ".join(f"unnest(?::{types.get(c, 'VARCHAR')}[]) AS {c}" for c in export.STORED_COLUMNS)
     with transaction(context.connection) as connection:
-        (kept,) = connection.execute(
-            f"INSERT INTO imported_daily (import_id, project, kind, {columns}) "
-            f"SELECT ?, ?, ?, {columns} FROM (SELECT {unnested}) "
-            "WHERE day BETWEEN ? AND ? AND (?::DATE IS NULL OR day < ?::DATE)",
-            [args.import_id, row.project, args.kind, *(args.columns[c] for c in export.STORED_COLUMNS),
-             row.first_day, row.last_day, keep_before, keep_before],
-        ).fetchall()[0]  # fmt: skip
-        sql.add_row_count(connection, args.import_id, int(kept), None)
+        kept = sql.add_daily_rows(
+            connection, row, args.kind, args.columns, date.fromisoformat(keep_before) if keep_before else None
+        )
+        sql.add_row_count(connection, args.import_id, kept, None)
     return RowsAdded(kept=int(kept))
 
 
@@ -312,16 +301,10 @@ def finish(context: OpContext, args: FinishArgs) -> Finished:
             replaced = sql.find_import(connection, args.replaces)
             if replaced is not None and replaced.origin == ORIGIN and replaced.project == row.project:
                 sql.delete_import(connection, args.replaces)
-        first, last = connection.execute(
-            "SELECT min(day), max(day) FROM imported_daily WHERE import_id = ?", [args.import_id]
-        ).fetchall()[0]
+        first, last = sql.daily_days(connection, args.import_id)
         # The days it holds, which the reports mark: the export's, less those the project tracked.
         sql.finish_import(connection, args.import_id, utc_datetime(now_ms()), first, last)
-    days, visitors, pageviews = context.connection.execute(
-        "SELECT count(DISTINCT day), coalesce(sum(visitors), 0), coalesce(sum(pageviews), 0) "
-        "FROM imported_daily WHERE import_id = ? AND kind = 'visitors'",
-        [args.import_id],
-    ).fetchall()[0]
+    days, visitors, pageviews = sql.daily_totals(context.connection, args.import_id)
     done = sql.find_import(context.connection, args.import_id)
     assert done is not None
     return Finished(
@@ -337,9 +320,9 @@ def _loading(context: OpContext, import_id: int) -> sql.ImportRow:
     return row
 
 
-BEGIN = Operation("imports.plausible_begin", begin, BeginArgs, Begun)
-ADD_ROWS = Operation("imports.plausible_rows", add_rows, RowsArgs, RowsAdded)
-FINISH = Operation("imports.plausible_finish", finish, FinishArgs, Finished)
+BEGIN = Operation("imports.plausible_begin", begin, BeginArgs, Begun, on_clickhouse=True)
+ADD_ROWS = Operation("imports.plausible_rows", add_rows, RowsArgs, RowsAdded, on_clickhouse=True)
+FINISH = Operation("imports.plausible_finish", finish, FinishArgs, Finished, on_clickhouse=True)
 
 
 # ---- the whole import, driven from the CLI ------------------------------------------------------

@@ -140,9 +140,9 @@ def finish_import(context: OpContext, args: ImportId) -> ImportInfo:
     return import_info(row)
 
 
-START = Operation("imports.umami_start", start_import, UmamiStart, UmamiStarted)
-BATCH = Operation("imports.umami_batch", write_batch, UmamiBatch, BatchWritten)
-FINISH = Operation("imports.umami_finish", finish_import, ImportId, ImportInfo)
+START = Operation("imports.umami_start", start_import, UmamiStart, UmamiStarted, on_clickhouse=True)
+BATCH = Operation("imports.umami_batch", write_batch, UmamiBatch, BatchWritten, on_clickhouse=True)
+FINISH = Operation("imports.umami_finish", finish_import, ImportId, ImportInfo, on_clickhouse=True)
 
 
 # ---- the run, in the CLI's process ----------------------------------------------------------------

@@ -5,6 +5,9 @@ summary), their events in time order, one `imported_sessions` row per session, t
 rollup of the hours they touch (`rollup.rebuild`: the rollup holds those hours already when
 the history is older than the server's frontier). A session id `imported_sessions` already
 holds is skipped with its events, so a second run over the same visits writes nothing twice.
+
+On ClickHouse there is no transaction: each step of a batch can be taken twice instead, and the
+`imported_sessions` rows, which mark a session written, go last (`_write_on_clickhouse`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pulsegate.domain.sources import path_of
 from pulsegate.domain.umami import ImportedSession
 from pulsegate.domain.visitor import visitor_key
 from pulsegate.store import rollup
+from pulsegate.store.clickhouse.cursor import is_clickhouse
+from pulsegate.store.imports import fresh_token
 
 EPOCH = datetime(1970, 1, 1)  # the events and sessions tables keep naive UTC times
 END_REASON = "import"  # not 'client': an imported session is never resumed by a tracker
@@ -43,8 +48,9 @@ def already_imported(connection: duckdb.DuckDBPyConnection, session_ids: Sequenc
     """Which of these session ids an import has written already."""
     if not session_ids:
         return set()
+    listed = "arrayJoin(?)" if is_clickhouse(connection) else "unnest(?::VARCHAR[])"
     found = connection.execute(
-        "SELECT session_id FROM imported_sessions WHERE session_id IN (SELECT unnest(?::VARCHAR[]))",
+        f"SELECT session_id FROM imported_sessions WHERE session_id IN (SELECT {listed})",
         [list(session_ids)],
     ).fetchall()
     return {session_id for (session_id,) in found}
@@ -79,15 +85,53 @@ def write_sessions(
     # Events in time order, as the server appends them: DuckDB's per-row-group min/max of
     # received_at then skips these row groups for windows outside them.
     event_rows.sort(key=lambda row: row[0])
+    marks = [(import_id, s.session_id) for s in new]
+    start = utc(min(s.started_us for s in new))
+    end = utc(max(s.last_us for s in new)) + timedelta(microseconds=1)
+    if is_clickhouse(connection):
+        return len(new), _write_on_clickhouse(connection, session_rows, event_rows, marks, start, end)
     _append(connection, "sessions", SESSION_COLUMNS, session_rows)
     _append(connection, "events", EVENT_COLUMNS, event_rows)
-    _append(
-        connection, "imported_sessions", ("import_id", "session_id"), [(import_id, s.session_id) for s in new]
-    )
-    start = min(s.started_us for s in new)
-    end = max(s.last_us for s in new)
-    rollup.rebuild(connection, utc(start), utc(end) + timedelta(microseconds=1))
+    _append(connection, "imported_sessions", ("import_id", "session_id"), marks)
+    rollup.rebuild(connection, start, end)
     return len(new), len(event_rows)
+
+
+def _write_on_clickhouse(
+    connection: duckdb.DuckDBPyConnection,
+    session_rows: Sequence[tuple[object, ...]],
+    event_rows: Sequence[tuple[object, ...]],
+    marks: list[tuple[int, str]],
+    start: datetime,
+    end: datetime,
+) -> int:
+    """A batch on ClickHouse, where a run a crash cut short may have written part of it (each
+    insert is whole, but there is no transaction around them); returns the events written.
+
+    - Events first, of the sessions that have none stored yet (one insert: a session's events
+      are all there or none are).
+    - Then the sessions: a session row written again is the same row of a ReplacingMergeTree,
+      and the `sessions` view keeps one.
+    - Then the rollup of their hours, made again from the events.
+    - Last the marks, after which a run skips these sessions.
+
+    Each insert has a token of its own: these tables keep a window of recent inserts, and one
+    equal to an earlier (a website imported again after `import remove`) would be dropped.
+    """
+    ids = [row[1] for row in marks]
+    found = connection.execute(
+        "SELECT DISTINCT session_id FROM events WHERE received_at >= ? AND received_at < ? "
+        "AND session_id IN (SELECT arrayJoin(?))",
+        [start, end, ids],
+    ).fetchall()
+    written = {session_id for (session_id,) in found}
+    events = [row for row in event_rows if row[1] not in written]
+    insert = connection.insert  # type: ignore[attr-defined]
+    insert("events", EVENT_COLUMNS, events, token=fresh_token())
+    insert("sessions", SESSION_COLUMNS, session_rows, token=fresh_token())
+    rollup.rebuild(connection, start, end)
+    insert("imported_sessions", ("import_id", "session_id"), marks, token=fresh_token())
+    return len(events)
 
 
 def _append(connection: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: list) -> None:
@@ -104,8 +148,11 @@ def reopen(connection: duckdb.DuckDBPyConnection, import_id: int) -> None:
 def imported_days(connection: duckdb.DuckDBPyConnection, import_id: int) -> tuple[date | None, date | None]:
     """The first and last UTC day an import's sessions started on (None, None without any)."""
     first, last = connection.execute(
-        "SELECT min(s.started_at)::DATE, max(s.started_at)::DATE FROM imported_sessions i "
-        "JOIN sessions s USING (session_id) WHERE i.import_id = ?",
+        # Not min() alone: ClickHouse's min of no rows is 1970, not NULL. And not a join: on
+        # ClickHouse its right side (every session) would be held in memory.
+        "SELECT CASE WHEN count(*) > 0 THEN min(started_at)::DATE END, "
+        "CASE WHEN count(*) > 0 THEN max(started_at)::DATE END FROM sessions "
+        "WHERE session_id IN (SELECT session_id FROM imported_sessions WHERE import_id = ?)",
         [import_id],
     ).fetchall()[0]
     return first, last

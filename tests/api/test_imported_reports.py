@@ -21,11 +21,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
+from typer.testing import Result
 
 from pulsegate.domain.reports import GOAL, Filter, dimension, matches, parse_filters, with_goals
 from tests.api import reports_reference as ref
 from tests.api.test_reports import PARAMS, applicable, ask, same, same_breakdown, window
-from tests.helpers import app_cursor, app_runtime, invoke
+from tests.helpers import app_cursor, app_runtime, invoke_with
 
 PROJECT = "initech"  # no tracked traffic: every imported day counts
 FIRST, LAST = date(2026, 2, 24), date(2026, 3, 9)  # the export's days: before, in and after the window
@@ -234,10 +235,26 @@ def expected_breakdown(
 # ---- the tests ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient[Any], str]]:
-    with ref.served_app(tmp_path_factory.mktemp("imported")) as served:
+@pytest.fixture(scope="module", params=["duckdb", "clickhouse"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient[Any], str]]:
+    with ref.served_app(tmp_path_factory.mktemp("imported"), request.param) as served:
         yield served
+
+
+def import_export(client: TestClient[Any], folder: Path) -> Result:
+    """`pulsegate import plausible` of the export in `folder` into the served app's store."""
+    settings = app_runtime(client).settings
+    environ = {}
+    if settings.storage.engine == "clickhouse":
+        environ = {
+            "PULSEGATE_STORAGE__ENGINE": "clickhouse",
+            "PULSEGATE_CLICKHOUSE__URL": settings.clickhouse.url,
+        }
+    return invoke_with(
+        environ, settings.database_path, "import", "plausible", str(folder), "--project", PROJECT
+    )
 
 
 # No shrinking: each example imports with the CLI, and the failing one is printed as it is.
@@ -307,8 +324,7 @@ def test_reports_add_the_imported_days_as_the_reference_does(
         ref.insert(cursor, data)
     folder = tmp_path_factory.mktemp("export")
     write_export(folder, files, random.Random(seed))
-    database = app_runtime(client).settings.database_path
-    done = invoke(database, "import", "plausible", str(folder), "--project", PROJECT)  # replaces the last one
+    done = import_export(client, folder)  # replaces the last one
     assert done.exit_code == 0, done.output
     parsed = list(with_goals(parse_filters(filters), ref.GOALS))
     extra = {"compare": compare} if compare else {}
@@ -375,8 +391,7 @@ def test_imported_days_are_marked_and_hours_leave_them_out(
     files["visitors"] = [{"date": day, "visitors": 5, "visits": 6, "pageviews": 9, "bounces": 2, "visit_duration": 60}
                          for day in (date(2026, 3, 4), date(2026, 3, 5))]  # fmt: skip
     write_export(tmp_path, files, random.Random(1))
-    database = app_runtime(client).settings.database_path
-    assert invoke(database, "import", "plausible", str(tmp_path), "--project", PROJECT).exit_code == 0
+    assert import_export(client, tmp_path).exit_code == 0
 
     overview = ask(served, "overview", [])
     assert overview["imported"] == "included"

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import file_rows, invoke
+from tests.engines import CliStore, cli_store
+
+__all__ = ["cli_store"]  # the fixture, imported so every test here runs on both engines
 
 # The export of the research notes' example (invented values), one CSV per file.
 EXAMPLE = {
@@ -64,16 +66,11 @@ def write_zip(path: Path, files: dict[str, str]) -> Path:
     return path
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    path = tmp_path / "pulsegate.duckdb"
-    assert invoke(path, "keys", "create", "setup").exit_code == 0
-    return path
-
-
-def test_an_export_is_imported_and_the_same_export_again_replaces_it(database: Path, tmp_path: Path) -> None:
+def test_an_export_is_imported_and_the_same_export_again_replaces_it(
+    cli_store: CliStore, tmp_path: Path
+) -> None:
     export = write_zip(tmp_path / "example_org_20240304.zip", EXAMPLE)
-    first = invoke(database, "import", "plausible", str(export), "--project", "example", "--json")
+    first = cli_store.invoke("import", "plausible", str(export), "--project", "example", "--json")
     assert first.exit_code == 0, first.output
     done = json.loads(first.stdout)
     # Rows read, less the internal `engagement` event; the props file is not imported.
@@ -81,43 +78,51 @@ def test_an_export_is_imported_and_the_same_export_again_replaces_it(database: P
     assert (done["visitors"], done["pageviews"]) == (12 + 9 + 15, 30 + 21 + 40)
     assert {f["kind"]: f["skipped"] for f in done["files"]}["custom_props"] is True
 
-    again = invoke(database, "import", "plausible", str(export), "--project", "example")
+    again = cli_store.invoke("import", "plausible", str(export), "--project", "example")
     assert again.exit_code == 0, again.output
     assert f"Replaced import {done['imported']['id']}" in again.stdout
-    listed = json.loads(invoke(database, "import", "list", "--json").stdout)
+    listed = json.loads(cli_store.invoke("import", "list", "--json").stdout)
     assert [(i["origin"], i["project"], i["status"], i["rows"]) for i in listed] == [
         ("plausible", "example", "complete", 18)
     ]
     assert (listed[0]["first_day"], listed[0]["last_day"]) == ("2024-03-01", "2024-03-03")
-    counted = file_rows(database, "SELECT kind, count(*) FROM imported_daily GROUP BY kind ORDER BY kind")
+    counted = cli_store.rows("SELECT kind, count(*) FROM imported_daily GROUP BY kind ORDER BY kind")
     assert dict(counted) == {"custom_events": 3, "devices": 3, "locations": 3, "pages": 3, "sources": 3,
                              "visitors": 3}  # fmt: skip
 
-    report = invoke(database, "report", "device", "--from", "2024-03-01", "--to", "2024-03-03", "--json")
+    report = cli_store.invoke("report", "device", "--from", "2024-03-01", "--to", "2024-03-03", "--json")
     rows = {row["value"]: row["visitors"] for row in json.loads(report.stdout)["rows"]}
     assert rows == {"desktop": 8 + 1, "mobile": 4}  # Laptop is a desktop computer here
-    pages = json.loads(invoke(database, "report", "page", "--from", "2024-03-01", "--json").stdout)
+    pages = json.loads(cli_store.invoke("report", "page", "--from", "2024-03-01", "--json").stdout)
     assert 'quoted"' in " ".join(row["value"] for row in pages["rows"])
     alone = json.loads(
-        invoke(database, "report", "page", "--from", "2024-03-01", "--no-imported", "--json").stdout
+        cli_store.invoke("report", "page", "--from", "2024-03-01", "--no-imported", "--json").stdout
     )
     assert alone["rows"] == [] and alone["imported"] == "excluded"
 
-    removed = invoke(database, "import", "remove", str(listed[0]["id"]))
+    removed = cli_store.invoke("import", "remove", str(listed[0]["id"]))
     assert removed.exit_code == 0 and "Removed import" in removed.stdout
-    assert file_rows(database, "SELECT count(*) FROM imported_daily") == [(0,)]
-    assert json.loads(invoke(database, "import", "list", "--json").stdout) == []
+    assert cli_store.rows("SELECT count(*) FROM imported_daily") == [(0,)]
+    assert json.loads(cli_store.invoke("import", "list", "--json").stdout) == []
+
+    # Imported again after the removal (on ClickHouse into the id just freed, with the same rows
+    # as before, which its window of recent inserts must not take for a repeat).
+    anew = json.loads(
+        cli_store.invoke("import", "plausible", str(export), "--project", "example", "--json").stdout
+    )
+    assert anew["imported"]["rows"] == 18
+    assert cli_store.rows("SELECT count(*) FROM imported_daily") == [(18,)]
 
 
-def test_a_dry_run_reads_everything_and_writes_nothing(database: Path, tmp_path: Path) -> None:
+def test_a_dry_run_reads_everything_and_writes_nothing(cli_store: CliStore, tmp_path: Path) -> None:
     folder = tmp_path / "export"
     folder.mkdir()
     for name, text in EXAMPLE.items():
         (folder / name).write_text(text, encoding="utf-8")
-    done = invoke(database, "import", "plausible", str(folder), "--project", "example", "--dry-run")
+    done = cli_store.invoke("import", "plausible", str(folder), "--project", "example", "--dry-run")
     assert done.exit_code == 0, done.output
     assert "Would import 18 rows into example" in done.stdout
-    assert file_rows(database, "SELECT count(*) FROM imports") == [(0,)]
+    assert cli_store.rows("SELECT count(*) FROM imports") == [(0,)]
 
 
 @pytest.mark.parametrize(
@@ -138,17 +143,17 @@ def test_a_dry_run_reads_everything_and_writes_nothing(database: Path, tmp_path:
     ],
 )  # fmt: skip
 def test_a_bad_export_is_refused_with_one_line_and_changes_nothing(
-    database: Path, tmp_path: Path, files: dict[str, str], said: str
+    cli_store: CliStore, tmp_path: Path, files: dict[str, str], said: str
 ) -> None:
     export = write_zip(tmp_path / "bad.zip", {**EXAMPLE, **files} if "my_data.csv" not in files else files)
-    done = invoke(database, "import", "plausible", str(export), "--project", "example")
+    done = cli_store.invoke("import", "plausible", str(export), "--project", "example")
     assert done.exit_code == 2, done.output
     assert said in done.output and "Traceback" not in done.output
-    assert file_rows(database, "SELECT count(*) FROM imports") == [(0,)]
-    assert file_rows(database, "SELECT count(*) FROM imported_daily") == [(0,)]
+    assert cli_store.rows("SELECT count(*) FROM imports") == [(0,)]
+    assert cli_store.rows("SELECT count(*) FROM imported_daily") == [(0,)]
 
 
-def test_a_byte_that_is_not_utf8_is_named_by_its_line(database: Path, tmp_path: Path) -> None:
+def test_a_byte_that_is_not_utf8_is_named_by_its_line(cli_store: CliStore, tmp_path: Path) -> None:
     export = tmp_path / "bad.zip"
     with zipfile.ZipFile(export, "w") as archive:
         archive.writestr(
@@ -156,11 +161,11 @@ def test_a_byte_that_is_not_utf8_is_named_by_its_line(database: Path, tmp_path: 
             b"date,device,visitors\n2024-03-01,Desktop,3\n2024-03-02,Ordinateur \xe9,3\n",
         )
         archive.writestr("README.txt", "not part of the export")  # ignored, as in a folder
-    done = invoke(database, "import", "plausible", str(export), "--project", "example")
+    done = cli_store.invoke("import", "plausible", str(export), "--project", "example")
     assert done.exit_code == 2 and "line 3: not UTF-8 text" in done.output, done.output
 
 
-def test_other_bad_input_is_refused(database: Path, tmp_path: Path) -> None:
+def test_other_bad_input_is_refused(cli_store: CliStore, tmp_path: Path) -> None:
     not_zip = tmp_path / "notes.txt"
     not_zip.write_text("hello", encoding="utf-8")
     for args, said in (
@@ -172,39 +177,42 @@ def test_other_bad_input_is_refused(database: Path, tmp_path: Path) -> None:
             "unknown time zone",
         ),
     ):
-        done = invoke(database, "import", "plausible", *args)
+        done = cli_store.invoke("import", "plausible", *args)
         assert done.exit_code == 2 and said in done.output, (args, done.output)
-    assert invoke(database, "import", "remove", "42").exit_code == 2
+    assert cli_store.invoke("import", "remove", "42").exit_code == 2
 
 
-def test_an_export_overlapping_another_is_refused(database: Path, tmp_path: Path) -> None:
-    assert invoke(database, "import", "plausible", str(write_zip(tmp_path / "a.zip", EXAMPLE)),
+def test_an_export_overlapping_another_is_refused(cli_store: CliStore, tmp_path: Path) -> None:
+    assert cli_store.invoke("import", "plausible", str(write_zip(tmp_path / "a.zip", EXAMPLE)),
                   "--project", "example").exit_code == 0  # fmt: skip
     later = {"imported_visitors_20240303_20240310.csv": '"date","visitors"\n"2024-03-05",4\n'}
-    done = invoke(
-        database, "import", "plausible", str(write_zip(tmp_path / "b.zip", later)), "--project", "example"
+    done = cli_store.invoke(
+        "import", "plausible", str(write_zip(tmp_path / "b.zip", later)), "--project", "example"
     )
     assert done.exit_code == 2 and "overlap import 1" in done.output
-    other = invoke(database, "import", "plausible", str(tmp_path / "b.zip"), "--project", "other")
+    other = cli_store.invoke("import", "plausible", str(tmp_path / "b.zip"), "--project", "other")
     assert other.exit_code == 0, other.output  # another project's history is its own
 
 
-def test_days_the_project_tracked_itself_are_left_out(database: Path, tmp_path: Path) -> None:
-    from pulsegate.store.database import Database
-
-    opened = Database.open(database)
-    try:
-        opened.connection.execute(
-            "INSERT INTO sessions (session_id, visitor_id, project, started_at, last_seen_at, entry_url) "
-            "VALUES ('s1', 'v1', 'example', ?, ?, 'https://example.org/')",
-            [datetime(2024, 3, 2, 23, 30), datetime(2024, 3, 2, 23, 31)],
-        )
-    finally:
-        opened.close()
+def test_days_the_project_tracked_itself_are_left_out(cli_store: CliStore, tmp_path: Path) -> None:
+    cli_store.insert(
+        "INSERT INTO sessions (session_id, visitor_id, project, started_at, last_seen_at, entry_url) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                "s1",
+                "v1",
+                "example",
+                datetime(2024, 3, 2, 23, 30),
+                datetime(2024, 3, 2, 23, 31),
+                "https://example.org/",
+            )
+        ],
+    )
     # 23:30 UTC on the 2nd is the 3rd in Berlin: only the 3rd is the project's own.
-    done = invoke(database, "import", "plausible", str(write_zip(tmp_path / "a.zip", EXAMPLE)),
+    done = cli_store.invoke("import", "plausible", str(write_zip(tmp_path / "a.zip", EXAMPLE)),
                   "--project", "example", "--timezone", "Europe/Berlin", "--json")  # fmt: skip
     assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)
     assert result["keep_before"] == "2024-03-03" and result["days"] == 2
-    assert file_rows(database, "SELECT max(day) FROM imported_daily") == [(date(2024, 3, 2),)]
+    assert cli_store.rows("SELECT max(day) FROM imported_daily") == [(date(2024, 3, 2),)]

@@ -24,16 +24,20 @@ import pytest
 from litestar.testing import TestClient
 
 from pulsegate.app import create_app
-from pulsegate.config import load_settings
+from pulsegate.config import Settings, load_settings
+from pulsegate.domain.clickhouse_target import parse_target
 from pulsegate.domain.goals import Goal
 from pulsegate.domain.reports import parse_filters
 from pulsegate.domain.umami import UmamiWebsite
 from pulsegate.store import rollup
+from pulsegate.store.clickhouse.store import ClickHouseStore
 from pulsegate.store.database import Database
 from pulsegate.store.goals import upsert_goal
 from pulsegate.store.umami_source import UmamiSource, UmamiUnavailable, us_of
 from tests.api import reports_reference as ref
+from tests.clickhouse_endpoint import ClickHouseEndpoint
 from tests.e2e.running_server import RunningServer
+from tests.e2e.test_clickhouse_serve import cli_on
 from tests.e2e.umami_db import (
     CURRENT_SCHEMA,
     OLD_SCHEMA,
@@ -285,9 +289,14 @@ def funnel_visitors(sessions: list[ref.Session], steps: list[Goal]) -> list[int]
 # ---- comparing the reports --------------------------------------------------------------------------
 
 
-def served(database: Path) -> TestClient[Any]:
-    storage = {"database": str(database), "rollup_interval_seconds": 0}
-    return TestClient(create_app(load_settings(None, environ={}, overrides={"storage": storage})))
+def store_settings(database: Path, clickhouse_url: str | None = None) -> Settings:
+    """The settings of the DuckDB file `database`, or of the ClickHouse store at `clickhouse_url`."""
+    storage: dict[str, Any] = {"database": str(database), "rollup_interval_seconds": 0}
+    overrides: dict[str, Any] = {"storage": storage}
+    if clickhouse_url is not None:
+        storage["engine"] = "clickhouse"
+        overrides["clickhouse"] = {"url": clickhouse_url}
+    return load_settings(None, environ={}, overrides=overrides)
 
 
 def same(got: Any, want: Any, where: str) -> None:
@@ -297,14 +306,18 @@ def same(got: Any, want: Any, where: str) -> None:
         assert got == pytest.approx(want), where
 
 
-def check_reports(database: Path, sessions: list[ref.Session], project: str) -> dict[str, Any]:
+def check_reports(
+    database: Path, sessions: list[ref.Session], project: str, clickhouse_url: str | None = None
+) -> dict[str, Any]:
     """Every report of `project` in the window against the reference over `sessions`; returns
     the goals' answers and the funnel's steps (so a test can see they counted something)."""
     data = ref.Traffic(sessions, [])
     filters = [f"project=={project}"]
     parsed = list(parse_filters(filters))
-    with served(database) as client:
-        headers = {"Authorization": f"Bearer {new_api_key(client.app.state['runtime'].settings)}"}
+    settings = store_settings(database, clickhouse_url)
+    # Made before the app starts, which reads the keys then (on ClickHouse, again only later).
+    headers = {"Authorization": f"Bearer {new_api_key(settings)}"}
+    with TestClient(create_app(settings)) as client:
 
         def ask(route: str, params: list[tuple[str, str]]) -> Any:
             response = client.get(f"/analytics/{route}", params=[*WINDOW.items(), *params], headers=headers)
@@ -586,3 +599,65 @@ def test_the_umami_connection_refuses_writes(umami: Umami) -> None:
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), source._connection.transaction():
             source._connection.execute("DELETE FROM website_event")
         assert [w.website_id for w in source.websites() if not w.deleted] == [SITE, BARE]
+
+
+def clickhouse_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of DuckDB's `sql` on the ClickHouse store at `url` (translated there)."""
+    store = ClickHouseStore.open(parse_target(url))
+    try:
+        return store.connection.execute(sql).fetchall()
+    finally:
+        store.close()
+
+
+def test_into_clickhouse_a_crashed_batch_is_written_again_once_and_removed_whole(
+    umami: Umami, tmp_path: Path, clickhouse_endpoint: ClickHouseEndpoint, unique_database: str
+) -> None:
+    """The import on ClickHouse (over its HTTP interface, as a server would be reached), where no
+    transaction holds a batch together: a batch whose rows were written but not marked (a crash
+    between its inserts) is written again without a row twice, and `import remove` takes out
+    exactly what the import brought, the rollup facts of its hours with it."""
+    url = clickhouse_endpoint.url(unique_database)
+    store = ClickHouseStore.open(parse_target(url))
+    try:  # as new_database(rolled_up=True) makes a file
+        for goal in GOALS:
+            upsert_goal(store.connection, goal, datetime(2025, 1, 1))  # type: ignore[arg-type]
+        rollup.catch_up(store.connection, datetime.now(UTC).replace(tzinfo=None))  # type: ignore[arg-type]
+    finally:
+        store.close()
+    site = expected_sessions(umami.data["site"], "example.org", "example.org")
+    first = cli_on(url, "import", "umami", "--from", umami.current, "--website", SITE, "--batch-visits", "10",
+                   "--max-batches", "3", "--json")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    (stopped,) = json.loads(first.stdout)
+    assert (stopped["sessions"], stopped["complete"]) == (30, False)
+
+    # A crash after a batch's events and sessions were stored, before its marks and resume point:
+    # the next run finds those sessions unmarked and the import at its start.
+    crash = ClickHouseStore.open(parse_target(url))
+    try:
+        crash.connection.execute("DELETE FROM imported_sessions WHERE true")
+        crash.connection.execute("UPDATE imports SET state = NULL WHERE true")
+    finally:
+        crash.close()
+    second = cli_on(url, "import", "umami", "--from", umami.current, "--website", SITE, "--json")
+    assert second.returncode == 0, second.stderr
+    (resumed,) = json.loads(second.stdout)
+    assert (resumed["sessions"], resumed["complete"]) == (len(site), True)
+    stored = clickhouse_rows(url, "SELECT count(*), count(DISTINCT session_id) FROM sessions")
+    assert stored == [(len(site), len(site))]
+    assert clickhouse_rows(url, "SELECT count(*) FROM events") == [(sum(len(s.events) for s in site),)]
+    check_reports(tmp_path / "unused.duckdb", site, "example.org", clickhouse_url=url)
+    facts = clickhouse_rows(url, "SELECT count(*) FROM page_facts")[0][0]
+    assert facts > 0  # the import made the facts of its hours (so their removal below shows)
+
+    (item,) = json.loads(cli_on(url, "import", "list", "--json").stdout)
+    assert (item["origin"], item["status"], item["rows"]) == (
+        "umami",
+        "complete",
+        stopped["events"] + resumed["events"],
+    )
+    removed = cli_on(url, "import", "remove", str(item["id"]))
+    assert removed.returncode == 0 and f"Removed import {item['id']} (umami" in removed.stdout, removed.stderr
+    for table in ("sessions", "events", "imported_sessions", "imports", "page_facts", "session_activity"):
+        assert clickhouse_rows(url, f"SELECT count(*) FROM {table}") == [(0,)], table
