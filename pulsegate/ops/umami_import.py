@@ -7,7 +7,7 @@ import's resume point. So an import stops anywhere (Ctrl-C, a lost connection, `
 without leaving half a batch, and the same command continues it. Inside a running server the
 batches run on the writer's thread between group commits; a batch is at most 500 visits and
 900 KB, which takes the writer 0.13 s typically and 0.5 s at most (160,000 events with the
-rollup held, docs/import-umami.md), so tracking waits no longer than that. Offline they run on
+rollup held), so tracking waits no longer than that. Offline they run on
 the file.
 
 One import per website (its `label` is the website id): a later run after a complete import

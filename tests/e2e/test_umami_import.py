@@ -1,7 +1,7 @@
 """`pulsegate import umami` against a real PostgreSQL holding Umami's tables (tests/e2e/umami_db.py).
 
 The expected numbers come from the generated rows by plain Python (`expected_sessions`: the rules
-docs/import-umami.md states, written out again here, with the few source, browser and OS names
+the README ("Import from Umami") states, written out again here, with the few source, browser and OS names
 the data uses spelled out by hand), then through `tests/api/reports_reference.py`, which never
 runs PulseGate's SQL. The import runs through the real CLI, offline and into a running server.
 """
