@@ -17,7 +17,11 @@ def status(
     database: DatabaseOption = None,
     json: Annotated[bool, typer.Option("--json", help="Print the status as one JSON object.")] = False,
 ) -> None:
-    """Show whether a server runs on the database, since when, its memory, and the database's counts."""
+    """Show whether a server runs on the database, since when, its memory, and the database's counts.
+
+    On ClickHouse (storage.engine = "clickhouse"): the store's counts, projects and email reports;
+    servers are not listed there (each answers GET /health).
+    """
     import msgspec
 
     from pulsegate.ops.context import NoArguments
@@ -31,7 +35,15 @@ def status(
         return
     server = answer.server
     duckdb_memory = answer.duckdb_memory
-    if server is None:
+    on_clickhouse = settings.storage.engine == "clickhouse"
+    store = settings.clickhouse_target.display() if on_clickhouse else str(settings.database_path)
+    if on_clickhouse:
+        console.print(
+            f"On ClickHouse ({store}): any number of servers may share it, and none is listed here "
+            "(there is no control socket); each answers GET /health itself.",
+            highlight=False,
+        )
+    elif server is None:
         console.print(f"No server is running on {settings.database_path}.")
     else:
         console.print(
@@ -45,11 +57,11 @@ def status(
             f"{server.commits:,} commits of {server.rows_committed:,} rows since start",
             highlight=False,
         )
-        console.print(
-            f"  memory: {server.rss_mb:,.0f} MB resident, of which DuckDB's buffers "
-            f"{duckdb_memory.used_mb:,.0f} MB (memory_limit {duckdb_memory.limit})",
-            highlight=False,
-        )
+        buffers = ""
+        if duckdb_memory is not None:
+            buffers = f", of which DuckDB's buffers {duckdb_memory.used_mb:,.0f} MB"
+            buffers += f" (memory_limit {duckdb_memory.limit})"
+        console.print(f"  memory: {server.rss_mb:,.0f} MB resident{buffers}", highlight=False)
     console.print(projects_line(answer.projects), highlight=False)
     if server is not None and server.refused_requests:
         console.print(
@@ -75,7 +87,8 @@ def status(
         )  # fmt: skip
     counts = answer.counts
     console.print(
-        f"Database {settings.database_path}: {counts.sessions:,} sessions ({counts.open_sessions:,} open), "
+        f"{'Store' if on_clickhouse else 'Database'} {store}: {counts.sessions:,} sessions "
+        f"({counts.open_sessions:,} open), "
         f"{counts.events:,} events, {counts.leads:,} leads, {counts.api_keys:,} live API keys",
         highlight=False,
     )

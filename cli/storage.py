@@ -97,10 +97,13 @@ def prune(
     sessions: Annotated[
         bool, typer.Option("--sessions", help="Also delete ended sessions that started before the cutoff.")
     ] = False,
+    json: JsonOption = False,
     config: ConfigOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Delete raw events older than a cutoff (sessions and leads are kept by default).
+
+    On ClickHouse (storage.engine = "clickhouse") the events are deleted there, without an archive.
 
     Example:
 
@@ -122,12 +125,20 @@ def prune(
         archive_dir=str(folder) if folder else None,
         include_sessions=sessions,
     )
-    with console.status("Pruning…"):
+    with error_console.status("Pruning…"):
         done = run_operation(settings, storage.PRUNE, args, timeout=LONG_OPERATION_SECONDS)
+    if json:
+        print_json(done)
+        return
     archived = f", archived to {done.archive_dir}" if done.archive_dir else ""
+    after = (
+        "ClickHouse frees their space as it merges its parts."
+        if settings.storage.engine == "clickhouse"
+        else "Run `pulsegate storage compact` to shrink the file."
+    )
     console.print(
         f"Deleted {done.events:,} events and {done.sessions:,} sessions from before "
-        f"{format_ms(done.cutoff_ms)} UTC{archived}. Run `pulsegate storage compact` to shrink the file."
+        f"{format_ms(done.cutoff_ms)} UTC{archived}. {after}"
     )
 
 

@@ -471,16 +471,13 @@ def _check_storage(settings: Settings) -> None:
 
 
 def _check_clickhouse_features(settings: Settings) -> None:
-    """Refuse what would be set and silently not done on ClickHouse yet: a team must not believe
-    its old events pruned when they are not."""
-    unported = {
-        "retention.events_older_than_days": settings.retention.events_older_than_days > 0,
-    }
-    if named := [name for name, is_set in unported.items() if is_set]:
-        others = f"; nor {', '.join(named[1:])}" if named[1:] else ""
+    """Refuse what would be set and silently not done on ClickHouse: a team must not believe its
+    old events archived when they are not."""
+    if settings.retention.archive_dir:
         raise ConfigError(
-            f"Invalid setting {named[0]}: not available with storage.engine = 'clickhouse' yet "
-            f"(docs/scaling.md lists what is){others}"
+            "Invalid setting retention.archive_dir: the Parquet archive is for the DuckDB file (each "
+            "process would write its own); on ClickHouse, keep old events on cheaper storage with "
+            "ClickHouse's own TTL … TO VOLUME (docs/scaling.md)"
         )
 
 

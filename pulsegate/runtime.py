@@ -34,7 +34,7 @@ from pulsegate.domain.timestamps import now_ms, utc_datetime
 from pulsegate.errors import NotOnThisEngine
 from pulsegate.ops.context import OpContext
 from pulsegate.ops.executor import OperationExecutor
-from pulsegate.ops.storage import PruneArgs, prune
+from pulsegate.ops.storage import PruneArgs, Pruned, prune
 from pulsegate.process import exit_soon
 from pulsegate.services.alerts import AlertScanner
 from pulsegate.services.analytics import AnalyticsService
@@ -255,25 +255,38 @@ async def _start_background_jobs(
         run_every(KEY_USAGE_FLUSH_SECONDS, runtime.api_keys.flush_usage, name="key usage flush")
     )
     await _start_outbox(settings, stack, database, writer)
+    await _start_retention(settings, stack, lambda work: writer.run(work), database.refresh_readers)
+
+
+async def _start_retention(
+    settings: Settings,
+    stack: AsyncExitStack,
+    run: Callable[[Callable[..., Pruned]], Awaitable[Pruned]],
+    refresh_readers: Callable[[], None] = lambda: None,
+) -> None:
+    """Retention's schedule (retention.events_older_than_days), each prune `run(work)`: on DuckDB's
+    writer thread; on ClickHouse on a reader thread of every process (its deletes are the store's,
+    and a second run deletes nothing more)."""
     retention = settings.retention
-    if retention.events_older_than_days:
-        prune_args = PruneArgs(
-            older_than_days=retention.events_older_than_days,
-            archive_dir=str(settings.archive_path) if settings.archive_path else None,
+    if not retention.events_older_than_days:
+        return
+    prune_args = PruneArgs(
+        older_than_days=retention.events_older_than_days,
+        archive_dir=str(settings.archive_path) if settings.archive_path else None,
+    )
+
+    async def prune_old_events() -> None:
+        pruned = await run(lambda connection: prune(OpContext(connection), prune_args))
+        refresh_readers()
+        logger.info(
+            "Retention: deleted %d events older than %d days", pruned.events, prune_args.older_than_days
         )
 
-        async def prune_old_events() -> None:
-            pruned = await writer.run(lambda connection: prune(OpContext(connection), prune_args))
-            database.refresh_readers()
-            logger.info(
-                "Retention: deleted %d events older than %d days", pruned.events, prune_args.older_than_days
-            )
-
-        interval = retention.run_every_hours * 3600
-        # The first run a minute after start (not a day later), out of the way of start-up.
-        await stack.enter_async_context(
-            run_every(interval, prune_old_events, name="retention", first_delay=min(60, interval))
-        )
+    interval = retention.run_every_hours * 3600
+    # The first run a minute after start (not a day later), out of the way of start-up.
+    await stack.enter_async_context(
+        run_every(interval, prune_old_events, name="retention", first_delay=min(60, interval))
+    )
 
 
 async def _start_outbox(
@@ -430,6 +443,7 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
         )
     )
     await _start_outbox(settings, stack, store, writer, shared=writer)  # type: ignore[arg-type]  # as Database
+    await _start_retention(settings, stack, lambda work: store.read(work))
     return runtime
 
 

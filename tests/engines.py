@@ -41,16 +41,17 @@ class CliStore:
         """The rows of DuckDB's `sql` on the store (translated on ClickHouse)."""
         if not self.environ:
             return file_rows(self.database, sql, params)
-        with self._cursor() as cursor:
+        with self.cursor() as cursor:
             return cursor.execute(sql, list(params)).fetchall()  # type: ignore[no-any-return]
 
     def insert(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run DuckDB's `INSERT INTO t (columns) VALUES (?, …)` for each of `rows`."""
-        with self._cursor() as cursor:
+        with self.cursor() as cursor:
             cursor.executemany(sql, rows)
 
     @contextmanager
-    def _cursor(self) -> Iterator[Any]:
+    def cursor(self) -> Iterator[Any]:
+        """A cursor on the store: DuckDB's, or the ClickHouse store's, which speaks its interface."""
         if not self.environ:
             database = Database.open(self.database)
             try:

@@ -190,4 +190,10 @@ def _lead_writes(visit: DemoVisit, lead: DemoLead, sessions: list[SessionTouch])
     return writes
 
 
-SEED = Operation("demo.seed", seed, SeedArgs, Seeded, creates_database=True)
+SEED = Operation(
+    "demo.seed", seed, SeedArgs, Seeded, creates_database=True,
+    never_on_clickhouse=(
+        "seed a file (pulsegate demo seed --database demo.duckdb, on the default engine), then copy it "
+        "into ClickHouse with pulsegate storage copy --to URL"
+    ),
+)  # fmt: skip

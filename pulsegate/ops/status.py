@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import msgspec
 
 from pulsegate.domain.email_reports import ScheduleInfo
 from pulsegate.ops.context import NoArguments, OpContext, ServerInfo
 from pulsegate.ops.operation import Operation
+from pulsegate.store.clickhouse.cursor import is_clickhouse
 from pulsegate.store.projects import project_domains
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class DatabaseCounts(msgspec.Struct, kw_only=True):
@@ -33,7 +39,7 @@ class Status(msgspec.Struct, kw_only=True):
 
     server: ServerInfo | None
     counts: DatabaseCounts
-    duckdb_memory: DuckDBMemory
+    duckdb_memory: DuckDBMemory | None  # None on ClickHouse
     # The registered projects and their domains; none: any site may send data.
     projects: dict[str, list[str]] = {}
     # Scheduled email reports, each with its last send and the next.
@@ -52,16 +58,7 @@ def status(context: OpContext, args: NoArguments) -> Status:
     counts = DatabaseCounts(
         sessions=sessions, open_sessions=open_sessions, events=events, leads=leads, api_keys=keys
     )
-    tags = context.connection.execute(
-        "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0 "
-        "ORDER BY memory_usage_bytes DESC"
-    ).fetchall()
-    (limit,) = context.connection.execute("SELECT current_setting('memory_limit')").fetchall()[0]
-    memory = DuckDBMemory(
-        used_mb=round(sum(used for _, used in tags) / 1e6, 1),
-        limit=limit,
-        largest={tag.lower(): round(used / 1e6, 1) for tag, used in tags[:3]},
-    )
+    memory = None if is_clickhouse(context.connection) else duckdb_memory(context.connection)
     projects = project_domains(context.connection)
     from pulsegate.ops.email_reports import list_schedules  # here: decoding a Status loads no DuckDB
 
@@ -71,4 +68,19 @@ def status(context: OpContext, args: NoArguments) -> Status:
     )
 
 
-STATUS = Operation("status", status, NoArguments, Status)
+def duckdb_memory(connection: duckdb.DuckDBPyConnection) -> DuckDBMemory:
+    """What DuckDB's buffer manager holds now."""
+    tags = connection.execute(
+        "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0 "
+        "ORDER BY memory_usage_bytes DESC"
+    ).fetchall()
+    (limit,) = connection.execute("SELECT current_setting('memory_limit')").fetchall()[0]
+    return DuckDBMemory(
+        used_mb=round(sum(used for _, used in tags) / 1e6, 1),
+        limit=limit,
+        largest={tag.lower(): round(used / 1e6, 1) for tag, used in tags[:3]},
+    )
+
+
+# On ClickHouse, the store's counts: servers are not listed (no control socket; each answers /health).
+STATUS = Operation("status", status, NoArguments, Status, on_clickhouse=True)

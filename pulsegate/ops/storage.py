@@ -179,6 +179,13 @@ class PruneArgs(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     include_sessions: bool = False
 
 
+# Each process would write its own files, and readers on other machines would not see them.
+ARCHIVE_ON_CLICKHOUSE = (
+    "--archive: the Parquet archive is for the DuckDB file; on ClickHouse, keep old events on cheaper "
+    "storage with ClickHouse's own TTL … TO VOLUME (docs/scaling.md), and prune without --archive"
+)
+
+
 class Pruned(msgspec.Struct, kw_only=True):
     cutoff_ms: int
     events: int
@@ -196,6 +203,11 @@ def prune(context: OpContext, args: PruneArgs) -> Pruned:
     connection = context.connection
     cutoff_ms = now_ms() - args.older_than_days * 86_400_000
     cutoff = utc_datetime(cutoff_ms)
+    if is_clickhouse(connection):
+        if args.archive_dir is not None:
+            raise InvalidInput(ARCHIVE_ON_CLICKHOUSE)
+        events, sessions = clickhouse_storage.delete_before(connection, cutoff, args.include_sessions)  # type: ignore[arg-type]
+        return Pruned(cutoff_ms=cutoff_ms, events=events, sessions=sessions, archive_dir=None)
     run = uuid.uuid4().hex[:12]  # this prune's files, so a failed delete can take them back
     folder = Path(args.archive_dir) if args.archive_dir is not None else None
     if folder is not None:
@@ -254,4 +266,4 @@ COMPACT = Operation(
     "storage.compact", compact, CompactArgs, CompactDone, refreshes_readers=True,
     never_on_clickhouse="ClickHouse merges its parts and drops deleted rows itself",
 )  # fmt: skip
-PRUNE = Operation("storage.prune", prune, PruneArgs, Pruned, refreshes_readers=True)
+PRUNE = Operation("storage.prune", prune, PruneArgs, Pruned, refreshes_readers=True, on_clickhouse=True)

@@ -128,3 +128,20 @@ def test_email_report_schedules_and_a_dry_run_as_on_the_file(copied: tuple[Path,
     assert "weekly" not in invoke(database, "reports", "list").stdout  # the file is not the store
     assert invoke_with(on_clickhouse, database, "reports", "remove", "weekly").exit_code == 0
     assert json.loads(invoke_with(on_clickhouse, database, "reports", "list", "--json").stdout) == []
+
+
+def test_status_counts_the_store_as_the_file(copied: tuple[Path, dict[str, str]]) -> None:
+    database, on_clickhouse = copied
+    on_file = json.loads(invoke(database, "status", "--json").stdout)
+    done = invoke_with(on_clickhouse, database, "status", "--json")
+    assert done.exit_code == 0, done.output
+    on_store = json.loads(done.stdout)
+    assert on_store["counts"] == on_file["counts"] and on_file["counts"]["events"] > 0
+    assert (on_store["projects"], on_store["email_reports"]) == (
+        on_file["projects"],
+        on_file["email_reports"],
+    )
+    assert on_store["server"] is None and on_store["duckdb_memory"] is None
+    shown = invoke_with(on_clickhouse, database, "status")
+    assert shown.exit_code == 0 and "On ClickHouse (chdb://" in shown.stdout, shown.output
+    assert f"{on_file['counts']['events']:,} events" in shown.stdout

@@ -93,14 +93,16 @@ def test_a_bad_url_stops_start_up_even_on_duckdb() -> None:
         load_settings(None, environ={"PULSEGATE_CLICKHOUSE__URL": "mysql://h/db"})
 
 
-def test_what_clickhouse_does_not_do_yet_is_refused_not_ignored() -> None:
+def test_what_clickhouse_does_not_do_is_refused_not_ignored() -> None:
     on_clickhouse = {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": "chdb:///tmp/x"}
-    with pytest.raises(ConfigError, match=r"retention\.events_older_than_days: not available"):
-        load_settings(None, environ={**on_clickhouse, "PULSEGATE_RETENTION__EVENTS_OLDER_THAN_DAYS": "400"})
-    # On DuckDB, the same setting is fine; the CRM's and the alerts' webhooks and email reports are
-    # on ClickHouse too.
-    assert load_settings(None, environ={"PULSEGATE_RETENTION__EVENTS_OLDER_THAN_DAYS": "400"}).retention
+    with pytest.raises(
+        ConfigError, match=r"retention\.archive_dir: the Parquet archive is for the DuckDB file"
+    ):
+        load_settings(None, environ={**on_clickhouse, "PULSEGATE_RETENTION__ARCHIVE_DIR": "/var/archive"})
+    # On DuckDB, the same setting is fine; retention, the CRM's and the alerts' webhooks and email
+    # reports are on ClickHouse too.
+    assert load_settings(None, environ={"PULSEGATE_RETENTION__ARCHIVE_DIR": "/var/archive"}).retention
     ported = {"PULSEGATE_CRM__WEBHOOK_URL": "https://crm.test/hook", "PULSEGATE_CRM__SIGNING_SECRET": "s" * 32,
               "PULSEGATE_ALERTS__WEBHOOK_URL": "https://alerts.test/hook", "PULSEGATE_EMAIL__HOST": "smtp.test",
-              "PULSEGATE_EMAIL__FROM": "pulse@example.com"}  # fmt: skip
+              "PULSEGATE_EMAIL__FROM": "pulse@example.com", "PULSEGATE_RETENTION__EVENTS_OLDER_THAN_DAYS": "400"}  # fmt: skip
     assert load_settings(None, environ={**on_clickhouse, **ported}).email.host

@@ -1,12 +1,18 @@
-"""GET /analytics/storage on ClickHouse: each table's rows and bytes from its active parts, the
-oldest and newest event, the registered projects."""
+"""The store's upkeep on ClickHouse: GET /analytics/storage (each table's rows and bytes from its
+active parts, the oldest and newest event, the registered projects) and retention's deletes."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pulsegate.domain import analytics as answers
 from pulsegate.domain.timestamps import epoch_ms
+from pulsegate.store import rollup
 from pulsegate.store.clickhouse.cursor import ClickHouseCursor
 from pulsegate.store.projects import project_rows
+
+# Every row of a session, on the tables that hold sessions by id.
+_SESSION_TABLES = ("session_activity", "session_ends", "session_rows")
 
 
 def storage_stats(cursor: ClickHouseCursor) -> answers.Storage:
@@ -38,3 +44,26 @@ def storage_stats(cursor: ClickHouseCursor) -> answers.Storage:
         archive_bytes=None,
         registered_projects=[name for name, _, _ in project_rows(cursor)],  # type: ignore[arg-type]
     )
+
+
+def delete_before(cursor: ClickHouseCursor, cutoff: datetime, include_sessions: bool) -> tuple[int, int]:
+    """Retention on ClickHouse: delete the events (and form views) received before `cutoff`, and
+    with `include_sessions` the ended sessions that started before it; returns (events, sessions).
+
+    Lightweight deletes, each a statement of its own (there are no transactions): rows are gone
+    for every read at once, and ClickHouse drops them from disk as it merges. The rollup forgets
+    the hours last, so a run cut short (any process may run retention, or the CLI) is finished by
+    the next one. A session's rows go together (its start, its ends and the summary folded from
+    its events); deleting only its end row would show it open again.
+    """
+    ((events,),) = cursor.query("SELECT count() FROM events WHERE received_at < ?", [cutoff])
+    cursor.command("DELETE FROM events WHERE received_at < ?", [cutoff])
+    cursor.command("DELETE FROM form_views WHERE received_at < ?", [cutoff])
+    rollup.forget_before(cursor, cutoff)  # type: ignore[arg-type]  # the cursor speaks DuckDB's interface
+    if not include_sessions:
+        return int(events), 0
+    ended = "SELECT session_id FROM sessions WHERE started_at < ? AND ended_at IS NOT NULL"
+    ((sessions,),) = cursor.query(f"SELECT count() FROM ({ended})", [cutoff])
+    for table in _SESSION_TABLES:  # session_rows last: its rows say which sessions these are
+        cursor.command(f"DELETE FROM {table} WHERE session_id IN ({ended})", [cutoff])
+    return int(events), int(sessions)
