@@ -14,8 +14,8 @@ from pulsegate.store.clickhouse.cursor import is_clickhouse
 from tests.engines import CliStore, cli_store
 
 __all__ = ["cli_store"]  # the fixture, imported so every test here runs on both engines
-DAYS = range(20)  # an event, a form view and a session on each of the last 20 days
-OPEN_DAY = 15  # one more session, started that many days ago, still open
+DAYS = range(12)  # an event, a form view and a session on each of the last 12 days
+OPEN_DAY = 9  # one more session, started that many days ago, still open
 
 
 def seed(cursor: Any, now: datetime) -> None:
@@ -52,7 +52,7 @@ def test_old_events_and_ended_sessions_go_and_the_rollup_forgets_their_hours(cli
     before_facts = cli_store.rows("SELECT count(*) FROM page_facts")[0][0]
     assert before_facts > 0  # the rollup held the old hours (so their forgetting below shows)
 
-    done = cli_store.invoke("storage", "prune", "--older-than", "10d", "--sessions", "--json")
+    done = cli_store.invoke("storage", "prune", "--older-than", "6d", "--sessions", "--json")
     assert done.exit_code == 0, done.output
     pruned = json.loads(done.stdout)
     cutoff = utc_datetime(pruned["cutoff_ms"])
@@ -68,12 +68,12 @@ def test_old_events_and_ended_sessions_go_and_the_rollup_forgets_their_hours(cli
     (since,) = cli_store.rows("SELECT since FROM rollup_state")[0]
     assert since >= cutoff
 
-    again = cli_store.invoke("storage", "prune", "--older-than", "10d", "--sessions", "--json")
+    again = cli_store.invoke("storage", "prune", "--older-than", "6d", "--sessions", "--json")
     assert (json.loads(again.stdout)["events"], json.loads(again.stdout)["sessions"]) == (0, 0)
 
 
 def test_an_archive_is_the_duckdb_file_s_alone(cli_store: CliStore, tmp_path: Any) -> None:
-    done = cli_store.invoke("storage", "prune", "--older-than", "10d", "--archive", str(tmp_path / "archive"))
+    done = cli_store.invoke("storage", "prune", "--older-than", "6d", "--archive", str(tmp_path / "archive"))
     if cli_store.environ:  # ClickHouse
         assert done.exit_code == 2 and "TTL" in done.output and "Traceback" not in done.output, done.output
     else:
