@@ -255,7 +255,7 @@ async def _start_background_jobs(
         run_every(KEY_USAGE_FLUSH_SECONDS, runtime.api_keys.flush_usage, name="key usage flush")
     )
     await _start_outbox(settings, stack, database, writer)
-    await _start_retention(settings, stack, lambda work: writer.run(work), database.refresh_readers)
+    await _start_retention(settings, stack, writer.run, database.refresh_readers)
 
 
 async def _start_retention(
@@ -443,7 +443,7 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
         )
     )
     await _start_outbox(settings, stack, store, writer, shared=writer)  # type: ignore[arg-type]  # as Database
-    await _start_retention(settings, stack, lambda work: store.read(work))
+    await _start_retention(settings, stack, store.read)
     return runtime
 
 

@@ -16,6 +16,7 @@ import duckdb
 
 from pulsegate.domain.plausible_export import STORED_METRICS
 from pulsegate.store import rollup
+from pulsegate.store.clickhouse import storage as clickhouse_storage
 from pulsegate.store.clickhouse.cursor import is_clickhouse
 
 
@@ -208,10 +209,8 @@ def delete_import(connection: duckdb.DuckDBPyConnection, import_id: int) -> None
     if span[0] is not None:
         rollup.rebuild(connection, span[0], span[1] + timedelta(hours=1))
     if is_clickhouse(connection):
-        # `sessions` is a view there, of session_rows; the summary ClickHouse folded from the
-        # events as they came (session_activity) goes with them.
-        connection.execute(f"DELETE FROM session_activity WHERE session_id IN ({written})", [import_id])
-        connection.execute(f"DELETE FROM session_rows WHERE session_id IN ({written})", [import_id])
+        # `sessions` is a view there, over the tables that hold a session's rows.
+        clickhouse_storage.delete_sessions(connection, written, [import_id])  # type: ignore[arg-type]
     else:
         connection.execute(f"DELETE FROM sessions WHERE session_id IN ({written})", [import_id])
     connection.execute("DELETE FROM imported_sessions WHERE import_id = ?", [import_id])

@@ -3,7 +3,9 @@ active parts, the oldest and newest event, the registered projects) and retentio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from pulsegate.domain import analytics as answers
 from pulsegate.domain.timestamps import epoch_ms
@@ -53,8 +55,7 @@ def delete_before(cursor: ClickHouseCursor, cutoff: datetime, include_sessions: 
     Lightweight deletes, each a statement of its own (there are no transactions): rows are gone
     for every read at once, and ClickHouse drops them from disk as it merges. The rollup forgets
     the hours last, so a run cut short (any process may run retention, or the CLI) is finished by
-    the next one. A session's rows go together (its start, its ends and the summary folded from
-    its events); deleting only its end row would show it open again.
+    the next one. A session's rows go together (`delete_sessions`).
     """
     ((events,),) = cursor.query("SELECT count() FROM events WHERE received_at < ?", [cutoff])
     cursor.command("DELETE FROM events WHERE received_at < ?", [cutoff])
@@ -64,6 +65,13 @@ def delete_before(cursor: ClickHouseCursor, cutoff: datetime, include_sessions: 
         return int(events), 0
     ended = "SELECT session_id FROM sessions WHERE started_at < ? AND ended_at IS NOT NULL"
     ((sessions,),) = cursor.query(f"SELECT count() FROM ({ended})", [cutoff])
-    for table in _SESSION_TABLES:  # session_rows last: its rows say which sessions these are
-        cursor.command(f"DELETE FROM {table} WHERE session_id IN ({ended})", [cutoff])
+    delete_sessions(cursor, ended, [cutoff])
     return int(events), int(sessions)
+
+
+def delete_sessions(cursor: ClickHouseCursor, chosen: str, params: Sequence[Any]) -> None:
+    """Delete every row of the sessions whose ids the query `chosen` (our own SQL) selects: its
+    start, its ends and the summary folded from its events (deleting only its end row would show
+    it open again). session_rows last: a subquery over `sessions` reads it."""
+    for table in _SESSION_TABLES:
+        cursor.command(f"DELETE FROM {table} WHERE session_id IN ({chosen})", params)
