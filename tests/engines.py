@@ -15,7 +15,7 @@ from typer.testing import Result
 
 from pulsegate.config import Settings
 from pulsegate.store.database import Database
-from tests.helpers import chdb_url, file_rows, invoke_with, on_engine
+from tests.helpers import chdb_url, clickhouse_environ, file_rows, invoke_with, on_engine
 
 
 @pytest.fixture(name="make_settings", params=["duckdb", "clickhouse"])
@@ -74,10 +74,7 @@ def cli_store(request: pytest.FixtureRequest, tmp_path: Path, unique_database: s
     """A store on each engine for the CLI, with one API key made (the store exists)."""
     environ = {}
     if request.param == "clickhouse":
-        environ = {
-            "PULSEGATE_STORAGE__ENGINE": "clickhouse",
-            "PULSEGATE_CLICKHOUSE__URL": chdb_url(unique_database),
-        }
+        environ = clickhouse_environ(chdb_url(unique_database))
     store = CliStore(tmp_path / "pulsegate.duckdb", environ)
     made = store.invoke("keys", "create", "setup")
     assert made.exit_code == 0, made.output

@@ -164,6 +164,11 @@ def on_engine(make: Callable[..., Settings], engine: str, database: str) -> Call
     return on_clickhouse
 
 
+def clickhouse_environ(url: str) -> dict[str, str]:
+    """The environment that puts PulseGate (the CLI, a server) on the ClickHouse store at `url`."""
+    return {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": url}
+
+
 def chdb_url(database: str) -> str:
     """A clickhouse.url for `database` in this process's chDB folder."""
     return f"chdb://{shared_chdb_folder()}?database={database}"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from cli.main import app as cli_app
 from pulsegate.app import create_app
 from tests.api.anomaly_fixture import seed_broken_form
-from tests.helpers import chdb_url, new_api_key
+from tests.helpers import chdb_url, clickhouse_environ, new_api_key
 from tests.windows import wait_for_fresh_window
 
 
@@ -62,7 +62,7 @@ def test_on_clickhouse_the_same_form_is_found(
     url = chdb_url(unique_database)
     copied = CliRunner().invoke(cli_app, ["storage", "copy", "--to", url, "--database", str(database)])
     assert copied.exit_code == 0, copied.output
-    on_clickhouse = {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": url}
+    on_clickhouse = clickhouse_environ(url)
     scanned = CliRunner().invoke(cli_app, ["anomalies", "scan", "--json"], env=on_clickhouse)
     assert scanned.exit_code == 1 and '"kind":"submission_drop"' in scanned.output, scanned.output
     settings = make_settings(storage={"engine": "clickhouse"}, clickhouse={"url": url})

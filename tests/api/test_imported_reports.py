@@ -26,7 +26,7 @@ from typer.testing import Result
 from pulsegate.domain.reports import GOAL, Filter, dimension, matches, parse_filters, with_goals
 from tests.api import reports_reference as ref
 from tests.api.test_reports import PARAMS, applicable, ask, same, same_breakdown, window
-from tests.helpers import app_cursor, app_runtime, invoke_with
+from tests.helpers import app_cursor, app_runtime, clickhouse_environ, invoke_with
 
 PROJECT = "initech"  # no tracked traffic: every imported day counts
 FIRST, LAST = date(2026, 2, 24), date(2026, 3, 9)  # the export's days: before, in and after the window
@@ -248,10 +248,7 @@ def import_export(client: TestClient[Any], folder: Path) -> Result:
     settings = app_runtime(client).settings
     environ = {}
     if settings.storage.engine == "clickhouse":
-        environ = {
-            "PULSEGATE_STORAGE__ENGINE": "clickhouse",
-            "PULSEGATE_CLICKHOUSE__URL": settings.clickhouse.url,
-        }
+        environ = clickhouse_environ(settings.clickhouse.url)
     return invoke_with(
         environ, settings.database_path, "import", "plausible", str(folder), "--project", PROJECT
     )

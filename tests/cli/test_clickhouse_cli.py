@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.helpers import chdb_url, invoke, invoke_with
+from tests.helpers import chdb_url, clickhouse_environ, invoke, invoke_with
 
 READS = [
     ["report", "source", "-m", "visitors", "-m", "sessions", "-m", "leads", "-n", "50"],
@@ -32,7 +32,7 @@ def copied(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, st
     assert invoke(database, "demo", "seed", "--days", "5", "--sessions", "300").exit_code == 0
     url = chdb_url("t_cli_" + folder.name.replace("-", "_"))
     assert invoke(database, "storage", "copy", "--to", url).exit_code == 0
-    return database, {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": url}
+    return database, clickhouse_environ(url)
 
 
 def window() -> list[str]:

@@ -21,7 +21,7 @@ from pulsegate.domain.clickhouse_target import parse_target
 from pulsegate.store.clickhouse import copy
 from pulsegate.store.clickhouse.connection import ClickHouse, connect
 from tests.e2e.running_server import RunningServer
-from tests.helpers import chdb_url, invoke, invoke_with
+from tests.helpers import chdb_url, clickhouse_environ, invoke, invoke_with
 
 ROUTES = [
     ("/analytics/overview", {}),
@@ -193,7 +193,7 @@ def test_storage_commands_on_clickhouse_say_what_they_are_for(
     database, _ = seeded
     url = chdb_url(unique_database)
     copy_into(database, url)
-    engine = {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": url}
+    engine = clickhouse_environ(url)
     stats = invoke_with(engine, database, "storage", "stats", "--json")
     assert stats.exit_code == 0, stats.output
     rows = {table["table"]: table["rows"] for table in json.loads(stats.stdout)["tables"]}

@@ -21,7 +21,7 @@ from pulsegate.store.clickhouse.connection import connect
 from tests.clickhouse_endpoint import ClickHouseEndpoint
 from tests.e2e.running_server import RunningServer, pulsegate_command
 from tests.e2e.traffic import Traffic
-from tests.helpers import wait_for
+from tests.helpers import clickhouse_environ, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -51,8 +51,7 @@ VISIT: list[tuple[str, dict[str, Any]]] = [
 
 
 def clickhouse_env(url: str) -> dict[str, str]:
-    return {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": url,
-            "PULSEGATE_PRIVACY__VISITOR_SALT": "one-salt-for-every-process"}  # fmt: skip
+    return {**clickhouse_environ(url), "PULSEGATE_PRIVACY__VISITOR_SALT": "one-salt-for-every-process"}
 
 
 def play(servers: list[RunningServer]) -> list[tuple[int, Any, Any]]:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e import test_dashboard
 from tests.e2e.running_server import RunningServer
-from tests.helpers import cli_output
+from tests.helpers import cli_output, clickhouse_environ
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ def on_clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ru
     key = cli_output("keys", "create", "dashboard", "--quiet", database=database).strip()
     url = f"chdb://{folder / 'ch'}"
     cli_output("storage", "copy", "--to", url, database=database)  # the key goes along
-    env = {"PULSEGATE_STORAGE__ENGINE": "clickhouse", "PULSEGATE_CLICKHOUSE__URL": url}
+    env = clickhouse_environ(url)
     server = RunningServer(None, folder, env=env, cwd=folder).start(timeout=60)
     yield server, key
     server.stop()
