@@ -362,52 +362,59 @@ def _rule_facts(rule: str) -> tuple[Facts, Sql]:
     return Facts("event_facts", "prop", key), Sql("value = ? AND event = ?", (value, event))
 
 
-def _generation(connection: duckdb.DuckDBPyConnection, rule: str) -> str:
-    """When the rule's goals were first added (on ClickHouse only, for the insert token): a goal
+def _generations(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """When each rule's goals were first added (on ClickHouse only, for the insert tokens): a goal
     removed and added again is held afresh, and its facts are new, not a repeat of the old ones
     (which were deleted with the rule)."""
     if not is_clickhouse(connection):
-        return ""
+        return {}
     declared = connection.execute(
         "SELECT kind, event, prop_key, prop_value, page, created_at FROM goals"
     ).fetchall()
-    times = [row[5] for row in declared if goal_rule(*row[:5]) == rule]
-    return min(times).isoformat() if times else ""
+    first: dict[str, datetime] = {}
+    for *matches, created_at in declared:
+        if (rule := goal_rule(*matches)) is not None:
+            first[rule] = min(first.get(rule, created_at), created_at)
+    return {rule: created_at.isoformat() for rule, created_at in first.items()}
 
 
-def _insert_into(
-    connection: duckdb.DuckDBPyConnection, table: str, what: str, start: datetime, end: datetime
-) -> str:
-    """`INSERT INTO table`, on ClickHouse with a deduplication token naming what it adds: there is
-    no transaction around a turn, and any process may take one, so an hour's facts inserted twice
-    (by two processes at once, or again after a crash before the frontier moved) are kept once
-    (the fact tables keep a window of recent tokens, ClickHouse migration 0007)."""
+def _events_stamp(connection: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> str:
+    """On ClickHouse, which events [start, end) holds (their count and fingerprint), for the insert
+    tokens of the facts made from them: facts made again from other events (a rebuild after an
+    import, a test's new data) are new facts, not a repeat. Asked once for all the tables of a
+    turn: at 50M events each ask reads the day's events. Empty on DuckDB."""
     if not is_clickhouse(connection):
-        return f"INSERT INTO {table}"
-    # The events' fingerprint in the token: facts made again from other events (a rebuild after
-    # an import, a test's new data) are new facts, not a repeat.
+        return ""
     (count, fingerprint), *_ = connection.execute(
         "SELECT count(*), sum(hash(session_id, received_at)) FROM events "
         "WHERE received_at >= ? AND received_at < ?",
         [start, end],
     ).fetchall()
+    return f"{start.isoformat()}:{end.isoformat()}:{count}:{fingerprint}"
+
+
+def _insert_into(connection: duckdb.DuckDBPyConnection, table: str, what: str, stamp: str) -> str:
+    """`INSERT INTO table`, on ClickHouse with a deduplication token naming what it adds, from the
+    events `stamp` names: there is no transaction around a turn, and any process may take one, so
+    an hour's facts inserted twice (by two processes at once, or again after a crash before the
+    frontier moved) are kept once (the fact tables keep a window of recent tokens, ClickHouse
+    migration 0007)."""
+    if not is_clickhouse(connection):
+        return f"INSERT INTO {table}"
     # Hashed: what it names (a goal's page pattern) may hold any character, the token goes into SQL.
-    named = f"{table}:{what}:{start.isoformat()}:{end.isoformat()}:{count}:{fingerprint}"
-    token = "rollup-" + hashlib.sha256(named.encode()).hexdigest()
+    token = "rollup-" + hashlib.sha256(f"{table}:{what}:{stamp}".encode()).hexdigest()
     return f"INSERT INTO {table} SETTINGS insert_deduplication_token = '{token}'"
 
 
 def _insert_goal(
-    connection: duckdb.DuckDBPyConnection, rule: str, start: datetime, end: datetime, what: str = "hours"
+    connection: duckdb.DuckDBPyConnection, rule: str, start: datetime, end: datetime, into: str
 ) -> None:
-    """Add the rule's goal facts of [start, end) from the page or event facts stored for those hours."""
+    """Add the rule's goal facts of [start, end) from the page or event facts stored for those
+    hours, with the `INSERT INTO` of `_insert_into`."""
     facts, matched = _rule_facts(rule)
     rows = facts.stored(start, end, with_hour=True)
-    insert = _insert_into(
-        connection, GOAL_FACTS, f"{what}:{rule}:{_generation(connection, rule)}", start, end
-    )
     connection.execute(
-        f"{insert} SELECT hour, ?, project, session_key, visitor_key, sum(hits)::INTEGER "
+        f"{into} SELECT hour, ?, project, session_key, visitor_key, sum(hits)::INTEGER "
         f"FROM ({rows.text}) WHERE {matched.text} GROUP BY hour, project, session_key, visitor_key "
         "ORDER BY hour",
         [rule, *rows.params, *matched.params],
@@ -500,12 +507,19 @@ def coverage(cursor: duckdb.DuckDBPyConnection) -> Coverage | None:
 def _insert(
     connection: duckdb.DuckDBPyConnection, start: datetime, end: datetime, what: str = "hours"
 ) -> None:
+    stamp = _events_stamp(connection, start, end)
     for name, table in _TABLES.items():
         rows = table.rows(start, end, None, None)
         ordered = f"SELECT * FROM ({rows.text}) ORDER BY {table.clustered_by}"
-        connection.execute(f"{_insert_into(connection, name, what, start, end)} {ordered}", rows.params)
-    for (rule,) in connection.execute("SELECT DISTINCT rule FROM goal_rules ORDER BY rule").fetchall():
-        _insert_goal(connection, rule, start, end, what)
+        connection.execute(f"{_insert_into(connection, name, what, stamp)} {ordered}", rows.params)
+    rules = [
+        rule
+        for (rule,) in connection.execute("SELECT DISTINCT rule FROM goal_rules ORDER BY rule").fetchall()
+    ]
+    generations = _generations(connection) if rules else {}
+    for rule in rules:
+        into = _insert_into(connection, GOAL_FACTS, f"{what}:{rule}:{generations.get(rule, '')}", stamp)
+        _insert_goal(connection, rule, start, end, into)
 
 
 def _cluster(connection: duckdb.DuckDBPyConnection, day: datetime) -> None:
@@ -598,9 +612,13 @@ def hold_goals(connection: duckdb.DuckDBPyConnection) -> bool:
             f"SELECT CASE WHEN count(*) > 0 THEN min(hour) END FROM {facts.table}"
         ).fetchall()[0][0]
         if frontier is not None and first is not None:
+            generation = _generations(connection).get(rule, "")
             day = floor_day(max(first, since or first))
             while day < frontier:
-                _insert_goal(connection, rule, max(day, since or day), min(day + DAY, frontier))
+                start, end = max(day, since or day), min(day + DAY, frontier)
+                stamp = _events_stamp(connection, start, end)
+                into = _insert_into(connection, GOAL_FACTS, f"hours:{rule}:{generation}", stamp)
+                _insert_goal(connection, rule, start, end, into)
                 day += DAY
         connection.execute("INSERT INTO goal_rules VALUES (?)", [rule])
     return True
