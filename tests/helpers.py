@@ -130,6 +130,35 @@ def shared_chdb_folder() -> Path:
     return folder
 
 
+_BUILT_IN_DATABASES = {"default", "system", "information_schema", "INFORMATION_SCHEMA"}
+
+
+def databases_in(chdb_folder: Path) -> set[str]:
+    """The databases a chDB folder holds besides ClickHouse's own, read from its metadata files
+    (no statement: the folder may be another process's)."""
+    return {path.stem for path in (chdb_folder / "metadata").glob("*.sql")} - _BUILT_IN_DATABASES
+
+
+def shared_chdb_databases() -> set[str]:
+    """The databases in this process's chDB folder (none before a test has made the folder)."""
+    if shared_chdb_folder.cache_info().currsize == 0:
+        return set()
+    return databases_in(shared_chdb_folder())
+
+
+def drop_shared_chdb_databases(databases: set[str]) -> None:
+    """Drop these databases from this process's chDB folder."""
+    from pulsegate.domain.clickhouse_target import parse_target
+    from pulsegate.store.clickhouse.connection import connect
+
+    connection = connect(parse_target(chdb_url("default")))
+    try:
+        for name in sorted(databases):
+            connection.command(f"DROP DATABASE IF EXISTS `{name}` SYNC")
+    finally:
+        connection.close()
+
+
 def copy_everything(cursor: Any, url: str) -> None:
     """Every row `pulsegate storage copy` copies, from a DuckDB cursor (a served app's, whose file
     the copy command could not open) into the ClickHouse store at `url`, migrated first."""
