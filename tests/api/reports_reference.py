@@ -386,7 +386,10 @@ def passes(session: Session | None, filters: Iterable[Filter], start: datetime, 
             if not matches(filter_, session_value(session, name)):
                 return False
         else:
-            values = [v for e in received(session, start, end) if (v := event_value(e, name)) is not None]
+            # A bot's events are in no report (as in goal_hits): a lead of a bot's session is
+            # filtered as if the session had none.
+            events = received(session, start, end) if not session.is_bot else []
+            values = [v for e in events if (v := event_value(e, name)) is not None]
             if not passes_event_filter(filter_, values):
                 return False
     return True
