@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from pulsegate.domain.funnels import Funnel, parse_step
 from pulsegate.domain.goals import Goal
 from pulsegate.store import conversions, rollup
+from pulsegate.store.clickhouse.cursor import is_clickhouse
 from pulsegate.store.queries import Scope
 from pulsegate.store.report_sql import Sql
 
@@ -91,7 +92,7 @@ def funnel_counts(
             "min(p.moment) AS start, min(m.moment) AS o2 FROM rows1 p JOIN rows2 m "
             "ON m.session_key = p.session_key AND m.moment > p.moment GROUP BY p.session_key)"
         )
-        journey, visitor = "session_key", "visitor"
+        journey, carried, visitor = ["session_key"], ["session_key", "visitor", "start"], "visitor"
     else:
         # Across sessions every start is tried (each first-step moment): the window runs from it.
         ctes.append(
@@ -100,22 +101,16 @@ def funnel_counts(
             f"ON m.visitor_key = p.visitor_key AND m.moment > p.start{in_window} "
             "GROUP BY p.visitor_key, p.start)"
         )
-        journey, visitor = "visitor_key, start", "visitor_key"
-    previous = "o2"
-    for index in range(3, n + 1):
-        # Each journey still going, and the earliest moment of this step after its last one.
-        carried = ", ".join(f"p.{column}" for column in journey.split(", "))
-        ctes.append(
-            f"reached{index} AS (SELECT {carried}, "
-            f"min(m.moment) AS o{index} FROM reached{index - 1} p JOIN rows{index} m "
-            f"ON m.{key} = p.{key} AND m.moment > p.{previous}{in_window} GROUP BY {carried})"
-        )
-        previous = f"o{index}"
-    joined = " ".join(f"LEFT JOIN reached{i} USING ({journey})" for i in range(3, n + 1))
+        journey, carried, visitor = ["visitor_key", "start"], ["visitor_key", "start"], "visitor_key"
+    if is_clickhouse(cursor):
+        steps, journeys = _chained_steps(n, key, [*carried, "o2"], in_window)
+    else:
+        steps, journeys = _steps_joined_at_the_end(n, key, journey, in_window)
+    ctes.extend(steps)
     depth = " + ".join(f"(o{i} IS NOT NULL)::INTEGER" for i in range(3, n + 1)) or "0"
     moments = ", ".join(["start AS o1", *(f"o{i}" for i in range(2, n + 1))])
     ctes.append(
-        f"best AS (SELECT {moments} FROM reached2 {joined} "
+        f"best AS (SELECT {moments} FROM {journeys} "
         f"QUALIFY row_number() OVER (PARTITION BY {visitor} ORDER BY {depth} DESC, start) = 1)"
     )
     medians = ", ".join(f"median(({_ms(f'o{i}')} - {_ms(f'o{i - 1}')})::DOUBLE)" for i in range(2, n + 1))
@@ -133,6 +128,41 @@ def funnel_counts(
     sql = f"WITH {', '.join(ctes)} SELECT {first}, {reached}, {medians} FROM best"
     row = cursor.execute(sql, params).fetchall()[0]
     return [int(count) for count in row[:n]], [None, *row[n:]]
+
+
+def _steps_joined_at_the_end(n: int, key: str, journey: list[str], in_window: str) -> tuple[list[str], str]:
+    """The CTEs reached3 … reachedN, each the journeys still going and the earliest moment of its
+    step after their last one, and the FROM that joins them all to reached2 (DuckDB's shape: it
+    computes each CTE once; the chain below ran out of its 64 MB at 50M events)."""
+    carried = ", ".join(f"p.{column}" for column in journey)
+    ctes, previous = [], "o2"
+    for index in range(3, n + 1):
+        ctes.append(
+            f"reached{index} AS (SELECT {carried}, "
+            f"min(m.moment) AS o{index} FROM reached{index - 1} p JOIN rows{index} m "
+            f"ON m.{key} = p.{key} AND m.moment > p.{previous}{in_window} GROUP BY {carried})"
+        )
+        previous = f"o{index}"
+    joined = " ".join(f"LEFT JOIN reached{i} USING ({', '.join(journey)})" for i in range(3, n + 1))
+    return ctes, f"reached2 {joined}"
+
+
+def _chained_steps(n: int, key: str, carried: list[str], in_window: str) -> tuple[list[str], str]:
+    """The CTEs reached3 … reachedN as a chain: each every journey with all its moments so far, the
+    next step's earliest moment after the last (NULL once it stopped) added by a LEFT JOIN; the
+    FROM is reachedN alone. ClickHouse's shape: it inlines a CTE at every use, so the joins at the
+    end computed reached2 N - 1 times, reached3 N - 2 times, and so on."""
+    ctes, carried = [], list(carried)
+    for index in range(3, n + 1):
+        named = ", ".join(f"p.{column} AS {column}" for column in carried)
+        ctes.append(
+            f"reached{index} AS (SELECT {named}, min(m.moment) AS o{index} "
+            f"FROM reached{index - 1} p LEFT JOIN rows{index} m "
+            f"ON m.{key} = p.{key} AND m.moment > p.o{index - 1}{in_window} "
+            f"GROUP BY {', '.join(f'p.{column}' for column in carried)})"
+        )
+        carried.append(f"o{index}")
+    return ctes, f"reached{n}"
 
 
 # ---- saved funnels -----------------------------------------------------------------------------
