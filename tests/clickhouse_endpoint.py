@@ -3,11 +3,9 @@ chDB allows one store per process, and PulseGate's processes must reach it over 
 
 from __future__ import annotations
 
-import base64
 import subprocess
 import sys
 import time
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,18 +25,6 @@ class ClickHouseEndpoint:
 
     def url(self, database: str) -> str:
         return f"http://default:{PASSWORD}@127.0.0.1:{self.port}/{database}"
-
-    def drop(self, databases: set[str]) -> None:
-        """Drop these databases (tests' own, made since `databases_in(self.store)` was read)."""
-        credentials = base64.b64encode(f"default:{PASSWORD}".encode()).decode()
-        for name in sorted(databases):
-            query = urllib.parse.urlencode({"query": f"DROP DATABASE IF EXISTS `{name}` SYNC"})
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{self.port}/?{query}", data=b"",
-                headers={"Authorization": f"Basic {credentials}"},
-            )  # fmt: skip
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                answer.read()
 
     def stop(self) -> None:
         self.process.terminate()

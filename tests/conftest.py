@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from pulsegate.app import create_app
 from pulsegate.config import Settings, load_settings
 from tests.clickhouse_endpoint import ClickHouseEndpoint, start_endpoint
-from tests.helpers import databases_in, drop_shared_chdb_databases, shared_chdb_databases
+from tests.helpers import chdb_url, databases_in, drop_databases, shared_chdb_databases
 
 # The CLI's tables are as wide as the terminal. Tests read them at 200 columns, whether pytest
 # runs in a terminal or in pytest-xdist's workers, which have none (a test that wants a narrow
@@ -65,9 +65,9 @@ def _drop_the_chdb_databases_a_test_made(request: pytest.FixtureRequest) -> Iter
     endpoint_before = databases_in(endpoint.store) if endpoint else set()
     yield
     if made := shared_chdb_databases() - shared_before:
-        drop_shared_chdb_databases(made)
+        drop_databases(chdb_url("default"), made)
     if endpoint and (made := databases_in(endpoint.store) - endpoint_before):
-        endpoint.drop(made)
+        drop_databases(endpoint.url("default"), made)
 
 
 @pytest.fixture

@@ -146,12 +146,12 @@ def shared_chdb_databases() -> set[str]:
     return databases_in(shared_chdb_folder())
 
 
-def drop_shared_chdb_databases(databases: set[str]) -> None:
-    """Drop these databases from this process's chDB folder."""
+def drop_databases(url: str, databases: set[str]) -> None:
+    """Drop these databases from the ClickHouse store `url` names (any of its databases)."""
     from pulsegate.domain.clickhouse_target import parse_target
     from pulsegate.store.clickhouse.connection import connect
 
-    connection = connect(parse_target(chdb_url("default")))
+    connection = connect(parse_target(url))
     try:
         for name in sorted(databases):
             connection.command(f"DROP DATABASE IF EXISTS `{name}` SYNC")

@@ -31,7 +31,7 @@ from pulsegate.domain.visitor import visitor_key
 from pulsegate.store import rollup
 from pulsegate.store.clickhouse.cursor import is_clickhouse
 from pulsegate.store.goals import upsert_goal
-from tests.helpers import app_cursor, engine_settings, served_key
+from tests.helpers import app_cursor, app_runtime, engine_settings, served_key
 
 UTC = ZoneInfo("UTC")
 # The window every check asks about, and the days traffic is spread over (the window, the one
@@ -556,6 +556,13 @@ def goal_report(
 
 
 ENGINES = ["duckdb", "clickhouse"]  # the stores every report must answer the same on
+
+
+def examples_on(client: TestClient[Any], on_duckdb: int) -> int:
+    """How many examples an example test runs on the served app's engine: half as many on chDB,
+    whose statements cost more (the example tests took 2.5x as long there), each checked against
+    the reference all the same."""
+    return on_duckdb if app_runtime(client).settings.storage.engine == "duckdb" else on_duckdb // 2
 
 
 @contextmanager

@@ -254,17 +254,12 @@ def import_export(client: TestClient[Any], folder: Path) -> Result:
     )
 
 
-# chDB's statements cost more (this test took 2.5x as long on it): half as many examples there,
-# each checked against the reference all the same.
-EXAMPLES = {"duckdb": 25, "clickhouse": 12}
-
-
 def test_reports_add_the_imported_days_as_the_reference_does(
     served: tuple[TestClient[Any], str], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     # No shrinking: each example imports with the CLI, and the failing one is printed as it is.
     @settings(
-        max_examples=EXAMPLES[app_runtime(served[0]).settings.storage.engine], deadline=None,
+        max_examples=ref.examples_on(served[0], 25), deadline=None,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
     )  # fmt: skip
     @given(

@@ -16,7 +16,7 @@ from pulsegate.domain.periods import Window
 from pulsegate.domain.reports import DIMENSIONS, METRICS, dimension, parse_filters, with_goals
 from pulsegate.domain.timestamps import epoch_ms
 from tests.api import reports_reference as ref
-from tests.helpers import app_cursor, app_runtime, served_key
+from tests.helpers import app_cursor, served_key
 
 TZ = "Europe/Berlin"
 BLANK_VALUES = dict.fromkeys(
@@ -85,15 +85,10 @@ def applicable(name: str, filters: list[str] = ()) -> list[str]:  # type: ignore
     return [m.name for m in METRICS.values() if m.applies_to(by) and (goal_filtered or not m.needs_goal)]
 
 
-# chDB's statements cost more (this test took 2.5x as long on it): half as many examples there,
-# each checked against the reference all the same.
-EXAMPLES = {"duckdb": 30, "clickhouse": 15}
-
-
 def test_every_report_agrees_with_the_plain_python_reference(served: tuple[TestClient[Any], str]) -> None:
     """With the event rollup made up to any hour (or none), before, inside or after the window."""
 
-    @settings(max_examples=EXAMPLES[app_runtime(served[0]).settings.storage.engine], deadline=None)
+    @settings(max_examples=ref.examples_on(served[0], 30), deadline=None)
     @given(
         data=ref.traffic(),
         filters=st.lists(ref.filter_texts(), max_size=3),
