@@ -342,7 +342,8 @@ def _rollup_job(interval: float, run: Callable[..., Awaitable[Any]]) -> Abstract
 
     async def roll_up() -> None:
         # A turn adds at most HOURS_PER_TURN hours, so a backfill never holds ingest up long;
-        # then the goal facts of one goal rule per turn (a goal added since).
+        # then the goal facts of one goal rule per turn (a goal added since, or one whose facts a
+        # turn taken meanwhile by another process left behind).
         while await run(lambda connection: rollup.advance(connection, utc_datetime(now_ms()))):
             pass
         while await run(rollup.hold_goals):

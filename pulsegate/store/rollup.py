@@ -491,31 +491,48 @@ def _state(cursor: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime
 
 def coverage(cursor: duckdb.DuckDBPyConnection) -> Coverage | None:
     """The hours the facts hold (None: none yet, or made by a DuckDB that hashed differently), and
-    the goal rules they hold."""
-    since, frontier, same_hash, rules = cursor.execute(
-        f"SELECT since, frontier, hash_probe = ({_HASH_PROBE}), (SELECT list(rule) FROM goal_rules) "
-        "FROM rollup_state"
-    ).fetchall()[0]
+    the goal rules whose facts reach the frontier (`held_rules`)."""
+    since, frontier, same_hash = _state(cursor)
     if frontier is None or not same_hash:
         return None
-    return Coverage(since, frontier, frozenset(rules or ()))
+    reaching = (
+        rule for rule, held_to in held_rules(cursor).items() if held_to is None or held_to >= frontier
+    )
+    return Coverage(since, frontier, frozenset(reaching))
+
+
+def held_rules(cursor: duckdb.DuckDBPyConnection) -> dict[str, datetime | None]:
+    """Each goal rule held and how far its facts reach (`held_to`; None: held before that was kept,
+    in step with the frontier). The furthest, should two processes have held a rule at once."""
+    return dict(cursor.execute("SELECT rule, max(held_to) FROM goal_rules GROUP BY rule").fetchall())
+
+
+def _mark_held(connection: duckdb.DuckDBPyConnection, rules: list[str], until: datetime) -> None:
+    """The facts of `rules` reach `until` now (never back: another process may have gone further)."""
+    if rules:
+        marks = ", ".join("?" for _ in rules)
+        connection.execute(
+            f"UPDATE goal_rules SET held_to = greatest(coalesce(held_to, ?), ?) WHERE rule IN ({marks})",
+            [until, until, *rules],
+        )
 
 
 # ---- keeping it ---------------------------------------------------------------------------------
 
 
 def _insert(
-    connection: duckdb.DuckDBPyConnection, start: datetime, end: datetime, what: str = "hours"
+    connection: duckdb.DuckDBPyConnection,
+    start: datetime,
+    end: datetime,
+    rules: list[str],
+    what: str = "hours",
 ) -> None:
+    """The facts of [start, end), and the goal facts of `rules` for those hours."""
     stamp = _events_stamp(connection, start, end)
     for name, table in _TABLES.items():
         rows = table.rows(start, end, None, None)
         ordered = f"SELECT * FROM ({rows.text}) ORDER BY {table.clustered_by}"
         connection.execute(f"{_insert_into(connection, name, what, stamp)} {ordered}", rows.params)
-    rules = [
-        rule
-        for (rule,) in connection.execute("SELECT DISTINCT rule FROM goal_rules ORDER BY rule").fetchall()
-    ]
     generations = _generations(connection) if rules else {}
     for rule in rules:
         into = _insert_into(connection, GOAL_FACTS, f"{what}:{rule}:{generations.get(rule, '')}", stamp)
@@ -540,11 +557,13 @@ def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = H
     """Roll up to `hours` more settled hours, in one transaction; returns how many (0: caught up).
     Facts made by a DuckDB that hashed differently are dropped first."""
     with transaction(connection):
-        since, current, same_hash = _state(connection)
-        if current is not None and not same_hash:
+        since, frontier, same_hash = _state(connection)
+        if frontier is not None and not same_hash:
             for table in FACT_TABLES:
                 connection.execute(f"DELETE FROM {table}")
-            current = None
+            connection.execute("UPDATE goal_rules SET held_to = NULL WHERE true")  # in step: none
+            frontier = None
+        current = frontier
         target = floor_hour(now - SETTLE)
         # Hours without events need no rows: start at the next hour that has some.
         begin = current or since or BEFORE_EVERY_EVENT
@@ -566,11 +585,20 @@ def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = H
             current = floor_day(current)
             until = current + DAY if current + DAY <= target else current
         if current < until:
-            _insert(connection, current, until)
+            # The goal rules whose facts reach this turn. Not a rule held since the rules were read
+            # (on ClickHouse, by another process while this turn runs): its facts would stop short
+            # of the new frontier, so its held_to stays, and hold_goals carries it on.
+            reaching = [
+                rule
+                for rule, held_to in sorted(held_rules(connection).items())
+                if held_to is None or held_to >= (frontier or BEFORE_EVERY_EVENT)
+            ]
+            _insert(connection, current, until, reaching)
             started_day = floor_day(current)
             # ClickHouse keeps each part in the table's order itself: nothing to cluster there.
             if current > started_day and started_day + DAY <= until and not is_clickhouse(connection):
                 _cluster(connection, started_day)  # begun by earlier turns, complete now
+            _mark_held(connection, reaching, until)
         connection.execute(
             f"UPDATE rollup_state SET frontier = ?, hash_probe = ({_HASH_PROBE}) WHERE true", [until]
         )
@@ -590,37 +618,48 @@ def catch_up(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = 
 
 def hold_goals(connection: duckdb.DuckDBPyConnection) -> bool:
     """Hold goal facts for the rules of the goals declared now, in one transaction: drop those of
-    rules no goal has any more, and make those of one rule not yet held over every hour the facts
-    hold (from the page or event facts, a day at a time: at 50M events a month, /p/1* took 1.5 s).
+    rules no goal has any more, and make those of one rule not held to the frontier yet: a new one,
+    over every hour the facts hold, or one a turn left behind (`advance`), from where its facts stop
+    (from the page or event facts, a day at a time: at 50M events a month, /p/1* took 1.5 s).
     True when it made one: call it again until False (the server's rollup job does, after
-    `advance`). Until a rule is held, its goals read the page or event facts."""
+    `advance`). Until a rule is held to the frontier, its goals read the page or event facts."""
     with transaction(connection):
         declared = connection.execute("SELECT kind, event, prop_key, prop_value, page FROM goals").fetchall()
         wanted = {rule for row in declared if (rule := goal_rule(*row)) is not None}
-        held = {rule for (rule,) in connection.execute("SELECT rule FROM goal_rules").fetchall()}
-        for rule in sorted(held - wanted):
+        held = held_rules(connection)
+        for rule in sorted(held.keys() - wanted):
             connection.execute(f"DELETE FROM {GOAL_FACTS} WHERE rule = ?", [rule])
             connection.execute("DELETE FROM goal_rules WHERE rule = ?", [rule])
-        missing = sorted(wanted - held)
-        if not missing:
-            return False
-        rule = missing[0]
         since, frontier, _ = _state(connection)
+        # A rule held before the frontier was (None) is in step with it; so is any while there is none.
+        behind = sorted(
+            rule
+            for rule in wanted
+            if rule not in held or (frontier is not None and (held[rule] or frontier) < frontier)
+        )
+        if not behind:
+            return False
+        rule = behind[0]
+        reached = held.get(rule) or since or BEFORE_EVERY_EVENT
         facts, _ = _rule_facts(rule)
         # Not min() alone: ClickHouse's min of no rows is 1970, whence a day at a time to now.
         first = connection.execute(
-            f"SELECT CASE WHEN count(*) > 0 THEN min(hour) END FROM {facts.table}"
+            f"SELECT CASE WHEN count(*) > 0 THEN min(hour) END FROM {facts.table} WHERE hour >= ?", [reached]
         ).fetchall()[0][0]
         if frontier is not None and first is not None:
             generation = _generations(connection).get(rule, "")
-            day = floor_day(max(first, since or first))
-            while day < frontier:
-                start, end = max(day, since or day), min(day + DAY, frontier)
+            # Whole UTC days, as ClickHouse's turns make them: the same insert tokens as a turn's.
+            start = max(reached, floor_day(first))
+            while start < frontier:
+                end = min(floor_day(start) + DAY, frontier)
                 stamp = _events_stamp(connection, start, end)
                 into = _insert_into(connection, GOAL_FACTS, f"hours:{rule}:{generation}", stamp)
                 _insert_goal(connection, rule, start, end, into)
-                day += DAY
-        connection.execute("INSERT INTO goal_rules VALUES (?)", [rule])
+                start = end
+        if rule in held:
+            _mark_held(connection, [rule], frontier)
+        else:
+            connection.execute("INSERT INTO goal_rules VALUES (?, ?)", [rule, frontier or BEFORE_EVERY_EVENT])
     return True
 
 
@@ -636,9 +675,17 @@ def rebuild(connection: duckdb.DuckDBPyConnection, start: datetime, end: datetim
         return
     for table in FACT_TABLES:
         connection.execute(f"DELETE FROM {table} WHERE hour >= ? AND hour < ?", [hour_from, hour_to])
+    # A rule whose facts stopped inside those hours is made again by hold_goals, from where the
+    # deletion left them.
+    reaching = []
+    for rule, held_to in sorted(held_rules(connection).items()):
+        if held_to is None or held_to >= hour_to:
+            reaching.append(rule)
+        elif held_to > hour_from:
+            connection.execute("UPDATE goal_rules SET held_to = ? WHERE rule = ?", [hour_from, rule])
     # Facts deleted and made again, maybe from the same events: on ClickHouse a token of its own
     # (one process rebuilds: the one that changed the events).
-    _insert(connection, hour_from, hour_to, what=f"rebuilt {secrets.token_hex(8)}")
+    _insert(connection, hour_from, hour_to, reaching, what=f"rebuilt {secrets.token_hex(8)}")
 
 
 def forget_before(connection: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:

@@ -270,6 +270,41 @@ def test_goal_facts_are_the_goals_rows_for_the_rules_of_the_goals_declared(
     assert {rule for (rule,) in stored} == set(rules[1:])
 
 
+def test_a_rule_left_behind_is_read_from_the_page_facts_until_it_is_carried_on(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    """A rule whose facts stop before the frontier (on ClickHouse, a turn another process took
+    while the goal was held): not trusted past them, its facts made again where an import's rebuild
+    deleted them inside that gap, then carried on to the frontier by hold_goals."""
+    seed(connection, random.Random(11))
+    upsert_goal(connection, GOALS[0], START)
+    rule = rollup.goal_rule("page", None, None, None, GOALS[0].page)
+    rollup.catch_up(connection, START + timedelta(days=DAYS + 1))
+    stopped = START + timedelta(days=2)
+    connection.execute(f"DELETE FROM {rollup.GOAL_FACTS} WHERE hour >= ?", [stopped])
+    connection.execute("UPDATE goal_rules SET held_to = ?", [stopped])
+    coverage = rollup.coverage(connection)
+    assert coverage is not None and coverage.frontier > stopped and rule not in coverage.goal_rules
+    late = stopped - timedelta(minutes=30)  # an import's event, in an hour the rebuild spans the gap
+    connection.execute(
+        "INSERT INTO events (received_at, session_id, visitor_id, type, path) "
+        "VALUES (?, 'late', 'lv', 'pageview', '/pricing')",
+        [late],
+    )
+    rollup.rebuild(connection, late, stopped + timedelta(hours=2))
+    assert rollup.held_rules(connection) == {rule: late.replace(minute=0)}
+    assert rollup.hold_goals(connection) and not rollup.hold_goals(connection)
+    coverage = rollup.coverage(connection)
+    assert coverage is not None and rule in coverage.goal_rules
+    everything = (START - timedelta(days=1), START + timedelta(days=DAYS + 1))
+    facts = rollup.goal_facts(rule)
+    stored = connection.execute(f"SELECT count(*) FROM {rollup.GOAL_FACTS} WHERE hour >= ?", [stopped])
+    assert stored.fetchall()[0][0] > 0
+    assert rows(connection, facts.stored(everything[0], coverage.frontier), facts) == rows(
+        connection, facts.raw(everything[0], coverage.frontier), facts
+    )
+
+
 def test_the_migration_makes_the_form_and_key_facts_the_rollup_makes(
     connection: duckdb.DuckDBPyConnection,
 ) -> None:

@@ -111,3 +111,41 @@ def test_a_goal_on_a_store_without_events_is_held_without_a_turn_per_day(unique_
         store.close()
     assert held == [(rollup.goal_rule("page", None, None, None, "/pricing*"),)]
     assert not [sql for sql in statements if sql.startswith("INSERT INTO goal_facts")]
+
+
+def test_a_turn_taken_while_another_process_holds_a_new_goal_leaves_it_whole(
+    stores: tuple[Any, Any], unique_database: str
+) -> None:
+    """A goal added while another process takes a day's turn: that turn read the goal rules before
+    the goal was held, so it made no goal facts for its day, and the process holding the goal had
+    read the frontier before the turn moved it. The goal's facts must cover the turn's day all the
+    same (else its counts miss that day, for good)."""
+    duck, clickhouse = stores
+    rollup.catch_up(duck, NOW)
+    rollup.catch_up(clickhouse, NOW - 3 * rollup.DAY)  # three days left for the other process
+    other = ClickHouseStore.open(parse_target(chdb_url(unique_database)))
+    added = Goal(name="Docs", kind="page", page="/docs*")
+    for cursor in (duck, clickhouse):
+        upsert_goal(cursor, added, datetime(2026, 2, 1))
+    rollup.catch_up(duck, NOW)
+    run = clickhouse.execute
+
+    def the_other_turns_first(sql: str, params: Any = None) -> Any:
+        if sql.startswith("INSERT INTO goal_rules"):  # the goal's facts made, not yet marked held
+            rollup.advance(other.connection, NOW)
+        return run(sql, params)
+
+    clickhouse.execute = the_other_turns_first  # type: ignore[method-assign]
+    try:
+        while rollup.hold_goals(clickhouse):
+            pass
+    finally:
+        clickhouse.execute = run  # type: ignore[method-assign]
+    # The server's job goes on: the next turns, then the goals.
+    rollup.catch_up(other.connection, NOW)
+    other.close()
+    frontier = rollup.floor_day(NOW - rollup.SETTLE)
+    coverage = rollup.coverage(clickhouse)
+    assert coverage is not None and coverage.frontier == frontier
+    assert rollup.goal_rule("page", None, None, None, "/docs*") in coverage.goal_rules
+    assert fact_counts(clickhouse)["goal_facts"] == fact_counts(duck, frontier)["goal_facts"]
