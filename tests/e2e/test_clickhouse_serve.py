@@ -88,11 +88,14 @@ def test_a_session_is_continued_and_ended_by_a_process_started_afterwards(
     session_id = httpx.post(f"{first.base_url}/track/session/start", json=start).json()["session_id"]
     first.stop()  # chDB is one process's at a time: the next one starts after
     answers = []
-    for path, body in VISIT:
+    # A process for the first page (up to its end), another for the next page and the ends after it
+    # (each request by another process: test_two_processes_serve_one_session_in_turn).
+    for part in (VISIT[:3], VISIT[3:]):
         server = RunningServer(None, tmp_path, env=clickhouse_env(url), cwd=tmp_path).start()
-        answer = httpx.post(f"{server.base_url}{path}", json={"session_id": session_id, **body})
-        fields = answer.json()
-        answers.append((answer.status_code, fields.get("accepted"), fields.get("engagement_score")))
+        for path, body in part:
+            answer = httpx.post(f"{server.base_url}{path}", json={"session_id": session_id, **body})
+            fields = answer.json()
+            answers.append((answer.status_code, fields.get("accepted"), fields.get("engagement_score")))
         server.stop()
     assert answers == duckdb_answers
     assert answers[-1][2] is not None and answers[-1][2] > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from tests.helpers import cli_output, wait_for
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("PULSEGATE_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "dashboard"
+# How often the realtime panel refreshes, as dashboard.js says.
+_DASHBOARD_JS = (ROOT / "web_assets" / "dashboard" / "dashboard.js").read_text("utf-8")
+REALTIME_MS = int(re.search(r"const REALTIME_MS = ([\d_]+);", _DASHBOARD_JS)[1].replace("_", ""))  # type: ignore[index]
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "mobile": {"width": 390, "height": 844}}
 
 
@@ -38,10 +42,20 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSe
 
 
 def open_dashboard(
-    chromium: Any, server: RunningServer, key: str | None, *, url: str = "/dashboard", **context: Any
+    chromium: Any,
+    server: RunningServer,
+    key: str | None,
+    *,
+    url: str = "/dashboard",
+    fake_clock: bool = False,
+    **context: Any,
 ) -> Any:
-    """A page signed in with `key` (if given) and fully drawn, recording problems and requests."""
+    """A page signed in with `key` (if given) and fully drawn, recording problems and requests;
+    with `fake_clock`, its timers are Playwright's (time still flows; `page.clock.fast_forward`
+    fires what is due at once)."""
     browser_context = chromium.new_context(timezone_id="UTC", locale="en-US", **context)
+    if fake_clock:
+        browser_context.clock.install()
     page = browser_context.new_page()
     page.problems = []  # console errors and uncaught exceptions
     page.requested = []
@@ -202,7 +216,7 @@ def test_realtime_refreshes_without_flicker_and_stops_on_sign_out(
     chromium: Any, seeded: tuple[RunningServer, str]
 ) -> None:
     server, key = seeded
-    page = open_dashboard(chromium, server, key)
+    page = open_dashboard(chromium, server, key, fake_clock=True)
     # Record any moment the realtime panel is blank while it refreshes.
     page.evaluate(
         """() => {
@@ -217,6 +231,7 @@ def test_realtime_refreshes_without_flicker_and_stops_on_sign_out(
     )
     calls = lambda: len([url for url in page.requested if "/analytics/realtime" in url])  # noqa: E731
     before = calls()
+    page.clock.fast_forward(REALTIME_MS)  # the refresh interval, without waiting it out
     wait_for(lambda: calls() > before, timeout=15, page=page)
     page.wait_for_timeout(300)
     assert page.evaluate("window.blanks") == []
@@ -226,7 +241,8 @@ def test_realtime_refreshes_without_flicker_and_stops_on_sign_out(
     page.wait_for_selector("#sign-in:not([hidden])")
     assert page.evaluate("sessionStorage.length") == 0
     asked = len(page.requested)
-    page.wait_for_timeout(11_000)  # longer than the refresh interval
+    page.clock.fast_forward(3 * REALTIME_MS)  # three refresh intervals
+    page.wait_for_timeout(1_000)  # for a request they would have sent to show
     assert [url for url in page.requested[asked:] if "/analytics/" in url] == []
     assert page.problems == []
     page.context.close()
