@@ -127,15 +127,19 @@ def event_conditions(
     own: Dimension | None = None,
     coverage: rollup.Coverage | None = None,
     over_facts: bool = False,
+    rows_are_own_events: bool = True,
 ) -> Sql:
     """Over `events` columns (or, `over_facts`, the rollup's rows): the event's session passes
     every filter. Filters on `own` (the dimension being broken down) also apply to the event's
-    own value, so a breakdown by page filtered to /pricing shows /pricing, as Plausible's does."""
+    own value, so a breakdown by page filtered to /pricing shows /pricing, as Plausible's does.
+    `rows_are_own_events`: each row is an event of `own` (a page view for `page`), not engaged
+    time reported on the page by another event."""
     key = "session_key" if over_facts else "hash(session_id)"
     on_own = [f for f in filters if own is not None and f.dimension.name == own.name]
     # A row that passes a positive filter on its own dimension is itself the event that filter
-    # asks the session for: a join would only repeat it.
-    asked = [f for f in filters if f.negated or f not in on_own]
+    # asks the session for: a join would only repeat it. Not an engagement ping on /pricing: its
+    # session may have no view of /pricing in the window (a view just before it began).
+    asked = [f for f in filters if f.negated or f not in on_own or not rows_are_own_events]
     parts: list[Sql] = []
     if any(f.dimension.scope == "session" for f in asked):
         # Event filters go inside: the sessions they keep are few, so the outer join stays small
@@ -435,11 +439,15 @@ def event_report(
         # Engaged time is reported on other events of the page (engagement pings): summed apart,
         # per value, and divided by the page's views (what /analytics/pages/top always reported).
         engaged = rollup.fact_rows(rollup.ENGAGED, scope.start, scope.end, coverage)
+        engaged_passes = projects_in(scope.projects) & event_conditions(
+            filters, scope, dialect, own=dimension, coverage=coverage, over_facts=True,
+            rows_are_own_events=False,
+        )  # fmt: skip
         ctes.append(
             Sql(
                 f"engaged AS (SELECT value AS grp, sum(engaged_ms) AS engaged FROM ({engaged.text}) "
-                f"WHERE {passes.text} GROUP BY grp)",
-                engaged.params + passes.params,
+                f"WHERE {engaged_passes.text} GROUP BY grp)",
+                engaged.params + engaged_passes.params,
             )
         )
         source = "by_value LEFT JOIN engaged USING (grp)"

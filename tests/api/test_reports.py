@@ -287,6 +287,40 @@ def test_a_lead_of_a_bot_s_session_is_filtered_as_if_the_session_had_no_events(
             for f in ("event!=Download brochure", "event==Download brochure")] == [1, 0]  # fmt: skip
 
 
+def test_engaged_time_on_a_filtered_page_is_that_of_the_sessions_that_viewed_it(
+    served: tuple[TestClient[Any], str],
+) -> None:
+    """`page==/pricing` keeps the sessions with a view of /pricing, for the page's engaged time too:
+    an engagement ping on /pricing from a session without that view in the window (its view was
+    just before) is not counted (found by the example test: a view row is itself the event the
+    filter asks for, and the engines took an engagement row for one)."""
+    started = ref.WINDOW_FROM + timedelta(hours=12)
+    sessions = []
+    for n, events in enumerate(
+        [
+            [ref.Event(started, "pageview", path="/pricing")],
+            [ref.Event(started, "pageview", path="/"),
+             ref.Event(started + timedelta(minutes=3), "engagement", path="/pricing", engaged_ms=8_000)],
+        ]
+    ):  # fmt: skip
+        session = ref.Session(
+            session_id=f"e{n}", visitor_id=f"v{n}", project="acme", started_at=started, is_bot=False,
+            ended=True, values=dict(BLANK_VALUES), entry_url="https://example.com/", engaged_ms=0, score=0,
+        )  # fmt: skip
+        session.events = events
+        sessions.append(session)
+    data = ref.Traffic(sessions=sessions, leads=[])
+    with app_cursor(served[0]) as cursor:
+        ref.insert(cursor, data)
+    start, end = window(None)
+    metrics = ["visitors", "sessions", "pageviews", "avg_engaged_ms"]
+    for filters in (["page==/pricing"], ["page==/pricing", "country!=FR"]):
+        expected = ref.event_breakdown(data, list(parse_filters(filters)), start, end, "page")
+        assert expected["/pricing"]["avg_engaged_ms"] == 0  # the ping's session has no view of it
+        answer = ask(served, "breakdown", filters, dimension="page", metrics=",".join(metrics))
+        same_breakdown(answer, expected, metrics, "page")
+
+
 def test_realtime_counts_only_the_sessions_that_pass_the_filters(served: tuple[TestClient[Any], str]) -> None:
     client, key = served
     now = datetime.now(ref.UTC).replace(tzinfo=None)
