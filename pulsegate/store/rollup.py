@@ -489,22 +489,28 @@ def _state(cursor: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime
     return since, frontier, bool(same_hash)
 
 
+# Each goal rule held and how far its facts reach: the furthest, should two processes have held
+# a rule at once (on ClickHouse nothing stops both inserting its row).
+_HELD = "SELECT rule, max(held_to) AS held_to FROM goal_rules GROUP BY rule"
+
+
 def coverage(cursor: duckdb.DuckDBPyConnection) -> Coverage | None:
     """The hours the facts hold (None: none yet, or made by a DuckDB that hashed differently), and
     the goal rules whose facts reach the frontier (`held_rules`)."""
-    since, frontier, same_hash = _state(cursor)
+    # One round trip: every report asks it.
+    since, frontier, same_hash, rules = cursor.execute(
+        f"SELECT since, frontier, hash_probe = ({_HASH_PROBE}), (SELECT list(rule) FROM ({_HELD}) "
+        "WHERE held_to IS NULL OR held_to >= (SELECT frontier FROM rollup_state)) FROM rollup_state"
+    ).fetchall()[0]
     if frontier is None or not same_hash:
         return None
-    reaching = (
-        rule for rule, held_to in held_rules(cursor).items() if held_to is None or held_to >= frontier
-    )
-    return Coverage(since, frontier, frozenset(reaching))
+    return Coverage(since, frontier, frozenset(rules or ()))
 
 
 def held_rules(cursor: duckdb.DuckDBPyConnection) -> dict[str, datetime | None]:
     """Each goal rule held and how far its facts reach (`held_to`; None: held before that was kept,
     in step with the frontier). The furthest, should two processes have held a rule at once."""
-    return dict(cursor.execute("SELECT rule, max(held_to) FROM goal_rules GROUP BY rule").fetchall())
+    return dict(cursor.execute(_HELD).fetchall())
 
 
 def _mark_held(connection: duckdb.DuckDBPyConnection, rules: list[str], until: datetime) -> None:
