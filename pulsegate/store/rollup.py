@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,6 +45,9 @@ SETTLE = timedelta(minutes=10)
 # at 50M events a month (BENCHMARKS.md, issue 17). Smaller turns are not shorter: a day added in
 # parts is sorted again when it ends (8-hour turns: the longest 6.3 s).
 HOURS_PER_TURN = 24
+# On ClickHouse a day the rollup has not begun, less than this from its end, is waited for and
+# taken whole (_clickhouse_turn_end says why).
+WHOLE_DAY_WAIT = timedelta(hours=2)
 _HASH_PROBE = "SELECT hash('pulsegate rollup')"
 # Earlier than any event's receive time (a server's clock), and a time ClickHouse can hold
 # (its DateTime64 starts in 1900; datetime.min is year 1).
@@ -586,10 +589,10 @@ def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = H
         if current < floor_day(until):
             until = floor_day(until)  # a turn that reaches a new day stops at its midnight
         if is_clickhouse(connection):
-            # Whole UTC days only, so that a turn is the same [start, end) whoever takes it and
-            # whenever (its insert tokens with it: _insert_into); the day under way is read raw.
-            current = floor_day(current)
-            until = current + DAY if current + DAY <= target else current
+            # Past hours without events, from the midnight of the next one's day, not its hour:
+            # a turn is cut alike whoever takes it, hold_goals' ranges too (_clickhouse_turn_end).
+            current = max(begin, floor_day(current))
+            until = _clickhouse_turn_end(current, target)
         if current < until:
             # The goal rules whose facts reach this turn. Not a rule held since the rules were read
             # (on ClickHouse, by another process while this turn runs): its facts would stop short
@@ -609,6 +612,23 @@ def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = H
             f"UPDATE rollup_state SET frontier = ?, hash_probe = ({_HASH_PROBE}) WHERE true", [until]
         )
     return int((until - current) / HOUR)
+
+
+def _clickhouse_turn_end(current: datetime, target: datetime) -> datetime:
+    """Where a turn on ClickHouse that starts at `current` ends (`current`: no turn now). Any
+    process may take it and its insert tokens are made of its [current, end) (_insert_into), so
+    that must be the same whoever takes it: whole UTC days while catching up (fewer inserts),
+    single hours in the day under way (so reports read at most an hour raw). A day not begun that
+    ends less than WHOLE_DAY_WAIT after `target` is waited for: two processes that read the same
+    frontier have targets at most an hour apart, so none takes it hour by hour while another
+    takes it whole."""
+    day = floor_day(current)
+    if current == day:
+        if day + DAY <= target:
+            return day + DAY
+        if day + DAY - WHOLE_DAY_WAIT <= target:
+            return current
+    return current + HOUR if current + HOUR <= target else current
 
 
 def catch_up(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = HOURS_PER_TURN) -> int:
@@ -643,30 +663,58 @@ def hold_goals(connection: duckdb.DuckDBPyConnection) -> bool:
             for rule in wanted
             if rule not in held or (frontier is not None and (held[rule] or frontier) < frontier)
         )
-        if not behind:
+        return any(_carry_on(connection, rule, held.get(rule), since, frontier) for rule in behind)
+
+
+def _carry_on(
+    connection: duckdb.DuckDBPyConnection,
+    rule: str,
+    held_to: datetime | None,
+    since: datetime | None,
+    frontier: datetime | None,
+) -> bool:
+    """Make `rule`'s goal facts from where they stop (`held_to`; a rule not held yet: from the
+    first facts) towards `frontier`, and keep how far they reach; False when they cannot go further
+    now (on ClickHouse, a day whose end is waited for)."""
+    reached = held_to or since or BEFORE_EVERY_EVENT
+    facts, _ = _rule_facts(rule)
+    # Not min() alone: ClickHouse's min of no rows is 1970, whence a day at a time to now.
+    first = connection.execute(
+        f"SELECT CASE WHEN count(*) > 0 THEN min(hour) END FROM {facts.table} WHERE hour >= ?", [reached]
+    ).fetchall()[0][0]
+    reach = reached
+    if frontier is not None:
+        # Nothing to make before the first facts' day (none: up to the frontier).
+        start = max(reached, floor_day(first)) if first is not None else max(reached, frontier)
+        ranges = list(_goal_ranges(connection, start, frontier))
+        generation = _generations(connection).get(rule, "") if ranges else ""
+        for begin, end in ranges:
+            stamp = _events_stamp(connection, begin, end)
+            into = _insert_into(connection, GOAL_FACTS, f"hours:{rule}:{generation}", stamp)
+            _insert_goal(connection, rule, begin, end, into)
+        reach = ranges[-1][1] if ranges else start
+    if held_to is not None:
+        if reach <= held_to:
             return False
-        rule = behind[0]
-        reached = held.get(rule) or since or BEFORE_EVERY_EVENT
-        facts, _ = _rule_facts(rule)
-        # Not min() alone: ClickHouse's min of no rows is 1970, whence a day at a time to now.
-        first = connection.execute(
-            f"SELECT CASE WHEN count(*) > 0 THEN min(hour) END FROM {facts.table} WHERE hour >= ?", [reached]
-        ).fetchall()[0][0]
-        if frontier is not None and first is not None:
-            generation = _generations(connection).get(rule, "")
-            # Whole UTC days, as ClickHouse's turns make them: the same insert tokens as a turn's.
-            start = max(reached, floor_day(first))
-            while start < frontier:
-                end = min(floor_day(start) + DAY, frontier)
-                stamp = _events_stamp(connection, start, end)
-                into = _insert_into(connection, GOAL_FACTS, f"hours:{rule}:{generation}", stamp)
-                _insert_goal(connection, rule, start, end, into)
-                start = end
-        if rule in held:
-            _mark_held(connection, [rule], frontier)
-        else:
-            connection.execute("INSERT INTO goal_rules VALUES (?, ?)", [rule, frontier or BEFORE_EVERY_EVENT])
+        _mark_held(connection, [rule], reach)
+    else:
+        connection.execute("INSERT INTO goal_rules VALUES (?, ?)", [rule, reach])
     return True
+
+
+def _goal_ranges(
+    connection: duckdb.DuckDBPyConnection, start: datetime, reach: datetime
+) -> Iterator[tuple[datetime, datetime]]:
+    """The [start, end) ranges hold_goals makes a rule's facts of [start, reach) in: a day at a
+    time; on ClickHouse, cut as its turns cut them (_clickhouse_turn_end), so that two processes
+    holding one rule at once insert the same ranges, with the same insert tokens."""
+    on_clickhouse = is_clickhouse(connection)
+    while start < reach:
+        end = _clickhouse_turn_end(start, reach) if on_clickhouse else min(floor_day(start) + DAY, reach)
+        if end == start:
+            return
+        yield start, end
+        start = end
 
 
 def rebuild(connection: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> None:

@@ -52,15 +52,25 @@ def stores(tmp_path: Path, unique_database: str) -> Iterator[tuple[Any, Any]]:
     clickhouse.close()
 
 
-def test_the_facts_are_duckdb_s_and_a_turn_taken_twice_keeps_them_once(stores: tuple[Any, Any]) -> None:
+@pytest.mark.parametrize(
+    ("now", "reached"),
+    [
+        # Whole days up to the day under way, then its hours one by one.
+        (datetime(2026, 3, 9, 14, 20), datetime(2026, 3, 9, 14)),
+        # A day not begun that ends within two hours is waited for, to be taken whole.
+        (NOW, datetime(2026, 3, 9)),
+    ],
+)
+def test_the_facts_are_duckdb_s_and_a_turn_taken_twice_keeps_them_once(
+    stores: tuple[Any, Any], now: datetime, reached: datetime
+) -> None:
     duck, clickhouse = stores
-    rollup.catch_up(duck, NOW)
-    rollup.catch_up(clickhouse, NOW)
-    # ClickHouse rolls up whole UTC days (the day under way is read raw): the same facts until then.
+    rollup.catch_up(duck, now)
+    rollup.catch_up(clickhouse, now)
     on_clickhouse, on_duckdb = rollup.coverage(clickhouse), rollup.coverage(duck)
     assert on_clickhouse is not None and on_duckdb is not None
     frontier = on_clickhouse.frontier
-    assert frontier == rollup.floor_day(on_duckdb.frontier) and frontier.hour == 0
+    assert frontier == reached and on_duckdb.frontier == rollup.floor_hour(now - rollup.SETTLE)
     expected = fact_counts(duck, frontier)
     # The fixture's traffic is page views and their engagement (no custom events nor forms).
     assert all(
@@ -71,8 +81,40 @@ def test_the_facts_are_duckdb_s_and_a_turn_taken_twice_keeps_them_once(stores: t
     # As after a crash between a turn's inserts and its frontier's update, or with a second
     # process taking the same turns: every turn again, from the start.
     clickhouse.execute("UPDATE rollup_state SET frontier = NULL WHERE true")
-    assert rollup.catch_up(clickhouse, NOW) > 0
-    assert fact_counts(clickhouse) == expected
+    assert rollup.catch_up(clickhouse, now) > 0
+    assert fact_counts(clickhouse, now) == expected
+
+
+@pytest.mark.parametrize(
+    ("frontiers", "reached"),
+    [
+        # Hours of the day under way: the second goes an hour further.
+        ((datetime(2026, 3, 8, 13), datetime(2026, 3, 8, 14)), datetime(2026, 3, 8, 14)),
+        # Its last two hours are waited for: the second stops at its start.
+        ((datetime(2026, 3, 8, 21), datetime(2026, 3, 8, 22)), datetime(2026, 3, 8, 21)),
+        # The day ended is taken whole, the first having waited for it.
+        ((datetime(2026, 3, 8, 23), datetime(2026, 3, 9)), datetime(2026, 3, 9)),
+    ],
+)
+def test_two_processes_holding_a_goal_at_once_make_its_facts_once(
+    stores: tuple[Any, Any], frontiers: tuple[datetime, datetime], reached: datetime
+) -> None:
+    """Two processes hold a new goal at once, having read frontiers a turn apart: the ranges each
+    inserts are cut alike, so their insert tokens match and each fact is kept once."""
+    duck, clickhouse = stores
+    rollup.catch_up(duck, NOW)
+    while rollup.advance(clickhouse, NOW):  # the page facts, without holding the goal
+        pass
+    rule = rollup.goal_rule("page", None, None, None, GOAL.page)
+    for frontier in frontiers:
+        assert rollup._carry_on(clickhouse, rule, None, None, frontier)  # each sees it not held yet
+    held_to = rollup.held_rules(clickhouse)[rule]
+    assert held_to == reached
+    made = clickhouse.execute("SELECT count(*), sum(hits) FROM goal_facts WHERE rule = ?", [rule])
+    expected = duck.execute(
+        "SELECT count(*), sum(hits) FROM goal_facts WHERE rule = ? AND hour < ?", [rule, held_to]
+    )
+    assert made.fetchall() == expected.fetchall()
 
 
 def test_a_goal_removed_and_added_again_gets_its_facts_again(stores: tuple[Any, Any]) -> None:
