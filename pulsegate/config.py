@@ -80,6 +80,9 @@ class ClickHouseSettings(Struct, forbid_unknown_fields=True, kw_only=True):
     url: str = ""
     # Run migrations ON CLUSTER with Replicated tables (the cluster's name in its remote_servers).
     cluster: str = ""
+    # Certificate authorities to trust for https:// (PEM), for a server with a CA of its own;
+    # empty: the system's.
+    ca_file: str = ""
     connect_timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 10.0
     query_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 300.0
     # Each server reads the API keys and projects again this often: a change made by the CLI or
@@ -287,6 +290,7 @@ class Settings(Struct, forbid_unknown_fields=True, kw_only=True):
             target,
             connect_timeout_seconds=clickhouse.connect_timeout_seconds,
             query_timeout_seconds=clickhouse.query_timeout_seconds,
+            ca_file=str(Path(clickhouse.ca_file).expanduser().resolve()) if clickhouse.ca_file else "",
         )
 
     @property
@@ -465,7 +469,11 @@ def _check_storage(settings: Settings) -> None:
             "Invalid setting clickhouse.url: required when storage.engine is 'clickhouse' "
             "(http(s)://user:password@host:8123/database, or chdb:///path/to/folder)"
         )
-    settings.clickhouse_target  # noqa: B018 (parsing it raises ConfigError naming the problem)
+    target = settings.clickhouse_target  # parsing it raises ConfigError naming the problem
+    if target.ca_file and not Path(target.ca_file).is_file():
+        raise ConfigError(f"Invalid setting clickhouse.ca_file: no file at {target.ca_file}")
+    if target.ca_file and not target.secure:
+        raise ConfigError("Invalid setting clickhouse.ca_file: clickhouse.url is not https://")
     if settings.storage.engine == "clickhouse":
         _check_clickhouse_features(settings)
 

@@ -3,6 +3,7 @@ chDB allows one store per process, and PulseGate's processes must reach it over 
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 import time
@@ -22,9 +23,10 @@ class ClickHouseEndpoint:
     process: subprocess.Popen[bytes]
     port: int
     store: Path  # the endpoint's chDB folder
+    scheme: str = "http"
 
     def url(self, database: str) -> str:
-        return f"http://default:{PASSWORD}@127.0.0.1:{self.port}/{database}"
+        return f"{self.scheme}://default:{PASSWORD}@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
         self.process.terminate()
@@ -35,14 +37,21 @@ class ClickHouseEndpoint:
             self.process.wait(10)
 
 
-def start_endpoint(folder: Path, timeout: float = 60.0) -> ClickHouseEndpoint:
+def start_endpoint(
+    folder: Path, timeout: float = 60.0, *, tls_cert: Path | None = None, ca_file: Path | None = None
+) -> ClickHouseEndpoint:
+    """The endpoint on a free port; with `tls_cert` (key and chain, PEM) over HTTPS, its /ping
+    checked against `ca_file`."""
     port = free_port()
     log = (folder / "endpoint.log").open("wb")
+    tls = ["--tls-cert", str(tls_cert)] if tls_cert else []
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.clickhouse_http", "--path", str(folder / "store"),
-         "--port", str(port), "--password", PASSWORD],
+         "--port", str(port), "--password", PASSWORD, *tls],
         cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
+    scheme = "https" if tls_cert else "http"
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -50,9 +59,10 @@ def start_endpoint(folder: Path, timeout: float = 60.0) -> ClickHouseEndpoint:
                 f"The ClickHouse test endpoint exited: {(folder / 'endpoint.log').read_text()}"
             )
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1) as answer:
+            ping = f"{scheme}://127.0.0.1:{port}/ping"
+            with urllib.request.urlopen(ping, timeout=1, context=context) as answer:
                 if answer.read() == b"Ok.\n":
-                    return ClickHouseEndpoint(process, port, folder / "store")
+                    return ClickHouseEndpoint(process, port, folder / "store", scheme)
         except OSError:
             time.sleep(0.1)
     process.kill()

@@ -20,6 +20,7 @@ import base64
 import email.parser
 import email.policy
 import re
+import ssl
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -177,10 +178,17 @@ def handler_for(endpoint: ChdbEndpoint) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(path: str, port: int = 0, *, user: str = "default", password: str = "") -> ThreadingHTTPServer:
-    """A started endpoint on 127.0.0.1 (port 0: any free one); `shutdown()` stops it."""
+def serve(
+    path: str, port: int = 0, *, user: str = "default", password: str = "", tls_cert: str = ""
+) -> ThreadingHTTPServer:
+    """A started endpoint on 127.0.0.1 (port 0: any free one); `shutdown()` stops it. With
+    `tls_cert` (a PEM of the key and its certificate chain) it answers HTTPS, as a server's 8443."""
     endpoint = ChdbEndpoint(path, user, password)
     server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(endpoint))
+    if tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls_cert)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.endpoint = endpoint  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True, name="chdb-http").start()
@@ -193,8 +201,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--user", default="default")
     parser.add_argument("--password", default="")
+    parser.add_argument("--tls-cert", default="", help="a PEM of the key and its certificate chain: HTTPS")
     options = parser.parse_args()
-    server = serve(options.path, options.port, user=options.user, password=options.password)
+    server = serve(
+        options.path, options.port, user=options.user, password=options.password, tls_cert=options.tls_cert
+    )
     print(f"listening on 127.0.0.1:{server.server_address[1]}", flush=True)
     threading.Event().wait()
 

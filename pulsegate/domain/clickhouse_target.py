@@ -33,6 +33,7 @@ class ClickHouseTarget(msgspec.Struct, frozen=True, kw_only=True):
     cluster: str = ""
     connect_timeout_seconds: float = 10.0
     query_timeout_seconds: float = 300.0
+    ca_file: str = ""  # certificate authorities to trust for https (PEM); empty: the system's
     # chdb
     path: str = ""
 

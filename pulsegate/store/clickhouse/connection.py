@@ -226,6 +226,7 @@ class HttpConnection:
             "password": target.password,
             "database": database,
             "secure": target.secure,
+            "ca_cert": target.ca_file or None,
             "settings": QUERY_SETTINGS,
             "connect_timeout": target.connect_timeout_seconds,
             "send_receive_timeout": target.query_timeout_seconds,
