@@ -352,10 +352,9 @@ def _rollup_job(interval: float, run: Callable[..., Awaitable[Any]]) -> Abstract
     return run_every(interval, roll_up, name="event rollup", first_delay=1)
 
 
-class _NotOnClickHouseYet:
-    """A service the ClickHouse engine does not have yet: every call answers 501 naming it.
-
-    Issue 22 ports the services one by one; docs/scaling.md lists what runs on ClickHouse now."""
+class _NotOnClickHouse:
+    """A service the ClickHouse engine has no use for: every call answers 501 naming it. The
+    control socket: on ClickHouse the CLI works on the store itself, which every process reads."""
 
     def __init__(self, feature: str) -> None:
         self._feature = feature
@@ -365,8 +364,8 @@ class _NotOnClickHouseYet:
 
         async def refuse(*_args: Any, **_kwargs: Any) -> Any:
             raise NotOnThisEngine(
-                f"{feature} is not available on storage.engine = 'clickhouse' yet "
-                "(docs/scaling.md lists what is); use the default DuckDB engine for it"
+                f"{feature} is not used on storage.engine = 'clickhouse' (docs/scaling.md lists what "
+                "runs there)"
             )
 
         return refuse
@@ -417,7 +416,7 @@ async def _start_on_clickhouse(settings: Settings, stack: AsyncExitStack) -> Run
         projects=projects,
         shares=ShareLinks(store, store.secret("share_cookies")),  # type: ignore[arg-type]
         health=HealthCheck(writer),  # type: ignore[arg-type]
-        operations=cast(OperationExecutor, _NotOnClickHouseYet("The control socket")),
+        operations=cast(OperationExecutor, _NotOnClickHouse("The control socket")),
     )
 
     async def reload_control_tables() -> None:

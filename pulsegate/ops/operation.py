@@ -33,7 +33,7 @@ class Operation(Generic[A, R]):
     # refuses it, so a mistyped --database never leaves an empty database behind.
     creates_database: bool = False
     # Runs on the ClickHouse store too (storage.engine = "clickhouse"): straight on the shared
-    # store from the CLI's process, whichever servers run. Issue 22 ports the rest.
+    # store from the CLI's process, whichever servers run.
     on_clickhouse: bool = False
-    # Why it will never run there (it makes no sense on ClickHouse), told instead of "not yet".
+    # Why it does not run there (it makes no sense on ClickHouse), told with what to do instead.
     never_on_clickhouse: str = ""

@@ -93,8 +93,8 @@ class OperationSession:
                     f"`pulsegate {command}` is for the DuckDB file: {operation.never_on_clickhouse}"
                 )
             raise NotOnThisEngine(
-                f"`pulsegate {command}` is not available on storage.engine = 'clickhouse' yet "
-                "(docs/scaling.md lists what is)"
+                f"`pulsegate {command}` does not run on storage.engine = 'clickhouse' "
+                "(docs/scaling.md lists what does)"
             )
         if self._clickhouse is None:
             from pulsegate.store.clickhouse.store import ClickHouseStore
