@@ -608,9 +608,12 @@ def advance(connection: duckdb.DuckDBPyConnection, now: datetime, hours: int = H
             if current > started_day and started_day + DAY <= until and not is_clickhouse(connection):
                 _cluster(connection, started_day)  # begun by earlier turns, complete now
             _mark_held(connection, reaching, until)
-        connection.execute(
-            f"UPDATE rollup_state SET frontier = ?, hash_probe = ({_HASH_PROBE}) WHERE true", [until]
-        )
+        if until != frontier:
+            # Not when nothing moved: the job asks every minute in every process, and on ClickHouse
+            # each UPDATE is a part of its own.
+            connection.execute(
+                f"UPDATE rollup_state SET frontier = ?, hash_probe = ({_HASH_PROBE}) WHERE true", [until]
+            )
     return int((until - current) / HOUR)
 
 

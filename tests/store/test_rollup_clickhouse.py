@@ -191,3 +191,25 @@ def test_a_turn_taken_while_another_process_holds_a_new_goal_leaves_it_whole(
     assert coverage is not None and coverage.frontier == frontier
     assert rollup.goal_rule("page", None, None, None, "/docs*") in coverage.goal_rules
     assert fact_counts(clickhouse)["goal_facts"] == fact_counts(duck, frontier)["goal_facts"]
+
+
+def test_a_turn_with_nothing_to_add_writes_nothing(stores: tuple[Any, Any]) -> None:
+    """The rollup job asks every minute in every process; on ClickHouse each UPDATE of the frontier
+    is a part of its own, so a turn that adds no hour leaves the state alone."""
+    _, clickhouse = stores
+    now = datetime(2026, 3, 9, 14, 20)
+    rollup.catch_up(clickhouse, now)
+    run, statements = clickhouse.execute, []
+
+    def recorded(sql: str, params: Any = None) -> Any:
+        statements.append(sql)
+        return run(sql, params)
+
+    clickhouse.execute = recorded  # type: ignore[method-assign]
+    try:
+        assert rollup.advance(clickhouse, now) == 0
+        assert rollup.advance(clickhouse, now + rollup.HOUR) == 1  # the next hour, once settled
+    finally:
+        clickhouse.execute = run  # type: ignore[method-assign]
+    # The second turn's alone (with the facts of its hour).
+    assert len([sql for sql in statements if sql.startswith("UPDATE rollup_state")]) == 1
