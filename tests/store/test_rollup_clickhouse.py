@@ -4,7 +4,8 @@ moved), and made afresh for a goal removed and added again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,24 @@ def fact_counts(cursor: Any, before: datetime = NOW) -> dict[str, tuple[int, int
         ).fetchall()[0]
         found[table] = (int(count), int(total or 0))
     return found
+
+
+@contextmanager
+def statements_of(cursor: Any, before: Callable[[str], object] = lambda sql: None) -> Iterator[list[str]]:
+    """Every statement `cursor` runs inside, in order; `before(sql)` runs just ahead of each (another
+    process's work at that very moment)."""
+    run, statements = cursor.execute, []
+
+    def recorded(sql: str, params: Any = None) -> Any:
+        statements.append(sql)
+        before(sql)
+        return run(sql, params)
+
+    cursor.execute = recorded
+    try:
+        yield statements
+    finally:
+        cursor.execute = run
 
 
 @pytest.fixture
@@ -136,18 +155,11 @@ def test_a_goal_on_a_store_without_events_is_held_without_a_turn_per_day(unique_
     """ClickHouse's min of no rows is 1970, not NULL: taken for the first fact's hour, holding a
     goal would insert a day at a time from 1970 to now (20,000 inserts) on a new store."""
     store = ClickHouseStore.open(parse_target(chdb_url(unique_database)))
-    statements: list[str] = []
     cursor = store.connection
-    run = cursor.execute
-
-    def counted(sql: str, params: Any = None) -> Any:
-        statements.append(sql)
-        return run(sql, params)
-
-    cursor.execute = counted  # type: ignore[method-assign]
     try:
-        upsert_goal(cursor, GOAL, datetime(2026, 1, 1))
-        rollup.catch_up(cursor, NOW)
+        with statements_of(cursor) as statements:
+            upsert_goal(cursor, GOAL, datetime(2026, 1, 1))
+            rollup.catch_up(cursor, NOW)
         held = cursor.execute("SELECT rule FROM goal_rules").fetchall()
     finally:
         store.close()
@@ -170,19 +182,14 @@ def test_a_turn_taken_while_another_process_holds_a_new_goal_leaves_it_whole(
     for cursor in (duck, clickhouse):
         upsert_goal(cursor, added, datetime(2026, 2, 1))
     rollup.catch_up(duck, NOW)
-    run = clickhouse.execute
 
-    def the_other_turns_first(sql: str, params: Any = None) -> Any:
+    def the_other_turns_first(sql: str) -> None:
         if sql.startswith("INSERT INTO goal_rules"):  # the goal's facts made, not yet marked held
             rollup.advance(other.connection, NOW)
-        return run(sql, params)
 
-    clickhouse.execute = the_other_turns_first  # type: ignore[method-assign]
-    try:
+    with statements_of(clickhouse, before=the_other_turns_first):
         while rollup.hold_goals(clickhouse):
             pass
-    finally:
-        clickhouse.execute = run  # type: ignore[method-assign]
     # The server's job goes on: the next turns, then the goals.
     rollup.catch_up(other.connection, NOW)
     other.close()
@@ -199,17 +206,8 @@ def test_a_turn_with_nothing_to_add_writes_nothing(stores: tuple[Any, Any]) -> N
     _, clickhouse = stores
     now = datetime(2026, 3, 9, 14, 20)
     rollup.catch_up(clickhouse, now)
-    run, statements = clickhouse.execute, []
-
-    def recorded(sql: str, params: Any = None) -> Any:
-        statements.append(sql)
-        return run(sql, params)
-
-    clickhouse.execute = recorded  # type: ignore[method-assign]
-    try:
+    with statements_of(clickhouse) as statements:
         assert rollup.advance(clickhouse, now) == 0
         assert rollup.advance(clickhouse, now + rollup.HOUR) == 1  # the next hour, once settled
-    finally:
-        clickhouse.execute = run  # type: ignore[method-assign]
     # The second turn's alone (with the facts of its hour).
     assert len([sql for sql in statements if sql.startswith("UPDATE rollup_state")]) == 1
