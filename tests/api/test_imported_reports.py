@@ -309,15 +309,8 @@ def test_reports_add_the_imported_days_as_the_reference_does(
         compare=st.sampled_from([None, "previous"]),
         seed=st.integers(0, 1000),
     )
-    def example(
-        data: ref.Traffic,
-        files: dict[str, list[dict[str, Any]]],
-        filters: list[str],
-        by: str,
-        compare: str | None,
-        seed: int,
-    ) -> None:
-        imported_days_add_up(served, tmp_path_factory, data, files, filters, by, compare, seed)
+    def example(**drawn: Any) -> None:  # the drawn arguments are imported_days_add_up's, by name
+        imported_days_add_up(served, tmp_path_factory, **drawn)
 
     example()
 
